@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './load.ts';
+
+describe('loadConfig', () => {
+  it('gives local defaults with the stack started by the project', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.kafka.external).toBe(false);
+    expect(c.clickhouse.external).toBe(false);
+    expect(c.kafka.brokers).toEqual(['127.0.0.1:19092']);
+    expect(c.dataDir).toBe('.data');
+  });
+
+  it('treats KAFKA_BROKERS and CLICKHOUSE_URL as an external cluster', () => {
+    const c = loadConfig({ env: { KAFKA_BROKERS: 'k1:9092, k2:9092', CLICKHOUSE_URL: 'https://ch.example:8443' } });
+    expect(c.kafka).toMatchObject({ external: true, brokers: ['k1:9092', 'k2:9092'] });
+    expect(c.clickhouse).toMatchObject({ external: true, url: 'https://ch.example:8443' });
+  });
+
+  it('layers file, then environment, then overrides', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'feed.json');
+    writeFileSync(file, JSON.stringify({ api: { port: 9000, maxEventsPerBatch: 100 }, seed: 7 }));
+    const c = loadConfig({ file, env: { FEED_PORT: '9100' }, overrides: { seed: 8 } });
+    expect(c.api.port).toBe(9100);
+    expect(c.api.maxEventsPerBatch).toBe(100);
+    expect(c.seed).toBe(8);
+  });
+
+  it('names the bad key and where it came from', () => {
+    expect(() => loadConfig({ env: { FEED_PORT: 'eighty' } })).toThrow(/api\.port: .*\(from environment variable FEED_PORT\)/);
+    expect(() => loadConfig({ env: { KAFKA_BROKERS: 'no-port-here' } })).toThrow(/kafka\.brokers\.0: expected host:port/);
+    expect(() => loadConfig({ env: {}, overrides: { clickhouse: { database: 'drop table;' } } })).toThrow(ConfigError);
+  });
+
+  it('rejects a config file that is not JSON with its path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{ nope');
+    expect(() => loadConfig({ file, env: {} })).toThrow(new RegExp(`Invalid config file ${file}`));
+  });
+
+  it('parses API keys with roles from FEED_API_KEYS', () => {
+    const c = loadConfig({ env: { FEED_API_KEYS: 'app-key-123:shop,admin-key-456:ops:admin' } });
+    expect(c.api.keys).toEqual([
+      expect.objectContaining({ key: 'app-key-123', app: 'shop', admin: false }),
+      expect.objectContaining({ key: 'admin-key-456', app: 'ops', admin: true }),
+    ]);
+    expect(() => loadConfig({ env: { FEED_API_KEYS: 'short:x' } })).toThrow(/api\.keys\.0\.key: API keys must be at least 8/);
+  });
+});

@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(1).max(65535);
+const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
+
+export const ApiKeySchema = z.object({
+  key: z.string().min(8, 'API keys must be at least 8 characters'),
+  app: z.string().min(1),
+  admin: z.boolean().default(false),
+  /** Requests per minute allowed for this key. */
+  rateLimitPerMinute: z.number().int().positive().default(6000),
+});
+
+export const KafkaConfigSchema = z.object({
+  /** Set from KAFKA_BROKERS: an existing cluster, so the local broker is not started. */
+  external: z.boolean().default(false),
+  brokers: z.array(hostPort).min(1).default(['127.0.0.1:19092']),
+  controllerPort: port.default(19093),
+  clientId: z.string().min(1).default('feed-engine'),
+  topic: z.string().min(1).default('engagement'),
+  deadLetterTopic: z.string().min(1).default('engagement.dlq'),
+  partitions: z.number().int().min(1).max(256).default(4),
+  replicationFactor: z.number().int().min(1).default(1),
+  heapMb: z.number().int().min(128).default(512),
+});
+
+export const ClickHouseConfigSchema = z.object({
+  /** Set from CLICKHOUSE_URL: an existing server, so the local one is not started. */
+  external: z.boolean().default(false),
+  url: z.url().default('http://127.0.0.1:18123'),
+  tcpPort: port.default(19000),
+  username: z.string().default('default'),
+  password: z.string().default(''),
+  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('feed'),
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+});
+
+export const ApiConfigSchema = z.object({
+  host: z.string().default('127.0.0.1'),
+  port: port.default(8080),
+  keys: z.array(ApiKeySchema).min(1).default([
+    { key: 'demo-app-key', app: 'demo', admin: false, rateLimitPerMinute: 6000 },
+    { key: 'demo-admin-key', app: 'admin', admin: true, rateLimitPerMinute: 6000 },
+  ]),
+  /** HMAC secret for feed cursors; replicas of one deployment must share it. */
+  cursorSecret: z.string().min(16).default('local-dev-cursor-secret-change-me'),
+  maxBodyBytes: z.number().int().positive().default(1_048_576),
+  maxEventsPerBatch: z.number().int().min(1).max(10_000).default(500),
+});
+
+export const IngestConfigSchema = z.object({
+  groupId: z.string().min(1).default('feed-ingest'),
+  /** Largest number of events inserted into ClickHouse in one statement. */
+  maxBatchEvents: z.number().int().positive().default(20_000),
+  retryInitialMs: z.number().int().positive().default(200),
+  retryMaxMs: z.number().int().positive().default(10_000),
+  /** How many recent event ids each consumer remembers to drop client-side duplicates. */
+  recentIdsPerPartition: z.number().int().positive().default(200_000),
+});
+
+export const ConfigSchema = z.object({
+  /** Everything the local stack writes (Kafka logs, ClickHouse data, models) lives here. */
+  dataDir: z.string().min(1).default('.data'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Seed of the demo world and of training. */
+  seed: z.number().int().default(42),
+  kafka: KafkaConfigSchema.prefault({}),
+  clickhouse: ClickHouseConfigSchema.prefault({}),
+  api: ApiConfigSchema.prefault({}),
+  ingest: IngestConfigSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ApiKey = z.infer<typeof ApiKeySchema>;

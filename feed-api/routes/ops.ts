@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { metrics } from '../../core/metrics.ts';
+import type { RouteModule } from '../app.ts';
+
+export interface HealthCheck {
+  name: string;
+  /** Resolves to details; `ok: false` marks the component unhealthy. */
+  check(): Promise<{ ok: boolean } & Record<string, unknown>>;
+}
+
+const HealthSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  uptime_s: z.number(),
+  components: z.record(z.string(), z.object({ ok: z.boolean() }).loose()),
+});
+
+/** GET /v1/health (components: model, tfjs backend, Kafka, ClickHouse, ...) and GET /metrics. */
+export function opsRoutes(checks: HealthCheck[]): RouteModule {
+  const started = Date.now();
+  return {
+    name: 'ops',
+    register(app, openapi) {
+      openapi.registerPath({
+        method: 'get',
+        path: '/v1/health',
+        summary: 'Component health: model version, tfjs backend, Kafka and ClickHouse',
+        security: [],
+        responses: {
+          200: { description: 'healthy', content: { 'application/json': { schema: HealthSchema } } },
+          503: { description: 'a component is unhealthy', content: { 'application/json': { schema: HealthSchema } } },
+        },
+      });
+      app.get('/v1/health', async (c) => {
+        const results = await Promise.all(
+          checks.map(async (h) => [h.name, await h.check().catch((err: Error) => ({ ok: false, error: err.message }))] as const),
+        );
+        const components = Object.fromEntries(results);
+        const ok = results.every(([, r]) => r.ok);
+        return c.json({ status: ok ? 'ok' : 'degraded', uptime_s: Math.round((Date.now() - started) / 1000), components }, ok ? 200 : 503);
+      });
+      app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/** Version of the event payload; consumers dead-letter versions they cannot read. */
+export const EVENT_SCHEMA_VERSION = 1;
+
+export const EVENT_KINDS = [
+  'impression', 'play', 'complete', 'like', 'unlike', 'share', 'comment', 'follow', 'unfollow',
+  'skip', 'not_interested',
+  'product_impression', 'product_click', 'add_to_cart', 'purchase',
+  'live_enter', 'live_exit',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+const shortText = z.string().max(64);
+
+/** Events older than this are rejected (historical imports go straight to ClickHouse). */
+export const MAX_EVENT_AGE_MS = 400 * 24 * 3600 * 1000;
+const MAX_CLOCK_SKEW_MS = 3600 * 1000;
+
+const timestamp = z
+  .union([z.number().int(), z.iso.datetime({ offset: true })])
+  .transform((v) => (typeof v === 'number' ? v : Date.parse(v)))
+  .refine((ms) => ms <= Date.now() + MAX_CLOCK_SKEW_MS, 'is more than an hour in the future')
+  .refine((ms) => ms >= Date.now() - MAX_EVENT_AGE_MS, 'is older than 400 days');
+
+const needs: Partial<Record<EventKind, readonly string[]>> = {
+  impression: ['item_id'],
+  play: ['item_id', 'watch_ms', 'duration_ms'],
+  complete: ['item_id'],
+  like: ['item_id'],
+  unlike: ['item_id'],
+  share: ['item_id'],
+  comment: ['item_id'],
+  follow: ['creator_id'],
+  unfollow: ['creator_id'],
+  skip: ['item_id'],
+  product_impression: ['product_id'],
+  product_click: ['product_id'],
+  add_to_cart: ['product_id'],
+  purchase: ['product_id', 'price', 'quantity'],
+  live_enter: ['live_id'],
+  live_exit: ['live_id'],
+};
+
+export const EngagementEventSchema = z
+  .object({
+    schema_version: z.literal(EVENT_SCHEMA_VERSION).default(EVENT_SCHEMA_VERSION),
+    event_id: id.describe('client-generated, unique per event; used for deduplication'),
+    kind: z.enum(EVENT_KINDS),
+    user_id: id,
+    item_id: id.optional(),
+    product_id: id.optional(),
+    creator_id: id.optional().describe('target of follow/unfollow; a creator to hide on not_interested'),
+    live_id: id.optional(),
+    ts: timestamp.describe('epoch milliseconds or ISO-8601 with offset'),
+    watch_ms: z.number().int().min(0).max(86_400_000).optional(),
+    duration_ms: z.number().int().min(1).max(86_400_000).optional(),
+    price: z.number().min(0).max(10_000_000).optional(),
+    quantity: z.number().int().min(1).max(10_000).optional(),
+    request_id: id.optional().describe('the feed response this event came from'),
+    position: z.number().int().min(0).max(100_000).optional(),
+    app: shortText.optional(),
+    device: shortText.optional(),
+    locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as zh or en-US').optional(),
+  })
+  .superRefine((e, ctx) => {
+    for (const field of needs[e.kind] ?? []) {
+      if (e[field as keyof typeof e] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `is required for ${e.kind} events` });
+      }
+    }
+    if (e.kind === 'not_interested' && !e.item_id && !e.creator_id) {
+      ctx.addIssue({ code: 'custom', path: ['item_id'], message: 'not_interested needs item_id or creator_id' });
+    }
+  });
+
+export type EngagementEvent = z.output<typeof EngagementEventSchema>;
+export type EngagementEventInput = z.input<typeof EngagementEventSchema>;
+
+export interface EventRejection {
+  index: number;
+  event_id?: string;
+  reason: string;
+}
+
+/** Turns zod issues into one readable reason naming the fields. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ');
+}
+
+/** Validates one raw event; never throws. */
+export function parseEvent(raw: unknown): { ok: true; event: EngagementEvent } | { ok: false; reason: string } {
+  const result = EngagementEventSchema.safeParse(raw);
+  return result.success ? { ok: true, event: result.data } : { ok: false, reason: describeIssues(result.error) };
+}

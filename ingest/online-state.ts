@@ -1,0 +1,51 @@
+import type { EngagementEvent, EventKind } from './events.ts';
+
+/** One engagement in a user's recent sequence. */
+export interface RecentEngagement {
+  item_id: string;
+  kind: EventKind;
+  ts: number;
+  watch_ms?: number;
+  duration_ms?: number;
+}
+
+/** Short-window counters for one item (the trending and traffic-pool signals). */
+export interface ItemCounters {
+  impressions: number;
+  plays: number;
+  completions: number;
+  /** Sum over plays of min(1, watch_ms / duration_ms). */
+  watchRatioSum: number;
+  likes: number;
+  shares: number;
+  skips: number;
+  purchases: number;
+  /** First time any event for this item was seen by this state. */
+  firstSeenTs: number;
+}
+
+/**
+ * Serving state updated from the event stream within about a second. The in-process
+ * implementation lives next to this file; a shared store can implement the same interface.
+ */
+export interface OnlineState {
+  /** Write path: fold a batch of accepted events in (idempotent by event_id within a window). */
+  apply(events: readonly EngagementEvent[]): void;
+
+  /** Most recent first, at most `limit`. */
+  recent(userId: string, limit: number): RecentEngagement[];
+  /** Items the user was shown or played (cross-session seen set, bounded). */
+  hasSeen(userId: string, itemId: string): boolean;
+  /** Items and creators the user marked not interested, and creators they unfollowed from the feed. */
+  hiddenItems(userId: string): ReadonlySet<string>;
+  hiddenCreators(userId: string): ReadonlySet<string>;
+  /** Creators followed through events (on top of the catalog's follow graph). */
+  followedCreators(userId: string): ReadonlySet<string>;
+
+  /** Counters for an item over the short window; undefined when nothing was seen. */
+  itemCounters(itemId: string): ItemCounters | undefined;
+  /** Items with the most weighted engagement in the last `windowMs`, best first. */
+  trending(limit: number, windowMs?: number): { item_id: string; score: number }[];
+  /** Items a user engaged with positively (liked, completed, shared, bought) recently. */
+  positiveItems(userId: string, limit: number): string[];
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { AnnIndex } from './faiss-index.ts';
+
+function normalisedRandom(n: number, dim: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  const v = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let norm = 0;
+    for (let d = 0; d < dim; d++) norm += (v[i * dim + d] = rnd()) ** 2;
+    for (let d = 0; d < dim; d++) v[i * dim + d]! /= Math.sqrt(norm);
+  }
+  return v;
+}
+
+function exactTop(vectors: Float32Array, q: Float32Array, dim: number, k: number): number[] {
+  const scores = Array.from({ length: vectors.length / dim }, (_, i) => {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += vectors[i * dim + d]! * q[d]!;
+    return [i, s] as const;
+  });
+  return scores.sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i);
+}
+
+describe('AnnIndex through the compiled faiss-node addon', () => {
+  const dim = 16;
+  const n = 2000;
+  const vectors = normalisedRandom(n, dim, 1);
+  const ids = Array.from({ length: n }, (_, i) => `item-${i}`);
+
+  it('finds the exact inner-product neighbours with a Flat index', () => {
+    const ann = AnnIndex.build(dim, ids, vectors, 'Flat');
+    expect(ann.size).toBe(n);
+    const queries = normalisedRandom(3, dim, 99);
+    const results = ann.search(queries, 10);
+    expect(results).toHaveLength(3);
+    for (let q = 0; q < 3; q++) {
+      const want = exactTop(vectors, queries.subarray(q * dim, (q + 1) * dim), dim, 10).map((i) => ids[i]);
+      expect(results[q]!.map((h) => h.id)).toEqual(want);
+      const scores = results[q]!.map((h) => h.score);
+      expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    }
+  });
+
+  it('finds an item as its own nearest neighbour after a save and load', () => {
+    const ann = AnnIndex.build(dim, ids, vectors, 'IVF16,Flat');
+    const loaded = AnnIndex.fromBuffer(ann.toBuffer());
+    expect(loaded.size).toBe(n);
+    expect(loaded.description).toBe('IVF16,Flat');
+    const self = loaded.search(vectors.subarray(42 * dim, 43 * dim), 1)[0]![0]!;
+    expect(self.id).toBe('item-42');
+    expect(self.score).toBeCloseTo(1, 4);
+  });
+
+  it('appends new items without a rebuild', () => {
+    const ann = AnnIndex.build(dim, ids.slice(0, 100), vectors.subarray(0, 100 * dim));
+    const fresh = normalisedRandom(1, dim, 7);
+    ann.add(['fresh-item'], fresh);
+    expect(ann.search(fresh, 1)[0]![0]!.id).toBe('fresh-item');
+  });
+
+  it('rejects vectors that do not match the ids', () => {
+    expect(() => AnnIndex.build(dim, ['a', 'b'], new Float32Array(dim))).toThrow(/2 ids need 32 floats, got 16/);
+  });
+});

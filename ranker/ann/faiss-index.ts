@@ -1,0 +1,86 @@
+import { createRequire } from 'node:module';
+import type { Index as FaissIndex, MetricType as FaissMetricType } from 'faiss-node';
+
+const require = createRequire(import.meta.url);
+const faiss = require('faiss-node') as typeof import('faiss-node');
+
+export type { FaissIndex };
+
+/** Inner product on L2-normalised vectors, i.e. cosine similarity. */
+export const METRIC_INNER_PRODUCT = faiss.MetricType.METRIC_INNER_PRODUCT as FaissMetricType;
+
+/**
+ * An ANN index over item vectors: a FAISS index plus the id of each row (faiss-node has no
+ * add_with_ids, so labels are row positions).
+ */
+export class AnnIndex {
+  private constructor(
+    readonly index: FaissIndex,
+    readonly ids: string[],
+    readonly dim: number,
+    readonly description: string,
+  ) {}
+
+  /**
+   * Builds from row-major vectors. `description` is a FAISS factory string such as `Flat`,
+   * `IVF1024,Flat` or `HNSW32`; IVF indexes are trained on the vectors first.
+   */
+  static build(dim: number, ids: string[], vectors: Float32Array, description = 'Flat'): AnnIndex {
+    if (vectors.length !== ids.length * dim) {
+      throw new Error(`AnnIndex.build: ${ids.length} ids need ${ids.length * dim} floats, got ${vectors.length}`);
+    }
+    const index = faiss.Index.fromFactory(dim, description, METRIC_INNER_PRODUCT);
+    if (!index.isTrained()) index.train(Array.from(vectors));
+    const ann = new AnnIndex(index, [], dim, description);
+    ann.add(ids, vectors);
+    return ann;
+  }
+
+  /** Appends vectors (new items) without a rebuild. */
+  add(ids: string[], vectors: Float32Array): void {
+    const CHUNK = 50_000;
+    for (let start = 0; start < ids.length; start += CHUNK) {
+      const end = Math.min(ids.length, start + CHUNK);
+      this.index.add(Array.from(vectors.subarray(start * this.dim, end * this.dim)));
+      for (let i = start; i < end; i++) this.ids.push(ids[i]!);
+    }
+  }
+
+  get size(): number {
+    return this.index.ntotal();
+  }
+
+  /** Top-k ids and scores for each of the `queries` (row-major, n x dim). */
+  search(queries: Float32Array, k: number): { id: string; score: number }[][] {
+    const nq = queries.length / this.dim;
+    const kk = Math.min(k, this.size);
+    if (kk === 0) return Array.from({ length: nq }, () => []);
+    const { labels, distances } = this.index.search(Array.from(queries), kk);
+    const out: { id: string; score: number }[][] = [];
+    for (let q = 0; q < nq; q++) {
+      const hits: { id: string; score: number }[] = [];
+      for (let j = 0; j < kk; j++) {
+        const label = labels[q * kk + j]!;
+        if (label >= 0) hits.push({ id: this.ids[label]!, score: distances[q * kk + j]! });
+      }
+      out.push(hits);
+    }
+    return out;
+  }
+
+  /** Serializes the index and its id table into one buffer. */
+  toBuffer(): Buffer {
+    const header = Buffer.from(JSON.stringify({ dim: this.dim, description: this.description, ids: this.ids }));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(header.length);
+    return Buffer.concat([len, header, this.index.toBuffer()]);
+  }
+
+  static fromBuffer(buf: Buffer): AnnIndex {
+    const len = buf.readUInt32LE(0);
+    const meta = JSON.parse(buf.subarray(4, 4 + len).toString()) as { dim: number; description: string; ids: string[] };
+    const index = faiss.Index.fromBuffer(buf.subarray(4 + len));
+    if (index.ntotal() !== meta.ids.length) throw new Error(`AnnIndex.fromBuffer: ${index.ntotal()} vectors but ${meta.ids.length} ids`);
+    return new AnnIndex(index, meta.ids, meta.dim, meta.description);
+  }
+}

@@ -1,0 +1,67 @@
+import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import type { Config } from '../config/schema.ts';
+import { childLogger } from '../core/logger.ts';
+import { withContext } from '../core/errors.ts';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+
+const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+/** A kafkajs client whose logs go through pino. */
+export interface KafkaClientOptions {
+  clientId?: string;
+  retries?: number;
+  /** No client logs at all; for health probes that are expected to fail. */
+  quiet?: boolean;
+}
+
+export function createKafka(config: Config, opts: KafkaClientOptions = {}): Kafka {
+  const log = childLogger('kafkajs');
+  return new Kafka({
+    clientId: opts.clientId ?? config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30_000,
+    logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
+    retry: { initialRetryTime: 200, retries: opts.retries ?? 8 },
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, ...rest } = entry;
+      log[KAFKAJS_LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
+    },
+  });
+}
+
+/** Creates the engagement and dead-letter topics when missing. */
+export async function ensureTopics(config: Config, kafka = createKafka(config)): Promise<string[]> {
+  const admin = kafka.admin();
+  await withContext('connecting to Kafka admin', () => admin.connect());
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted: ITopicConfig[] = [
+      { topic: config.kafka.topic, numPartitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor },
+      { topic: config.kafka.deadLetterTopic, numPartitions: 1, replicationFactor: config.kafka.replicationFactor },
+    ].filter((t) => !existing.has(t.topic));
+    if (wanted.length > 0) {
+      await withContext('creating Kafka topics', () => admin.createTopics({ topics: wanted, waitForLeaders: true }));
+    }
+    return wanted.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function kafkaHealthy(config: Config): Promise<boolean> {
+  const admin = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0;
+  } finally {
+    await admin.disconnect();
+  }
+}

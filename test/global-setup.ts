@@ -1,0 +1,12 @@
+import { stackDown, stackUp } from '../stack/stack.ts';
+import { testConfig } from './stack.ts';
+
+/** Starts the real Kafka and ClickHouse for the suite; stops them after if this run started them. */
+export default async function setup(): Promise<() => Promise<void>> {
+  const config = testConfig();
+  const result = await stackUp(config);
+  const startedHere = Object.values(result).includes('started');
+  return async () => {
+    if (startedHere && !process.env.FEED_TEST_KEEP_STACK) await stackDown(config);
+  };
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { deepMerge, loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { migrate } from '../storage/clickhouse.ts';
+import { ensureTopics } from '../storage/kafka.ts';
+
+/** The test stack runs beside a dev stack: its own data dir and ports. */
+function testOverrides(): Record<string, unknown> {
+  return {
+    dataDir: '.data/test',
+    logLevel: 'warn',
+    ...(process.env.KAFKA_BROKERS ? {} : { kafka: { brokers: ['127.0.0.1:29092'], controllerPort: 29093 } }),
+    ...(process.env.CLICKHOUSE_URL ? {} : { clickhouse: { url: 'http://127.0.0.1:28123', tcpPort: 29000 } }),
+  };
+}
+
+export function testConfig(extra: Record<string, unknown> = {}): Config {
+  return loadConfig({ overrides: deepMerge(testOverrides(), extra) });
+}
+
+/**
+ * A config with its own ClickHouse database, Kafka topics and consumer group, created and
+ * migrated, so that test files running in parallel never see each other's data.
+ */
+export async function isolatedConfig(name: string, extra: Record<string, unknown> = {}): Promise<Config> {
+  const tag = `${name.replace(/[^a-z0-9]/gi, '_')}_${randomBytes(4).toString('hex')}`;
+  const config = testConfig(
+    deepMerge(
+      {
+        clickhouse: { database: `t_${tag}` },
+        kafka: { topic: `t.${tag}.engagement`, deadLetterTopic: `t.${tag}.dlq`, partitions: 2 },
+        ingest: { groupId: `t.${tag}.ingest` },
+      },
+      extra,
+    ),
+  );
+  await migrate(config);
+  await ensureTopics(config);
+  return config;
+}
