@@ -19,3 +19,40 @@ export interface RetrievalModel {
   /** L2-normalised vector of a catalog item, or undefined for an item the model has no row for. */
   itemVector(itemId: string): Float32Array | undefined;
 }
+
+/**
+ * Raw signals about one candidate for one request, gathered by the ranker's hydration stage.
+ * The ranker model turns them into features (models/features.ts), the same code in training
+ * and serving, so the two cannot drift. Missing values are 0 / false, never exceptions.
+ */
+export interface CandidateSignals {
+  item_id: string;
+  creator_id: string;
+  category: string;
+  duration_ms: number;
+  age_hours: number;
+  has_product: boolean;
+  price: number;
+  is_kol: boolean;
+  creator_followers: number;
+  /** Cosine between user and item vectors (0 when the model has no vector). */
+  retrieval_score: number;
+  /** Long-term item stats (ClickHouse) blended with the short window (online state). */
+  impressions: number;
+  completion_rate: number;
+  avg_watch_ratio: number;
+  like_rate: number;
+  share_rate: number;
+  purchase_rate: number;
+  /** Social proof. */
+  friends_engaged: number;
+  friends_purchased: number;
+  followed_creator: boolean;
+  locale_match: boolean;
+}
+
+export interface RankerModel {
+  version: string;
+  /** One prediction array per objective, each aligned with `candidates`. */
+  predict(user: UserContext, candidates: readonly CandidateSignals[]): Record<Objective, Float32Array>;
+}
