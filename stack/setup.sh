@@ -32,14 +32,19 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
   echo "$lock_hash" > "$stamp"
 fi
 
-# 3. faiss-node's addon, compiled against Debian's libfaiss.
+# 3. faiss-node's addon, compiled against Debian's libfaiss, with search-time parameters
+#    (nprobe, efSearch) patched in; rebuilt when the build recipe changes.
 addon=node_modules/faiss-node/build/Release/faiss-node.node
-if [ ! -f "$addon" ]; then
+recipe=$(cat stack/faiss/binding.gyp stack/faiss/idx_t.h stack/faiss/search-params.patch | sha256sum | cut -c1-16)
+if [ ! -f "$addon" ] || [ "$(cat node_modules/faiss-node/.feed-build-stamp 2>/dev/null)" != "$recipe" ]; then
   say "building faiss-node against libfaiss-dev"
   cp stack/faiss/binding.gyp stack/faiss/idx_t.h node_modules/faiss-node/
+  grep -q setSearchParameters node_modules/faiss-node/src/faiss.cc \
+    || patch -s -p1 -d node_modules/faiss-node < stack/faiss/search-params.patch
   gyp=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js
   (cd node_modules/faiss-node && node "$gyp" rebuild --nodedir=/usr --loglevel=error >/tmp/faiss-node-build.log 2>&1) \
     || { cat /tmp/faiss-node-build.log; exit 1; }
+  echo "$recipe" > node_modules/faiss-node/.feed-build-stamp
 fi
 
 # 4. Kafka broker jars from Maven Central.

@@ -63,3 +63,24 @@ describe('AnnIndex through the compiled faiss-node addon', () => {
     expect(() => AnnIndex.build(dim, ['a', 'b'], new Float32Array(dim))).toThrow(/2 ids need 32 floats, got 16/);
   });
 });
+
+describe('search-time parameters (patched into faiss-node)', () => {
+  it('raises IVF recall with nprobe and rejects unknown parameters', () => {
+    const dim = 8;
+    const n = 4000;
+    const vectors = normalisedRandom(n, dim, 3);
+    const ids = Array.from({ length: n }, (_, i) => `i${i}`);
+    const exact = AnnIndex.build(dim, ids, vectors, 'Flat');
+    const ivf = AnnIndex.build(dim, ids, vectors, 'IVF64,Flat');
+    const queries = normalisedRandom(50, dim, 4);
+    const truth = exact.search(queries, 10).map((hits) => new Set(hits.map((h) => h.id)));
+    const recall = () =>
+      ivf.search(queries, 10).reduce((acc, hits, q) => acc + hits.filter((h) => truth[q]!.has(h.id)).length, 0) / (50 * 10);
+    ivf.setSearchParameters('nprobe=1');
+    const low = recall();
+    ivf.setSearchParameters('nprobe=64');
+    expect(recall()).toBe(1);
+    expect(low).toBeLessThan(1);
+    expect(() => ivf.setSearchParameters('noSuchParameter=3')).toThrow();
+  });
+});

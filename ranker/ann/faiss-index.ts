@@ -6,6 +6,11 @@ const faiss = require('faiss-node') as typeof import('faiss-node');
 
 export type { FaissIndex };
 
+/** Added to faiss-node by stack/faiss/search-params.patch (faiss ParameterSpace). */
+interface TunableIndex {
+  setSearchParameters(params: string): void;
+}
+
 /** Inner product on L2-normalised vectors, i.e. cosine similarity. */
 export const METRIC_INNER_PRODUCT = faiss.MetricType.METRIC_INNER_PRODUCT as FaissMetricType;
 
@@ -44,6 +49,11 @@ export class AnnIndex {
       this.index.add(Array.from(vectors.subarray(start * this.dim, end * this.dim)));
       for (let i = start; i < end; i++) this.ids.push(ids[i]!);
     }
+  }
+
+  /** Search-time parameters, e.g. `nprobe=16` (IVF) or `efSearch=64` (HNSW). */
+  setSearchParameters(params: string): void {
+    (this.index as unknown as TunableIndex).setSearchParameters(params);
   }
 
   get size(): number {
