@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** Bounds of the in-process online state and how the stream follower fills it. */
+export const OnlineConfigSchema = z.object({
+  /** Users kept in memory (least recently active evicted first). */
+  maxUsers: z.number().int().positive().default(200_000),
+  /** Items with short-window counters (least recently engaged evicted first). */
+  maxItems: z.number().int().positive().default(200_000),
+  recentPerUser: z.number().int().positive().default(100),
+  seenPerUser: z.number().int().positive().default(2_000),
+  hiddenPerUser: z.number().int().positive().default(500),
+  positivePerUser: z.number().int().positive().default(200),
+  /** Event ids remembered so that the same event applied twice (HTTP and stream) counts once. */
+  dedupWindow: z.number().int().positive().default(500_000),
+  /** Short window of the item counters (a sliding window over two aligned buckets). */
+  itemWindowMs: z.number().int().positive().default(3_600_000),
+  /** Trending: ring of buckets; the default trending window is their whole span. */
+  trendingBucketMs: z.number().int().positive().default(60_000),
+  trendingBuckets: z.number().int().min(1).max(1440).default(60),
+  /** Stream follower: how far back to bootstrap from ClickHouse on start, and a row cap. */
+  bootstrapHours: z.number().positive().default(24),
+  bootstrapMaxRows: z.number().int().min(0).default(1_000_000),
+});
+
+export type OnlineConfig = z.infer<typeof OnlineConfigSchema>;

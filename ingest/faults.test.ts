@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deepMerge } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { createClickHouse, migrate } from '../storage/clickhouse.ts';
+import { ensureTopics } from '../storage/kafka.ts';
+import { stackDown, stackUp, startLocalService, stopLocalService } from '../stack/stack.ts';
+import { testConfig } from '../test/stack.ts';
+import { startConsumer } from './consumer.ts';
+import { createEventProducer } from './producer.ts';
+import { eventCounts, itemStatsMismatch, makeEvent, waitUntil } from './test-helpers.ts';
+
+// A private stack on its own ports: these tests stop ClickHouse and kill consumers.
+const DATA_DIR = '.data/test-faults';
+const base = testConfig({
+  dataDir: DATA_DIR,
+  kafka: { brokers: ['127.0.0.1:41092'], controllerPort: 41093, external: false, heapMb: 256, partitions: 2 },
+  clickhouse: { url: 'http://127.0.0.1:41123', tcpPort: 41000, external: false },
+  ingest: { retryInitialMs: 100, retryMaxMs: 1000 },
+});
+
+async function world(name: string, extra: Record<string, unknown> = {}): Promise<Config> {
+  const config = deepMerge(base as unknown as Record<string, unknown>, {
+    clickhouse: { database: name },
+    kafka: { topic: `${name}.engagement`, deadLetterTopic: `${name}.dlq` },
+    ingest: { groupId: `${name}.ingest`, ...extra },
+  }) as unknown as Config;
+  await migrate(config);
+  await ensureTopics(config);
+  return config;
+}
+
+/** Produces events [from, to) in batches like HTTP clients would. */
+async function produce(config: Config, from: number, to: number, prefix: string): Promise<void> {
+  const producer = await createEventProducer(config);
+  try {
+    for (let i = from; i < to; i += 250) {
+      await producer.send(Array.from({ length: Math.min(250, to - i) }, (_, k) => makeEvent(i + k, prefix)));
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+describe.skipIf(process.env.KAFKA_BROKERS || process.env.CLICKHOUSE_URL)('ingest under faults (private stack)', () => {
+  beforeAll(async () => {
+    await stackUp(base);
+  }, 180_000);
+
+  afterAll(async () => {
+    await stackDown(base);
+    rmSync(DATA_DIR, { recursive: true, force: true });
+  });
+
+  it('ClickHouse stopped mid-stream and restarted: exactly N distinct events, no double counting', async () => {
+    const N = 3000;
+    const config = await world('faults_ch');
+    const ch = createClickHouse(config);
+    const consumer = await startConsumer(config);
+    try {
+      await produce(config, 0, 1000, 'ch');
+      await waitUntil('the first events', async () => (await eventCounts(ch)).rows > 0);
+      expect(await stopLocalService(config, 'clickhouse')).toBe(true);
+      await produce(config, 1000, N, 'ch');
+      await waitUntil('failed inserts to be retried', () => consumer.stats().insertFailures >= 2, 30_000);
+      await startLocalService(config, 'clickhouse');
+      await waitUntil(`${N} events after catch-up`, async () => (await eventCounts(ch).catch(() => ({ rows: 0 }))).rows >= N, 90_000);
+      expect(await eventCounts(ch)).toEqual({ rows: N, distinct: N });
+      expect(await itemStatsMismatch(ch)).toEqual([]);
+    } finally {
+      await consumer.stop();
+      await ch.close();
+    }
+  }, 180_000);
+
+  it('the consumer process SIGKILLed mid-batch and restarted: exactly N distinct events, aggregates match raw events', async () => {
+    const N = 4000;
+    // Small insert statements, so that a batch takes many inserts and the kill lands inside one.
+    const config = await world('faults_kill', { maxBatchEvents: 100 });
+    const file = `${DATA_DIR}/faults_kill.json`;
+    mkdirSync(DATA_DIR, { recursive: true });
+    writeFileSync(file, JSON.stringify(config));
+    const env: NodeJS.ProcessEnv = { ...process.env, FEED_CONFIG: file, LOG_LEVEL: 'warn' };
+    delete env.KAFKA_BROKERS;
+    delete env.CLICKHOUSE_URL;
+    const run = (): ChildProcess => spawn(process.execPath, ['bin/feed.js', 'ingest', '--progress', '1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ch = createClickHouse(config);
+    try {
+      await produce(config, 0, N / 2, 'kill');
+      const first = run();
+      await waitUntil('the first inserts', async () => (await eventCounts(ch)).rows > 0);
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      const atKill = (await eventCounts(ch)).rows;
+      expect(atKill).toBeLessThanOrEqual(N / 2);
+
+      await produce(config, N / 2, N, 'kill');
+      const second = run();
+      let stderr = '';
+      second.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      await waitUntil(`${N} events`, async () => (await eventCounts(ch)).rows >= N, 90_000);
+      second.kill('SIGTERM');
+      const code = await new Promise((r) => second.once('exit', r));
+      expect({ code, stderr: stderr.slice(0, 2000) }).toEqual({ code: 0, stderr: expect.any(String) });
+
+      expect(await eventCounts(ch)).toEqual({ rows: N, distinct: N });
+      expect(await itemStatsMismatch(ch)).toEqual([]);
+    } finally {
+      await ch.close();
+    }
+  }, 180_000);
+});

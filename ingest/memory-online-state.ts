@@ -1,0 +1,272 @@
+import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
+import type { EngagementEvent, EventKind } from './events.ts';
+import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
+import { RecentIds } from './recent-ids.ts';
+
+/** Weights of the trending score (engagement per item in the window). */
+export const TRENDING_WEIGHTS: Partial<Record<EventKind, number>> = {
+  play: 1, complete: 2, like: 3, comment: 3, share: 5, add_to_cart: 4, purchase: 8, skip: -0.5, not_interested: -2,
+};
+const POSITIVE_KINDS = new Set<EventKind>(['like', 'complete', 'share', 'purchase', 'add_to_cart']);
+
+// Indexes of the counters kept per item window.
+const C = { impressions: 0, plays: 1, completions: 2, watchRatioSum: 3, likes: 4, shares: 5, skips: 6, purchases: 7 } as const;
+const COUNTER_OF: Partial<Record<EventKind, number>> = {
+  impression: C.impressions, play: C.plays, complete: C.completions, like: C.likes, share: C.shares, skip: C.skips, purchase: C.purchases,
+};
+
+interface UserState {
+  /** Oldest first, sorted by ts. */
+  recent: RecentEngagement[];
+  seen: Set<string>;
+  hiddenItems: Set<string>;
+  hiddenCreators: Set<string>;
+  followed: Set<string>;
+  /** Insertion order = recency (re-added on repeat). */
+  positive: Set<string>;
+}
+
+/** Two aligned windows (current and previous) give a sliding-window estimate in O(1) memory. */
+interface ItemState {
+  windowStart: number;
+  cur: Float64Array;
+  prev: Float64Array;
+  firstSeenTs: number;
+}
+
+interface TrendingBucket {
+  start: number;
+  scores: Map<string, number>;
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/** Adds to a Set that forgets its oldest entry beyond `cap`. */
+function addCapped(set: Set<string>, value: string, cap: number, refresh = false): void {
+  if (refresh) set.delete(value);
+  set.add(value);
+  if (set.size > cap) set.delete(set.values().next().value as string);
+}
+
+/** Moves a key to the most-recent end of an LRU Map and evicts the least recent beyond `cap`. */
+function touch<V>(map: Map<string, V>, key: string, create: () => V, cap: number): V {
+  let v = map.get(key);
+  if (v !== undefined) map.delete(key);
+  else v = create();
+  map.set(key, v);
+  if (map.size > cap) map.delete(map.keys().next().value as string);
+  return v;
+}
+
+export interface MemoryOnlineStateOptions {
+  config?: Partial<OnlineConfig>;
+  /** Clock for window reads; tests inject one. */
+  now?: () => number;
+  /** Trending results are reused for this long after a change (the "about a second" freshness). */
+  trendingCacheMs?: number;
+}
+
+/**
+ * The in-process OnlineState. Every structure is capped (LRU users and items, FIFO per-user
+ * sets, a bounded event-id window for idempotence), and each event is O(1) to apply except the
+ * per-user recent list (bounded insertion for late events).
+ */
+export class MemoryOnlineState implements OnlineState {
+  private readonly cfg: OnlineConfig;
+  private readonly now: () => number;
+  private readonly cacheMs: number;
+  private readonly users = new Map<string, UserState>();
+  private readonly items = new Map<string, ItemState>();
+  private readonly applied: RecentIds;
+  private readonly buckets: TrendingBucket[] = [];
+  /** Sum of the buckets' scores: the trending score over the whole ring. */
+  private readonly totals = new Map<string, number>();
+  private trendingCache = new Map<number, { at: number; version: number; list: { item_id: string; score: number }[] }>();
+  private version = 0;
+
+  constructor(opts: MemoryOnlineStateOptions = {}) {
+    this.cfg = OnlineConfigSchema.parse(opts.config ?? {});
+    this.now = opts.now ?? Date.now;
+    this.cacheMs = opts.trendingCacheMs ?? 1000;
+    this.applied = new RecentIds(this.cfg.dedupWindow);
+  }
+
+  apply(events: readonly EngagementEvent[]): void {
+    for (const e of events) {
+      if (!this.applied.add(e.event_id)) continue;
+      this.applyUser(e);
+      if (e.item_id) {
+        this.applyItem(e, e.item_id);
+        this.applyTrending(e, e.item_id);
+      }
+    }
+    this.version++;
+  }
+
+  private applyUser(e: EngagementEvent): void {
+    const cfg = this.cfg;
+    const u = touch(this.users, e.user_id, () => ({
+      recent: [], seen: new Set<string>(), hiddenItems: new Set<string>(), hiddenCreators: new Set<string>(), followed: new Set<string>(), positive: new Set<string>(),
+    }), cfg.maxUsers);
+    if (e.item_id) {
+      const entry: RecentEngagement = { item_id: e.item_id, kind: e.kind, ts: e.ts };
+      if (e.watch_ms !== undefined) entry.watch_ms = e.watch_ms;
+      if (e.duration_ms !== undefined) entry.duration_ms = e.duration_ms;
+      let i = u.recent.length;
+      while (i > 0 && u.recent[i - 1]!.ts > e.ts) i--;
+      u.recent.splice(i, 0, entry);
+      if (u.recent.length > cfg.recentPerUser) u.recent.shift();
+      addCapped(u.seen, e.item_id, cfg.seenPerUser);
+      if (POSITIVE_KINDS.has(e.kind)) addCapped(u.positive, e.item_id, cfg.positivePerUser, true);
+      if (e.kind === 'unlike') u.positive.delete(e.item_id);
+    }
+    if (e.kind === 'not_interested') {
+      if (e.item_id) addCapped(u.hiddenItems, e.item_id, cfg.hiddenPerUser);
+      if (e.creator_id) addCapped(u.hiddenCreators, e.creator_id, cfg.hiddenPerUser);
+    } else if (e.kind === 'follow' && e.creator_id) {
+      addCapped(u.followed, e.creator_id, cfg.hiddenPerUser);
+      u.hiddenCreators.delete(e.creator_id);
+    } else if (e.kind === 'unfollow' && e.creator_id) {
+      u.followed.delete(e.creator_id);
+      addCapped(u.hiddenCreators, e.creator_id, cfg.hiddenPerUser);
+    }
+  }
+
+  private applyItem(e: EngagementEvent, itemId: string): void {
+    const w = this.cfg.itemWindowMs;
+    const start = Math.floor(e.ts / w) * w;
+    const s = touch(this.items, itemId, () => ({ windowStart: start, cur: new Float64Array(8), prev: new Float64Array(8), firstSeenTs: e.ts }), this.cfg.maxItems);
+    s.firstSeenTs = Math.min(s.firstSeenTs, e.ts);
+    if (start > s.windowStart) {
+      if (start === s.windowStart + w) s.prev.set(s.cur);
+      else s.prev.fill(0);
+      s.cur.fill(0);
+      s.windowStart = start;
+    }
+    const target = start === s.windowStart ? s.cur : start === s.windowStart - w ? s.prev : undefined;
+    if (!target) return; // older than the two windows
+    const k = COUNTER_OF[e.kind];
+    if (k !== undefined) target[k]! += 1;
+    if (e.kind === 'play' && e.watch_ms !== undefined && e.duration_ms) {
+      target[C.watchRatioSum]! += Math.min(1, e.watch_ms / e.duration_ms);
+    }
+  }
+
+  private applyTrending(e: EngagementEvent, itemId: string): void {
+    const weight = TRENDING_WEIGHTS[e.kind];
+    if (weight === undefined) return;
+    const b = this.cfg.trendingBucketMs;
+    const start = Math.floor(e.ts / b) * b;
+    this.advance(start);
+    const head = this.buckets[this.buckets.length - 1];
+    if (!head || start < head.start - (this.cfg.trendingBuckets - 1) * b) return; // outside the ring
+    let bucket = this.buckets.find((x) => x.start === start);
+    if (!bucket) {
+      bucket = { start, scores: new Map() };
+      this.buckets.push(bucket);
+      this.buckets.sort((x, y) => x.start - y.start);
+    }
+    if (!bucket.scores.has(itemId) && bucket.scores.size >= this.cfg.maxItems) return;
+    bucket.scores.set(itemId, (bucket.scores.get(itemId) ?? 0) + weight);
+    this.totals.set(itemId, (this.totals.get(itemId) ?? 0) + weight);
+  }
+
+  /** Makes `start` the newest bucket when it is newer, expiring buckets that fall off the ring. */
+  private advance(start: number): void {
+    const b = this.cfg.trendingBucketMs;
+    const head = this.buckets[this.buckets.length - 1];
+    if (!head) {
+      this.buckets.push({ start, scores: new Map() });
+      return;
+    }
+    if (start <= head.start) return;
+    this.buckets.push({ start, scores: new Map() });
+    const oldest = start - (this.cfg.trendingBuckets - 1) * b;
+    while (this.buckets.length > 0 && this.buckets[0]!.start < oldest) {
+      for (const [item, score] of this.buckets.shift()!.scores) {
+        const left = (this.totals.get(item) ?? 0) - score;
+        if (Math.abs(left) < 1e-9) this.totals.delete(item);
+        else this.totals.set(item, left);
+      }
+    }
+  }
+
+  recent(userId: string, limit: number): RecentEngagement[] {
+    const r = this.users.get(userId)?.recent ?? [];
+    return r.slice(Math.max(0, r.length - limit)).reverse();
+  }
+
+  hasSeen(userId: string, itemId: string): boolean {
+    return this.users.get(userId)?.seen.has(itemId) ?? false;
+  }
+
+  hiddenItems(userId: string): ReadonlySet<string> {
+    return this.users.get(userId)?.hiddenItems ?? EMPTY;
+  }
+
+  hiddenCreators(userId: string): ReadonlySet<string> {
+    return this.users.get(userId)?.hiddenCreators ?? EMPTY;
+  }
+
+  followedCreators(userId: string): ReadonlySet<string> {
+    return this.users.get(userId)?.followed ?? EMPTY;
+  }
+
+  positiveItems(userId: string, limit: number): string[] {
+    const p = [...(this.users.get(userId)?.positive ?? [])];
+    return p.slice(Math.max(0, p.length - limit)).reverse();
+  }
+
+  itemCounters(itemId: string): ItemCounters | undefined {
+    const s = this.items.get(itemId);
+    if (!s) return undefined;
+    const w = this.cfg.itemWindowMs;
+    const now = this.now();
+    const nowStart = Math.floor(now / w) * w;
+    const frac = (now - nowStart) / w;
+    const age = nowStart - s.windowStart;
+    const value = (k: number): number =>
+      age <= 0 ? s.cur[k]! + s.prev[k]! * (1 - frac) : age === w ? s.cur[k]! * (1 - frac) : 0;
+    return {
+      impressions: value(C.impressions),
+      plays: value(C.plays),
+      completions: value(C.completions),
+      watchRatioSum: value(C.watchRatioSum),
+      likes: value(C.likes),
+      shares: value(C.shares),
+      skips: value(C.skips),
+      purchases: value(C.purchases),
+      firstSeenTs: s.firstSeenTs,
+    };
+  }
+
+  trending(limit: number, windowMs?: number): { item_id: string; score: number }[] {
+    const b = this.cfg.trendingBucketMs;
+    const span = this.cfg.trendingBuckets * b;
+    const window = Math.min(windowMs ?? span, span);
+    const now = this.now();
+    const cached = this.trendingCache.get(window);
+    if (cached && cached.list.length >= limit && (cached.version === this.version || now - cached.at < this.cacheMs) && now >= cached.at) {
+      return cached.list.slice(0, limit);
+    }
+    this.advance(Math.floor(now / b) * b);
+    let scores: Map<string, number>;
+    if (window >= span) scores = this.totals;
+    else {
+      scores = new Map();
+      const from = now - window;
+      for (const bucket of this.buckets) {
+        if (bucket.start + b <= from) continue;
+        for (const [item, s] of bucket.scores) scores.set(item, (scores.get(item) ?? 0) + s);
+      }
+    }
+    const keep = Math.max(limit, 200);
+    const list: { item_id: string; score: number }[] = [];
+    for (const [item_id, score] of scores) if (score > 0) list.push({ item_id, score });
+    list.sort((x, y) => y.score - x.score || (x.item_id < y.item_id ? -1 : 1));
+    list.length = Math.min(list.length, keep);
+    if (this.trendingCache.size >= 16) this.trendingCache.clear();
+    this.trendingCache.set(window, { at: now, version: this.version, list });
+    return list.slice(0, limit);
+  }
+}

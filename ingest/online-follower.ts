@@ -1,0 +1,107 @@
+/**
+ * Keeps one serving replica's OnlineState current with the whole stream, so that events
+ * posted to any replica show up everywhere within about a second.
+ *
+ * On start it bootstraps from ClickHouse (events of the last `online.bootstrapHours`), then
+ * reads Kafka from just after the highest offset ClickHouse holds per partition: whatever the
+ * ingest consumer has not inserted yet comes from Kafka, so there is no gap between the two.
+ * Overlap is harmless because OnlineState.apply is idempotent by event_id.
+ *
+ * Each replica uses its own consumer group (never committed, deleted on stop), so every
+ * replica sees every partition.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Consumer } from 'kafkajs';
+import type { Config } from '../config/schema.ts';
+import { withContext } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
+import { createClickHouse } from '../storage/clickhouse.ts';
+import { createKafka } from '../storage/kafka.ts';
+import { decodeMessage } from './consumer.ts';
+import type { EngagementEvent } from './events.ts';
+import type { OnlineState } from './online-state.ts';
+import { ONLINE_COLUMNS, rowToEvent, type OnlineRow } from './rows.ts';
+
+export interface OnlineFollower {
+  /** Events applied from ClickHouse at start and from Kafka since. */
+  stats(): { bootstrapped: number; streamed: number };
+  stop(): Promise<void>;
+}
+
+/** Loads recent events from ClickHouse and the Kafka offset to continue from per partition. */
+async function bootstrap(config: Config, state: OnlineState): Promise<{ rows: number; next: Map<number, string> }> {
+  const ch = createClickHouse(config);
+  try {
+    const since = Math.floor(Date.now() / 1000 - config.online.bootstrapHours * 3600);
+    const rs = await ch.query({
+      query: `SELECT ${ONLINE_COLUMNS} FROM events WHERE ts >= toDateTime(${since})
+              ORDER BY ts_ms DESC LIMIT ${config.online.bootstrapMaxRows}`,
+      format: 'JSONEachRow',
+    });
+    const rows = await rs.json<OnlineRow>();
+    // Oldest first, so that "most recent" lists end up in order.
+    const events: EngagementEvent[] = [];
+    for (let i = rows.length - 1; i >= 0; i--) events.push(rowToEvent(rows[i]!));
+    for (let i = 0; i < events.length; i += 10_000) state.apply(events.slice(i, i + 10_000));
+
+    const offsets = await (
+      await ch.query({
+        query: 'SELECT kafka_partition AS p, toString(max(kafka_offset) + 1) AS next FROM events GROUP BY kafka_partition',
+        format: 'JSONEachRow',
+      })
+    ).json<{ p: number; next: string }>();
+    return { rows: rows.length, next: new Map(offsets.map((o) => [Number(o.p), o.next])) };
+  } finally {
+    await ch.close();
+  }
+}
+
+export async function startOnlineFollower(config: Config, state: OnlineState, opts: { replicaId?: string } = {}): Promise<OnlineFollower> {
+  const log = childLogger('online-follower');
+  const replica = opts.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const groupId = `${config.ingest.groupId}.online.${replica}`;
+  const started = Date.now();
+  const boot = await withContext('bootstrapping online state from ClickHouse', () => bootstrap(config, state));
+
+  const kafka = createKafka(config);
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  let streamed = 0;
+  const topic = config.kafka.topic;
+  await withContext(`connecting the online follower to Kafka ${config.kafka.brokers.join(',')}`, async () => {
+    await consumer.connect();
+    // Partitions ClickHouse has never seen are read from the beginning.
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      const events: EngagementEvent[] = [];
+      for (const m of batch.messages) {
+        const d = decodeMessage(m);
+        if (d.ok) events.push(d.event);
+      }
+      state.apply(events);
+      streamed += events.length;
+    },
+  });
+  for (const [partition, offset] of boot.next) consumer.seek({ topic, partition, offset });
+  log.info({ groupId, bootstrapped: boot.rows, ms: Date.now() - started }, 'online follower running');
+
+  return {
+    stats: () => ({ bootstrapped: boot.rows, streamed }),
+    async stop() {
+      await consumer.disconnect();
+      // The group is this replica's alone; leave nothing behind on the broker.
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await admin.deleteGroups([groupId]);
+      } catch (err) {
+        log.debug({ err: (err as Error).message }, 'could not delete the follower group');
+      } finally {
+        await admin.disconnect();
+      }
+    },
+  };
+}

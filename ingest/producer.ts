@@ -1,0 +1,137 @@
+import type { Message, Producer } from 'kafkajs';
+import { Counter, Histogram } from 'prom-client';
+import type { Config } from '../config/schema.ts';
+import { ContextError, sleep, withContext } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
+import { metrics } from '../core/metrics.ts';
+import { createKafka } from '../storage/kafka.ts';
+import type { EngagementEvent } from './events.ts';
+
+export interface EventProducer {
+  /** Resolves once Kafka acknowledged every event (acks = all); rejects otherwise. */
+  send(events: EngagementEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Kafka did not acknowledge in time or refused the batch; the caller may retry with the same event ids. */
+export class ProduceError extends ContextError {}
+
+const produced = new Counter({ name: 'feed_events_produced_total', help: 'Events acknowledged by Kafka', registers: [metrics] });
+const produceSeconds = new Histogram({
+  name: 'feed_events_produce_seconds',
+  help: 'Time from send() to the Kafka acknowledgement of the request that carried it',
+  buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [metrics],
+});
+
+export function toMessage(e: EngagementEvent): Message {
+  return { key: e.user_id, value: JSON.stringify(e), headers: { schema_version: String(e.schema_version) } };
+}
+
+interface Pending {
+  messages: Message[];
+  bytes: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Upper bound of one produce request, below the broker's default 1 MB record-batch limit. */
+const MAX_REQUEST_BYTES = 768 * 1024;
+
+/**
+ * Produces to `config.kafka.topic`, keyed by user_id so one user's events stay ordered on one
+ * partition. Idempotent producer (acks = all, one request in flight); concurrent send() calls
+ * are coalesced into the next request (up to MAX_REQUEST_BYTES), which keeps throughput up
+ * with one request in flight. Large send() calls are split across requests.
+ */
+export async function createEventProducer(config: Config): Promise<EventProducer> {
+  const log = childLogger('event-producer');
+  const producer: Producer = createKafka(config).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Idempotence needs unlimited retries; send() callers still get an answer after produceTimeoutMs.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+  await withContext(`connecting the event producer to Kafka ${config.kafka.brokers.join(',')}`, () => producer.connect());
+  const topic = config.kafka.topic;
+  let queue: Pending[] = [];
+  let flushing: Promise<void> | undefined;
+  let closed = false;
+
+  async function flushLoop(): Promise<void> {
+    while (queue.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      while (n < queue.length && (n === 0 || bytes + queue[n]!.bytes <= MAX_REQUEST_BYTES)) bytes += queue[n++]!.bytes;
+      const batch = queue.splice(0, n);
+      const messages = batch.flatMap((p) => p.messages);
+      try {
+        await producer.send({ topic, acks: -1, messages });
+        produced.inc(messages.length);
+        for (const p of batch) p.resolve();
+      } catch (err) {
+        log.warn({ err: (err as Error).message, events: messages.length }, 'Kafka did not accept a batch');
+        for (const p of batch) p.reject(new ProduceError(`producing ${messages.length} events to Kafka topic ${topic}`, err));
+      }
+    }
+    flushing = undefined;
+  }
+
+  /** Splits messages into parts of at most MAX_REQUEST_BYTES. */
+  function parts(events: EngagementEvent[]): { messages: Message[]; bytes: number }[] {
+    const out: { messages: Message[]; bytes: number }[] = [];
+    let cur = { messages: [] as Message[], bytes: 0 };
+    for (const e of events) {
+      const m = toMessage(e);
+      const size = (m.value as string).length + 64;
+      if (cur.messages.length > 0 && cur.bytes + size > MAX_REQUEST_BYTES) {
+        out.push(cur);
+        cur = { messages: [], bytes: 0 };
+      }
+      cur.messages.push(m);
+      cur.bytes += size;
+    }
+    out.push(cur);
+    return out;
+  }
+
+  function enqueue(part: { messages: Message[]; bytes: number }, deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending: Pending = { ...part, resolve, reject };
+      const timer = setTimeout(() => {
+        // Not yet handed to Kafka: withdraw it so an outage does not pile up memory.
+        const i = queue.indexOf(pending);
+        if (i >= 0) queue.splice(i, 1);
+        reject(new ProduceError(`producing ${part.messages.length} events to Kafka topic ${topic}`, new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)));
+      }, Math.max(0, deadline - Date.now()));
+      pending.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      pending.reject = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      queue.push(pending);
+      flushing ??= flushLoop();
+    });
+  }
+
+  return {
+    async send(events) {
+      if (closed) throw new ProduceError('producing events', new Error('the producer is closed'));
+      if (events.length === 0) return;
+      const end = produceSeconds.startTimer();
+      const deadline = Date.now() + config.ingest.produceTimeoutMs;
+      await Promise.all(parts(events).map((p) => enqueue(p, deadline)));
+      end();
+    },
+    async close() {
+      closed = true;
+      // Give in-flight sends their time to be acknowledged, but never hang on a dead broker.
+      await Promise.race([flushing, sleep(config.ingest.produceTimeoutMs)]);
+      await producer.disconnect();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import type { Config } from '../config/schema.ts';
+import { withContext } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
+import { migrate } from '../storage/clickhouse.ts';
+import { ensureTopics } from '../storage/kafka.ts';
+import { startConsumer, type IngestStats } from './consumer.ts';
+
+export interface RunningIngest {
+  stats(): IngestStats;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the ingest consumer in this process (used by `feed ingest` and the all-in-one
+ * `feed start`): makes sure the topics and tables exist, then consumes until stop().
+ * Logs progress (events/s, lag) every `progressEveryMs` while there is traffic.
+ */
+export async function startIngest(config: Config, opts: { progressEveryMs?: number } = {}): Promise<RunningIngest> {
+  const log = childLogger('ingest');
+  await withContext('preparing Kafka topics for ingest', () => ensureTopics(config));
+  await withContext('migrating the ClickHouse schema for ingest', () => migrate(config));
+  const consumer = await startConsumer(config);
+  const every = opts.progressEveryMs ?? 10_000;
+  let last = consumer.stats();
+  let lastAt = Date.now();
+  const timer = setInterval(() => {
+    const now = consumer.stats();
+    const delta = now.inserted - last.inserted;
+    const lag = Object.values(now.lag).reduce((a, b) => a + b, 0);
+    if (delta > 0 || lag > 0 || now.insertFailures > last.insertFailures) {
+      const secs = (Date.now() - lastAt) / 1000;
+      log.info(
+        { inserted: now.inserted, perSecond: Math.round(delta / secs), lag, duplicates: now.duplicates, deadLettered: now.deadLettered, insertFailures: now.insertFailures },
+        'ingest progress',
+      );
+    }
+    last = now;
+    lastAt = Date.now();
+  }, every);
+  timer.unref();
+  return {
+    stats: () => consumer.stats(),
+    async stop() {
+      clearInterval(timer);
+      await consumer.stop();
+    },
+  };
+}
