@@ -1,0 +1,115 @@
+import { expectedWatchAt, interestFrom } from '../behaviour.ts';
+import type { World } from '../world/generate.ts';
+import { Rng } from '../world/rng.ts';
+import { published, ServedItems, userIndex, videoEntry } from './in-process.ts';
+import type { FeedPage, FeedPolicy, PageContext } from './types.ts';
+
+export interface OracleOptions {
+  /** Items scored per user; the whole catalog when it is smaller. */
+  candidates?: number;
+  /** Best items kept per user before rescoring. */
+  keep?: number;
+}
+
+/**
+ * Knows every user's true taste and every video's true quality, and serves the videos with the
+ * highest expected watch time the user has not seen: the ceiling a learned engine aims at.
+ */
+export function oraclePolicy(world: World, seed: number, opts: OracleOptions = {}): FeedPolicy {
+  const candidates = opts.candidates ?? 50_000;
+  const keep = opts.keep ?? 500;
+  const rng = new Rng(seed, 'policy/oracle');
+  const served = new ServedItems();
+  const lists = new Map<string, { items: Int32Array; scores: Float64Array; next: number }>();
+
+  const rank = (u: number, seen: Set<number>, nowSec: number) => {
+    const { dim } = world;
+    const uv = world.users.vec.subarray(u * dim, (u + 1) * dim);
+    const locale = world.users.locale[u]!;
+    const iv = world.items.vec;
+    const n = world.items.count;
+    const pool = n <= candidates ? null : Int32Array.from({ length: candidates }, () => rng.int(n));
+    const size = pool ? pool.length : n;
+    const top = new TopK(keep);
+    for (let k = 0; k < size; k++) {
+      const i = pool ? pool[k]! : k;
+      if (seen.has(i) || !published(world, i, nowSec)) continue;
+      let cos = 0;
+      for (let d = 0, off = i * dim; d < dim; d++) cos += uv[d]! * iv[off + d]!;
+      const localeMatch = world.creators.locale[world.items.creator[i]!] === locale;
+      top.offer(i, expectedWatchAt(interestFrom(cos, world.items.quality[i]!, localeMatch, 0, 0), world.items.durationMs[i]!));
+    }
+    return { ...top.sorted(), next: 0 };
+  };
+
+  return {
+    name: 'oracle',
+    async page(userId: string, count: number, _cursor?: string, ctx?: PageContext): Promise<FeedPage> {
+      const u = userIndex(world, userId);
+      const nowSec = ctx?.nowSec ?? world.spec.nowSec;
+      const seen = served.of(userId);
+      const entries = [];
+      let list = lists.get(userId);
+      for (let refills = 0; entries.length < count && refills < 2; ) {
+        if (!list || list.next >= list.items.length) {
+          list = rank(u, seen, nowSec);
+          lists.set(userId, list);
+          refills++;
+          if (list.items.length === 0) break;
+        }
+        const i = list.items[list.next]!;
+        const s = list.scores[list.next++]!;
+        if (seen.has(i) || !published(world, i, nowSec)) continue;
+        seen.add(i);
+        entries.push(videoEntry(world, i, entries.length, 'oracle', s));
+      }
+      return { entries };
+    },
+  };
+}
+
+/** The k best (id, score) pairs seen, in a binary min-heap. */
+class TopK {
+  private readonly ids: Int32Array;
+  private readonly scores: Float64Array;
+  private size = 0;
+
+  constructor(private readonly k: number) {
+    this.ids = new Int32Array(k);
+    this.scores = new Float64Array(k);
+  }
+
+  offer(id: number, score: number): void {
+    if (this.size < this.k) {
+      let i = this.size++;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (this.scores[parent]! <= score) break;
+        this.ids[i] = this.ids[parent]!;
+        this.scores[i] = this.scores[parent]!;
+        i = parent;
+      }
+      this.ids[i] = id;
+      this.scores[i] = score;
+    } else if (score > this.scores[0]!) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= this.size) break;
+        const c = l + 1 < this.size && this.scores[l + 1]! < this.scores[l]! ? l + 1 : l;
+        if (this.scores[c]! >= score) break;
+        this.ids[i] = this.ids[c]!;
+        this.scores[i] = this.scores[c]!;
+        i = c;
+      }
+      this.ids[i] = id;
+      this.scores[i] = score;
+    }
+  }
+
+  /** Best first. */
+  sorted(): { items: Int32Array; scores: Float64Array } {
+    const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.scores[b]! - this.scores[a]!);
+    return { items: Int32Array.from(order, (i) => this.ids[i]!), scores: Float64Array.from(order, (i) => this.scores[i]!) };
+  }
+}
