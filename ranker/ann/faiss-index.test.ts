@@ -84,3 +84,20 @@ describe('search-time parameters (patched into faiss-node)', () => {
     expect(() => ivf.setSearchParameters('noSuchParameter=3')).toThrow();
   });
 });
+
+describe('AnnIndex.buildInWorker', () => {
+  it('builds in a child process and gives the same neighbours as an in-process build', async () => {
+    const dim = 8;
+    const vectors = normalisedRandom(500, dim, 3);
+    const ids = Array.from({ length: 500 }, (_, i) => `w${i}`);
+    const built = await AnnIndex.buildInWorker(dim, ids, vectors, 'Flat');
+    const local = AnnIndex.build(dim, ids, vectors, 'Flat');
+    const q = normalisedRandom(2, dim, 11);
+    expect(built.size).toBe(500);
+    expect(built.search(q, 5)).toEqual(local.search(q, 5));
+  });
+
+  it('reports a bad factory string from the child', async () => {
+    await expect(AnnIndex.buildInWorker(4, ['a'], new Float32Array(4), 'NoSuchIndex')).rejects.toThrow(/building FAISS NoSuchIndex index failed/);
+  });
+});

@@ -1,4 +1,9 @@
 import { createRequire } from 'node:module';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Index as FaissIndex, MetricType as FaissMetricType } from 'faiss-node';
 
 const require = createRequire(import.meta.url);
@@ -39,6 +44,36 @@ export class AnnIndex {
     const ann = new AnnIndex(index, [], dim, description);
     ann.add(ids, vectors);
     return ann;
+  }
+
+  /**
+   * Builds in a child process (ranker/ann/build-worker.mjs) so the calling process keeps
+   * serving; only reading the finished index back happens here.
+   */
+  static async buildInWorker(dim: number, ids: string[], vectors: Float32Array, description = 'Flat'): Promise<AnnIndex> {
+    if (vectors.length !== ids.length * dim) {
+      throw new Error(`AnnIndex.buildInWorker: ${ids.length} ids need ${ids.length * dim} floats, got ${vectors.length}`);
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'feed-ann-'));
+    try {
+      const input = join(dir, 'vectors.f32');
+      const output = join(dir, 'index.faiss');
+      await writeFile(input, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+      await new Promise<void>((resolve, reject) => {
+        const worker = fileURLToPath(new URL('./build-worker.mjs', import.meta.url));
+        const child = spawn(process.execPath, [worker, input, output, String(dim), description], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+        child.once('error', reject);
+        child.once('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`building FAISS ${description} index failed (exit ${code}): ${stderr.trim()}`)),
+        );
+      });
+      const index = faiss.Index.fromBuffer(await readFile(output));
+      return new AnnIndex(index, [...ids], dim, description);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** Appends vectors (new items) without a rebuild. */

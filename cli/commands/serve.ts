@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { childLogger } from '../../core/logger.ts';
+import { registryModelSource } from '../../feed-api/model-source.ts';
+import { createFeedService } from '../../feed-api/service.ts';
+import { configFrom } from '../context.ts';
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('run the feed API: catalog from ClickHouse, online state from Kafka, promoted models with hot reload')
+    .option('-p, --port <port>', 'port to listen on (default: api.port / $FEED_PORT)')
+    .option('--no-models', 'ignore the model registry and score with the heuristic fallback')
+    .action(async (opts: { port?: string; models: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const port = opts.port === undefined ? config.api.port : Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got ${opts.port}`);
+      const log = childLogger('serve');
+      const started = Date.now();
+      const service = await createFeedService(config, opts.models ? { models: registryModelSource(config) } : {});
+      const server = await service.start(port);
+      log.info(
+        { url: server.url, ...service.catalog.size, model: service.models.current?.version ?? 'none (heuristic scorer)', startup_ms: Date.now() - started },
+        'feed API ready',
+      );
+      console.log(`feed API on ${server.url}  (try: curl -H 'x-api-key: demo-app-key' '${server.url}/v1/feed?user_id=u1')`);
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          log.info({ signal }, 'stopping: draining requests');
+          service.stop().then(resolve, (err: Error) => {
+            log.error({ err: err.message }, 'error while stopping');
+            process.exitCode = 1;
+            resolve();
+          });
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+    });
+}

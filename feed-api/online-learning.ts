@@ -1,0 +1,129 @@
+import type { Config } from '../config/schema.ts';
+import { childLogger } from '../core/logger.ts';
+import type { EngagementEvent } from '../ingest/events.ts';
+import type { OnlineState } from '../ingest/online-state.ts';
+import { RecentIds } from '../ingest/recent-ids.ts';
+import { OnlineTrainer } from '../models/online-trainer.ts';
+import type { ItemFeatures } from '../models/retrieval/two-tower.ts';
+import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
+import type { ModelHolder, PromotedModels } from '../ranker/models.ts';
+
+type Listener = (events: readonly EngagementEvent[]) => void;
+
+/**
+ * An OnlineState that also hands every newly applied event, once (the HTTP path and the
+ * stream follower both apply the same events), to listeners such as the online trainer.
+ */
+export class TeeOnlineState implements OnlineState {
+  private readonly seen: RecentIds;
+  private readonly listeners = new Set<Listener>();
+
+  constructor(
+    private readonly inner: OnlineState,
+    dedupWindow = 200_000,
+  ) {
+    this.seen = new RecentIds(dedupWindow);
+  }
+
+  onApply(cb: Listener): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  apply(events: readonly EngagementEvent[]): void {
+    this.inner.apply(events);
+    if (this.listeners.size === 0) return;
+    const fresh = events.filter((e) => this.seen.add(e.event_id));
+    if (fresh.length > 0) for (const cb of this.listeners) cb(fresh);
+  }
+
+  recent: OnlineState['recent'] = (u, l) => this.inner.recent(u, l);
+  hasSeen: OnlineState['hasSeen'] = (u, i) => this.inner.hasSeen(u, i);
+  hiddenItems: OnlineState['hiddenItems'] = (u) => this.inner.hiddenItems(u);
+  hiddenCreators: OnlineState['hiddenCreators'] = (u) => this.inner.hiddenCreators(u);
+  followedCreators: OnlineState['followedCreators'] = (u) => this.inner.followedCreators(u);
+  itemCounters: OnlineState['itemCounters'] = (i) => this.inner.itemCounters(i);
+  trending: OnlineState['trending'] = (l, w) => this.inner.trending(l, w);
+  positiveItems: OnlineState['positiveItems'] = (u, l) => this.inner.positiveItems(u, l);
+}
+
+/** What the item tower needs about an item the model has not seen yet, from the serving catalog. */
+export function catalogItemFeatures(catalog: ServingCatalog, itemId: string): ItemFeatures | undefined {
+  const i = catalog.items.row(itemId);
+  if (i < 0) return undefined;
+  const product = catalog.itemProduct[i]!;
+  const buyable = catalog.isProductBuyable(product);
+  return {
+    item_id: itemId,
+    category: catalog.categories.value(catalog.itemCategory[i]!),
+    creator_id: catalog.creators.id(catalog.itemCreator[i]!),
+    has_product: buyable,
+    price: buyable ? catalog.productPrice[product]! : 0,
+  };
+}
+
+/**
+ * Online training of the serving retrieval model (models/online-trainer.ts): accepted events
+ * are queued and trained off the request path (next turn of the event loop); new item vectors
+ * go straight into the live ANN index. Re-attached on every model swap.
+ */
+export class OnlineLearning {
+  private trainer: OnlineTrainer | undefined;
+  private version: string | undefined;
+  private stopVectors: (() => void) | undefined;
+  private queue: EngagementEvent[] = [];
+  private scheduled = false;
+  private readonly log = childLogger('online-learning');
+
+  constructor(
+    private readonly config: Config,
+    private readonly catalog: ServingCatalog,
+    private readonly holder: ModelHolder,
+  ) {}
+
+  /** Starts training the newly served model (when it carries a trainable two-tower). */
+  attach(models: PromotedModels): void {
+    this.detach();
+    if (!models.twoTower) return;
+    const trainer = new OnlineTrainer(models.twoTower, this.config, {
+      indexed: models.itemIds,
+      itemFeatures: (id) => catalogItemFeatures(this.catalog, id),
+    }).start();
+    this.stopVectors = trainer.onItemVectors((ids, vectors) => {
+      const added = this.holder.addItemVectors(ids, vectors);
+      if (added > 0) this.log.debug({ added }, 'new item vectors in the ANN index');
+    });
+    this.trainer = trainer;
+    this.version = models.version;
+  }
+
+  detach(): void {
+    this.stopVectors?.();
+    this.trainer?.stop();
+    this.trainer = undefined;
+    this.version = undefined;
+    this.queue = [];
+  }
+
+  push(events: readonly EngagementEvent[]): void {
+    if (!this.trainer) return;
+    this.queue.push(...events);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        this.trainer?.apply(batch);
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'online training step failed; continuing');
+      }
+    });
+  }
+
+  stats(): { version: string | null; steps: number; last_loss: number | null } {
+    const loss = this.trainer?.lastLoss;
+    return { version: this.version ?? null, steps: this.trainer?.steps ?? 0, last_loss: loss !== undefined && Number.isFinite(loss) ? loss : null };
+  }
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import type { Config } from '../../config/schema.ts';
+import type { FeedPipeline } from '../../ranker/pipeline.ts';
+import type { RouteModule } from '../app.ts';
+import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
+import { ApiError } from '../errors.ts';
+import { FeedResponseSchema, type FeedResponse } from '../feed-response.ts';
+import { parseQuery } from '../validate.ts';
+
+export const IdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+
+export function feedQuerySchema(config: Config) {
+  const { defaultCount, maxCount } = config.ranker.feed;
+  return z.object({
+    user_id: IdSchema.describe('the viewer; unknown ids get a cold-start feed'),
+    count: z.coerce.number().int().min(1).max(maxCount).default(defaultCount).describe('entries on this page'),
+    cursor: z.string().min(1).max(16_384).optional().describe('opaque cursor from the previous page of this session'),
+    explain: z
+      .enum(['0', '1', 'true', 'false'])
+      .optional()
+      .transform((v) => v === '1' || v === 'true')
+      .describe('1: add sources, stage scores and removed candidates (admin keys only)'),
+    locale: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as en or zh-CN')
+      .optional()
+      .describe("the device's language, used for users the catalog does not know"),
+  });
+}
+
+const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), fields: z.array(z.object({ field: z.string(), message: z.string() })).optional() }),
+});
+
+/** GET /v1/feed: one page of the personalized feed and the cursor for the next. */
+export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): RouteModule {
+  const { config, pipeline } = deps;
+  const Query = feedQuerySchema(config);
+  const { bloomBits, bloomHashes } = config.ranker.feed;
+  return {
+    name: 'feed',
+    register(app, openapi) {
+      openapi.registerPath({
+        method: 'get',
+        path: '/v1/feed',
+        summary: 'A page of the feed: videos with product cards, shoppable slots, and the cursor for the next page',
+        request: { query: Query },
+        responses: {
+          200: { description: 'a page', content: { 'application/json': { schema: FeedResponseSchema } } },
+          400: { description: 'invalid parameter or cursor', content: { 'application/json': { schema: ErrorSchema } } },
+          401: { description: 'missing or unknown API key', content: { 'application/json': { schema: ErrorSchema } } },
+          403: { description: 'explain=1 without an admin key', content: { 'application/json': { schema: ErrorSchema } } },
+          429: { description: 'rate limit exceeded', content: { 'application/json': { schema: ErrorSchema } } },
+        },
+      });
+      app.get('/v1/feed', async (c) => {
+        const q = parseQuery(c, Query);
+        if (q.explain && !c.get('apiKey')?.admin) throw new ApiError(403, 'forbidden', 'explain=1 needs an admin API key');
+        let session;
+        try {
+          session = q.cursor ? decodeCursor(config.api.cursorSecret, q.user_id, q.cursor) : startSession(bloomBits, bloomHashes);
+        } catch (err) {
+          if (!(err instanceof CursorError)) throw err;
+          throw new ApiError(400, 'invalid_cursor', `query.cursor ${err.message}`, [{ field: 'query.cursor', message: err.message }]);
+        }
+        const result = await pipeline.run({
+          userId: q.user_id,
+          count: q.count,
+          session,
+          explain: q.explain,
+          now: Date.now(),
+          ...(q.locale ? { locale: q.locale } : {}),
+        });
+        const body: FeedResponse = {
+          request_id: c.get('requestId'),
+          user_id: q.user_id,
+          cursor: encodeCursor(config.api.cursorSecret, q.user_id, result.session),
+          items: result.entries,
+          ...(result.explain ? { explain: result.explain } : {}),
+        };
+        c.header('x-model-version', result.modelVersion ?? 'none');
+        c.header('x-scorer', result.scorer ?? 'none');
+        return c.json(body);
+      });
+    },
+  };
+}

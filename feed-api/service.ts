@@ -1,0 +1,230 @@
+import type { Hono } from 'hono';
+import type { Config } from '../config/schema.ts';
+import { withContext } from '../core/errors.ts';
+import { childLogger } from '../core/logger.ts';
+import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
+import { startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
+import type { OnlineState } from '../ingest/online-state.ts';
+import { createEventProducer, type EventProducer } from '../ingest/producer.ts';
+import { initBackend } from '../models/backend.ts';
+import { CatalogRefresher, loadServingCatalog } from '../ranker/catalog/loader.ts';
+import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
+import { ModelHolder, type PromotedModels } from '../ranker/models.ts';
+import { FeedPipeline } from '../ranker/pipeline.ts';
+import { TrafficPool } from '../ranker/traffic-pool.ts';
+import { clickhouseHealthy, createClickHouse } from '../storage/clickhouse.ts';
+import { kafkaHealthy } from '../storage/kafka.ts';
+import { createApp, type RouteModule } from './app.ts';
+import { OnlineLearning, TeeOnlineState } from './online-learning.ts';
+import type { AppEnv } from './env.ts';
+import { catalogRoutes } from './routes/catalog.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
+import { eventsRoutes } from './routes/events.ts';
+import { feedRoutes } from './routes/feed.ts';
+import { opsRoutes, type HealthCheck } from './routes/ops.ts';
+import { webRoutes } from './routes/web.ts';
+import { listen, type RunningServer } from './server.ts';
+
+/** Where promoted models come from (the model registry in production, fixtures in tests). */
+export interface ModelSource {
+  load(): Promise<PromotedModels | undefined>;
+  /** Calls `onChange` with each newly promoted version (undefined: none promoted); returns a stop function. */
+  watch(onChange: (models: PromotedModels | undefined) => void): () => void | Promise<void>;
+}
+
+export interface FeedServiceOptions {
+  /** A prebuilt catalog (tests, benchmarks); default: loaded from ClickHouse and refreshed periodically. */
+  catalog?: ServingCatalog;
+  /** Default: an in-process MemoryOnlineState kept current by the Kafka stream follower. */
+  online?: OnlineState;
+  /** Follow the Kafka stream into the online state (default: when `online` is not given). */
+  followStream?: boolean;
+  /** Default: a Kafka producer; `null` serves without POST /v1/events. */
+  producer?: EventProducer | null;
+  /** Default: none, so the heuristic scorer serves until a model source is given. */
+  models?: ModelSource;
+  /** Include Kafka and ClickHouse in /v1/health (default true). */
+  stackChecks?: boolean;
+  /** Keep training the served retrieval model from the event stream (default true). */
+  onlineTraining?: boolean;
+  /** More route modules mounted on the same app (dashboard, web pages). */
+  extraRoutes?: RouteModule[];
+}
+
+export interface FeedService {
+  app: Hono<AppEnv>;
+  pipeline: FeedPipeline;
+  catalog: ServingCatalog;
+  online: OnlineState;
+  models: ModelHolder;
+  /** Applies catalog changes from ClickHouse now (also runs every `ranker.catalog.refreshSeconds`). */
+  refreshCatalog(): Promise<{ items: number; products: number }>;
+  /** Listens on `port` (default config.api.port; 0 for any free port). */
+  start(port?: number): Promise<RunningServer>;
+  /** Stops the server, background refreshes, the stream follower and the producer. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Composes the serving process: catalog (+ refresher), online state (+ stream follower),
+ * promoted models (+ hot reload), the ranker pipeline, the event producer and the routes.
+ */
+export async function createFeedService(config: Config, opts: FeedServiceOptions = {}): Promise<FeedService> {
+  const log = childLogger('feed-service');
+  const stops: (() => unknown)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch((err: Error) => log.warn({ err: err.message }, 'stop failed'));
+    stops.length = 0;
+  };
+
+  try {
+    let catalog = opts.catalog;
+    let refresher: CatalogRefresher | undefined;
+    if (!catalog) {
+      const ch = createClickHouse(config);
+      stops.push(() => ch.close());
+      const loadStarted = Date.now();
+      catalog = await withContext('loading the serving catalog from ClickHouse', () => loadServingCatalog(ch, config));
+      refresher = new CatalogRefresher(ch, config, catalog, loadStarted);
+      refresher.start();
+      stops.push(() => refresher!.stop());
+    }
+
+    const online = new TeeOnlineState(opts.online ?? new MemoryOnlineState({ config: config.online }));
+    let follower: OnlineFollower | undefined;
+    if (opts.followStream ?? !opts.online) {
+      follower = await withContext('starting the online-state stream follower', () => startOnlineFollower(config, online));
+      stops.push(() => follower!.stop());
+    }
+
+    const models = new ModelHolder(config);
+    const learning = new OnlineLearning(config, catalog, models);
+    stops.push(() => learning.detach());
+    if (opts.onlineTraining ?? true) stops.push(online.onApply((events) => learning.push(events)));
+    const activate = async (m: PromotedModels | undefined) => {
+      if (!m) {
+        learning.detach();
+        return models.clear();
+      }
+      await models.swap(m);
+      if (models.current?.version === m.version) learning.attach(m);
+    };
+    if (opts.models) {
+      const source = opts.models;
+      const initial = await withContext('loading the promoted models', () => source.load());
+      if (initial) await activate(initial);
+      else log.warn('no promoted model: serving with the heuristic scorer');
+      stops.push(source.watch((m) => void activate(m)));
+    }
+
+    let producer: EventProducer | null = null;
+    if (opts.producer === undefined) {
+      producer = await withContext('connecting the event producer', () => createEventProducer(config));
+      const p = producer;
+      stops.push(() => p.close());
+    } else producer = opts.producer;
+
+    const pool = new TrafficPool(config.ranker);
+    const servingCatalog = catalog;
+    const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
+    const modules: RouteModule[] = [
+      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, stackChecks: opts.stackChecks ?? true })),
+      feedRoutes({ config, pipeline }),
+      catalogRoutes({ catalog: () => servingCatalog }),
+      webRoutes({ config }),
+      dashboardRoutes({ config, clickhouse: dashboardClickHouse(config, stops) }),
+    ];
+    if (producer) modules.push(eventsRoutes({ config, producer, onlineState: online }));
+    modules.push(...(opts.extraRoutes ?? []));
+    const app = createApp(config, modules);
+
+    let server: RunningServer | undefined;
+    return {
+      app,
+      pipeline,
+      catalog,
+      online,
+      models,
+      refreshCatalog: async () => (refresher ? refresher.refreshChanges() : { items: 0, products: 0 }),
+      async start(port?: number) {
+        server = await listen(app, config, port ?? config.api.port);
+        return server;
+      },
+      async stop() {
+        if (server) await server.close();
+        server = undefined;
+        await stopAll();
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** The dashboard's own ClickHouse client (its queries never share the catalog loader's). */
+function dashboardClickHouse(config: Config, stops: (() => unknown)[]) {
+  const ch = createClickHouse(config);
+  stops.push(() => ch.close());
+  return ch;
+}
+
+function healthChecks(
+  config: Config,
+  deps: {
+    catalog: ServingCatalog;
+    refresher?: CatalogRefresher;
+    models: ModelHolder;
+    learning: OnlineLearning;
+    follower?: OnlineFollower;
+    stackChecks: boolean;
+  },
+): HealthCheck[] {
+  const checks: HealthCheck[] = [
+    {
+      name: 'model',
+      // Serving without a model is a supported state (heuristic fallback), not an outage.
+      check: async () => {
+        const snap = deps.models.current;
+        return snap
+          ? {
+              ok: true,
+              version: snap.version,
+              scorer: 'ranker-model',
+              ann_items: snap.ann.size,
+              ann_index: snap.ann.description,
+              loaded_at: new Date(snap.loadedAt).toISOString(),
+              online_training: deps.learning.stats(),
+            }
+          : { ok: true, version: null, scorer: 'heuristic', note: 'no promoted model; scoring with the heuristic fallback' };
+      },
+    },
+    {
+      name: 'tfjs',
+      check: async () => {
+        const b = await initBackend();
+        return { ok: true, backend: b.name, reason: b.reason };
+      },
+    },
+    {
+      name: 'catalog',
+      check: async () => ({
+        ok: deps.catalog.items.size > 0 && !deps.refresher?.lastError,
+        ...deps.catalog.size,
+        indexed_at: deps.catalog.indexedAt ? new Date(deps.catalog.indexedAt * 1000).toISOString() : null,
+        ...(deps.refresher?.lastError ? { error: deps.refresher.lastError } : {}),
+      }),
+    },
+  ];
+  if (deps.follower) {
+    const follower = deps.follower;
+    checks.push({ name: 'online_state', check: async () => ({ ok: true, ...follower.stats() }) });
+  }
+  if (deps.stackChecks) {
+    checks.push(
+      { name: 'kafka', check: async () => ({ ok: await kafkaHealthy(config), brokers: config.kafka.brokers }) },
+      { name: 'clickhouse', check: async () => ({ ok: await clickhouseHealthy(config), url: config.clickhouse.url }) },
+    );
+  }
+  return checks;
+}

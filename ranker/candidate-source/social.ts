@@ -1,0 +1,18 @@
+import { socialProof } from '../request-cache.ts';
+import type { CandidateSource } from '../types.ts';
+
+/** Items the user's friends engaged with or bought recently; purchases count double. */
+export const socialSource: CandidateSource = {
+  name: 'social',
+  kind: 'source',
+  budgetMs: 5,
+  failOpen: true,
+  fetch(ctx, limit) {
+    const { served } = ctx.request.session;
+    return [...socialProof(ctx)]
+      .filter(([row]) => !served.has(ctx.catalog.items.id(row)))
+      .map(([row, s]) => ({ row, score: s.engaged + 2 * s.purchased }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit);
+  },
+};

@@ -1,0 +1,20 @@
+import type { CandidateSource } from '../types.ts';
+
+/** Items with the most weighted engagement in the short online window. */
+export const trendingSource: CandidateSource = {
+  name: 'trending',
+  kind: 'source',
+  budgetMs: 5,
+  failOpen: true,
+  fetch(ctx, limit) {
+    const out: { row: number; score: number }[] = [];
+    const { served } = ctx.request.session;
+    for (const t of ctx.online.trending(limit * 3)) {
+      const row = ctx.catalog.items.row(t.item_id);
+      if (row < 0 || served.has(t.item_id)) continue;
+      out.push({ row, score: t.score });
+      if (out.length >= limit) break;
+    }
+    return out;
+  },
+};

@@ -1,0 +1,152 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { withContext } from '../../core/errors.ts';
+import { ensureCapacity, TopK } from './columns.ts';
+import type { ServingCatalog } from './serving-catalog.ts';
+
+export interface ItemStatsRow {
+  item_id: string;
+  impressions: number;
+  plays: number;
+  watch_ms: number;
+  completions: number;
+  likes: number;
+  shares: number;
+  skips: number;
+  purchases: number;
+  gmv: number;
+}
+
+/** Kinds that count as a positive engagement for segment popularity. */
+const POSITIVE_KINDS = ['like', 'complete', 'share', 'purchase'];
+
+/**
+ * Long-term per-item stats from item_stats_hourly, aligned with the catalog's item rows, and
+ * the most popular items per user segment. Refreshed periodically, never on the request path.
+ */
+export class ItemStats {
+  impressions = new Float32Array(0);
+  plays = new Float32Array(0);
+  completions = new Float32Array(0);
+  likes = new Float32Array(0);
+  shares = new Float32Array(0);
+  skips = new Float32Array(0);
+  purchases = new Float32Array(0);
+  /** Mean of watch_ms / duration_ms over plays (0..1+). */
+  watchRatio = new Float32Array(0);
+  gmv = new Float32Array(0);
+  /** Segment name → item ids, most popular first. */
+  segmentTop = new Map<string, string[]>();
+
+  reserve(n: number): void {
+    this.impressions = ensureCapacity(this.impressions, n);
+    this.plays = ensureCapacity(this.plays, n);
+    this.completions = ensureCapacity(this.completions, n);
+    this.likes = ensureCapacity(this.likes, n);
+    this.shares = ensureCapacity(this.shares, n);
+    this.skips = ensureCapacity(this.skips, n);
+    this.purchases = ensureCapacity(this.purchases, n);
+    this.watchRatio = ensureCapacity(this.watchRatio, n);
+    this.gmv = ensureCapacity(this.gmv, n);
+  }
+
+  /** Applies rows for items the catalog knows; returns how many matched. */
+  apply(catalog: ServingCatalog, rows: readonly ItemStatsRow[]): number {
+    this.reserve(catalog.items.size);
+    let matched = 0;
+    for (const r of rows) {
+      const i = catalog.items.row(r.item_id);
+      if (i < 0) continue;
+      matched++;
+      const plays = Number(r.plays);
+      this.impressions[i] = Number(r.impressions);
+      this.plays[i] = plays;
+      this.completions[i] = Number(r.completions);
+      this.likes[i] = Number(r.likes);
+      this.shares[i] = Number(r.shares);
+      this.skips[i] = Number(r.skips);
+      this.purchases[i] = Number(r.purchases);
+      this.gmv[i] = Number(r.gmv);
+      const duration = catalog.itemDuration[i] || 1;
+      this.watchRatio[i] = plays > 0 ? Math.min(1.5, Number(r.watch_ms) / plays / duration) : 0;
+    }
+    return matched;
+  }
+
+  /** A popularity score from long-term stats (engagement weighted, skips penalised). */
+  popularity(i: number): number {
+    return (
+      this.completions[i]! + 2 * this.likes[i]! + 3 * this.shares[i]! + 5 * this.purchases[i]! + 0.1 * this.plays[i]! - 0.5 * this.skips[i]!
+    );
+  }
+
+  /** Per locale code: the `limit` most popular available items, newest first among ties (O(n log limit)). */
+  popularByLocale(catalog: ServingCatalog, limit: number): Map<number, Int32Array> {
+    const tops = new Map<number, TopK>();
+    const pub = catalog.itemPublished;
+    for (let i = 0; i < catalog.items.size; i++) {
+      if (!catalog.itemAvailable[i]) continue;
+      const loc = catalog.itemLocale[i]!;
+      let top = tops.get(loc);
+      if (!top) tops.set(loc, (top = new TopK(limit)));
+      // Popularity first; the publish time (< 2^32 s) breaks ties within one unit of popularity.
+      top.offer(i, Math.floor(this.popularity(i)) * 2 ** 32 + pub[i]!);
+    }
+    return new Map([...tops].map(([loc, top]) => [loc, top.sorted()]));
+  }
+
+  popularBySegmentRows(catalog: ServingCatalog): Map<number, Int32Array> {
+    const out = new Map<number, Int32Array>();
+    for (const [segment, ids] of this.segmentTop) {
+      const rows = ids.map((id) => catalog.items.row(id)).filter((r) => r >= 0);
+      out.set(catalog.segments.code(segment), Int32Array.from(rows));
+    }
+    return out;
+  }
+
+  /** Reads all-time stats per item and the top items per user segment over the last week. */
+  async load(client: ClickHouseClient, catalog: ServingCatalog, segmentLimit: number): Promise<{ items: number; segments: number }> {
+    // Streamed and applied in batches, yielding between them, so serving is not blocked for long.
+    const items = await withContext('reading item_stats_hourly', async () => {
+      const rs = await client.query({
+        query: `SELECT item_id, sum(impressions) AS impressions, sum(plays) AS plays, sum(watch_ms) AS watch_ms,
+                  sum(completions) AS completions, sum(likes) AS likes, sum(shares) AS shares, sum(skips) AS skips,
+                  sum(purchases) AS purchases, sum(gmv) AS gmv
+                FROM item_stats_hourly GROUP BY item_id`,
+        format: 'JSONEachRow',
+      });
+      let matched = 0;
+      let batch: ItemStatsRow[] = [];
+      for await (const rows of rs.stream<ItemStatsRow>()) {
+        for (const row of rows) batch.push(row.json());
+        if (batch.length >= 20_000) {
+          matched += this.apply(catalog, batch);
+          batch = [];
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+      return matched + this.apply(catalog, batch);
+    });
+    const limit = Math.max(1, Math.floor(segmentLimit));
+    const top = await withContext('reading popular items per segment', async () => {
+      const rs = await client.query({
+        query: `SELECT segment, item_id, count() AS n
+                FROM events ANY INNER JOIN (SELECT user_id, segment FROM users FINAL) USING (user_id)
+                WHERE kind IN (${POSITIVE_KINDS.map((k) => `'${k}'`).join(', ')}) AND item_id != ''
+                  AND ts > now() - INTERVAL 7 DAY
+                GROUP BY segment, item_id
+                ORDER BY segment, n DESC
+                LIMIT ${limit} BY segment`,
+        format: 'JSONEachRow',
+      });
+      return rs.json<{ segment: string; item_id: string }>();
+    });
+    const segmentTop = new Map<string, string[]>();
+    for (const r of top) {
+      const list = segmentTop.get(r.segment) ?? [];
+      list.push(r.item_id);
+      segmentTop.set(r.segment, list);
+    }
+    this.segmentTop = segmentTop;
+    return { items, segments: segmentTop.size };
+  }
+}

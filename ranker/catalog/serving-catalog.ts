@@ -1,0 +1,292 @@
+import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../../storage/catalog.ts';
+import { Dictionary, ensureCapacity, IdIndex } from './columns.ts';
+import { ItemStats } from './item-stats.ts';
+
+const EMPTY = new Int32Array(0);
+
+function mostCommon(codes: Uint16Array, cardinality: number): number {
+  const counts = new Uint32Array(cardinality);
+  for (const c of codes) counts[c]!++;
+  let best = -1;
+  for (let c = 0; c < cardinality; c++) if (best < 0 || counts[c]! > counts[best]!) best = c;
+  return best;
+}
+
+/**
+ * The catalog as the serving path reads it: column arrays indexed by a dense row number per
+ * table, plus id → row maps. About 60 bytes of typed arrays per item on top of its id and
+ * title strings, so a 1,000,000-item catalog fits in a few hundred MB. Rows are upserted in
+ * place (availability changes) and appended (new items); derived lists are rebuilt by
+ * `reindex()` off the request path.
+ */
+export class ServingCatalog {
+  readonly categories = new Dictionary();
+  readonly locales = new Dictionary();
+  readonly currencies = new Dictionary();
+  readonly segments = new Dictionary();
+
+  readonly items = new IdIndex();
+  itemCreator = new Int32Array(0);
+  itemCategory = new Uint16Array(0);
+  itemLocale = new Uint16Array(0);
+  itemDuration = new Uint32Array(0);
+  itemPublished = new Uint32Array(0);
+  itemProduct = new Int32Array(0);
+  itemAvailable = new Uint8Array(0);
+  itemTitle: string[] = [];
+
+  readonly products = new IdIndex();
+  productPrice = new Float64Array(0);
+  productCurrency = new Uint16Array(0);
+  productStock = new Uint32Array(0);
+  productAvailable = new Uint8Array(0);
+  productCategory = new Uint16Array(0);
+  productTitle: string[] = [];
+  productImage: string[] = [];
+  productSeller: string[] = [];
+
+  readonly creators = new IdIndex();
+  creatorLocale = new Uint16Array(0);
+  creatorCategory = new Uint16Array(0);
+  creatorKol = new Uint8Array(0);
+  creatorFollowers = new Uint32Array(0);
+  creatorName: string[] = [];
+
+  readonly users = new IdIndex();
+  userLocale = new Uint16Array(0);
+  userSegment = new Uint16Array(0);
+
+  lives: (LiveStreamRow & { creator: number; product: number })[] = [];
+  /** user → friends (both directions stored upstream). */
+  readonly friends = new Map<string, Set<string>>();
+  /** user → followed creator rows. */
+  readonly follows = new Map<string, Set<number>>();
+
+  readonly stats = new ItemStats();
+
+  // Derived by reindex().
+  /** Per creator, its item rows, newest first. */
+  creatorItems: Int32Array[] = [];
+  /** Rows of items published within the fresh window, newest first. */
+  freshItems = EMPTY;
+  /** Per locale code: KOL creator rows by followers. */
+  kolsByLocale = new Map<number, Int32Array>();
+  /** Per user-segment code: popular item rows (from events by users of that segment). */
+  popularBySegment = new Map<number, Int32Array>();
+  /** Per locale code: popular available item rows by long-term engagement. */
+  popularByLocale = new Map<number, Int32Array>();
+  /** Locale with the most items and segment with the most users: the cold-start defaults. */
+  defaultLocale = -1;
+  defaultSegment = -1;
+  /** When reindex() last ran (epoch seconds). */
+  indexedAt = 0;
+
+  get size(): { items: number; products: number; creators: number; users: number; lives: number } {
+    return { items: this.items.size, products: this.products.size, creators: this.creators.size, users: this.users.size, lives: this.lives.length };
+  }
+
+  upsertCreators(rows: readonly CreatorRow[]): void {
+    this.reserveCreators(this.creators.size + rows.length);
+    for (const r of rows) {
+      const row = this.creators.upsert(r.creator_id).row;
+      this.creatorLocale[row] = this.locales.code(r.locale);
+      this.creatorCategory[row] = this.categories.code(r.category);
+      this.creatorKol[row] = Number(r.is_kol) ? 1 : 0;
+      this.creatorFollowers[row] = Number(r.followers);
+      this.creatorName[row] = r.name;
+    }
+  }
+
+  private reserveCreators(n: number): void {
+    this.creatorLocale = ensureCapacity(this.creatorLocale, n);
+    this.creatorCategory = ensureCapacity(this.creatorCategory, n);
+    this.creatorKol = ensureCapacity(this.creatorKol, n);
+    this.creatorFollowers = ensureCapacity(this.creatorFollowers, n);
+  }
+
+  /** A creator referenced before its row arrives gets a placeholder row. */
+  private creatorRow(id: string): number {
+    const { row, created } = this.creators.upsert(id);
+    if (created) {
+      this.reserveCreators(row + 1);
+      this.creatorName[row] = id;
+    }
+    return row;
+  }
+
+  private productRow(id: string): number {
+    if (!id) return -1;
+    const { row, created } = this.products.upsert(id);
+    if (created) {
+      this.reserveProducts(row + 1);
+      this.productTitle[row] = id;
+      this.productImage[row] = '';
+      this.productSeller[row] = '';
+    }
+    return row;
+  }
+
+  /** Upserts items; returns the rows that are new (callers index them with `indexNewItems`). */
+  upsertItems(rows: readonly ItemRow[]): number[] {
+    const created: number[] = [];
+    const n = this.items.size + rows.length;
+    this.itemCreator = ensureCapacity(this.itemCreator, n);
+    this.itemCategory = ensureCapacity(this.itemCategory, n);
+    this.itemLocale = ensureCapacity(this.itemLocale, n);
+    this.itemDuration = ensureCapacity(this.itemDuration, n);
+    this.itemPublished = ensureCapacity(this.itemPublished, n);
+    this.itemProduct = ensureCapacity(this.itemProduct, n);
+    this.itemAvailable = ensureCapacity(this.itemAvailable, n);
+    for (const r of rows) {
+      const { row, created: isNew } = this.items.upsert(r.item_id);
+      if (isNew) created.push(row);
+      this.itemCreator[row] = this.creatorRow(r.creator_id);
+      this.itemCategory[row] = this.categories.code(r.category);
+      this.itemLocale[row] = this.locales.code(r.locale);
+      this.itemDuration[row] = Number(r.duration_ms);
+      this.itemPublished[row] = Number(r.published_at);
+      this.itemProduct[row] = this.productRow(r.product_id);
+      this.itemAvailable[row] = Number(r.available) ? 1 : 0;
+      this.itemTitle[row] = r.title;
+    }
+    this.stats.reserve(this.items.size);
+    return created;
+  }
+
+  /**
+   * Adds new items to the derived lists without a full reindex (which sorts the whole catalog):
+   * their creator's list and the fresh window. Availability changes need nothing: every reader
+   * checks `itemAvailable`.
+   */
+  indexNewItems(rows: readonly number[]): void {
+    if (rows.length === 0) return;
+    const published = this.itemPublished;
+    const byCreator = new Map<number, number[]>();
+    for (const row of rows) {
+      const c = this.itemCreator[row]!;
+      byCreator.set(c, [...(byCreator.get(c) ?? []), row]);
+    }
+    for (const [c, added] of byCreator) {
+      const merged = Int32Array.from([...added, ...(this.creatorItems[c] ?? [])]);
+      merged.sort((a, b) => published[b]! - published[a]!);
+      this.creatorItems[c] = merged;
+    }
+    const fresh = Int32Array.from([...rows, ...this.freshItems]);
+    fresh.sort((a, b) => published[b]! - published[a]!);
+    this.freshItems = fresh;
+  }
+
+  private reserveProducts(n: number): void {
+    this.productPrice = ensureCapacity(this.productPrice, n);
+    this.productCurrency = ensureCapacity(this.productCurrency, n);
+    this.productStock = ensureCapacity(this.productStock, n);
+    this.productAvailable = ensureCapacity(this.productAvailable, n);
+    this.productCategory = ensureCapacity(this.productCategory, n);
+  }
+
+  upsertProducts(rows: readonly ProductRow[]): void {
+    this.reserveProducts(this.products.size + rows.length);
+    for (const r of rows) {
+      const row = this.products.upsert(r.product_id).row;
+      this.productPrice[row] = Number(r.price);
+      this.productCurrency[row] = this.currencies.code(r.currency);
+      this.productStock[row] = Number(r.stock);
+      this.productAvailable[row] = Number(r.available) ? 1 : 0;
+      this.productCategory[row] = this.categories.code(r.category);
+      this.productTitle[row] = r.title;
+      this.productImage[row] = r.image_url;
+      this.productSeller[row] = r.seller_id;
+    }
+  }
+
+  upsertUsers(rows: readonly UserRow[]): void {
+    const n = this.users.size + rows.length;
+    this.userLocale = ensureCapacity(this.userLocale, n);
+    this.userSegment = ensureCapacity(this.userSegment, n);
+    for (const r of rows) {
+      const row = this.users.upsert(r.user_id).row;
+      this.userLocale[row] = this.locales.code(r.locale);
+      this.userSegment[row] = this.segments.code(r.segment);
+    }
+  }
+
+  /** Replaces the live streams (a small table, read whole). */
+  setLives(rows: readonly LiveStreamRow[]): void {
+    this.lives = rows.map((r) => ({ ...r, creator: this.creatorRow(r.creator_id), product: this.productRow(r.product_id) }));
+  }
+
+  applySocialEdges(rows: readonly SocialEdgeRow[]): void {
+    for (const e of rows) {
+      const active = Number(e.active) === 1;
+      if (e.kind === 'friend') {
+        const set = this.friends.get(e.src) ?? new Set<string>();
+        if (active) set.add(e.dst);
+        else set.delete(e.dst);
+        this.friends.set(e.src, set);
+      } else if (e.kind === 'follow') {
+        const set = this.follows.get(e.src) ?? new Set<number>();
+        const creator = this.creatorRow(e.dst);
+        if (active) set.add(creator);
+        else set.delete(creator);
+        this.follows.set(e.src, set);
+      }
+    }
+  }
+
+  isProductBuyable(row: number): boolean {
+    return row >= 0 && this.productAvailable[row] === 1 && this.productStock[row]! > 0;
+  }
+
+  /** Rebuilds the derived lists; cheap enough to run every refresh (linear in items). */
+  reindex(config: { freshMaxAgeHours: number; popularListSize: number }, nowSec = Math.floor(Date.now() / 1000)): void {
+    const nItems = this.items.size;
+    const nCreators = this.creators.size;
+    const counts = new Int32Array(nCreators);
+    for (let i = 0; i < nItems; i++) counts[this.itemCreator[i]!]!++;
+    const byCreator = Array.from({ length: nCreators }, (_, c) => new Int32Array(counts[c]!));
+    counts.fill(0);
+    for (let i = 0; i < nItems; i++) {
+      const c = this.itemCreator[i]!;
+      byCreator[c]![counts[c]!++] = i;
+    }
+    const published = this.itemPublished;
+    for (const list of byCreator) list.sort((a, b) => published[b]! - published[a]!);
+    this.creatorItems = byCreator;
+
+    const freshSince = nowSec - config.freshMaxAgeHours * 3600;
+    const fresh: number[] = [];
+    for (let i = 0; i < nItems; i++) if (published[i]! >= freshSince && this.itemAvailable[i]) fresh.push(i);
+    fresh.sort((a, b) => published[b]! - published[a]!);
+    this.freshItems = Int32Array.from(fresh);
+
+    const kols = new Map<number, number[]>();
+    for (let c = 0; c < nCreators; c++) {
+      if (!this.creatorKol[c]) continue;
+      const loc = this.creatorLocale[c]!;
+      const list = kols.get(loc) ?? [];
+      list.push(c);
+      kols.set(loc, list);
+    }
+    this.kolsByLocale = new Map(
+      [...kols].map(([loc, list]) => [loc, Int32Array.from(list.sort((a, b) => this.creatorFollowers[b]! - this.creatorFollowers[a]!))]),
+    );
+
+    this.defaultLocale = mostCommon(this.itemLocale.subarray(0, nItems), this.locales.values.length);
+    this.defaultSegment = mostCommon(this.userSegment.subarray(0, this.users.size), this.segments.values.length);
+    this.reindexPopular(config.popularListSize, nowSec);
+  }
+
+  /** Recomputes the popularity lists from the current stats (after a stats refresh). */
+  reindexPopular(popularListSize: number, nowSec = Math.floor(Date.now() / 1000)): void {
+    this.popularByLocale = this.stats.popularByLocale(this, popularListSize);
+    this.popularBySegment = this.stats.popularBySegmentRows(this);
+    this.indexedAt = nowSec;
+  }
+
+  /** Locale and segment codes for a user; unknown users get -1. */
+  userProfile(userId: string): { known: boolean; locale: number; segment: number } {
+    const row = this.users.row(userId);
+    if (row < 0) return { known: false, locale: -1, segment: -1 };
+    return { known: true, locale: this.userLocale[row]!, segment: this.userSegment[row]! };
+  }
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+
+const share = z.number().min(0).max(1);
+const ms = z.number().int().positive();
+
+/** Candidate sources and how many candidates each may contribute before merging. */
+export const SourceQuotasSchema = z.object({
+  ann: z.number().int().min(0).default(200),
+  i2i: z.number().int().min(0).default(80),
+  trending: z.number().int().min(0).default(80),
+  fresh: z.number().int().min(0).default(60),
+  following: z.number().int().min(0).default(60),
+  kol: z.number().int().min(0).default(30),
+  social: z.number().int().min(0).default(40),
+  locale: z.number().int().min(0).default(80),
+  segment: z.number().int().min(0).default(40),
+});
+export type SourceName = keyof z.infer<typeof SourceQuotasSchema>;
+
+/** One traffic-pool tier: an item stays in it until `maxImpressions`, then moves up only if its audience watched well. */
+export const TrafficTierSchema = z.object({
+  name: z.string().min(1),
+  maxImpressions: z.number().int().positive(),
+  /** Thresholds the previous tier's audience must reach for the item to enter this tier (ignored for the first). */
+  minWatchRatio: share.default(0),
+  minCompletionRate: share.default(0),
+  maxSkipRate: share.default(1),
+});
+export type TrafficTier = z.infer<typeof TrafficTierSchema>;
+
+/** Per-stage time budget overrides in milliseconds, keyed by stage name (checked against the pipeline at start). */
+const StageBudgetsSchema = z.record(z.string(), ms);
+
+export const RankerConfigSchema = z.object({
+  sources: SourceQuotasSchema.prefault({}),
+  /** Most candidates passed on to hydration and scoring after merging. */
+  maxCandidates: z.number().int().positive().default(500),
+  stageBudgetsMs: StageBudgetsSchema.default({}),
+  trafficPool: z
+    .object({
+      /** Items younger than this are in the fresh-content pool. */
+      maxAgeHours: z.number().positive().default(72),
+      /** How often pool membership is recomputed from the counters (ms). */
+      refreshMs: z.number().int().min(0).default(1000),
+      tiers: z
+        .array(TrafficTierSchema)
+        .min(1)
+        .refine((tiers) => tiers.every((t, i) => i === 0 || t.maxImpressions > tiers[i - 1]!.maxImpressions), 'maxImpressions must grow from tier to tier')
+        .default([
+          { name: 'first-audience', maxImpressions: 50, minWatchRatio: 0, minCompletionRate: 0, maxSkipRate: 1 },
+          { name: 'pool-2', maxImpressions: 500, minWatchRatio: 0.5, minCompletionRate: 0.3, maxSkipRate: 0.6 },
+          { name: 'pool-3', maxImpressions: 5000, minWatchRatio: 0.6, minCompletionRate: 0.4, maxSkipRate: 0.5 },
+        ]),
+    })
+    .prefault({}),
+  rerank: z
+    .object({
+      /** No two items by the same creator within this many positions (also across pages). */
+      creatorSpacing: z.number().int().min(0).default(3),
+      /** MMR weight of the category-repeat penalty (0 = relevance only). */
+      categoryPenalty: z.number().min(0).default(0.3),
+      /** How many previous positions count for the category penalty. */
+      categoryWindow: z.number().int().min(1).default(4),
+      /** Share of slots reserved for the fresh-content pool. */
+      explorationShare: share.default(0.1),
+    })
+    .prefault({}),
+  commerce: z
+    .object({
+      /** At most one shoppable slot per this many entries. */
+      slotEvery: z.number().int().min(2).default(5),
+      /** At least this many entries between two shoppable slots (so never two in a row). */
+      minSpacing: z.number().int().min(1).default(3),
+      /** A slot is inserted only when its expected value reaches this share of the organic item it displaces. */
+      minValueRatio: z.number().min(0).default(0.3),
+      /** Prior purchase probability for a product slot with no history. */
+      purchasePrior: share.default(0.02),
+      includeLive: z.boolean().default(true),
+    })
+    .prefault({}),
+  feed: z
+    .object({
+      defaultCount: z.number().int().min(1).default(10),
+      maxCount: z.number().int().min(1).max(100).default(50),
+      /** Bits of the served-items bloom filter carried in the cursor (false positives only hide an item). */
+      bloomBits: z.number().int().min(512).max(65_536).default(8192),
+      bloomHashes: z.number().int().min(1).max(12).default(4),
+    })
+    .prefault({}),
+  ann: z
+    .object({
+      /** FAISS factory string, or 'auto' (Flat up to 200k items, IVF above). */
+      factory: z.string().default('auto'),
+      nprobe: z.number().int().positive().default(16),
+    })
+    .prefault({}),
+  catalog: z
+    .object({
+      /** Seconds between incremental catalog refreshes (availability, new items). */
+      refreshSeconds: z.number().positive().default(30),
+      /** Seconds between long-term item stats refreshes from item_stats_hourly. */
+      statsRefreshSeconds: z.number().positive().default(60),
+      /** Items kept per popularity list (locale, segment). */
+      popularListSize: z.number().int().positive().default(2000),
+    })
+    .prefault({}),
+});
+
+export type RankerConfig = z.infer<typeof RankerConfigSchema>;

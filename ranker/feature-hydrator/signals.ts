@@ -1,0 +1,68 @@
+import type { CandidateSignals } from '../../models/types.ts';
+import { followedCreators, socialProof, userVector } from '../request-cache.ts';
+import type { FeatureHydrator } from '../types.ts';
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+/**
+ * Gathers CandidateSignals for every candidate from the serving catalog (typed arrays), the
+ * long-term stats, the online counters and the request's social graph. No I/O.
+ */
+export const signalsHydrator: FeatureHydrator = {
+  name: 'signals',
+  kind: 'hydrator',
+  budgetMs: 10,
+  failOpen: false,
+  hydrate(ctx, candidates) {
+    const { catalog, online } = ctx;
+    const s = catalog.stats;
+    const nowSec = ctx.request.now / 1000;
+    const followed = followedCreators(ctx);
+    const social = socialProof(ctx);
+    const uvec = userVector(ctx);
+    for (const cand of candidates) {
+      const i = cand.row;
+      const creator = catalog.itemCreator[i]!;
+      const product = catalog.itemProduct[i]!;
+      const buyable = catalog.isProductBuyable(product);
+      const c = online.itemCounters(cand.itemId);
+      const ltPlays = s.plays[i] ?? 0;
+      const useOnline = c !== undefined && c.plays > ltPlays;
+      const plays = useOnline ? c.plays : ltPlays;
+      const per = (online: number, longTerm: number) => (plays > 0 ? (useOnline ? online : longTerm) / plays : 0);
+      let retrieval = cand.source === 'ann' ? cand.sourceScore : 0;
+      if (cand.source !== 'ann' && uvec && ctx.snapshot) {
+        const v = ctx.snapshot.retrieval.itemVector(cand.itemId);
+        if (v) retrieval = dot(uvec, v);
+      }
+      const proof = social.get(i);
+      const signals: CandidateSignals = {
+        item_id: cand.itemId,
+        creator_id: catalog.creators.id(creator),
+        category: catalog.categories.value(catalog.itemCategory[i]!),
+        duration_ms: catalog.itemDuration[i]!,
+        age_hours: Math.max(0, (nowSec - catalog.itemPublished[i]!) / 3600),
+        has_product: buyable,
+        price: buyable ? catalog.productPrice[product]! : 0,
+        is_kol: catalog.creatorKol[creator] === 1,
+        creator_followers: catalog.creatorFollowers[creator]!,
+        retrieval_score: retrieval,
+        impressions: Math.max(s.impressions[i] ?? 0, c?.impressions ?? 0),
+        completion_rate: Math.min(1, per(c?.completions ?? 0, s.completions[i] ?? 0)),
+        avg_watch_ratio: plays > 0 ? (useOnline ? c.watchRatioSum / c.plays : (s.watchRatio[i] ?? 0)) : 0,
+        like_rate: Math.min(1, per(c?.likes ?? 0, s.likes[i] ?? 0)),
+        share_rate: Math.min(1, per(c?.shares ?? 0, s.shares[i] ?? 0)),
+        purchase_rate: Math.min(1, per(c?.purchases ?? 0, s.purchases[i] ?? 0)),
+        friends_engaged: proof?.engaged ?? 0,
+        friends_purchased: proof?.purchased ?? 0,
+        followed_creator: followed.has(creator),
+        locale_match: catalog.itemLocale[i] === ctx.localeCode,
+      };
+      cand.signals = signals;
+    }
+  },
+};

@@ -1,0 +1,338 @@
+import type { FeedEntry } from '../feed-api/feed-response.ts';
+import type { UserContext } from '../models/types.ts';
+import { annSource } from './candidate-source/ann.ts';
+import { followingSource } from './candidate-source/following.ts';
+import { freshSource } from './candidate-source/fresh.ts';
+import { itemToItemSource } from './candidate-source/i2i.ts';
+import { kolSource } from './candidate-source/kol.ts';
+import { localeSource } from './candidate-source/locale.ts';
+import { segmentSource } from './candidate-source/segment.ts';
+import { socialSource } from './candidate-source/social.ts';
+import { trendingSource } from './candidate-source/trending.ts';
+import { hash32 } from './catalog/columns.ts';
+import type { SourceName } from './config.ts';
+import { signalsHydrator } from './feature-hydrator/signals.ts';
+import { hiddenFilter } from './filter/hidden.ts';
+import { ownItemsFilter } from './filter/own-items.ts';
+import { seenFilter } from './filter/seen.ts';
+import { sessionSeenFilter } from './filter/session-seen.ts';
+import { trafficPoolFilter } from './filter/traffic-pool.ts';
+import { unavailableFilter } from './filter/unavailable.ts';
+import { productCardBlender } from './blender/product-cards.ts';
+import { shoppableSlotBlender } from './blender/shoppable-slots.ts';
+import { feedRequests, filterRemoved, scorerUsed, sourceCandidates } from './metrics.ts';
+import { renderEntries } from './render.ts';
+import { runStage, StageError, type StageTrace } from './run-stage.ts';
+import { heuristicScorer } from './scorer/heuristic.ts';
+import { modelScorer } from './scorer/model.ts';
+import { diversitySelector } from './selector/diversity.ts';
+import type { SessionState } from './session.ts';
+import type {
+  Blender,
+  Candidate,
+  CandidateSource,
+  FeatureHydrator,
+  FeedContext,
+  FeedRequest,
+  Filter,
+  PageEntry,
+  PipelineDeps,
+  RemovedCandidate,
+  Scorer,
+  Selector,
+} from './types.ts';
+
+export interface PipelineStages {
+  sources: CandidateSource[];
+  hydrators: FeatureHydrator[];
+  filters: Filter[];
+  scorers: Scorer[];
+  selectors: Selector[];
+  blenders: Blender[];
+}
+
+/**
+ * THE list of stages, in order. Sources are merged round-robin (so every source gets a share
+ * of `maxCandidates`) and deduplicated; filters run cheapest first; the first scorer that
+ * applies and succeeds sets the scores (the model, else the heuristic fallback).
+ */
+export const STAGES: PipelineStages = {
+  sources: [annSource, itemToItemSource, followingSource, socialSource, trendingSource, freshSource, kolSource, localeSource, segmentSource],
+  hydrators: [signalsHydrator],
+  filters: [unavailableFilter, ownItemsFilter, sessionSeenFilter, hiddenFilter, seenFilter, trafficPoolFilter],
+  scorers: [modelScorer, heuristicScorer],
+  selectors: [diversitySelector],
+  blenders: [productCardBlender, shoppableSlotBlender],
+};
+
+export interface FeedExplain {
+  model_version: string | null;
+  scorer: string | null;
+  cold_start: boolean;
+  user: { known: boolean; locale: string; segment: string; recent_events: number };
+  page: number;
+  session_id: string;
+  stages: StageTrace[];
+  candidates_per_source: Record<string, number>;
+  items: {
+    position: number;
+    item_id: string | null;
+    type: string;
+    source: string;
+    sources: string[];
+    tier: string | null;
+    scores: Record<string, number>;
+    filters_passed: string[];
+  }[];
+  removed: RemovedCandidate[];
+}
+
+export interface FeedResult {
+  entries: FeedEntry[];
+  /** The session after this page (goes into the next cursor). */
+  session: SessionState;
+  modelVersion: string | null;
+  scorer: string | null;
+  explain?: FeedExplain;
+}
+
+const RECENT_LIMIT = 100;
+
+export class FeedPipeline {
+  constructor(
+    readonly deps: PipelineDeps,
+    readonly stages: PipelineStages = STAGES,
+  ) {
+    const names = new Set(Object.values(stages).flat().map((s: { name: string }) => s.name));
+    const unknown = Object.keys(deps.config.ranker.stageBudgetsMs).filter((n) => !names.has(n));
+    if (unknown.length > 0) {
+      throw new Error(`ranker.stageBudgetsMs names unknown stages: ${unknown.join(', ')} (stages: ${[...names].join(', ')})`);
+    }
+  }
+
+  /** Builds the context: who the user is (known, history, or cold start) and the model snapshot. */
+  contextFor(request: FeedRequest & { locale?: string }): FeedContext {
+    const { catalog, online } = this.deps;
+    const profile = catalog.userProfile(request.userId);
+    const recent: UserContext['recent'] = online.recent(request.userId, RECENT_LIMIT).map((e) => ({
+      item_id: e.item_id,
+      kind: e.kind,
+      ts: e.ts,
+      ...(e.watch_ms !== undefined ? { watch_ms: e.watch_ms } : {}),
+      ...(e.duration_ms !== undefined ? { duration_ms: e.duration_ms } : {}),
+    }));
+    const requested = request.locale ? catalog.locales.find(request.locale) : -1;
+    const localeCode = profile.known ? profile.locale : requested >= 0 ? requested : catalog.defaultLocale;
+    const segmentCode = profile.known ? profile.segment : catalog.defaultSegment;
+    return {
+      ...this.deps,
+      request,
+      user: {
+        userId: request.userId,
+        locale: catalog.locales.value(localeCode),
+        segment: catalog.segments.value(segmentCode),
+        recent,
+      },
+      coldStart: !profile.known && recent.length === 0,
+      localeCode,
+      segmentCode,
+      snapshot: this.deps.models(),
+      cache: {},
+      ranked: [],
+    };
+  }
+
+  async run(request: FeedRequest & { locale?: string }): Promise<FeedResult> {
+    try {
+      const result = await this.build(request);
+      feedRequests.inc({ outcome: 'ok' });
+      return result;
+    } catch (err) {
+      feedRequests.inc({ outcome: err instanceof StageError ? 'stage_failed' : 'error' });
+      throw err;
+    }
+  }
+
+  private async build(request: FeedRequest & { locale?: string }): Promise<FeedResult> {
+    const ctx = this.contextFor(request);
+    const trace: StageTrace[] = [];
+    const { config } = ctx;
+    const removed: RemovedCandidate[] = [];
+
+    // Sources: each fails open to an empty list.
+    const perSource: { name: string; hits: { row: number; score: number; tier?: string }[] }[] = [];
+    for (const source of this.stages.sources) {
+      const quota = config.ranker.sources[source.name as SourceName] ?? 0;
+      if (quota === 0) continue;
+      const hits = await runStage(ctx, trace, source, () => source.fetch(ctx, quota), () => []);
+      sourceCandidates.observe({ source: source.name }, hits.length);
+      perSource.push({ name: source.name, hits: hits.slice(0, quota) });
+    }
+    let candidates = mergeRoundRobin(ctx, perSource, config.ranker.maxCandidates);
+
+    for (const h of this.stages.hydrators) {
+      await runStage(ctx, trace, h, () => h.hydrate(ctx, candidates), () => undefined);
+    }
+
+    for (const f of this.stages.filters) {
+      const res = await runStage(ctx, trace, f, () => f.filter(ctx, candidates), () => ({ kept: candidates, removed: [] }));
+      for (const r of res.removed) removed.push({ item_id: r.candidate.itemId, source: r.candidate.source, stage: f.name, reason: r.reason });
+      if (res.removed.length > 0) filterRemoved.inc({ filter: f.name }, res.removed.length);
+      for (const c of res.kept) c.passed.push(f.name);
+      candidates = res.kept;
+    }
+
+    for (const s of this.stages.scorers) {
+      if (!s.applies(ctx) || candidates.length === 0) continue;
+      const scores = await runStage(ctx, trace, s, () => s.score(ctx, candidates), () => null);
+      if (scores === null) continue;
+      if (scores.length !== candidates.length) {
+        throw new StageError(s.name, new Error(`returned ${scores.length} scores for ${candidates.length} candidates`));
+      }
+      for (let i = 0; i < candidates.length; i++) {
+        const c = candidates[i]!;
+        c.score = scores[i]!;
+        c.scores[s.name] = scores[i]!;
+      }
+      ctx.scoredBy = s.name;
+      scorerUsed.inc({ scorer: s.name });
+      break;
+    }
+    ctx.ranked = [...candidates].sort((a, b) => b.score - a.score);
+
+    let selected = candidates;
+    for (const sel of this.stages.selectors) {
+      const input = selected;
+      selected = await runStage(ctx, trace, sel, () => sel.select(ctx, input, request.count), () =>
+        [...input].sort((a, b) => b.score - a.score).slice(0, request.count),
+      );
+    }
+
+    let page: PageEntry[] = selected.slice(0, request.count).map((candidate) => ({ type: 'video', candidate, productRow: -1 }));
+    for (const b of this.stages.blenders) {
+      const input = page;
+      page = await runStage(ctx, trace, b, () => b.blend(ctx, input, request.count), () => input);
+    }
+
+    const entries = renderEntries(ctx, page);
+    const explain = request.explain ? explainOf(ctx, trace, perSource, page, removed) : undefined;
+    return {
+      entries,
+      session: advanceSession(ctx, page),
+      modelVersion: ctx.snapshot?.version ?? null,
+      scorer: ctx.scoredBy ?? null,
+      ...(explain ? { explain } : {}),
+    };
+  }
+}
+
+/** Merges sources round-robin by rank, deduplicating by item; the first source is kept, all are listed. */
+export function mergeRoundRobin(
+  ctx: Pick<FeedContext, 'catalog'>,
+  perSource: { name: string; hits: { row: number; score: number; tier?: string }[] }[],
+  max: number,
+): Candidate[] {
+  const byRow = new Map<number, Candidate>();
+  const longest = Math.max(0, ...perSource.map((s) => s.hits.length));
+  for (let rank = 0; rank < longest; rank++) {
+    for (const { name, hits } of perSource) {
+      const hit = hits[rank];
+      if (!hit) continue;
+      const existing = byRow.get(hit.row);
+      if (existing) {
+        if (!existing.sources.includes(name)) existing.sources.push(name);
+        if (hit.tier && !existing.tier) existing.tier = hit.tier;
+        continue;
+      }
+      if (byRow.size >= max) continue;
+      byRow.set(hit.row, {
+        row: hit.row,
+        itemId: ctx.catalog.items.id(hit.row),
+        source: name,
+        sources: [name],
+        sourceScore: hit.score,
+        ...(hit.tier ? { tier: hit.tier } : {}),
+        scores: {},
+        score: 0,
+        passed: [],
+      });
+    }
+  }
+  return [...byRow.values()];
+}
+
+/** Records the page in the session: served ids, the creators at the tail, entries since the last shoppable slot. */
+function advanceSession(ctx: FeedContext, page: PageEntry[]): SessionState {
+  const s = ctx.request.session;
+  const { catalog } = ctx;
+  const spacing = ctx.config.ranker.rerank.creatorSpacing;
+  for (const e of page) {
+    let creator: string | undefined;
+    if (e.type === 'video') {
+      s.served.add(e.candidate.itemId);
+      creator = catalog.creators.id(catalog.itemCreator[e.candidate.row]!);
+      if (e.productRow >= 0) s.served.add(`p:${catalog.products.id(e.productRow)}`);
+      s.sinceShoppable++;
+    } else if (e.type === 'product') {
+      s.served.add(`p:${catalog.products.id(e.productRow)}`);
+      creator = e.creatorRow >= 0 ? catalog.creators.id(e.creatorRow) : undefined;
+      s.sinceShoppable = 0;
+    } else {
+      const live = catalog.lives[e.liveIndex]!;
+      s.served.add(`l:${live.live_id}`);
+      creator = live.creator_id;
+      s.sinceShoppable = 0;
+    }
+    if (creator !== undefined && e.type === 'video') s.recentCreators.push(hash32(creator));
+  }
+  s.recentCreators = s.recentCreators.slice(-Math.max(1, spacing));
+  s.sinceShoppable = Math.min(s.sinceShoppable, 1000);
+  s.page++;
+  return s;
+}
+
+function explainOf(
+  ctx: FeedContext,
+  trace: StageTrace[],
+  perSource: { name: string; hits: unknown[] }[],
+  page: PageEntry[],
+  removed: RemovedCandidate[],
+): FeedExplain {
+  const round = (v: number) => Math.round(v * 1e6) / 1e6;
+  return {
+    model_version: ctx.snapshot?.version ?? null,
+    scorer: ctx.scoredBy ?? null,
+    cold_start: ctx.coldStart,
+    user: { known: ctx.catalog.users.row(ctx.request.userId) >= 0, locale: ctx.user.locale, segment: ctx.user.segment, recent_events: ctx.user.recent.length },
+    page: ctx.request.session.page,
+    session_id: ctx.request.session.sessionId,
+    stages: trace,
+    candidates_per_source: Object.fromEntries(perSource.map((s) => [s.name, s.hits.length])),
+    items: page.map((e, position) => {
+      if (e.type === 'video') {
+        const c = e.candidate;
+        return {
+          position,
+          item_id: c.itemId,
+          type: 'video',
+          source: c.source,
+          sources: c.sources,
+          tier: c.tier ?? null,
+          scores: Object.fromEntries(Object.entries({ source: c.sourceScore, ...c.scores, final: c.score }).map(([k, v]) => [k, round(v)])),
+          filters_passed: c.passed,
+        };
+      }
+      return {
+        position,
+        item_id: null,
+        type: e.type,
+        source: e.source,
+        sources: [e.source],
+        tier: null,
+        scores: { expected_value: round(e.value) },
+        filters_passed: [],
+      };
+    }),
+    removed,
+  };
+}

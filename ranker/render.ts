@@ -1,0 +1,74 @@
+import type { FeedEntry, ProductCard } from '../feed-api/feed-response.ts';
+import type { ServingCatalog } from './catalog/serving-catalog.ts';
+import type { FeedContext, PageEntry } from './types.ts';
+
+/** In-app deep link to buy a product; buying never leaves the app. */
+export function buyUrl(productId: string, itemId?: string): string {
+  return `app://checkout/${encodeURIComponent(productId)}${itemId ? `?item_id=${encodeURIComponent(itemId)}` : ''}`;
+}
+
+export function productCard(catalog: ServingCatalog, row: number, itemId?: string): ProductCard {
+  const id = catalog.products.id(row);
+  return {
+    product_id: id,
+    title: catalog.productTitle[row] ?? id,
+    price: catalog.productPrice[row]!,
+    currency: catalog.currencies.value(catalog.productCurrency[row]!),
+    image_url: catalog.productImage[row] ?? '',
+    buy_url: buyUrl(id, itemId),
+  };
+}
+
+const round = (v: number) => Math.round(v * 1e6) / 1e6;
+
+/** Turns page entries into the response contract (feed-api/feed-response.ts). */
+export function renderEntries(ctx: FeedContext, page: PageEntry[]): FeedEntry[] {
+  const { catalog } = ctx;
+  return page.map((e, position): FeedEntry => {
+    if (e.type === 'video') {
+      const c = e.candidate;
+      const i = c.row;
+      const s = c.signals;
+      return {
+        type: 'video',
+        item_id: c.itemId,
+        creator_id: catalog.creators.id(catalog.itemCreator[i]!),
+        title: catalog.itemTitle[i] ?? '',
+        category: catalog.categories.value(catalog.itemCategory[i]!),
+        locale: catalog.locales.value(catalog.itemLocale[i]!),
+        duration_ms: catalog.itemDuration[i]!,
+        published_at: catalog.itemPublished[i]!,
+        product: e.productRow >= 0 ? productCard(catalog, e.productRow, c.itemId) : null,
+        social: {
+          friends_engaged: s?.friends_engaged ?? 0,
+          friends_purchased: s?.friends_purchased ?? 0,
+          followed_creator: s?.followed_creator ?? false,
+        },
+        position,
+        source: c.source,
+        score: round(c.score),
+      };
+    }
+    if (e.type === 'product') {
+      return {
+        type: 'product',
+        product: productCard(catalog, e.productRow),
+        creator_id: e.creatorRow >= 0 ? catalog.creators.id(e.creatorRow) : null,
+        position,
+        source: e.source,
+        score: round(e.value),
+      };
+    }
+    const live = catalog.lives[e.liveIndex]!;
+    return {
+      type: 'live',
+      live_id: live.live_id,
+      creator_id: live.creator_id,
+      title: live.title,
+      product: catalog.isProductBuyable(live.product) ? productCard(catalog, live.product) : null,
+      position,
+      source: e.source,
+      score: round(e.value),
+    };
+  });
+}

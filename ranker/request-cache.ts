@@ -1,0 +1,69 @@
+import type { FeedContext } from './types.ts';
+
+const POSITIVE_LIMIT = 30;
+const RECENT_LIMIT = 50;
+const MAX_FRIENDS = 100;
+
+/** The user's vector from the promoted retrieval model (null without a model). */
+export function userVector(ctx: FeedContext): Float32Array | null {
+  if (ctx.cache.userVector === undefined) ctx.cache.userVector = ctx.snapshot ? ctx.snapshot.retrieval.userVector(ctx.user) : null;
+  return ctx.cache.userVector;
+}
+
+/** Creator rows the user follows: the catalog's follow graph plus follows seen in events. */
+export function followedCreators(ctx: FeedContext): ReadonlySet<number> {
+  if (!ctx.cache.followed) {
+    const set = new Set<number>(ctx.catalog.follows.get(ctx.request.userId) ?? []);
+    for (const id of ctx.online.followedCreators(ctx.request.userId)) {
+      const row = ctx.catalog.creators.row(id);
+      if (row >= 0) set.add(row);
+    }
+    for (const id of hiddenCreators(ctx)) set.delete(ctx.catalog.creators.row(id));
+    ctx.cache.followed = set;
+  }
+  return ctx.cache.followed;
+}
+
+export function hiddenItems(ctx: FeedContext): ReadonlySet<string> {
+  return (ctx.cache.hiddenItems ??= ctx.online.hiddenItems(ctx.request.userId));
+}
+
+export function hiddenCreators(ctx: FeedContext): ReadonlySet<string> {
+  return (ctx.cache.hiddenCreators ??= ctx.online.hiddenCreators(ctx.request.userId));
+}
+
+/** Items the user's friends engaged with positively or bought, with counts of friends. */
+export function socialProof(ctx: FeedContext): Map<number, { engaged: number; purchased: number }> {
+  if (ctx.cache.social) return ctx.cache.social;
+  const out = new Map<number, { engaged: number; purchased: number }>();
+  const friends = [...(ctx.catalog.friends.get(ctx.request.userId) ?? [])].slice(0, MAX_FRIENDS);
+  for (const friend of friends) {
+    const engaged = new Set(ctx.online.positiveItems(friend, POSITIVE_LIMIT));
+    const purchased = new Set<string>();
+    for (const e of ctx.online.recent(friend, RECENT_LIMIT)) if (e.kind === 'purchase' && e.item_id) purchased.add(e.item_id);
+    for (const id of new Set([...engaged, ...purchased])) {
+      const row = ctx.catalog.items.row(id);
+      if (row < 0) continue;
+      const entry = out.get(row) ?? { engaged: 0, purchased: 0 };
+      if (engaged.has(id)) entry.engaged++;
+      if (purchased.has(id)) entry.purchased++;
+      out.set(row, entry);
+    }
+  }
+  ctx.cache.social = out;
+  return out;
+}
+
+/** Walks `rows` from `offset` (wrapping) and takes up to `limit` not yet served in this session or seen before. */
+export function takeUnserved(ctx: FeedContext, rows: ArrayLike<number>, limit: number, offset = 0): number[] {
+  const out: number[] = [];
+  const n = rows.length;
+  const { served } = ctx.request.session;
+  for (let k = 0; k < n && out.length < limit; k++) {
+    const row = rows[(offset + k) % n]!;
+    const id = ctx.catalog.items.id(row);
+    if (!ctx.catalog.itemAvailable[row] || served.has(id) || ctx.online.hasSeen(ctx.request.userId, id)) continue;
+    out.push(row);
+  }
+  return out;
+}

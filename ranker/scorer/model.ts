@@ -1,0 +1,29 @@
+import { OBJECTIVES } from '../../models/types.ts';
+import type { Scorer } from '../types.ts';
+import { combineObjectives } from '../../models/objectives.ts';
+
+/** The promoted multi-task ranker: one batched predict for all candidates, combined with the config weights. */
+export const modelScorer: Scorer = {
+  name: 'ranker-model',
+  kind: 'scorer',
+  budgetMs: 30,
+  failOpen: true,
+  applies: (ctx) => ctx.snapshot !== undefined,
+  score(ctx, candidates) {
+    const model = ctx.snapshot!.ranker;
+    const preds = model.predict(
+      ctx.user,
+      candidates.map((c) => c.signals!),
+    );
+    for (const o of OBJECTIVES) {
+      if (preds[o]?.length !== candidates.length) {
+        throw new Error(`model ${model.version} returned ${preds[o]?.length ?? 0} ${o} predictions for ${candidates.length} candidates`);
+      }
+    }
+    candidates.forEach((c, i) => {
+      for (const o of OBJECTIVES) c.scores[`p_${o}`] = preds[o][i]!;
+    });
+    const prices = candidates.map((c) => c.signals!.price);
+    return combineObjectives(preds, ctx.config.models.weights, prices);
+  },
+};

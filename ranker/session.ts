@@ -1,0 +1,46 @@
+import { hash32 } from './catalog/columns.ts';
+
+/** A fixed-size bloom filter of item ids; false positives only ever hide an unseen item. */
+export class BloomFilter {
+  readonly bits: Uint8Array;
+
+  constructor(
+    readonly size: number,
+    readonly hashes: number,
+    bits?: Uint8Array,
+  ) {
+    this.bits = bits ?? new Uint8Array(Math.ceil(size / 8));
+    if (this.bits.length !== Math.ceil(size / 8)) throw new Error(`bloom filter of ${size} bits needs ${Math.ceil(size / 8)} bytes`);
+  }
+
+  private *positions(id: string): Generator<number> {
+    const h1 = hash32(id);
+    const h2 = hash32(id, 0x9747b28c) | 1;
+    for (let i = 0; i < this.hashes; i++) yield ((h1 + Math.imul(i, h2)) >>> 0) % this.size;
+  }
+
+  add(id: string): void {
+    for (const p of this.positions(id)) this.bits[p >> 3]! |= 1 << (p & 7);
+  }
+
+  has(id: string): boolean {
+    for (const p of this.positions(id)) if ((this.bits[p >> 3]! & (1 << (p & 7))) === 0) return false;
+    return true;
+  }
+}
+
+/** What one scrolling session carries from page to page (inside the signed cursor). */
+export interface SessionState {
+  sessionId: string;
+  /** Pages served so far in this session. */
+  page: number;
+  served: BloomFilter;
+  /** Hashes of the creators of the last few entries, newest last (creator spacing across pages). */
+  recentCreators: number[];
+  /** Entries since the last shoppable slot (slot spacing across pages). */
+  sinceShoppable: number;
+}
+
+export function newSession(sessionId: string, bloomBits: number, bloomHashes: number): SessionState {
+  return { sessionId, page: 0, served: new BloomFilter(bloomBits, bloomHashes), recentCreators: [], sinceShoppable: 0 };
+}

@@ -1,0 +1,141 @@
+import type { Config } from '../config/schema.ts';
+import type { OnlineState } from '../ingest/online-state.ts';
+import type { CandidateSignals, UserContext } from '../models/types.ts';
+import type { ServingCatalog } from './catalog/serving-catalog.ts';
+import type { ServingSnapshot } from './models.ts';
+import type { SessionState } from './session.ts';
+import type { TrafficPool } from './traffic-pool.ts';
+
+/** One organic (video) candidate moving through the pipeline. */
+export interface Candidate {
+  /** Item row in the serving catalog. */
+  row: number;
+  itemId: string;
+  /** First source that produced it (reported to clients). */
+  source: string;
+  /** Every source that produced it (explain). */
+  sources: string[];
+  /** The source's own relevance (cosine, trending score, ...); only comparable within a source. */
+  sourceScore: number;
+  /** Traffic-pool tier when it came from the fresh pool. */
+  tier?: string;
+  signals?: CandidateSignals;
+  /** Per-stage scores (explain): model objectives, expected value, re-rank adjustments. */
+  scores: Record<string, number>;
+  /** The score that orders the feed (expected value on the organic scale). */
+  score: number;
+  /** Filters this candidate passed. */
+  passed: string[];
+}
+
+export interface RemovedCandidate {
+  item_id: string;
+  source: string;
+  stage: string;
+  reason: string;
+}
+
+/** A shoppable slot candidate (product or live-stream sale), valued on the organic scale. */
+export type ShoppableSlot =
+  | { type: 'product'; productRow: number; creatorRow: number; value: number; source: string }
+  | { type: 'live'; liveIndex: number; value: number; source: string };
+
+/** A video on the page; `productRow` is its attached product card (-1: none or not buyable). */
+export type PageEntry = { type: 'video'; candidate: Candidate; productRow: number } | ShoppableSlot;
+
+/** Per-request values computed once and shared between stages. */
+export interface RequestCache {
+  userVector?: Float32Array | null;
+  followed?: ReadonlySet<number>;
+  hiddenItems?: ReadonlySet<string>;
+  hiddenCreators?: ReadonlySet<string>;
+  /** item row → friends who engaged / purchased. */
+  social?: Map<number, { engaged: number; purchased: number }>;
+}
+
+export interface FeedRequest {
+  userId: string;
+  count: number;
+  session: SessionState;
+  explain: boolean;
+  /** Epoch milliseconds; injectable for tests. */
+  now: number;
+}
+
+export interface PipelineDeps {
+  config: Config;
+  catalog: ServingCatalog;
+  online: OnlineState;
+  /** The current model snapshot, read once per request. */
+  models: () => ServingSnapshot | undefined;
+  pool: TrafficPool;
+}
+
+export interface FeedContext extends PipelineDeps {
+  request: FeedRequest;
+  user: UserContext;
+  /** Known user (catalog row or history) or cold start. */
+  coldStart: boolean;
+  localeCode: number;
+  segmentCode: number;
+  snapshot: ServingSnapshot | undefined;
+  cache: RequestCache;
+  /** Name of the scorer that produced the final scores. */
+  scoredBy?: string;
+  /** Scored candidates, best first (blenders pick shoppable products from them). */
+  ranked: Candidate[];
+}
+
+export type StageKind = 'source' | 'hydrator' | 'filter' | 'scorer' | 'selector' | 'blender';
+
+export interface StageSpec {
+  readonly name: string;
+  readonly kind: StageKind;
+  /** Time budget in ms (config `ranker.stageBudgetsMs` overrides). */
+  readonly budgetMs: number;
+  /** true: on error or timeout drop this stage's output and count it; false: fail the request. */
+  readonly failOpen: boolean;
+}
+
+type MaybeAsync<T> = T | Promise<T>;
+
+export interface CandidateSource extends StageSpec {
+  readonly kind: 'source';
+  /** At most `limit` candidates (the source's quota), best first. */
+  fetch(ctx: FeedContext, limit: number): MaybeAsync<{ row: number; score: number; tier?: string }[]>;
+}
+
+export interface FeatureHydrator extends StageSpec {
+  readonly kind: 'hydrator';
+  hydrate(ctx: FeedContext, candidates: Candidate[]): MaybeAsync<void>;
+}
+
+export interface FilterResult {
+  kept: Candidate[];
+  removed: { candidate: Candidate; reason: string }[];
+}
+
+export interface Filter extends StageSpec {
+  readonly kind: 'filter';
+  filter(ctx: FeedContext, candidates: Candidate[]): MaybeAsync<FilterResult>;
+}
+
+export interface Scorer extends StageSpec {
+  readonly kind: 'scorer';
+  /** Whether it can score this request (e.g. a model is loaded). */
+  applies(ctx: FeedContext): boolean;
+  /** Exactly one score per input, in order; may also fill `candidate.scores`. */
+  score(ctx: FeedContext, candidates: readonly Candidate[]): MaybeAsync<ArrayLike<number>>;
+}
+
+export interface Selector extends StageSpec {
+  readonly kind: 'selector';
+  select(ctx: FeedContext, candidates: Candidate[], count: number): MaybeAsync<Candidate[]>;
+}
+
+export interface Blender extends StageSpec {
+  readonly kind: 'blender';
+  blend(ctx: FeedContext, page: PageEntry[], count: number): MaybeAsync<PageEntry[]>;
+}
+
+export type Stage = CandidateSource | FeatureHydrator | Filter | Scorer | Selector | Blender;
