@@ -1,6 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { registerStackCommands } from './commands/stack.ts';
+import { registerStartCommands } from './commands/start.ts';
+import { registerServeCommands } from './commands/serve.ts';
+import { registerSeedCommands } from './commands/seed.ts';
+import { registerSimulateCommands } from './commands/simulate.ts';
+import { registerEvaluateCommands } from './commands/evaluate.ts';
+import { registerModelsCommands } from './commands/models.ts';
+import { registerTrainCommands } from './commands/train.ts';
+import { registerBenchCommands } from './commands/bench.ts';
+import { registerIngestCommands } from './commands/ingest.ts';
 
 const program = new Command('feed')
   .description('Douyin-style feed engine: local stack, ingest, training, serving, simulation and benchmarks')
@@ -9,6 +18,15 @@ const program = new Command('feed')
   .exitOverride();
 
 registerStackCommands(program);
+registerStartCommands(program);
+registerServeCommands(program);
+registerSeedCommands(program);
+registerSimulateCommands(program);
+registerEvaluateCommands(program);
+registerModelsCommands(program);
+registerTrainCommands(program);
+registerBenchCommands(program);
+registerIngestCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -16,6 +16,7 @@ dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need_apt+=(libopenblas0-pthread)
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v g++ >/dev/null || need_apt+=(g++ make)
+command -v chromium >/dev/null || need_apt+=(chromium)  # browser tests (playwright-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt-get install ${need_apt[*]}"
   as_root apt-get update -qq
@@ -53,3 +54,6 @@ if [ ! -f "$KAFKA_LIB/kafka_2.13-$KAFKA_VERSION.jar" ]; then
   mvn -B -q -f stack/kafka/pom.xml org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
     -DoutputDirectory="$PWD/$KAFKA_LIB" -DincludeScope=runtime
 fi
+
+# 5. The web pages (feed app, dashboard) into web/dist; skipped when nothing changed.
+node_modules/.bin/tsx web/build.ts

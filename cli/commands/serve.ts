@@ -3,6 +3,7 @@ import { childLogger } from '../../core/logger.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
 import { createFeedService } from '../../feed-api/service.ts';
 import { configFrom } from '../context.ts';
+import { runUntilSignal } from '../signals.ts';
 
 export function registerServeCommands(program: Command): void {
   program
@@ -23,20 +24,6 @@ export function registerServeCommands(program: Command): void {
         'feed API ready',
       );
       console.log(`feed API on ${server.url}  (try: curl -H 'x-api-key: demo-app-key' '${server.url}/v1/feed?user_id=u1')`);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const onSignal = (signal: NodeJS.Signals) => {
-          if (stopping) process.exit(130);
-          stopping = true;
-          log.info({ signal }, 'stopping: draining requests');
-          service.stop().then(resolve, (err: Error) => {
-            log.error({ err: err.message }, 'error while stopping');
-            process.exitCode = 1;
-            resolve();
-          });
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
+      await runUntilSignal(log, 'draining requests', () => service.stop());
     });
 }

@@ -1,4 +1,5 @@
 import type { Objective } from '../../models/types.ts';
+import { hiddenCreators } from '../request-cache.ts';
 import { expectedValue } from '../scorer/value.ts';
 import type { Blender, FeedContext, PageEntry, ShoppableSlot } from '../types.ts';
 
@@ -28,8 +29,9 @@ export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<numbe
   }
   if (includeLive) {
     const nowSec = ctx.request.now / 1000;
+    const hidden = hiddenCreators(ctx);
     catalog.lives.forEach((live, liveIndex) => {
-      if (live.starts_at > nowSec || live.ends_at < nowSec || served.has(`l:${live.live_id}`)) return;
+      if (live.starts_at > nowSec || live.ends_at < nowSec || served.has(`l:${live.live_id}`) || hidden.has(live.creator_id)) return;
       const buyable = catalog.isProductBuyable(live.product);
       const p = buyable ? purchasePrior * LIVE_PURCHASE_LIFT : 0;
       const value = expectedValue({ ...NONE, watch: LIVE_WATCH, purchase: p }, buyable ? catalog.productPrice[live.product]! : 0, weights);

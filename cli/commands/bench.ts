@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { BENCHMARK_NAMES } from '../../benchmarks/harness/registry.ts';
+import { configFrom } from '../context.ts';
+
+function positiveInt(flag: string) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} expects a positive integer, got "${raw}"`);
+    return n;
+  };
+}
+
+/** `100k,1m,250000` → [100000, 1000000, 250000]. */
+export function itemSizes(raw: string): number[] {
+  return raw.split(',').map((part) => {
+    const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(part.trim());
+    if (!m) throw new Error(`--items expects sizes like 100k,1m,250000; got "${part}"`);
+    const mult = { '': 1, k: 1000, m: 1_000_000 }[m[2]!.toLowerCase() as '' | 'k' | 'm'];
+    return Math.round(Number(m[1]) * mult);
+  });
+}
+
+export function registerBenchCommands(program: Command): void {
+  program
+    .command('bench')
+    .description(`run a benchmark (${BENCHMARK_NAMES.join(', ')}), or "all", or "report" to redraw plots and the README table`)
+    .argument('<name>', `${BENCHMARK_NAMES.join(' | ')} | all | report`)
+    .option('--smoke', 'tiny sizes, a few seconds (CI checks the JSON, not the speed)')
+    .option('--out <dir>', 'results folder (default benchmarks/results)')
+    .option('--repeats <n>', 'repeated runs per measurement; figures are medians', positiveInt('--repeats'))
+    .option('--items <sizes>', 'dataset sizes, e.g. 100k,1m', itemSizes)
+    .addHelpText('after', '\nEach run prints a table and writes one JSON result; `feed bench report` rewrites benchmarks/README.md and benchmarks/plots/*.svg from the results.')
+    .action(async (name: string, opts: { smoke?: boolean; out?: string; repeats?: number; items?: number[] }, cmd: Command) => {
+      if (name === 'report') {
+        const { writeReport } = await import('../../benchmarks/report/report.ts');
+        const written = await writeReport({ ...(opts.out ? { resultsDir: opts.out } : {}) });
+        for (const f of written) console.log(`wrote ${f}`);
+        return;
+      }
+      const names = name === 'all' ? BENCHMARK_NAMES : [name];
+      if (!names.every((n) => BENCHMARK_NAMES.includes(n))) {
+        throw new Error(`unknown benchmark "${name}"; choose one of: ${BENCHMARK_NAMES.join(', ')}, all, report`);
+      }
+      const config = configFrom(cmd);
+      const { runBenchmark } = await import('../../benchmarks/harness/run.ts');
+      for (const n of names) {
+        await runBenchmark(n, {
+          config,
+          ...(opts.smoke ? { smoke: true } : {}),
+          ...(opts.repeats ? { repeats: opts.repeats } : {}),
+          ...(opts.items ? { items: opts.items } : {}),
+          ...(opts.out ? { outDir: opts.out } : {}),
+        });
+      }
+    });
+}

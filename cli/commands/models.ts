@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { listVersions, promote, readPointer, rollback } from '../../models/registry.ts';
+import { configFrom } from '../context.ts';
+
+function headline(metrics: Record<string, unknown>): string {
+  const r = metrics.retrieval as Record<string, number> | undefined;
+  const k = metrics.ranker as Record<string, number> | undefined;
+  const parts: string[] = [];
+  if (r?.['recall@50'] !== undefined) parts.push(`recall@50 ${r['recall@50'].toFixed(3)}`);
+  if (k?.auc_complete != null) parts.push(`auc(complete) ${k.auc_complete.toFixed(3)}`);
+  return parts.join(', ');
+}
+
+export function registerModelsCommands(program: Command): void {
+  const models = program.command('models').description('the model registry: list, promote, rollback');
+
+  models
+    .command('list')
+    .description('versions, newest last; * marks the promoted one')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const config = configFrom(cmd);
+      const pointer = readPointer(config);
+      const versions = listVersions(config);
+      if (opts.json) {
+        console.log(JSON.stringify({ promoted: pointer.version, history: pointer.history, versions }, null, 2));
+        return;
+      }
+      if (!versions.length) {
+        console.log('no model versions yet: run `feed train`');
+        return;
+      }
+      for (const v of versions) {
+        const mark = v.version === pointer.version ? '*' : ' ';
+        const held = Object.entries(v.models).map(([k, m]) => (m?.inherited_from ? `${k}<-${m.inherited_from}` : k)).join('+');
+        console.log(`${mark} ${v.version}  ${v.created_at}  ${v.backend.padEnd(10)} ${held.padEnd(12)} ${headline(v.metrics)}`);
+      }
+    });
+
+  models
+    .command('promote <version>')
+    .description('serve this version (serving processes reload it within about a second)')
+    .action((version: string, _opts, cmd: Command) => {
+      const pointer = promote(configFrom(cmd), version);
+      console.log(`promoted ${pointer.version}`);
+    });
+
+  models
+    .command('rollback')
+    .description('serve the previously promoted version again')
+    .action((_opts, cmd: Command) => {
+      const pointer = rollback(configFrom(cmd));
+      console.log(`rolled back to ${pointer.version}`);
+    });
+}

@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { extname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { ApiConfigSchema, type Config } from '../../config/schema.ts';
+import type { RouteModule } from '../app.ts';
+
+/**
+ * Serves the built web pages (`npm run build:web` writes web/dist): the feed app at /app/,
+ * the team dashboard at /dashboard/, their assets under /web/.
+ *
+ * GET /app/config.json hands the pages an API key only when the server still uses a
+ * published default key (demo-app-key, demo-admin-key): those are in the source already, so
+ * nothing is revealed. With real keys (FEED_API_KEYS) it returns nulls and the pages ask.
+ */
+export interface WebOptions {
+  config: Config;
+  /** The Vite build output; defaults to web/dist in this repository. */
+  distDir?: string;
+}
+
+const WebConfigSchema = z.object({
+  app_key: z.string().nullable().describe('the default demo key, when the server still accepts it'),
+  admin_key: z.string().nullable().describe('the default admin key, when the server still accepts it'),
+});
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+const defaultDist = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** The published default keys that this server still accepts. */
+export function exposedDemoKeys(config: Config): z.infer<typeof WebConfigSchema> {
+  const defaults = ApiConfigSchema.parse({}).keys;
+  const accepted = (admin: boolean) => {
+    const d = defaults.find((k) => k.admin === admin);
+    return d && config.api.keys.some((k) => k.key === d.key && k.admin === admin) ? d.key : null;
+  };
+  return { app_key: accepted(false), admin_key: accepted(true) };
+}
+
+export function webRoutes(opts: WebOptions): RouteModule {
+  const dist = resolve(opts.distDir ?? defaultDist);
+  const keys = exposedDemoKeys(opts.config);
+
+  async function sendFile(c: Context, relative: string, cacheControl: string): Promise<Response> {
+    const path = resolve(dist, relative);
+    if (path !== dist && !path.startsWith(dist + sep)) return c.text('not found', 404);
+    let body: Buffer;
+    try {
+      body = await readFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EISDIR') throw err;
+      if (relative.endsWith('index.html')) {
+        return c.html('<h1>The web app is not built</h1><p>Run <code>npm run build:web</code>, then reload.</p>', 503);
+      }
+      return c.text('not found', 404);
+    }
+    return c.body(new Uint8Array(body), 200, {
+      'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+      'cache-control': cacheControl,
+    });
+  }
+
+  return {
+    name: 'web',
+    register(app, openapi) {
+      openapi.registerPath({
+        method: 'get',
+        path: '/app/config.json',
+        summary: 'Keys the web pages may use without asking (only the published demo defaults)',
+        security: [],
+        responses: { 200: { description: 'keys or nulls', content: { 'application/json': { schema: WebConfigSchema } } } },
+      });
+      app.get('/app/config.json', (c) => c.json(keys, 200, { 'cache-control': 'no-store' }));
+
+      for (const page of ['app', 'dashboard']) {
+        app.get(`/${page}`, (c) => c.redirect(`/${page}/`, 301));
+        app.get(`/${page}/`, (c) => sendFile(c, `${page}/index.html`, 'no-cache'));
+      }
+      // Vite puts content hashes in asset names, so those can be cached for good.
+      app.get('/web/*', (c) => {
+        const relative = decodeURIComponent(c.req.path.slice('/web/'.length));
+        return sendFile(c, relative, relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      });
+    },
+  };
+}
