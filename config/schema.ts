@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { ModelsConfigSchema } from '../models/config.ts';
+import { RankerConfigSchema } from '../ranker/config.ts';
+import { OnlineConfigSchema } from '../ingest/config.ts';
+import { SimulatorConfigSchema } from '../simulator/config.ts';
 
 const port = z.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
@@ -56,6 +60,8 @@ export const IngestConfigSchema = z.object({
   retryMaxMs: z.number().int().positive().default(10_000),
   /** How many recent event ids each consumer remembers to drop client-side duplicates. */
   recentIdsPerPartition: z.number().int().positive().default(200_000),
+  /** POST /v1/events answers 503 when Kafka has not acknowledged within this time. */
+  produceTimeoutMs: z.number().int().positive().default(10_000),
 });
 
 export const ConfigSchema = z.object({
@@ -68,6 +74,10 @@ export const ConfigSchema = z.object({
   clickhouse: ClickHouseConfigSchema.prefault({}),
   api: ApiConfigSchema.prefault({}),
   ingest: IngestConfigSchema.prefault({}),
+  online: OnlineConfigSchema.prefault({}),
+  ranker: RankerConfigSchema.prefault({}),
+  models: ModelsConfigSchema.prefault({}),
+  simulator: SimulatorConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

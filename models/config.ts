@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { OBJECTIVES } from './types.ts';
+
+const positive = z.number().positive();
+
+export const RetrievalConfigSchema = z.object({
+  /** Output dimension of both towers (the FAISS index dimension). */
+  dim: z.number().int().min(4).max(512).default(64),
+  /** Hidden units of each tower's dense layer (0: a single linear layer). */
+  hidden: z.number().int().min(0).max(2048).default(128),
+  /** Size of the small side-feature embeddings (locale, segment, category, creator, price band). */
+  sideDim: z.number().int().min(2).max(128).default(16),
+  /** Engagements pooled into the user vector, most recent first. */
+  historyLength: z.number().int().min(1).max(1000).default(100),
+  /** Share of history entries dropped at random from each training example (input dropout, as in Mult-VAE). */
+  historyDropout: z.number().min(0).max(0.9).default(0.5),
+  /** Softmax temperature on cosine similarity. */
+  temperature: positive.max(1).default(0.1),
+  /** Strength of the logQ popularity correction (Yi et al. 2019): 1 = full, 0 = none. */
+  logQ: z.number().min(0).max(1).default(1),
+  batchSize: z.number().int().min(8).max(8192).default(512),
+  epochs: z.number().int().min(1).max(1000).default(20),
+  /** Stop when the validation metric has not improved for this many epochs. */
+  patience: z.number().int().min(1).default(3),
+  /** Adam step size of the dense layers. */
+  denseLearningRate: positive.default(0.002),
+  /** Adagrad step size of the sparse embedding tables. */
+  sparseLearningRate: positive.default(0.05),
+  /** Occurrences before an id gets its own embedding row (Monolith's frequency filter). */
+  minCount: z.number().int().min(1).default(1),
+  /** Rows unseen for this many days are expired by the online trainer. */
+  expireAfterDays: positive.default(30),
+});
+
+export const RankerConfigSchema = z.object({
+  /** Width of the shared bottom layers. */
+  hidden: z.array(z.number().int().min(1).max(1024)).min(1).default([64, 32]),
+  batchSize: z.number().int().min(8).max(8192).default(256),
+  epochs: z.number().int().min(1).max(1000).default(10),
+  learningRate: positive.default(0.003),
+});
+
+/** Final score = sum of weight * prediction; purchase also scales by price times gmvWeight. */
+export const ObjectiveWeightsSchema = z
+  .object({
+    complete: z.number().min(0).default(1),
+    watch: z.number().min(0).default(1),
+    like: z.number().min(0).default(2),
+    share: z.number().min(0).default(3),
+    purchase: z.number().min(0).default(5),
+    /** Weight of expected GMV (P(purchase) x price), so shoppable items compete with organic ones. */
+    gmv: z.number().min(0).default(0.02),
+  })
+  .refine((w) => OBJECTIVES.some((o) => w[o] > 0), 'at least one objective needs a positive weight');
+
+export const ModelsConfigSchema = z.object({
+  retrieval: RetrievalConfigSchema.prefault({}),
+  ranker: RankerConfigSchema.prefault({}),
+  weights: ObjectiveWeightsSchema.prefault({}),
+  /** Share of the time range held out (the most recent events) for evaluation. */
+  holdout: z.number().gt(0).lt(0.9).default(0.1),
+  /** How often serving checks the registry's promoted pointer. */
+  watchIntervalMs: z.number().int().min(50).default(1000),
+});
+
+export type RetrievalConfig = z.infer<typeof RetrievalConfigSchema>;
+export type RankerConfig = z.infer<typeof RankerConfigSchema>;
+export type ObjectiveWeights = z.infer<typeof ObjectiveWeightsSchema>;
+export type ModelsConfig = z.infer<typeof ModelsConfigSchema>;

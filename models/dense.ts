@@ -1,0 +1,113 @@
+import { tfjs as tf } from './backend.ts';
+import { Rng } from './rng.ts';
+
+type Tensor = tf.Tensor;
+type Tensor2D = tf.Tensor2D;
+
+/**
+ * matMul whose gradient uses explicit transposes: the wasm backend's matMul with transpose
+ * flags is about 10x slower than transposing first, and tfjs's own gradient uses the flags.
+ */
+export const matMul = tf.customGrad(((a: Tensor, b: Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as Tensor2D, b as Tensor2D),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [sa, sb] = saved as [Tensor2D, Tensor2D];
+      return [tf.matMul(dy as Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as Tensor2D)];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: Tensor, b: Tensor) => Tensor2D;
+
+export type Activation = 'relu' | 'linear';
+
+export interface LayerSpec {
+  units: number;
+  activation: Activation;
+}
+
+/**
+ * A stack of dense layers as tfjs variables. `apply` takes the weights as arguments so that
+ * `tf.valueAndGrads` can differentiate with respect to them and to the inputs in one pass.
+ */
+export class Mlp {
+  readonly weights: tf.Variable[];
+  readonly layers: LayerSpec[];
+  readonly inputDim: number;
+
+  constructor(name: string, inputDim: number, layers: LayerSpec[], seed: number, init?: Float32Array[]) {
+    this.inputDim = inputDim;
+    this.layers = layers;
+    const rng = new Rng(seed);
+    this.weights = [];
+    let fanIn = inputDim;
+    layers.forEach((layer, i) => {
+      const limit = Math.sqrt(6 / (fanIn + layer.units));
+      const w = init?.[2 * i] ?? Float32Array.from({ length: fanIn * layer.units }, () => (rng.next() * 2 - 1) * limit);
+      const b = init?.[2 * i + 1] ?? new Float32Array(layer.units);
+      this.weights.push(tf.variable(tf.tensor2d(w, [fanIn, layer.units]), true, `${name}/w${i}_${uid()}`));
+      this.weights.push(tf.variable(tf.tensor1d(b), true, `${name}/b${i}_${uid()}`));
+      fanIn = layer.units;
+    });
+  }
+
+  get outputDim(): number {
+    return this.layers[this.layers.length - 1]!.units;
+  }
+
+  apply(x: Tensor, weights: readonly Tensor[] = this.weights): Tensor2D {
+    let h = x as Tensor2D;
+    this.layers.forEach((layer, i) => {
+      h = tf.add(matMul(h, weights[2 * i]!), weights[2 * i + 1]!) as Tensor2D;
+      if (layer.activation === 'relu') h = tf.relu(h);
+    });
+    return h;
+  }
+
+  /** Weight values in order (w0, b0, w1, b1, ...). */
+  export(): Float32Array[] {
+    return this.weights.map((w) => w.dataSync() as Float32Array);
+  }
+
+  dispose(): void {
+    for (const w of this.weights) w.dispose();
+  }
+}
+
+let counter = 0;
+const uid = () => (counter++).toString(36);
+
+/** Adam for a list of variables, with gradients given in the same order. */
+export class Adam {
+  private readonly optimizer: tf.AdamOptimizer;
+  constructor(
+    private readonly variables: readonly tf.Variable[],
+    learningRate: number,
+  ) {
+    this.optimizer = tf.train.adam(learningRate);
+  }
+
+  apply(grads: readonly Tensor[]): void {
+    this.optimizer.applyGradients(this.variables.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Normalises each row to unit L2 length (rows of zeros stay zero). */
+export function l2Normalize(x: Tensor2D): Tensor2D {
+  return tf.div(x, tf.add(tf.norm(x, 2, 1, true), 1e-8)) as Tensor2D;
+}
+
+/** Normalises rows of a row-major matrix in place. */
+export function normalizeRows(m: Float32Array, dim: number): Float32Array {
+  for (let r = 0; r < m.length / dim; r++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += m[r * dim + d]! ** 2;
+    const inv = 1 / (Math.sqrt(s) + 1e-8);
+    for (let d = 0; d < dim; d++) m[r * dim + d]! *= inv;
+  }
+  return m;
+}

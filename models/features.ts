@@ -1,0 +1,76 @@
+import type { CandidateSignals, UserContext } from './types.ts';
+import { engagementWeight } from './retrieval/weights.ts';
+
+/**
+ * The ranker's features: one definition used by training (models/ranker/dataset.ts) and
+ * serving (RankerModel.predict), so the two cannot drift. Missing signals are zeros.
+ */
+export const FEATURES = [
+  'log_duration_s', 'log_age_hours', 'has_product', 'log_price', 'is_kol', 'log_creator_followers',
+  'retrieval_score', 'log_impressions', 'completion_rate', 'avg_watch_ratio', 'like_rate', 'share_rate',
+  'purchase_rate', 'log_friends_engaged', 'log_friends_purchased', 'followed_creator', 'locale_match',
+  'log_user_history', 'user_avg_watch_ratio', 'user_purchase_share', 'user_like_share',
+  'x_product_user_buys', 'x_retrieval_history', 'x_followed_kol',
+] as const;
+export type FeatureName = (typeof FEATURES)[number];
+
+export const FEATURE_SPEC = { version: 1, features: FEATURES };
+
+const log1p = (x: number) => Math.log1p(Math.max(0, x || 0));
+const num = (x: number) => (Number.isFinite(x) ? x : 0);
+
+/** Summary of the user's recent engagement, shared by all candidates of one request. */
+export function userSummary(user: UserContext): { n: number; watch: number; buys: number; likes: number } {
+  let watchSum = 0;
+  let plays = 0;
+  let buys = 0;
+  let likes = 0;
+  for (const e of user.recent) {
+    if (e.kind === 'play' && e.duration_ms) {
+      watchSum += Math.min(2, (e.watch_ms ?? 0) / e.duration_ms);
+      plays++;
+    }
+    if (e.kind === 'purchase' || e.kind === 'add_to_cart') buys++;
+    if (e.kind === 'like' || e.kind === 'share') likes++;
+  }
+  const n = user.recent.filter((e) => engagementWeight(e.kind, e.watch_ms, e.duration_ms) > 0).length;
+  const total = user.recent.length || 1;
+  return { n, watch: plays ? watchSum / plays : 0, buys: buys / total, likes: likes / total };
+}
+
+/** Row-major feature matrix, candidates x FEATURES.length. */
+export function featureMatrix(user: UserContext, candidates: readonly CandidateSignals[]): Float32Array {
+  const width = FEATURES.length;
+  const out = new Float32Array(candidates.length * width);
+  const u = userSummary(user);
+  candidates.forEach((c, i) => {
+    const row = [
+      log1p(c.duration_ms / 1000),
+      log1p(c.age_hours),
+      c.has_product ? 1 : 0,
+      c.has_product ? log1p(c.price) : 0,
+      c.is_kol ? 1 : 0,
+      log1p(c.creator_followers) / 10,
+      num(c.retrieval_score),
+      log1p(c.impressions) / 10,
+      num(c.completion_rate),
+      Math.min(2, num(c.avg_watch_ratio)),
+      num(c.like_rate),
+      num(c.share_rate),
+      num(c.purchase_rate),
+      log1p(c.friends_engaged),
+      log1p(c.friends_purchased),
+      c.followed_creator ? 1 : 0,
+      c.locale_match ? 1 : 0,
+      log1p(u.n) / 5,
+      u.watch,
+      u.buys,
+      u.likes,
+      (c.has_product ? 1 : 0) * u.buys,
+      num(c.retrieval_score) * (log1p(u.n) / 5),
+      (c.followed_creator ? 1 : 0) * (c.is_kol ? 1 : 0),
+    ];
+    out.set(row, i * width);
+  });
+  return out;
+}

@@ -1,0 +1,380 @@
+import type { RetrievalConfig } from '../config.ts';
+import { tfjs as tf } from '../backend.ts';
+import { Adam, l2Normalize, matMul, Mlp, normalizeRows } from '../dense.ts';
+import { DEFAULT_ROW, SparseTable, type SparseTableState } from '../sparse/table.ts';
+import type { RetrievalModel, UserContext } from '../types.ts';
+import { engagementWeight } from './weights.ts';
+
+/** What the item tower knows about an item (from the catalog). */
+export interface ItemFeatures {
+  item_id: string;
+  category: string;
+  creator_id: string;
+  has_product: boolean;
+  price: number;
+}
+
+export interface HistoryEntry {
+  item_id: string;
+  weight: number;
+}
+
+/** One user-side input: recent engagements (most recent first) plus context. */
+export interface UserInput {
+  locale: string;
+  segment: string;
+  history: readonly HistoryEntry[];
+}
+
+export interface StepBatch {
+  users: UserInput[];
+  /** The positive item of each row; the other rows' items are its negatives. */
+  items: string[];
+  /** Positive weight of each row (watch time / completion). */
+  weights: Float32Array;
+}
+
+export type TableName = 'item' | 'history' | 'locale' | 'segment' | 'category' | 'creator' | 'price';
+
+export interface TwoTowerState {
+  config: RetrievalConfig;
+  seed: number;
+  tables: Record<TableName, SparseTableState>;
+  userWeights: Float32Array[];
+  itemWeights: Float32Array[];
+  items: ItemFeatures[];
+  itemCounts: [string, number][];
+}
+
+/** The user tower's input for a serving request: positive engagements, watch-time weighted. */
+export function userInputOf(user: UserContext): UserInput {
+  const history = user.recent
+    .map((e) => ({ item_id: e.item_id, weight: engagementWeight(e.kind, e.watch_ms, e.duration_ms) }))
+    .filter((h) => h.weight > 0);
+  return { locale: user.locale, segment: user.segment, history };
+}
+
+/** Price bands: 0 = no product, then log2 buckets of the price. */
+export function priceBand(hasProduct: boolean, price: number): string {
+  if (!hasProduct) return 'none';
+  return `b${Math.max(0, Math.min(12, Math.floor(Math.log2(1 + Math.max(0, price)))))}`;
+}
+
+/**
+ * The additive logit correction of an in-batch softmax: -strength * log q(item) per column
+ * (Yi et al. 2019), and a large negative where a column repeats the row's own positive item.
+ */
+export function batchBias(items: readonly string[], probability: (id: string) => number, strength: number): Float32Array {
+  const B = items.length;
+  const bias = new Float32Array(B * B);
+  const logQ = items.map((id) => Math.log(probability(id)) * strength);
+  for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) bias[i * B + j] = -logQ[j]!;
+  const rowsOf = new Map<string, number[]>();
+  items.forEach((id, i) => rowsOf.set(id, [...(rowsOf.get(id) ?? []), i]));
+  for (const rows of rowsOf.values()) for (const i of rows) for (const j of rows) if (i !== j) bias[i * B + j] = -1e4;
+  return bias;
+}
+
+const UNKNOWN_ITEM: Omit<ItemFeatures, 'item_id'> = { category: '', creator_id: '', has_product: false, price: 0 };
+
+/**
+ * Two-tower retrieval. Embeddings live in SparseTables; the towers are tfjs dense layers fed
+ * with the gathered rows, and the gradient with respect to those inputs updates the rows.
+ * Loss: in-batch sampled softmax with logQ correction (Yi et al. 2019), weighted positives.
+ */
+export class TwoTower implements RetrievalModel {
+  version = 'untrained';
+  readonly dim: number;
+  readonly config: RetrievalConfig;
+  readonly seed: number;
+  readonly tables: Record<TableName, SparseTable>;
+  readonly userMlp: Mlp;
+  readonly itemMlp: Mlp;
+  readonly items = new Map<string, ItemFeatures>();
+  /** Positive counts per item, for the logQ correction. */
+  readonly itemCounts = new Map<string, number>();
+  private totalCount = 0;
+  private adam: Adam | undefined;
+  private readonly itemCache = new Map<string, Float32Array>();
+
+  constructor(config: RetrievalConfig, seed: number, state?: TwoTowerState) {
+    this.config = config;
+    this.seed = seed;
+    this.dim = config.dim;
+    const { dim, sideDim } = config;
+    const table = (name: TableName, d: number, i: number, minCount: number) =>
+      state
+        ? SparseTable.fromState(state.tables[name])
+        : new SparseTable({ dim: d, minCount, learningRate: config.sparseLearningRate, initStd: 0.05, seed: seed * 31 + i });
+    this.tables = {
+      item: table('item', dim, 1, config.minCount),
+      history: table('history', dim, 2, config.minCount),
+      locale: table('locale', sideDim, 3, 1),
+      segment: table('segment', sideDim, 4, 1),
+      category: table('category', sideDim, 5, 1),
+      creator: table('creator', sideDim, 6, config.minCount),
+      price: table('price', sideDim, 7, 1),
+    };
+    const layers = (h: number) => [
+      ...(h > 0 ? [{ units: h, activation: 'relu' as const }] : []),
+      { units: dim, activation: 'linear' as const },
+    ];
+    this.userMlp = new Mlp('user', this.userInputDim, layers(config.hidden), seed * 31 + 8, state?.userWeights);
+    this.itemMlp = new Mlp('item', this.itemInputDim, layers(config.hidden), seed * 31 + 9, state?.itemWeights);
+    for (const f of state?.items ?? []) this.items.set(f.item_id, f);
+    for (const [id, n] of state?.itemCounts ?? []) this.countItem(id, n);
+  }
+
+  get userInputDim(): number {
+    return this.config.dim + 2 * this.config.sideDim;
+  }
+
+  get itemInputDim(): number {
+    return this.config.dim + 3 * this.config.sideDim + 1;
+  }
+
+  /** Adds or updates catalog features of items. */
+  setItems(features: Iterable<ItemFeatures>): void {
+    for (const f of features) {
+      this.items.set(f.item_id, f);
+      this.itemCache.delete(f.item_id);
+    }
+  }
+
+  /** Counts positive occurrences: gives ids their rows (min count) and feeds the logQ estimate. */
+  observe(users: readonly UserInput[], items: readonly string[], ts: number): void {
+    const t = this.tables;
+    for (const u of users) {
+      t.locale.observe(u.locale, ts);
+      t.segment.observe(u.segment, ts);
+    }
+    for (const id of items) {
+      const f = this.items.get(id) ?? { item_id: id, ...UNKNOWN_ITEM };
+      t.item.observe(id, ts);
+      t.history.observe(id, ts);
+      t.category.observe(f.category, ts);
+      t.creator.observe(f.creator_id, ts);
+      t.price.observe(priceBand(f.has_product, f.price), ts);
+      this.countItem(id, 1);
+    }
+  }
+
+  countItem(id: string, n: number): void {
+    this.itemCounts.set(id, (this.itemCounts.get(id) ?? 0) + n);
+    this.totalCount += n;
+  }
+
+  /** Estimated probability that an item is a batch positive (sampling distribution for logQ). */
+  itemProbability(id: string): number {
+    return ((this.itemCounts.get(id) ?? 0) + 1) / (this.totalCount + this.itemCounts.size + 1);
+  }
+
+  /** One gradient step; returns the batch loss. */
+  trainStep(batch: StepBatch): number {
+    const B = batch.items.length;
+    const plan = this.poolingPlan(batch.users);
+    const iIn = this.itemInputs(batch.items);
+    const bias = batchBias(batch.items, (id) => this.itemProbability(id), this.config.logQ);
+    let sumW = 0;
+    for (const w of batch.weights) sumW += w;
+    this.adam ??= new Adam([...this.userMlp.weights, ...this.itemMlp.weights], this.config.denseLearningRate);
+    const nu = this.userMlp.weights.length;
+    const weights = [...this.userMlp.weights, ...this.itemMlp.weights];
+    const { value, grads } = tf.tidy(() => {
+      const biasT = tf.tensor2d(bias, [B, B]);
+      const pool = tf.tensor2d(plan.pool, [B, plan.rows.length]);
+      const eye = tf.eye(B);
+      const w = tf.tensor1d(batch.weights);
+      const f = (...args: tf.Tensor[]) => {
+        const [e, c, v, ...ws] = args as [tf.Tensor, tf.Tensor, tf.Tensor, ...tf.Tensor[]];
+        const un = l2Normalize(this.userMlp.apply(tf.concat([matMul(pool, e), c], 1), ws.slice(0, nu)));
+        const vn = l2Normalize(this.itemMlp.apply(v, ws.slice(nu)));
+        const logits = tf.add(tf.div(matMul(un, tf.transpose(vn)), this.config.temperature), biasT);
+        const logp = tf.sum(tf.mul(tf.logSoftmax(logits), eye), 1);
+        return tf.div(tf.neg(tf.sum(tf.mul(logp, w))), sumW) as tf.Scalar;
+      };
+      const e = tf.tensor2d(plan.embeddings, [plan.rows.length, this.dim]);
+      const c = tf.tensor2d(plan.context, [B, 2 * this.config.sideDim]);
+      return tf.valueAndGrads(f)([e, c, tf.tensor2d(iIn, [B, this.itemInputDim]), ...weights]);
+    });
+    this.adam.apply(grads.slice(3));
+    const loss = value.dataSync()[0]!;
+    const gradE = grads[0]!.dataSync() as Float32Array;
+    const gradC = grads[1]!.dataSync() as Float32Array;
+    const gradI = grads[2]!.dataSync() as Float32Array;
+    tf.dispose([value, ...grads]);
+    // Rows get the gradient of the summed (not averaged) loss, the usual scale for sparse
+    // Adagrad: a row's step then does not shrink as the batch grows.
+    this.applyUserGrads(batch.users, plan.rows, gradE, gradC, B);
+    this.applyItemGrads(batch.items, gradI, B);
+    this.itemCache.clear();
+    return loss;
+  }
+
+  userVector(user: UserContext): Float32Array {
+    return this.userVectors([userInputOf(user)]);
+  }
+
+  /** Row-major L2-normalised vectors for many users. */
+  userVectors(users: readonly UserInput[]): Float32Array {
+    const plan = this.poolingPlan(users);
+    const out = tf.tidy(() => {
+      const pooled = matMul(tf.tensor2d(plan.pool, [users.length, plan.rows.length]), tf.tensor2d(plan.embeddings, [plan.rows.length, this.dim]));
+      const input = tf.concat([pooled, tf.tensor2d(plan.context, [users.length, 2 * this.config.sideDim])], 1);
+      return this.userMlp.apply(input).dataSync() as Float32Array;
+    });
+    return normalizeRows(out, this.dim);
+  }
+
+  itemVector(itemId: string): Float32Array | undefined {
+    if (!this.items.has(itemId) && !this.tables.item.has(itemId)) return undefined;
+    const cached = this.itemCache.get(itemId);
+    if (cached) return cached;
+    const v = this.itemVectors([itemId]);
+    this.itemCache.set(itemId, v);
+    return v;
+  }
+
+  /** Row-major L2-normalised vectors for items (unknown ids get the default rows). */
+  itemVectors(ids: readonly string[]): Float32Array {
+    const out = new Float32Array(ids.length * this.dim);
+    const CHUNK = 4096;
+    for (let s = 0; s < ids.length; s += CHUNK) {
+      const part = ids.slice(s, s + CHUNK);
+      const input = this.itemInputs(part);
+      const v = tf.tidy(() => this.itemMlp.apply(tf.tensor2d(input, [part.length, this.itemInputDim])).dataSync() as Float32Array);
+      out.set(v, s * this.dim);
+    }
+    return normalizeRows(out, this.dim);
+  }
+
+  /** Every item the model can serve: catalog items plus items with their own row. */
+  knownItems(): string[] {
+    const ids = new Set(this.items.keys());
+    for (const id of this.tables.item.keys()) ids.add(id);
+    return [...ids].sort();
+  }
+
+  /** Frees embedding rows unseen since `before`; returns how many were expired per table. */
+  expire(before: number): Partial<Record<TableName, number>> {
+    const out: Partial<Record<TableName, number>> = {};
+    for (const [name, t] of Object.entries(this.tables) as [TableName, SparseTable][]) {
+      const n = t.expire(before).length;
+      if (n) out[name] = n;
+    }
+    this.itemCache.clear();
+    return out;
+  }
+
+  state(): TwoTowerState {
+    const tables = {} as Record<TableName, SparseTableState>;
+    for (const [name, t] of Object.entries(this.tables) as [TableName, SparseTable][]) tables[name] = t.state();
+    return {
+      config: this.config,
+      seed: this.seed,
+      tables,
+      userWeights: this.userMlp.export(),
+      itemWeights: this.itemMlp.export(),
+      items: [...this.items.values()],
+      itemCounts: [...this.itemCounts],
+    };
+  }
+
+  dispose(): void {
+    this.userMlp.dispose();
+    this.itemMlp.dispose();
+    this.adam?.dispose();
+  }
+
+  /**
+   * The user tower's input as a product: pool (users x rows) holds each user's normalised
+   * engagement weights over the distinct history rows, so pooling and its gradient run as
+   * matmuls in tfjs; context holds the locale and segment rows.
+   */
+  private poolingPlan(users: readonly UserInput[]): { pool: Float32Array; rows: number[]; embeddings: Float32Array; context: Float32Array } {
+    const { dim, sideDim, historyLength } = this.config;
+    const t = this.tables;
+    const col = new Map<number, number>();
+    const rows: number[] = [];
+    const entries = users.map((u) => {
+      const n = Math.min(historyLength, u.history.length);
+      const cells: [number, number][] = [];
+      let sumW = 0;
+      for (let k = 0; k < n; k++) {
+        const h = u.history[k]!;
+        if (h.weight <= 0) continue;
+        cells.push([t.history.row(h.item_id), h.weight]);
+        sumW += h.weight;
+      }
+      // No history: the default row stands for "nothing watched yet".
+      if (sumW === 0) return [[DEFAULT_ROW, 1]] as [number, number][];
+      return cells.map(([r, w]) => [r, w / sumW] as [number, number]);
+    });
+    for (const cells of entries) {
+      for (const [r] of cells) {
+        if (!col.has(r)) {
+          col.set(r, rows.length);
+          rows.push(r);
+        }
+      }
+    }
+    const pool = new Float32Array(users.length * rows.length);
+    entries.forEach((cells, b) => {
+      for (const [r, w] of cells) pool[b * rows.length + col.get(r)!]! += w;
+    });
+    const embeddings = new Float32Array(rows.length * dim);
+    const values = t.history.data;
+    rows.forEach((r, i) => embeddings.set(values.subarray(r * dim, (r + 1) * dim), i * dim));
+    const context = new Float32Array(users.length * 2 * sideDim);
+    users.forEach((u, b) => {
+      context.set(t.locale.vector(t.locale.row(u.locale)), b * 2 * sideDim);
+      context.set(t.segment.vector(t.segment.row(u.segment)), b * 2 * sideDim + sideDim);
+    });
+    return { pool, rows, embeddings, context };
+  }
+
+  private itemInputs(ids: readonly string[]): Float32Array {
+    const { dim, sideDim } = this.config;
+    const width = this.itemInputDim;
+    const t = this.tables;
+    const out = new Float32Array(ids.length * width);
+    ids.forEach((id, b) => {
+      const f = this.items.get(id) ?? { item_id: id, ...UNKNOWN_ITEM };
+      const base = b * width;
+      out.set(t.item.vector(t.item.row(id)), base);
+      out.set(t.category.vector(t.category.row(f.category)), base + dim);
+      out.set(t.creator.vector(t.creator.row(f.creator_id)), base + dim + sideDim);
+      out.set(t.price.vector(t.price.row(priceBand(f.has_product, f.price))), base + dim + 2 * sideDim);
+      out[base + dim + 3 * sideDim] = f.has_product ? 1 : 0;
+    });
+    return out;
+  }
+
+  private applyUserGrads(users: readonly UserInput[], rows: readonly number[], gradE: Float32Array, gradC: Float32Array, scale: number): void {
+    const { dim, sideDim } = this.config;
+    const t = this.tables;
+    rows.forEach((r, i) => t.history.accumulate(r, gradE, scale, i * dim));
+    users.forEach((u, b) => {
+      t.locale.accumulate(t.locale.row(u.locale), gradC, scale, b * 2 * sideDim);
+      t.segment.accumulate(t.segment.row(u.segment), gradC, scale, b * 2 * sideDim + sideDim);
+    });
+    t.history.step();
+    t.locale.step();
+    t.segment.step();
+  }
+
+  private applyItemGrads(ids: readonly string[], grad: Float32Array, scale: number): void {
+    const { dim, sideDim } = this.config;
+    const width = this.itemInputDim;
+    const t = this.tables;
+    ids.forEach((id, b) => {
+      const f = this.items.get(id) ?? { item_id: id, ...UNKNOWN_ITEM };
+      const base = b * width;
+      t.item.accumulate(t.item.row(id), grad, scale, base);
+      t.category.accumulate(t.category.row(f.category), grad, scale, base + dim);
+      t.creator.accumulate(t.creator.row(f.creator_id), grad, scale, base + dim + sideDim);
+      t.price.accumulate(t.price.row(priceBand(f.has_product, f.price)), grad, scale, base + dim + 2 * sideDim);
+    });
+    for (const name of ['item', 'category', 'creator', 'price'] as const) t[name].step();
+  }
+}

@@ -1,0 +1,37 @@
+/** A small seeded PRNG (mulberry32), so training and splits are repeatable. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = (seed >>> 0) ^ 0x9e3779b9;
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Standard normal (Box-Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+
+  /** Fisher-Yates, in place. */
+  shuffle<T>(xs: T[] | Int32Array | Uint32Array): typeof xs {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = xs[i]!;
+      xs[i] = xs[j]!;
+      xs[j] = tmp;
+    }
+    return xs;
+  }
+}

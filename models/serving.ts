@@ -1,0 +1,79 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { childLogger } from '../core/logger.ts';
+import { withContext } from '../core/errors.ts';
+import { initBackend } from './backend.ts';
+import { loadRanker } from './ranker/persist.ts';
+import { registryDir, readManifest, readPointer, versionDir } from './registry.ts';
+import { loadTwoTower } from './retrieval/persist.ts';
+import type { TwoTower } from './retrieval/two-tower.ts';
+import type { RankerModel, RetrievalModel } from './types.ts';
+
+export interface ServingModels {
+  version: string;
+  retrieval: RetrievalModel;
+  itemIds: string[];
+  /** Row-major, L2-normalised, itemIds.length x retrieval.dim. */
+  itemVectors: Float32Array;
+  ranker: RankerModel;
+  /** The concrete retrieval model, for the online trainer (models/online-trainer.ts). */
+  twoTower: TwoTower;
+}
+
+/** Loads one registry version for serving. */
+export async function loadVersion(config: Config, version: string): Promise<ServingModels> {
+  await initBackend();
+  return withContext(`loading model version ${version}`, async () => {
+    readManifest(config, version);
+    const dir = versionDir(config, version);
+    const twoTower = loadTwoTower(dir);
+    const ranker = loadRanker(dir);
+    twoTower.version = version;
+    ranker.version = version;
+    const itemIds = twoTower.knownItems();
+    return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors: twoTower.itemVectors(itemIds) };
+  });
+}
+
+/** The promoted version, loaded; undefined when nothing is promoted. */
+export async function loadPromotedModels(config: Config): Promise<ServingModels | undefined> {
+  const { version } = readPointer(config);
+  return version ? loadVersion(config, version) : undefined;
+}
+
+/**
+ * Polls the promoted pointer (config.models.watchIntervalMs, about 1 s) and calls `onChange`
+ * with the new version (undefined when none) after each promote or rollback.
+ */
+export function watchPromoted(config: Config, onChange: (version: string | undefined) => void): { close(): void } {
+  const log = childLogger('models');
+  const path = join(registryDir(config), 'promoted.json');
+  const read = (): string | undefined => {
+    try {
+      return existsSync(path) ? (readPointer(config).version ?? undefined) : undefined;
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'cannot read the promoted model pointer');
+      return last;
+    }
+  };
+  let last: string | undefined;
+  let lastMtime = existsSync(path) ? statSync(path).mtimeMs : 0;
+  last = read();
+  const timer = setInterval(() => {
+    const mtime = existsSync(path) ? statSync(path).mtimeMs : 0;
+    if (mtime === lastMtime) return;
+    lastMtime = mtime;
+    const version = read();
+    if (version === last) return;
+    last = version;
+    log.info({ version }, 'promoted model changed');
+    try {
+      onChange(version);
+    } catch (err) {
+      log.error({ err }, 'promoted-model change handler failed');
+    }
+  }, config.models.watchIntervalMs);
+  timer.unref();
+  return { close: () => clearInterval(timer) };
+}

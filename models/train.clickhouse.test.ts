@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../config/schema.ts';
+import { eventToRow } from '../ingest/rows.ts';
+import { insertCatalog } from '../storage/catalog.ts';
+import { createClickHouse } from '../storage/clickhouse.ts';
+import { isolatedConfig } from '../test/stack.ts';
+import { listVersions, readPointer } from './registry.ts';
+import { syntheticWorld } from './testing/world.ts';
+import { buildTrainingData, loadTrainingData } from './training-data.ts';
+
+const run = promisify(execFile);
+const world = syntheticWorld({ users: 16, items: 24, categories: 3, impressionsPerUser: 15, seed: 4, start: Date.now() - 86_400_000 });
+const dataDir = mkdtempSync(join(tmpdir(), 'train-ch-'));
+let config: Config;
+
+beforeAll(async () => {
+  config = await isolatedConfig('models_train', { dataDir });
+  const client = createClickHouse(config);
+  try {
+    await insertCatalog(client, 'items', world.catalog.items);
+    await insertCatalog(client, 'products', world.catalog.products);
+    await insertCatalog(client, 'creators', world.catalog.creators);
+    await insertCatalog(client, 'users', world.catalog.users);
+    await insertCatalog(client, 'social_edges', world.catalog.edges);
+    const rows = world.events.map((e, i) =>
+      eventToRow(
+        {
+          schema_version: 1,
+          event_id: `e${i}`,
+          kind: e.kind as never,
+          user_id: e.user_id,
+          ts: e.ts_ms,
+          ...(e.item_id ? { item_id: e.item_id } : {}),
+          ...(e.product_id ? { product_id: e.product_id, price: 10, quantity: 1 } : {}),
+          ...(e.duration_ms ? { watch_ms: e.watch_ms, duration_ms: e.duration_ms } : {}),
+          locale: e.locale,
+        },
+        0,
+        i,
+        Math.floor(Date.now() / 1000),
+      ),
+    );
+    await client.insert({ table: 'events', values: rows, format: 'JSONEachRow' });
+  } finally {
+    await client.close();
+  }
+});
+
+afterAll(async () => {
+  const client = createClickHouse(config, 'default');
+  await client.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database}` });
+  await client.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('training from ClickHouse', () => {
+  it('reads the same training sets from ClickHouse as from the raw events', async () => {
+    const fromDb = await loadTrainingData(config, 0.2);
+    const direct = buildTrainingData(world.events, world.catalog, 0.2);
+    expect(fromDb.range).toEqual(direct.range);
+    expect(fromDb.ranker.train.length).toBe(direct.ranker.train.length);
+    expect(fromDb.ranker.train.map((e) => e.labels)).toEqual(direct.ranker.train.map((e) => e.labels));
+    expect(fromDb.retrieval.train.length).toBe(direct.retrieval.train.length);
+  });
+
+  it('feed train writes and promotes a version; feed models list/rollback report it', async () => {
+    const env = {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      FEED_DATA_DIR: dataDir,
+      CLICKHOUSE_URL: config.clickhouse.url,
+      CLICKHOUSE_DATABASE: config.clickhouse.database,
+    };
+    const train = await run('node', ['bin/feed.js', 'train', '--epochs', '1', '--promote'], { env });
+    expect(train.stdout).toMatch(/version v\S+ \(promoted\)/);
+    expect(train.stdout).toMatch(/retrieval: .*recall@10=/);
+    expect(train.stdout).toMatch(/ranker: .*auc_complete=/);
+    expect(train.stderr).toMatch(/retrieval epoch 1\/1/);
+    const [v] = listVersions(config);
+    expect(readPointer(config).version).toBe(v!.version);
+
+    const list = await run('node', ['bin/feed.js', 'models', 'list'], { env });
+    expect(list.stdout).toContain(`* ${v!.version}`);
+    await expect(run('node', ['bin/feed.js', 'models', 'rollback'], { env })).rejects.toMatchObject({ stderr: expect.stringMatching(/nothing to roll back to/) });
+  });
+});

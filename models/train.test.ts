@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EngagementEvent } from '../ingest/events.ts';
+import { testConfig } from '../test/stack.ts';
+import { combineObjectives } from './objectives.ts';
+import { OnlineTrainer } from './online-trainer.ts';
+import { listVersions, promote, readManifest } from './registry.ts';
+import { loadPromotedModels } from './serving.ts';
+import { syntheticWorld } from './testing/world.ts';
+import { trainAll } from './train.ts';
+import { buildTrainingData } from './training-data.ts';
+import { OBJECTIVES } from './types.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'train-'));
+const config = testConfig({
+  dataDir: dir,
+  models: {
+    retrieval: { dim: 16, hidden: 16, sideDim: 4, batchSize: 64, epochs: 4, historyLength: 20, sparseLearningRate: 0.1, denseLearningRate: 0.01 },
+    ranker: { hidden: [16], epochs: 4, batchSize: 64, learningRate: 0.01 },
+  },
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const world = syntheticWorld({ users: 24, items: 30, categories: 3, impressionsPerUser: 25, seed: 2 });
+const data = () => buildTrainingData(world.events, world.catalog, 0.2);
+
+describe('trainAll, serving and online training', () => {
+  it('trains both models, records the artifact, and serves the promoted version', async () => {
+    const report = await trainAll(config, { data: data(), promote: true, seed: 5 });
+    const m = readManifest(config, report.version);
+    expect(m.backend).toMatch(/wasm|tensorflow|cpu/);
+    expect(m.models.retrieval?.files).toContain('retrieval.bin');
+    expect(m.models.ranker?.files).toContain('ranker.bin');
+    expect(m.data_range.events).toBe(world.events.length);
+    expect(Date.parse(m.data_range.cutoff!)).toBeGreaterThan(Date.parse(m.data_range.from!));
+    const rm = report.metrics.retrieval as Record<string, number>;
+    const km = report.metrics.ranker as Record<string, number>;
+    expect(rm['recall@10']).toBeGreaterThan(rm['popular_recall@10']!);
+    expect(km.auc_like).toBeGreaterThan(0.6);
+
+    const served = await loadPromotedModels(config);
+    expect(served?.version).toBe(report.version);
+    expect(served!.itemIds).toHaveLength(30);
+    expect(served!.itemVectors).toHaveLength(30 * served!.retrieval.dim);
+    const v0 = served!.itemVectors.subarray(0, served!.retrieval.dim);
+    expect(Math.hypot(...v0)).toBeCloseTo(1, 4);
+
+    // The ranker predicts a higher like probability for the user's own category.
+    const test = data().ranker.test;
+    const preds = served!.ranker.predict(test[0]!.user, test.map((e) => e.candidate));
+    for (const o of OBJECTIVES) expect(preds[o]).toHaveLength(test.length);
+    const mine = test.map((e, i) => [e.candidate.category === world.taste(e.user.userId), preds.like[i]!] as const);
+    const mean = (flag: boolean) => {
+      const xs = mine.filter(([f]) => f === flag).map(([, p]) => p);
+      return xs.reduce((a, b) => a + b, 0) / xs.length;
+    };
+    expect(mean(true)).toBeGreaterThan(mean(false));
+
+    // A retrieval-only retrain inherits the ranker from the promoted version.
+    const second = await trainAll(config, { data: data(), model: 'retrieval', epochs: 1 });
+    expect(readManifest(config, second.version).models.ranker?.inherited_from).toBe(report.version);
+    expect(() => promote(config, second.version)).not.toThrow();
+    expect(listVersions(config)).toHaveLength(2);
+  });
+
+  it('is repeatable with a fixed seed', async () => {
+    const a = await trainAll(config, { data: data(), seed: 11, epochs: 2 });
+    const b = await trainAll(config, { data: data(), seed: 11, epochs: 2 });
+    // Everything but wall time is identical.
+    const strip = (m: Record<string, unknown>) => JSON.parse(JSON.stringify(m, (k, v) => (k === 'train_seconds' ? undefined : v)));
+    expect(strip(b.metrics)).toEqual(strip(a.metrics));
+    expect((a.metrics.retrieval as { loss: number[] }).loss).toHaveLength(2);
+  });
+
+  it('online training gives a brand-new item a vector after its first engagements', async () => {
+    const served = (await loadPromotedModels(config))!;
+    const trainer = new OnlineTrainer(served.twoTower, config, {
+      batchSize: 8,
+      indexed: served.itemIds,
+      itemFeatures: (id) => (id === 'fresh' ? { item_id: 'fresh', category: 'c0', creator_id: 'k1', has_product: false, price: 0 } : undefined),
+    });
+    const announced: string[] = [];
+    trainer.onItemVectors((ids, vectors) => {
+      expect(vectors).toHaveLength(ids.length * served.retrieval.dim);
+      announced.push(...ids);
+    });
+    const now = Date.now();
+    const events: EngagementEvent[] = Array.from({ length: 8 }, (_, i) => ({
+      schema_version: 1,
+      event_id: `e${i}`,
+      kind: 'complete',
+      user_id: `u${i}`,
+      item_id: i % 2 ? 'fresh' : `i${i}`,
+      ts: now + i,
+    }));
+    trainer.apply(events.slice(0, 5));
+    expect(trainer.steps).toBe(0);
+    trainer.apply(events.slice(5));
+    expect(trainer.steps).toBe(1);
+    expect(announced).toEqual(['fresh']);
+    expect(served.twoTower.itemVector('fresh')).toHaveLength(served.retrieval.dim);
+    expect(Number.isFinite(trainer.lastLoss)).toBe(true);
+  });
+});
+
+describe('combineObjectives', () => {
+  it('weights each objective and adds the GMV term for priced items', () => {
+    const preds = { complete: [0.5, 0.5], watch: [0.2, 0.2], like: [0.1, 0.1], share: [0, 0], purchase: [0.1, 0.1] };
+    const w = { complete: 1, watch: 2, like: 3, share: 4, purchase: 5, gmv: 0.01 };
+    const s = combineObjectives(preds, w, [0, 100]);
+    expect(s[0]).toBeCloseTo(0.5 + 0.4 + 0.3 + 0 + 0.5);
+    expect(s[1]).toBeCloseTo(1.7 + 0.01 * 0.1 * 100);
+  });
+});

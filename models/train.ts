@@ -1,0 +1,200 @@
+import type { Config } from '../config/schema.ts';
+import { childLogger } from '../core/logger.ts';
+import { initBackend } from './backend.ts';
+import { FEATURE_SPEC } from './features.ts';
+import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './ranker/multitask.ts';
+import { saveRanker } from './ranker/persist.ts';
+import { createVersion, inheritModel, listVersions, promote, readPointer, versionDir, type Manifest } from './registry.ts';
+import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
+import { trainTwoTower, type TrainProgress } from './retrieval/train.ts';
+import { userInputOf, type TwoTower } from './retrieval/two-tower.ts';
+import { loadTrainingData, type TrainingData } from './training-data.ts';
+import { OBJECTIVES } from './types.ts';
+
+export type ModelChoice = 'retrieval' | 'ranker' | 'all';
+
+export interface TrainAllOptions {
+  model?: ModelChoice;
+  /** Overrides the configured epochs of the model(s) trained. */
+  epochs?: number;
+  seed?: number;
+  promote?: boolean;
+  /** Training data; read from ClickHouse when absent. */
+  data?: TrainingData;
+  onProgress?: (model: 'retrieval' | 'ranker', p: TrainProgress) => void;
+}
+
+export interface TrainReport {
+  version: string;
+  promoted: boolean;
+  metrics: Record<string, unknown>;
+  manifest: Manifest;
+  seconds: number;
+}
+
+const EVAL_CAP = 2000;
+
+/** Recall@k and MRR of the held-out positives over every known item (a stride sample of at most EVAL_CAP). */
+export function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): Record<string, number> {
+  const test = data.retrieval.test;
+  if (!test.length) return {};
+  const step = Math.max(1, Math.floor(test.length / EVAL_CAP));
+  const sample = test.filter((_, i) => i % step === 0).slice(0, EVAL_CAP);
+  const ids = model.knownItems();
+  const index = new Map(ids.map((id, i) => [id, i]));
+  const vectors = model.itemVectors(ids);
+  const dim = model.dim;
+  const counts = new Map<string, number>();
+  for (const s of data.retrieval.train) for (const id of s.items) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const popRank = new Map([...ids].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0)).map((id, r) => [id, r + 1]));
+  const out: Record<string, number> = {};
+  let mrr = 0;
+  const hits = ks.map(() => 0);
+  const popHits = ks.map(() => 0);
+  for (let s = 0; s < sample.length; s += 256) {
+    const part = sample.slice(s, s + 256);
+    const uv = model.userVectors(part.map((t) => t.user));
+    part.forEach((t, n) => {
+      const target = index.get(t.item);
+      if (target === undefined) return;
+      let targetScore = 0;
+      for (let d = 0; d < dim; d++) targetScore += uv[n * dim + d]! * vectors[target * dim + d]!;
+      let rank = 1;
+      for (let i = 0; i < ids.length; i++) {
+        if (i === target) continue;
+        let sc = 0;
+        for (let d = 0; d < dim; d++) sc += uv[n * dim + d]! * vectors[i * dim + d]!;
+        if (sc > targetScore) rank++;
+      }
+      mrr += 1 / rank;
+      ks.forEach((k, j) => {
+        if (rank <= k) hits[j]!++;
+        if ((popRank.get(t.item) ?? Infinity) <= k) popHits[j]!++;
+      });
+    });
+  }
+  ks.forEach((k, j) => {
+    out[`recall@${k}`] = hits[j]! / sample.length;
+    out[`popular_recall@${k}`] = popHits[j]! / sample.length;
+  });
+  out.mrr = mrr / sample.length;
+  out.examples = sample.length;
+  return out;
+}
+
+/** Fills each example's retrieval score (cosine of user and item vectors), as serving does. */
+export function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
+  const dim = model.dim;
+  for (let s = 0; s < examples.length; s += 256) {
+    const part = examples.slice(s, s + 256);
+    const uv = model.userVectors(part.map((e) => userInputOf(e.user)));
+    part.forEach((e, n) => {
+      const iv = model.itemVector(e.candidate.item_id);
+      let score = 0;
+      if (iv) for (let d = 0; d < dim; d++) score += uv[n * dim + d]! * iv[d]!;
+      e.candidate.retrieval_score = score;
+    });
+  }
+}
+
+export function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null> {
+  if (!examples.length) return {};
+  const { x, y, n } = toMatrices(examples);
+  const preds = model.predictMatrix(x, n);
+  const out: Record<string, number | null> = { examples: n };
+  OBJECTIVES.forEach((o, j) => {
+    const labels = Float32Array.from({ length: n }, (_, i) => y[i * OBJECTIVES.length + j]!);
+    out[`auc_${o}`] = auc(preds[o], labels) ?? null;
+    let ll = 0;
+    for (let i = 0; i < n; i++) {
+      const p = Math.min(1 - 1e-6, Math.max(1e-6, preds[o][i]!));
+      ll -= labels[i]! * Math.log(p) + (1 - labels[i]!) * Math.log(1 - p);
+    }
+    out[`logloss_${o}`] = ll / n;
+  });
+  return out;
+}
+
+/** The version holding the model to reuse when only the other one is retrained. */
+function baseVersion(config: Config, kind: 'retrieval' | 'ranker'): string | undefined {
+  const promoted = readPointer(config).version;
+  if (promoted) return promoted;
+  return listVersions(config).reverse().find((m) => m.models[kind])?.version;
+}
+
+/**
+ * Builds the training sets from ClickHouse (time split), trains the chosen model(s), evaluates
+ * on the held-out slice and writes a registry version; promotes it when asked.
+ */
+export async function trainAll(config: Config, opts: TrainAllOptions = {}): Promise<TrainReport> {
+  const started = performance.now();
+  const log = childLogger('train');
+  const which = opts.model ?? 'all';
+  const seed = opts.seed ?? config.seed;
+  const backend = await initBackend();
+  const data = opts.data ?? (await loadTrainingData(config));
+  if (data.range.events === 0) throw new Error('no events to train on: ingest events (or run the simulator) first');
+  log.info({ events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.ranker.train.length, rankerTest: data.ranker.test.length }, 'training data');
+
+  const metrics: Record<string, unknown> = {};
+  let retrieval: TwoTower | undefined;
+  let retrievalFrom: string | undefined;
+  if (which === 'ranker') {
+    retrievalFrom = baseVersion(config, 'retrieval');
+    if (!retrievalFrom) throw new Error('training the ranker alone needs a retrieval model in the registry: run `feed train --model all` first');
+    retrieval = loadTwoTower(versionDir(config, retrievalFrom));
+  } else {
+    const rc = { ...config.models.retrieval, ...(opts.epochs ? { epochs: opts.epochs } : {}) };
+    const result = trainTwoTower(
+      { sequences: data.retrieval.train, items: data.items, history: 'before' },
+      { config: rc, seed, ...(opts.onProgress ? { onProgress: (p) => opts.onProgress!('retrieval', p) } : {}) },
+    );
+    retrieval = result.model;
+    metrics.retrieval = { ...evaluateRetrieval(retrieval, data), epochs: result.epochLosses.length, loss: result.epochLosses, train_seconds: result.seconds, examples: result.examples };
+  }
+
+  let ranker: MultiTaskRanker | undefined;
+  let rankerFrom: string | undefined;
+  if (which === 'retrieval') {
+    rankerFrom = baseVersion(config, 'ranker');
+  } else {
+    if (!data.ranker.train.length) throw new Error('no impressions before the time cutoff to train the ranker on');
+    scoreExamples(retrieval, data.ranker.train);
+    scoreExamples(retrieval, data.ranker.test);
+    ranker = new MultiTaskRanker(config.models.ranker, seed);
+    const t0 = performance.now();
+    const { x, y, n } = toMatrices(data.ranker.train);
+    const losses = ranker.fit(x, y, n, {
+      ...(opts.epochs ? { epochs: opts.epochs } : {}),
+      ...(opts.onProgress ? { onProgress: (p) => opts.onProgress!('ranker', p) } : {}),
+    });
+    metrics.ranker = { ...evaluateRanker(ranker, data.ranker.test), loss: losses, train_seconds: (performance.now() - t0) / 1000, train_examples: n };
+  }
+
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  const manifest = await createVersion(
+    config,
+    {
+      backend: backend.name,
+      seed,
+      config: { retrieval: config.models.retrieval, ranker: config.models.ranker, weights: config.models.weights, holdout: config.models.holdout },
+      feature_spec: FEATURE_SPEC,
+      metrics,
+      data_range: { from: iso(data.range.from), to: iso(data.range.to), cutoff: iso(data.range.cutoff), events: data.range.events },
+    },
+    (dir) => {
+      const models: Manifest['models'] = {};
+      if (retrievalFrom) models.retrieval = inheritModel(config, retrievalFrom, 'retrieval', dir);
+      else models.retrieval = { files: saveTwoTower(retrieval!, dir) };
+      if (ranker) models.ranker = { files: saveRanker(ranker, dir) };
+      else if (rankerFrom) models.ranker = inheritModel(config, rankerFrom, 'ranker', dir);
+      return models;
+    },
+  );
+  retrieval.dispose();
+  ranker?.dispose();
+  const promoted = opts.promote ? (promote(config, manifest.version), true) : false;
+  log.info({ version: manifest.version, promoted }, 'model version written');
+  return { version: manifest.version, promoted, metrics, manifest, seconds: (performance.now() - started) / 1000 };
+}
+

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { syntheticWorld } from './testing/world.ts';
+import { buildTrainingData } from './training-data.ts';
+
+describe('training data from events (time split)', () => {
+  const world = syntheticWorld({ users: 12, items: 30, categories: 3, impressionsPerUser: 20, seed: 1 });
+  const data = buildTrainingData(world.events, world.catalog, 0.25);
+  const cutoff = data.range.cutoff!;
+
+  it('never lets training see events at or after the cutoff', () => {
+    expect(cutoff).toBeGreaterThan(data.range.from!);
+    expect(cutoff).toBeLessThanOrEqual(data.range.to!);
+    for (const s of data.retrieval.train) for (const ts of s.ts) expect(ts).toBeLessThan(cutoff);
+    for (const t of data.retrieval.test) expect(t.ts).toBeGreaterThanOrEqual(cutoff);
+    for (const e of data.ranker.train) {
+      for (const r of e.user.recent) expect(r.ts).toBeLessThan(cutoff);
+    }
+    expect(data.ranker.train.length).toBeGreaterThan(0);
+    expect(data.ranker.test.length).toBeGreaterThan(0);
+  });
+
+  it('drops labels that happen after the cutoff from training examples', () => {
+    // An impression just before the cutoff whose play comes after it keeps a zero watch label.
+    const events = [
+      { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      { kind: 'impression', user_id: 'u1', item_id: 'i2', product_id: '', creator_id: '', ts_ms: 2000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      { kind: 'play', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 3000, watch_ms: 9000, duration_ms: 10000, locale: 'en' },
+      { kind: 'impression', user_id: 'u2', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 4000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+    ];
+    const d = buildTrainingData(events, world.catalog, 0.5);
+    expect(d.range.cutoff).toBe(3000);
+    const u0 = d.ranker.train.find((e) => e.user.userId === 'u0')!;
+    expect(u0.labels.watch).toBe(0);
+  });
+
+  it('builds features from the state just before each impression', () => {
+    const events = [
+      { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      { kind: 'like', user_id: 'u2', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1500, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      { kind: 'impression', user_id: 'u0', item_id: 'i3', product_id: '', creator_id: '', ts_ms: 1600, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 3_000_000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      { kind: 'impression', user_id: 'u9', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 4_000_000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+    ];
+    const d = buildTrainingData(events, world.catalog, 0.2);
+    const [first, again] = d.ranker.train.filter((e) => e.user.userId === 'u0' && e.candidate.item_id === 'i1');
+    expect(first!.candidate.impressions).toBe(0);
+    expect(first!.candidate.friends_engaged).toBe(0);
+    // u2 is u0's friend (world edges) and liked i1 in between.
+    expect(again!.candidate.impressions).toBe(1);
+    expect(again!.candidate.friends_engaged).toBe(1);
+    expect(again!.candidate.like_rate).toBe(1);
+  });
+
+  it('labels outcomes and maps purchases of a product to its item', () => {
+    const bought = data.ranker.train.filter((e) => e.labels.purchase === 1);
+    expect(bought.length).toBeGreaterThan(0);
+    for (const e of bought) expect(e.candidate.has_product).toBe(true);
+    const liked = data.ranker.train.filter((e) => e.labels.like === 1);
+    for (const e of liked) expect(e.candidate.category).toBe(world.taste(e.user.userId));
+  });
+});
