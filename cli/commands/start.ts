@@ -23,6 +23,7 @@ interface StartOptions {
   days?: number;
   reseed?: boolean;
   retrain?: boolean;
+  epochs: number;
   port?: number;
 }
 
@@ -62,9 +63,9 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
 
   const stack = await stackUp(config);
   say(`[start] stack: ${Object.entries(stack).map(([k, v]) => `${k} ${v}`).join(', ')} (data in ${config.dataDir}/)`);
-  const ingest = await startIngest(config);
-
   if (opts.reseed || (await catalogSize(config)) === 0) {
+    // Ingest runs while the history streams in, and stops before training blocks this process.
+    const seeding = await startIngest(config);
     const seeded = await seedWorld(config, {
       ...(opts.items !== undefined ? { items: opts.items } : {}),
       ...(opts.users !== undefined ? { users: opts.users } : {}),
@@ -72,14 +73,15 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
       onProgress: progressPrinter('seed'),
     });
     say(`[start] demo world: ${seeded.rows.items.toLocaleString('en-US')} videos, ${seeded.rows.users.toLocaleString('en-US')} users, ${seeded.events.toLocaleString('en-US')} historical events`);
-    await waitForIngest(ingest, seeded.events, say);
+    await waitForIngest(seeding, seeded.events, say);
+    await seeding.stop();
   } else {
     say('[start] catalog already loaded (use --reseed for a new demo world)');
   }
 
   if (opts.retrain || !promotedVersion(config)) {
     const bars = { retrieval: progressBar('retrieval'), ranker: progressBar('ranker') };
-    const report = await trainAll(config, { promote: true, onProgress: (model, p) => bars[model].update(p) }).finally(() => {
+    const report = await trainAll(config, { promote: true, epochs: opts.epochs, onProgress: (model, p) => bars[model].update(p) }).finally(() => {
       bars.retrieval.stop();
       bars.ranker.stop();
     });
@@ -88,6 +90,7 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
     say(`[start] serving promoted model ${promotedVersion(config)} (use --retrain to train a new one)`);
   }
 
+  const ingest = await startIngest(config);
   const service = await createFeedService(config, { models: registryModelSource(config) });
   const server = await service.start(opts.port);
   say('');
@@ -112,6 +115,7 @@ export function registerStartCommands(program: Command): void {
     .option('--days <n>', 'days of demo history (default: simulator.days)', nonNegativeInt)
     .option('--reseed', 'generate and load a new demo world even if a catalog exists')
     .option('--retrain', 'train and promote new models even if one is promoted')
+    .option('--epochs <n>', 'training epochs for the demo models (`feed train` uses the configured epochs)', nonNegativeInt, 3)
     .option('-p, --port <port>', 'API port (default: api.port / $FEED_PORT)', nonNegativeInt)
     .action(async (opts: StartOptions, cmd: Command) => start(configFrom(cmd), opts));
 }

@@ -182,24 +182,23 @@ export class TwoTower implements RetrievalModel {
     const weights = [...this.userMlp.weights, ...this.itemMlp.weights];
     const { value, grads } = tf.tidy(() => {
       const biasT = tf.tensor2d(bias, [B, B]);
-      const pool = tf.tensor2d(plan.pool, [B, plan.rows.length]);
       const eye = tf.eye(B);
       const w = tf.tensor1d(batch.weights);
       const f = (...args: tf.Tensor[]) => {
-        const [e, c, v, ...ws] = args as [tf.Tensor, tf.Tensor, tf.Tensor, ...tf.Tensor[]];
-        const un = l2Normalize(this.userMlp.apply(tf.concat([matMul(pool, e), c], 1), ws.slice(0, nu)));
+        const [p, c, v, ...ws] = args as [tf.Tensor, tf.Tensor, tf.Tensor, ...tf.Tensor[]];
+        const un = l2Normalize(this.userMlp.apply(tf.concat([p, c], 1), ws.slice(0, nu)));
         const vn = l2Normalize(this.itemMlp.apply(v, ws.slice(nu)));
         const logits = tf.add(tf.div(matMul(un, tf.transpose(vn)), this.config.temperature), biasT);
         const logp = tf.sum(tf.mul(tf.logSoftmax(logits), eye), 1);
         return tf.div(tf.neg(tf.sum(tf.mul(logp, w))), sumW) as tf.Scalar;
       };
-      const e = tf.tensor2d(plan.embeddings, [plan.rows.length, this.dim]);
+      const p = tf.tensor2d(plan.pooled, [B, this.dim]);
       const c = tf.tensor2d(plan.context, [B, 2 * this.config.sideDim]);
-      return tf.valueAndGrads(f)([e, c, tf.tensor2d(iIn, [B, this.itemInputDim]), ...weights]);
+      return tf.valueAndGrads(f)([p, c, tf.tensor2d(iIn, [B, this.itemInputDim]), ...weights]);
     });
     this.adam.apply(grads.slice(3));
     const loss = value.dataSync()[0]!;
-    const gradE = grads[0]!.dataSync() as Float32Array;
+    const gradE = plan.rowGradients(grads[0]!.dataSync() as Float32Array);
     const gradC = grads[1]!.dataSync() as Float32Array;
     const gradI = grads[2]!.dataSync() as Float32Array;
     tf.dispose([value, ...grads]);
@@ -219,7 +218,7 @@ export class TwoTower implements RetrievalModel {
   userVectors(users: readonly UserInput[]): Float32Array {
     const plan = this.poolingPlan(users);
     const out = tf.tidy(() => {
-      const pooled = matMul(tf.tensor2d(plan.pool, [users.length, plan.rows.length]), tf.tensor2d(plan.embeddings, [plan.rows.length, this.dim]));
+      const pooled = tf.tensor2d(plan.pooled, [users.length, this.dim]);
       const input = tf.concat([pooled, tf.tensor2d(plan.context, [users.length, 2 * this.config.sideDim])], 1);
       return this.userMlp.apply(input).dataSync() as Float32Array;
     });
@@ -287,15 +286,30 @@ export class TwoTower implements RetrievalModel {
   }
 
   /**
-   * The user tower's input as a product: pool (users x rows) holds each user's normalised
-   * engagement weights over the distinct history rows, so pooling and its gradient run as
-   * matmuls in tfjs; context holds the locale and segment rows.
+   * The user tower's history input: each user's engagement-weighted mean of history rows,
+   * pooled here in typed arrays (B x len x dim) rather than as a dense users x rows matmul, whose
+   * cost grows with the catalogue. `rowGradients` maps the gradient w.r.t. the pooled vectors
+   * back onto the distinct rows, for the sparse optimizer. Context holds locale and segment rows.
    */
-  private poolingPlan(users: readonly UserInput[]): { pool: Float32Array; rows: number[]; embeddings: Float32Array; context: Float32Array } {
+  private poolingPlan(users: readonly UserInput[]): {
+    rows: number[];
+    pooled: Float32Array;
+    context: Float32Array;
+    rowGradients: (gradPooled: Float32Array) => Float32Array;
+  } {
     const { dim, sideDim, historyLength } = this.config;
     const t = this.tables;
     const col = new Map<number, number>();
     const rows: number[] = [];
+    const colOf = (r: number) => {
+      let c = col.get(r);
+      if (c === undefined) {
+        c = rows.length;
+        col.set(r, c);
+        rows.push(r);
+      }
+      return c;
+    };
     const entries = users.map((u) => {
       const n = Math.min(historyLength, u.history.length);
       const cells: [number, number][] = [];
@@ -303,34 +317,34 @@ export class TwoTower implements RetrievalModel {
       for (let k = 0; k < n; k++) {
         const h = u.history[k]!;
         if (h.weight <= 0) continue;
-        cells.push([t.history.row(h.item_id), h.weight]);
+        cells.push([colOf(t.history.row(h.item_id)), h.weight]);
         sumW += h.weight;
       }
       // No history: the default row stands for "nothing watched yet".
-      if (sumW === 0) return [[DEFAULT_ROW, 1]] as [number, number][];
-      return cells.map(([r, w]) => [r, w / sumW] as [number, number]);
+      if (sumW === 0) return [[colOf(DEFAULT_ROW), 1]] as [number, number][];
+      return cells.map(([c, w]) => [c, w / sumW] as [number, number]);
     });
-    for (const cells of entries) {
-      for (const [r] of cells) {
-        if (!col.has(r)) {
-          col.set(r, rows.length);
-          rows.push(r);
-        }
-      }
-    }
-    const pool = new Float32Array(users.length * rows.length);
-    entries.forEach((cells, b) => {
-      for (const [r, w] of cells) pool[b * rows.length + col.get(r)!]! += w;
-    });
-    const embeddings = new Float32Array(rows.length * dim);
     const values = t.history.data;
-    rows.forEach((r, i) => embeddings.set(values.subarray(r * dim, (r + 1) * dim), i * dim));
+    const pooled = new Float32Array(users.length * dim);
+    entries.forEach((cells, b) => {
+      for (const [c, w] of cells) {
+        const src = rows[c]! * dim;
+        for (let d = 0; d < dim; d++) pooled[b * dim + d]! += w * values[src + d]!;
+      }
+    });
+    const rowGradients = (gradPooled: Float32Array) => {
+      const out = new Float32Array(rows.length * dim);
+      entries.forEach((cells, b) => {
+        for (const [c, w] of cells) for (let d = 0; d < dim; d++) out[c * dim + d]! += w * gradPooled[b * dim + d]!;
+      });
+      return out;
+    };
     const context = new Float32Array(users.length * 2 * sideDim);
     users.forEach((u, b) => {
       context.set(t.locale.vector(t.locale.row(u.locale)), b * 2 * sideDim);
       context.set(t.segment.vector(t.segment.row(u.segment)), b * 2 * sideDim + sideDim);
     });
-    return { pool, rows, embeddings, context };
+    return { rows, pooled, context, rowGradients };
   }
 
   private itemInputs(ids: readonly string[]): Float32Array {
