@@ -1,0 +1,116 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deepMerge } from '../../config/load.ts';
+import type { Config } from '../../config/schema.ts';
+
+/** Messages between the harness and a server it forked (see serve-child.ts). */
+export type ToChild = { type: 'rss' } | { type: 'stop' } | { type: 'call'; name: string; args: unknown };
+export type FromChild =
+  | { type: 'ready'; url: string; rss: number; info: Record<string, unknown> }
+  | { type: 'rss'; rss: number; heapUsed: number }
+  | { type: 'result'; name: string; value: unknown }
+  | { type: 'error'; message: string };
+
+export interface ServerSpec {
+  /** 'hello': a bare Hono route; 'feed': createFeedService over a seeded world. */
+  mode: 'hello' | 'feed';
+  /** The complete config of the server (see `serverConfig`). */
+  config: Record<string, unknown>;
+  options?: Record<string, unknown>;
+}
+
+export interface ChildServer {
+  url: string;
+  pid: number;
+  info: Record<string, unknown>;
+  /** Resident set size of the server process, after a full GC. */
+  rss(): Promise<{ rss: number; heapUsed: number }>;
+  /** Runs a named helper inside the server process (e.g. the freshness probe). */
+  call<T>(name: string, args?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** The harness config with `overrides` merged in, as a server process takes it. */
+export function serverConfig(base: Config, ...overrides: Record<string, unknown>[]): Record<string, unknown> {
+  return overrides.reduce((acc, o) => deepMerge(acc, o), base as unknown as Record<string, unknown>);
+}
+
+const SCRIPT = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
+
+function next(child: ChildProcess, want: FromChild['type'], timeoutMs: number, what: string): Promise<FromChild> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`server process: no ${what} within ${timeoutMs / 1000}s`)), timeoutMs);
+    const onMessage = (m: FromChild) => {
+      if (m.type === 'error') done(new Error(`server process: ${m.message}`));
+      else if (m.type === want) done(undefined, m);
+    };
+    const onExit = (code: number | null) => done(new Error(`server process exited with code ${code} before ${what}`));
+    function done(err?: Error, m?: FromChild) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m!);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/**
+ * Forks a server in its own process, so the load generator and the server do not share an
+ * event loop. Its stdout goes to our stderr (stdout carries the result tables). With
+ * BENCH_CPU_PROF=<dir> the server writes a V8 CPU profile there when it stops.
+ */
+export async function startServer(spec: ServerSpec, opts: { readyTimeoutMs?: number; label?: string } = {}): Promise<ChildServer> {
+  const prof = process.env.BENCH_CPU_PROF;
+  const child = fork(SCRIPT, [JSON.stringify(spec)], {
+    // One profile per thread (the tsx loader runs in a worker), named CPU.<date>.<pid>.<tid>.*.
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, opts.label ?? spec.mode)}`] : [])],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    env: { ...process.env, LOG_FORMAT: 'json' },
+  });
+  child.stdout?.pipe(process.stderr);
+  let ready: FromChild;
+  try {
+    ready = await next(child, 'ready', opts.readyTimeoutMs ?? 600_000, 'ready message');
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  if (ready.type !== 'ready') throw new Error('unreachable');
+  let calls = Promise.resolve() as Promise<unknown>;
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = calls.then(fn, fn);
+    calls = p.catch(() => undefined);
+    return p;
+  };
+  return {
+    url: ready.url,
+    pid: child.pid!,
+    info: ready.info,
+    rss: () =>
+      serial(async () => {
+        const reply = next(child, 'rss', 30_000, 'rss reply');
+        child.send({ type: 'rss' } satisfies ToChild);
+        const m = await reply;
+        return m.type === 'rss' ? { rss: m.rss, heapUsed: m.heapUsed } : { rss: 0, heapUsed: 0 };
+      }),
+    call: <T>(name: string, args?: unknown) =>
+      serial(async () => {
+        const reply = next(child, 'result', 300_000, `result of ${name}`);
+        child.send({ type: 'call', name, args } satisfies ToChild);
+        const m = await reply;
+        return (m.type === 'result' ? m.value : undefined) as T;
+      }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.send({ type: 'stop' } satisfies ToChild);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

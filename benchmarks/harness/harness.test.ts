@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { median, medianOf, percentile, summarize } from './stats.ts';
+import { checkTarget } from './targets.ts';
+import { formatTable } from './table.ts';
+
+describe('stats', () => {
+  it('takes nearest-rank percentiles and medians', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(xs, 50)).toBe(50);
+    expect(percentile(xs, 99)).toBe(99);
+    expect(percentile(xs, 100)).toBe(100);
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+    expect(summarize([5, 1, 9])).toMatchObject({ n: 3, p50: 5, max: 9, mean: 5 });
+    expect(Number.isNaN(summarize([]).p99)).toBe(true);
+  });
+
+  it('takes the field-wise median of repeated runs', () => {
+    expect(medianOf([{ a: 1, b: 30 }, { a: 3, b: 10 }, { a: 2, b: 20 }])).toEqual({ a: 2, b: 20 });
+  });
+});
+
+describe('checkTarget', () => {
+  it('says by how much an upper bound is met or missed', () => {
+    const missed = checkTarget('feed_p99_200rps', 75, { items: 1_000_000 });
+    expect(missed).toMatchObject({ met: false, applies: true, margin: 'missed by 25 ms (50%)' });
+    expect(checkTarget('feed_p99_200rps', 40, { items: 1_000_000 })).toMatchObject({ met: true, margin: 'met with 10 ms (20%)' });
+  });
+
+  it('judges lower bounds, and does not judge figures measured at another size', () => {
+    expect(checkTarget('ingest_end_to_end', 60_000)).toMatchObject({ met: true, applies: true });
+    expect(checkTarget('ann_recall_1m', 0.9, { items: 100_000 })).toMatchObject({ met: false, applies: false });
+    expect(checkTarget('serving_rss_1m', null, { items: 1_000_000 })).toMatchObject({ met: false, margin: 'not measured', value: null });
+  });
+});
+
+describe('formatTable', () => {
+  it('aligns columns and right-aligns numbers', () => {
+    const text = formatTable({ title: 'T', columns: ['name', 'ms'], rows: [['a', 1.234], ['bbb', 1234]] });
+    expect(text.split('\n')).toEqual(['T', 'name     ms', '----  -----', 'a      1.23', 'bbb   1,234']);
+  });
+});
+
+describe('feed bench --items', () => {
+  it('reads sizes with k and m suffixes and rejects anything else', async () => {
+    const { itemSizes } = await import('../../cli/commands/bench.ts');
+    expect(itemSizes('100k,1m, 2500,1.5M')).toEqual([100_000, 1_000_000, 2_500, 1_500_000]);
+    expect(() => itemSizes('100x')).toThrow(/--items expects sizes like 100k,1m,250000; got "100x"/);
+  });
+});
