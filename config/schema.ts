@@ -62,6 +62,8 @@ export const IngestConfigSchema = z.object({
   recentIdsPerPartition: z.number().int().positive().default(200_000),
   /** POST /v1/events answers 503 when Kafka has not acknowledged within this time. */
   produceTimeoutMs: z.number().int().positive().default(10_000),
+  /** Events of one user sent together share a Kafka message (newline-delimited JSON); 1 = one event per message. */
+  maxEventsPerMessage: z.number().int().min(1).max(1_000).default(100),
 });
 
 export const ConfigSchema = z.object({

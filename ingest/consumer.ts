@@ -21,15 +21,26 @@
  *      through (e.g. a retry older than the window), so `count(DISTINCT event_id)` and FINAL
  *      reads stay exact even then.
  *
+ * A message holds one JSON event, or several events of one user, one per line (the producer
+ * packs them to save per-record work; see packMessages). Every event of a message stores the
+ * message's offset, so "offset and event_id" identifies it.
+ *
  * Unreadable messages (bad JSON, an unsupported schema_version, a failed schema check) go to
  * the dead-letter topic with the original key, payload and headers plus `dlq_*` headers, and
- * their offsets are committed with the batch.
+ * their offsets are committed with the batch. An unreadable line of a packed message goes
+ * there alone, as its original text, with `dlq_source_line`; its readable neighbours are stored.
+ *
+ * Throughput: the producer's output passes the event schema's hand-written fast path (about
+ * 1 µs instead of zod's 5 to 11; zod still decides anything unusual), rows are written as
+ * TabSeparated text, fetches wait for `minBytes` so inserts are large, and partitions are
+ * processed concurrently so decoding overlaps the inserts.
  *
  * ClickHouse slow or down: the partition is paused and the insert retried with exponential
  * backoff (`ingest.retryInitialMs` … `ingest.retryMaxMs`) while heartbeats keep the group
  * membership; nothing is dropped and the process does not exit. On stop or rebalance during
  * an outage the batch is abandoned uncommitted and replayed later.
  */
+import { Readable } from 'node:stream';
 import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Config } from '../config/schema.ts';
@@ -40,7 +51,7 @@ import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.t
 import { createKafka } from '../storage/kafka.ts';
 import { EVENT_SCHEMA_VERSION, parseEvent, type EngagementEvent } from './events.ts';
 import { RecentIds } from './recent-ids.ts';
-import { eventToRow, type EventRow } from './rows.ts';
+import { eventToTsv, TSV_COLUMNS } from './rows.ts';
 
 /** Payload versions this consumer can read; anything else is dead-lettered. */
 export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [EVENT_SCHEMA_VERSION];
@@ -62,7 +73,7 @@ const insertSeconds = new Histogram({
 });
 const lagGauge = new Gauge({
   name: 'feed_ingest_consumer_lag',
-  help: 'Messages behind the partition high watermark after the last processed batch',
+  help: 'Kafka messages (each holding one or more events) behind the partition high watermark after the last processed batch',
   labelNames: ['partition'] as const,
   registers: [metrics],
 });
@@ -72,7 +83,7 @@ export interface IngestStats {
   duplicates: number;
   deadLettered: number;
   insertFailures: number;
-  /** Lag per partition after its last batch. */
+  /** Lag per partition after its last batch, in Kafka messages (a message may hold several events). */
   lag: Record<number, number>;
 }
 
@@ -88,19 +99,20 @@ interface PartitionState {
   recent: RecentIds;
 }
 
-type Decoded = { ok: true; event: EngagementEvent } | { ok: false; reason: string };
+/** A row waiting for its insert: its Kafka offset and event id (for dedup on retry) and its TSV line. */
+interface PendingRow {
+  offset: number;
+  id: string;
+  line: string;
+}
 
-/** Reads one Kafka message into an event, or says why it cannot be read. */
-export function decodeMessage(m: KafkaMessage): Decoded {
-  const header = m.headers?.schema_version;
-  if (header !== undefined) {
-    const v = Number(String(header));
-    if (!SUPPORTED_SCHEMA_VERSIONS.includes(v)) return { ok: false, reason: `unsupported schema_version header ${String(header)}` };
-  }
-  if (!m.value || m.value.length === 0) return { ok: false, reason: 'empty payload' };
+/** One event read from a message, or why it cannot be read; `line` is its text when the message held several. */
+type Decoded = { ok: true; event: EngagementEvent } | { ok: false; reason: string; line?: { index: number; text: string } };
+
+function decodeLine(text: string): Decoded {
   let raw: unknown;
   try {
-    raw = JSON.parse(m.value.toString('utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
     return { ok: false, reason: `payload is not JSON: ${(err as Error).message}` };
   }
@@ -108,8 +120,46 @@ export function decodeMessage(m: KafkaMessage): Decoded {
   if (typeof version !== 'number' || !SUPPORTED_SCHEMA_VERSIONS.includes(version)) {
     return { ok: false, reason: `unsupported schema_version ${JSON.stringify(version)}` };
   }
+  // The producer's output passes the schema's fast path; anything else gets the full check.
   const parsed = parseEvent(raw);
   return parsed.ok ? parsed : { ok: false, reason: `invalid event: ${parsed.reason}` };
+}
+
+/**
+ * Reads one Kafka message into its events: one JSON event, or several of one user, one per
+ * line (see packMessages in producer.ts). Says why each one that cannot be read is unreadable;
+ * a bad header or an empty payload makes the whole message unreadable.
+ */
+export function decodeMessage(m: KafkaMessage): Decoded[] {
+  const header = m.headers?.schema_version;
+  if (header !== undefined) {
+    const v = Number(String(header));
+    if (!SUPPORTED_SCHEMA_VERSIONS.includes(v)) return [{ ok: false, reason: `unsupported schema_version header ${String(header)}` }];
+  }
+  if (!m.value || m.value.length === 0) return [{ ok: false, reason: 'empty payload' }];
+  const text = m.value.toString('utf8');
+  if (!text.includes('\n')) return [decodeLine(text)];
+  const out: Decoded[] = [];
+  text.split('\n').forEach((line, index) => {
+    if (line.length === 0) return;
+    const d = decodeLine(line);
+    out.push(d.ok ? d : { ...d, line: { index, text: line } });
+  });
+  return out;
+}
+
+/** This consumer lost its group membership (a rebalance) mid-batch: abandon the batch, uncommitted. */
+class GroupLost extends Error {}
+
+/** Heartbeats (kafkajs sends one at most every heartbeatInterval); false when the membership is gone. */
+async function stillMember(payload: EachBatchPayload): Promise<boolean> {
+  if (!payload.isRunning() || payload.isStale()) return false;
+  try {
+    await payload.heartbeat();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const int = (n: number): number => {
@@ -125,12 +175,16 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
   const kafka = createKafka(config);
   const consumer: Consumer = kafka.consumer({
     groupId: config.ingest.groupId,
+    // Under load, wait for at least minBytes (or maxWaitTimeInMs): fewer, larger inserts.
     maxWaitTimeInMs: 250,
+    minBytes: 256 * 1024,
     // Short, so a killed consumer's partitions move on quickly; retries keep heartbeating.
     sessionTimeout: 10_000,
     heartbeatInterval: 2_000,
-    maxBytesPerPartition: 8 * 1024 * 1024,
-    maxBytes: 32 * 1024 * 1024,
+    // About 14k events per partition and batch: one insert, and a batch (all partitions are
+    // decoded on this one thread) stays well inside the session timeout on a busy machine.
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
   });
   const dlq: Producer = kafka.producer({ allowAutoTopicCreation: false });
   const states = new Map<number, PartitionState>();
@@ -167,27 +221,40 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
     return new Set(rows.map((r) => `${r.o}/${r.event_id}`));
   }
 
-  async function insert(rows: EventRow[]): Promise<void> {
+  /** One INSERT of prebuilt TabSeparated lines (a fresh stream per attempt). */
+  async function insert(rows: PendingRow[]): Promise<void> {
     const end = insertSeconds.startTimer();
-    await ch.insert({ table: 'events', values: rows, format: 'JSONEachRow' });
+    let body = '';
+    for (const r of rows) body += r.line;
+    await ch.insert({ table: 'events', values: Readable.from([body], { objectMode: false }), format: 'TabSeparated', columns: [...TSV_COLUMNS] });
     end();
   }
 
   /**
    * Runs `attempt` until it succeeds, pausing the partition and backing off between tries.
    * Returns false when the batch must be abandoned (stopping, or the partition was revoked).
+   * The partition is resumed either way: kafkajs keeps a pause across rebalances, so a batch
+   * abandoned while paused would otherwise leave its partition unread for good.
    */
   async function retrying(what: string, payload: EachBatchPayload, attempt: (retry: boolean) => Promise<void>): Promise<boolean> {
+    let paused: (() => void) | undefined;
+    try {
+      return await retryLoop(what, payload, attempt, () => (paused ??= payload.pause()));
+    } finally {
+      paused?.();
+    }
+  }
+
+  async function retryLoop(what: string, payload: EachBatchPayload, attempt: (retry: boolean) => Promise<void>, pause: () => void): Promise<boolean> {
     let failures = 0;
-    let resume: (() => void) | undefined;
     let delay = config.ingest.retryInitialMs;
     for (;;) {
       try {
         await attempt(failures > 0);
         if (failures > 0) log.info({ partition: payload.batch.partition, failures }, `${what} succeeded after retrying`);
-        resume?.();
         return true;
       } catch (err) {
+        if (err instanceof GroupLost) return false;
         failures++;
         if (what === 'ClickHouse insert') {
           insertFailures.inc();
@@ -196,7 +263,7 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
         if (failures === 1 || failures % 10 === 0) {
           log.warn({ partition: payload.batch.partition, failures, retryInMs: delay, err: (err as Error).message }, `${what} failed; partition paused, retrying`);
         }
-        resume ??= payload.pause();
+        pause();
       }
       const until = Date.now() + delay;
       while (Date.now() < until) {
@@ -213,14 +280,16 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
     }
   }
 
-  function deadLetterMessage(m: KafkaMessage, partition: number, reason: string) {
+  /** The unreadable message (or the unreadable line of a packed one) with why, and where it came from. */
+  function deadLetterMessage(m: KafkaMessage, partition: number, reason: string, line?: { index: number; text: string }) {
     const headers: IHeaders = { ...(m.headers ?? {}) };
     headers.dlq_reason = reason.slice(0, 1000);
+    if (line) headers.dlq_source_line = String(line.index);
     headers.dlq_source_topic = topic;
     headers.dlq_source_partition = String(partition);
     headers.dlq_source_offset = m.offset;
     headers.dlq_at = new Date().toISOString();
-    return { key: m.key, value: m.value, headers };
+    return { key: m.key, value: line ? line.text : m.value, headers };
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
@@ -246,35 +315,39 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
     }
 
     const nowS = Math.floor(Date.now() / 1000);
-    let rows: EventRow[] = [];
+    let rows: PendingRow[] = [];
     const dead: ReturnType<typeof deadLetterMessage>[] = [];
     let dupOffset = 0;
     let dupId = 0;
     for (const m of batch.messages) {
-      const decoded = decodeMessage(m);
-      if (!decoded.ok) {
-        dead.push(deadLetterMessage(m, partition, decoded.reason));
-        continue;
-      }
-      const id = decoded.event.event_id;
-      if (present.has(`${m.offset}/${id}`)) {
-        state.recent.add(id);
-        dupOffset++;
-      } else if (!state.recent.add(id)) {
-        dupId++;
-      } else {
-        rows.push(eventToRow(decoded.event, partition, Number(m.offset), nowS));
+      const offset = Number(m.offset);
+      for (const decoded of decodeMessage(m)) {
+        if (!decoded.ok) {
+          dead.push(deadLetterMessage(m, partition, decoded.reason, decoded.line));
+          continue;
+        }
+        const id = decoded.event.event_id;
+        if (present.has(`${offset}/${id}`)) {
+          state.recent.add(id);
+          dupOffset++;
+        } else if (!state.recent.add(id)) {
+          dupId++;
+        } else {
+          rows.push({ offset, id, line: eventToTsv(decoded.event, partition, offset, nowS) });
+        }
       }
     }
 
+    // Decoding took CPU time: tell the group we are alive before the inserts.
+    if (!(await stillMember(payload))) return abandon(partition);
     const chunk = config.ingest.maxBatchEvents;
     let done = 0;
     const insertedOk = await retrying('ClickHouse insert', payload, async (retry) => {
       if (retry && rows.length > done) {
         // A failed insert may have written some rows: keep only those not stored.
         const rest = rows.slice(done);
-        const stored = await storedKeys(partition, rest[0]!.kafka_offset, rest[rest.length - 1]!.kafka_offset);
-        const kept = rest.filter((r) => !stored.has(`${r.kafka_offset}/${r.event_id}`));
+        const stored = await storedKeys(partition, rest[0]!.offset, rest[rest.length - 1]!.offset);
+        const kept = rest.filter((r) => !stored.has(`${r.offset}/${r.id}`));
         dupOffset += rest.length - kept.length;
         rows = rows.slice(0, done).concat(kept);
       }
@@ -284,6 +357,7 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
         done += part.length;
         inserted.inc(part.length);
         stats.inserted += part.length;
+        if (done < rows.length && !(await stillMember(payload))) throw new GroupLost();
       }
     });
     if (!insertedOk) return abandon(partition);
@@ -338,7 +412,8 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
   });
   consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed'));
   await withContext(`subscribing to Kafka topic ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }));
-  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+  // Partitions are independent (own state, own commits): while one waits for its insert, another decodes.
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: config.kafka.partitions, eachBatch });
   log.info({ topic, groupId: config.ingest.groupId, database: config.clickhouse.database }, 'ingest consumer running');
 
   return {

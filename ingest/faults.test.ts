@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepMerge } from '../config/load.ts';
+import { sleep } from '../core/errors.ts';
 import type { Config } from '../config/schema.ts';
 import { createClickHouse, migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
@@ -70,6 +71,31 @@ describe.skipIf(process.env.KAFKA_BROKERS || process.env.CLICKHOUSE_URL)('ingest
       expect(await itemStatsMismatch(ch)).toEqual([]);
     } finally {
       await consumer.stop();
+      await ch.close();
+    }
+  }, 180_000);
+
+  it('a rebalance during a ClickHouse outage leaves no partition paused: every event arrives once ClickHouse is back', async () => {
+    const N = 2000;
+    const config = await world('faults_rebalance');
+    const ch = createClickHouse(config);
+    const a = await startConsumer(config);
+    try {
+      await produce(config, 0, 500, 'rb');
+      await waitUntil('the first events', async () => (await eventCounts(ch)).rows > 0);
+      expect(await stopLocalService(config, 'clickhouse')).toBe(true);
+      await produce(config, 500, N, 'rb');
+      await waitUntil('consumer A to pause and retry', () => a.stats().insertFailures >= 1, 30_000);
+      // B joins and leaves while A is paused in its retry loop: A abandons its batches twice.
+      const b = await startConsumer(config);
+      await sleep(5_000);
+      await b.stop();
+      await startLocalService(config, 'clickhouse');
+      await waitUntil(`${N} events read by A alone`, async () => (await eventCounts(ch).catch(() => ({ rows: 0 }))).rows >= N, 90_000);
+      expect(await eventCounts(ch)).toEqual({ rows: N, distinct: N });
+      expect(await itemStatsMismatch(ch)).toEqual([]);
+    } finally {
+      await a.stop();
       await ch.close();
     }
   }, 180_000);

@@ -11,6 +11,7 @@ import { startConsumer, type IngestConsumer } from './consumer.ts';
 import { MemoryOnlineState } from './memory-online-state.ts';
 import { startOnlineFollower } from './online-follower.ts';
 import { createEventProducer, type EventProducer } from './producer.ts';
+import { eventToRow } from './rows.ts';
 import { eventCounts, itemStatsMismatch, makeEvent, scalar, waitUntil } from './test-helpers.ts';
 
 const KEY = { 'x-api-key': 'demo-app-key' };
@@ -201,6 +202,54 @@ describe('events API → Kafka → ClickHouse', () => {
       await follower.stop();
     }
     consumer = await startConsumer(config);
+  });
+
+  it('reads packed messages: stores the readable events and dead-letters only the unreadable line, as its original text', async () => {
+    const good = [makeEvent(1, 'packed'), makeEvent(2, 'packed')];
+    const bad = JSON.stringify({ ...makeEvent(3, 'packed'), watch_ms: -5, kind: 'play' });
+    const raw = createKafka(config).producer();
+    await raw.connect();
+    await raw.send({
+      topic: config.kafka.topic,
+      acks: -1,
+      messages: [{ key: 'u1', value: [JSON.stringify(good[0]), bad, JSON.stringify(good[1])].join('\n'), headers: { schema_version: '1', trace: 't-2' } }],
+    });
+    await raw.disconnect();
+
+    await waitUntil('the packed events', async () => (await scalar(ch, `SELECT count() FROM events WHERE event_id LIKE 'packed-%'`)) === 2);
+    const dlq = createKafka(config).consumer({ groupId: `${config.ingest.groupId}.dlq-packed`, maxWaitTimeInMs: 100 });
+    await dlq.connect();
+    await dlq.subscribe({ topics: [config.kafka.deadLetterTopic], fromBeginning: true });
+    const lines: { value: string; headers: Record<string, string> }[] = [];
+    await dlq.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        if (headers.dlq_source_line !== undefined) lines.push({ value: message.value?.toString() ?? '', headers });
+      },
+    });
+    await waitUntil('the dead-lettered line', () => lines.length >= 1);
+    await dlq.disconnect();
+    expect(lines).toEqual([{ value: bad, headers: expect.objectContaining({ dlq_source_line: '1', trace: 't-2', dlq_reason: expect.stringContaining('watch_ms') }) }]);
+    expect(await scalar(ch, `SELECT count() FROM events WHERE event_id = 'packed-3'`)).toBe(0);
+  });
+
+  it('stores every field exactly as sent, free text with tabs, newlines and backslashes included', async () => {
+    const now = Date.now();
+    const events = [
+      { ...makeEvent(0, 'exact', now), app: 'tab\there', device: 'line\nbreak \\ back\\slash\r\0', locale: 'zh-Hans-CN', request_id: 'req-1', position: 7 },
+      { schema_version: 1 as const, event_id: 'exact-1', kind: 'purchase' as const, user_id: 'u-exact', product_id: 'p1', price: 19.99, quantity: 3, ts: now, app: '日本語 ✓', device: '' },
+      { schema_version: 1 as const, event_id: 'exact-2', kind: 'follow' as const, user_id: 'u-exact', creator_id: 'c9', ts: now - 5 * 86_400_000 },
+    ];
+    const res = await post({ events });
+    expect(res.status).toBe(200);
+    await waitUntil('the exact events', async () => (await scalar(ch, `SELECT count() FROM events WHERE event_id LIKE 'exact-%'`)) === 3);
+    const cols = 'event_id, schema_version, kind, user_id, item_id, product_id, creator_id, live_id, toUInt32(ts) AS ts, toString(ts_ms) AS ts_ms, watch_ms, duration_ms, price, quantity, request_id, position, app, device, locale';
+    const stored = await (await ch.query({ query: `SELECT ${cols} FROM events WHERE event_id LIKE 'exact-%' ORDER BY event_id`, format: 'JSONEachRow' })).json();
+    const expected = events.map((e) => {
+      const { kafka_partition: _p, kafka_offset: _o, ingested_at: _i, ...row } = eventToRow(e, 0, 0, 0);
+      return { ...row, ts_ms: String(row.ts_ms) };
+    });
+    expect(stored).toEqual(expected);
   });
 
   it('documents POST /v1/events in the OpenAPI document from the same schemas', async () => {

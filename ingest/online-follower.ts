@@ -78,8 +78,7 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
     eachBatch: async ({ batch }) => {
       const events: EngagementEvent[] = [];
       for (const m of batch.messages) {
-        const d = decodeMessage(m);
-        if (d.ok) events.push(d.event);
+        for (const d of decodeMessage(m)) if (d.ok) events.push(d.event);
       }
       state.apply(events);
       streamed += events.length;

@@ -24,12 +24,44 @@ const produceSeconds = new Histogram({
   registers: [metrics],
 });
 
-export function toMessage(e: EngagementEvent): Message {
-  return { key: e.user_id, value: JSON.stringify(e), headers: { schema_version: String(e.schema_version) } };
+/** One accepted event, serialised once. */
+export interface Encoded {
+  user: string;
+  version: number;
+  json: string;
+}
+
+/**
+ * Kafka messages for events, in order: each user's events (same schema_version) share
+ * messages of up to `maxEvents` events and about MAX_MESSAGE_BYTES, one JSON event per line
+ * (JSON.stringify never writes a raw newline), keyed by user_id. A message with one event is
+ * a plain JSON event. kafkajs spends about 20 µs of CPU per record it encodes, so packing a
+ * user's events is what lets one Node process produce tens of thousands of events per second.
+ */
+export function packMessages(events: readonly Encoded[], maxEvents: number): Message[] {
+  const open = new Map<string, { lines: string[]; bytes: number; version: number }>();
+  const out: Message[] = [];
+  const close = (user: string, m: { lines: string[]; version: number }) => {
+    open.delete(user);
+    out.push({ key: user, value: m.lines.join('\n'), headers: { schema_version: String(m.version) } });
+  };
+  for (const e of events) {
+    let m = open.get(e.user);
+    if (m && (m.version !== e.version || m.bytes + e.json.length > MAX_MESSAGE_BYTES)) {
+      close(e.user, m);
+      m = undefined;
+    }
+    if (!m) open.set(e.user, (m = { lines: [], bytes: 0, version: e.version }));
+    m.lines.push(e.json);
+    m.bytes += e.json.length + 1;
+    if (m.lines.length >= maxEvents) close(e.user, m);
+  }
+  for (const [user, m] of open) close(user, m);
+  return out;
 }
 
 interface Pending {
-  messages: Message[];
+  events: Encoded[];
   bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -37,12 +69,15 @@ interface Pending {
 
 /** Upper bound of one produce request, below the broker's default 1 MB record-batch limit. */
 const MAX_REQUEST_BYTES = 768 * 1024;
+/** Upper bound of one packed message. */
+const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
  * Produces to `config.kafka.topic`, keyed by user_id so one user's events stay ordered on one
  * partition. Idempotent producer (acks = all, one request in flight); concurrent send() calls
  * are coalesced into the next request (up to MAX_REQUEST_BYTES), which keeps throughput up
- * with one request in flight. Large send() calls are split across requests.
+ * with one request in flight, and each user's events in it are packed into shared messages
+ * (`ingest.maxEventsPerMessage`, see packMessages). Large send() calls are split across requests.
  */
 export async function createEventProducer(config: Config): Promise<EventProducer> {
   const log = childLogger('event-producer');
@@ -65,45 +100,45 @@ export async function createEventProducer(config: Config): Promise<EventProducer
       let n = 0;
       while (n < queue.length && (n === 0 || bytes + queue[n]!.bytes <= MAX_REQUEST_BYTES)) bytes += queue[n++]!.bytes;
       const batch = queue.splice(0, n);
-      const messages = batch.flatMap((p) => p.messages);
+      const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
       try {
-        await producer.send({ topic, acks: -1, messages });
-        produced.inc(messages.length);
+        await producer.send({ topic, acks: -1, messages: packMessages(events, config.ingest.maxEventsPerMessage) });
+        produced.inc(events.length);
         for (const p of batch) p.resolve();
       } catch (err) {
-        log.warn({ err: (err as Error).message, events: messages.length }, 'Kafka did not accept a batch');
-        for (const p of batch) p.reject(new ProduceError(`producing ${messages.length} events to Kafka topic ${topic}`, err));
+        log.warn({ err: (err as Error).message, events: events.length }, 'Kafka did not accept a batch');
+        for (const p of batch) p.reject(new ProduceError(`producing ${events.length} events to Kafka topic ${topic}`, err));
       }
     }
     flushing = undefined;
   }
 
-  /** Splits messages into parts of at most MAX_REQUEST_BYTES. */
-  function parts(events: EngagementEvent[]): { messages: Message[]; bytes: number }[] {
-    const out: { messages: Message[]; bytes: number }[] = [];
-    let cur = { messages: [] as Message[], bytes: 0 };
+  /** Serialises events into parts of at most MAX_REQUEST_BYTES. */
+  function parts(events: EngagementEvent[]): { events: Encoded[]; bytes: number }[] {
+    const out: { events: Encoded[]; bytes: number }[] = [];
+    let cur = { events: [] as Encoded[], bytes: 0 };
     for (const e of events) {
-      const m = toMessage(e);
-      const size = (m.value as string).length + 64;
-      if (cur.messages.length > 0 && cur.bytes + size > MAX_REQUEST_BYTES) {
+      const json = JSON.stringify(e);
+      const size = json.length + 16;
+      if (cur.events.length > 0 && cur.bytes + size > MAX_REQUEST_BYTES) {
         out.push(cur);
-        cur = { messages: [], bytes: 0 };
+        cur = { events: [], bytes: 0 };
       }
-      cur.messages.push(m);
+      cur.events.push({ user: e.user_id, version: e.schema_version, json });
       cur.bytes += size;
     }
     out.push(cur);
     return out;
   }
 
-  function enqueue(part: { messages: Message[]; bytes: number }, deadline: number): Promise<void> {
+  function enqueue(part: { events: Encoded[]; bytes: number }, deadline: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = { ...part, resolve, reject };
       const timer = setTimeout(() => {
         // Not yet handed to Kafka: withdraw it so an outage does not pile up memory.
         const i = queue.indexOf(pending);
         if (i >= 0) queue.splice(i, 1);
-        reject(new ProduceError(`producing ${part.messages.length} events to Kafka topic ${topic}`, new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)));
+        reject(new ProduceError(`producing ${part.events.length} events to Kafka topic ${topic}`, new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)));
       }, Math.max(0, deadline - Date.now()));
       pending.resolve = () => {
         clearTimeout(timer);

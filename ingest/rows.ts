@@ -54,6 +54,32 @@ export function eventToRow(e: EngagementEvent, partition: number, offset: number
   };
 }
 
+/** The `events` columns eventToTsv writes, in its order (named in the INSERT, so the table may gain columns). */
+export const TSV_COLUMNS = [
+  'event_id', 'schema_version', 'kind', 'user_id', 'item_id', 'product_id', 'creator_id', 'live_id', 'ts', 'ts_ms', 'watch_ms',
+  'duration_ms', 'price', 'quantity', 'request_id', 'position', 'app', 'device', 'locale', 'kafka_partition', 'kafka_offset', 'ingested_at',
+] as const;
+
+const TSV_SPECIAL = /[\\\t\n\r\0]/;
+const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
+
+/** A String value in ClickHouse TabSeparated: backslash, tab, newline, CR and NUL escaped. */
+export function tsvString(s: string | undefined): string {
+  if (s === undefined) return '';
+  return TSV_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => TSV_ESCAPES[c]!) : s;
+}
+
+/**
+ * The same row as eventToRow, as one TabSeparated line (with its newline) in TSV_COLUMNS order:
+ * cheaper to build than an object that is then serialised to JSON, and cheaper for ClickHouse
+ * to parse. Ids, kind and locale are validated to need no escaping; free text is escaped.
+ */
+export function eventToTsv(e: EngagementEvent, partition: number, offset: number, nowS: number): string {
+  return `${e.event_id}\t${e.schema_version}\t${e.kind}\t${e.user_id}\t${e.item_id ?? ''}\t${e.product_id ?? ''}\t${e.creator_id ?? ''}\t${
+    e.live_id ?? ''}\t${Math.floor(e.ts / 1000)}\t${e.ts}\t${e.watch_ms ?? 0}\t${e.duration_ms ?? 0}\t${e.price ?? 0}\t${e.quantity ?? 0}\t${
+    e.request_id ?? ''}\t${e.position ?? -1}\t${tsvString(e.app)}\t${tsvString(e.device)}\t${e.locale ?? ''}\t${partition}\t${offset}\t${nowS}\n`;
+}
+
 /** The columns the online state needs, as ClickHouse returns them (UInt64 as strings). */
 export const ONLINE_COLUMNS =
   'event_id, kind, user_id, item_id, product_id, creator_id, live_id, toString(ts_ms) AS ts_ms, watch_ms, duration_ms, price, quantity';

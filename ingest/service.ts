@@ -13,7 +13,7 @@ export interface RunningIngest {
 /**
  * Runs the ingest consumer in this process (used by `feed ingest` and the all-in-one
  * `feed start`): makes sure the topics and tables exist, then consumes until stop().
- * Logs progress (events/s, lag) every `progressEveryMs` while there is traffic.
+ * Logs progress (events/s, lag in Kafka messages) every `progressEveryMs` while there is traffic.
  */
 export async function startIngest(config: Config, opts: { progressEveryMs?: number } = {}): Promise<RunningIngest> {
   const log = childLogger('ingest');
@@ -30,7 +30,7 @@ export async function startIngest(config: Config, opts: { progressEveryMs?: numb
     if (delta > 0 || lag > 0 || now.insertFailures > last.insertFailures) {
       const secs = (Date.now() - lastAt) / 1000;
       log.info(
-        { inserted: now.inserted, perSecond: Math.round(delta / secs), lag, duplicates: now.duplicates, deadLettered: now.deadLettered, insertFailures: now.insertFailures },
+        { inserted: now.inserted, perSecond: Math.round(delta / secs), lagMessages: lag, duplicates: now.duplicates, deadLettered: now.deadLettered, insertFailures: now.insertFailures },
         'ingest progress',
       );
     }

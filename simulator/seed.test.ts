@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
-import { parseEvent } from '../ingest/events.ts';
+import { decodeMessage } from '../ingest/consumer.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { createKafka } from '../storage/kafka.ts';
 import { isolatedConfig } from '../test/stack.ts';
@@ -54,11 +54,12 @@ describe('feed seed against the real stack', () => {
       const timer = setTimeout(() => reject(new Error(`only ${seen.size} of ${result.events} events arrived`)), 30_000);
       void consumer.run({
         eachMessage: async ({ message }) => {
-          const parsed = parseEvent(JSON.parse(message.value!.toString()));
-          if (!parsed.ok) invalid++;
-          else {
-            seen.add(parsed.event.event_id);
-            if (parsed.event.ts > result.spec.nowSec * 1000) future++;
+          for (const parsed of decodeMessage(message)) {
+            if (!parsed.ok) invalid++;
+            else {
+              seen.add(parsed.event.event_id);
+              if (parsed.event.ts > result.spec.nowSec * 1000) future++;
+            }
           }
           if (seen.size + invalid >= result.events) {
             clearTimeout(timer);
