@@ -89,9 +89,24 @@ export const RankerConfigSchema = z.object({
     .prefault({}),
   ann: z
     .object({
-      /** FAISS factory string, or 'auto' (Flat up to 200k items, IVF above). */
+      /**
+       * FAISS factory string (`Flat`, `IVF4096,Flat`, `HNSW32`, ...), or 'auto': exact `Flat` up to
+       * `flatMaxItems`, above it `IVF<about 4·sqrt(n)>,Flat` (the benchmarks/ann choice at 100k and 1M).
+       */
       factory: z.string().default('auto'),
-      nprobe: z.number().int().positive().default(16),
+      /** Largest index 'auto' searches exactly (Flat costs about 0.07 µs per vector per query). */
+      flatMaxItems: z.number().int().min(0).default(20_000),
+      /**
+       * FAISS search parameters set on the index after it is built (`nprobe=32`, `efSearch=256`);
+       * 'auto' picks them for the factory from benchmarks/ann (IVF: nprobe=32, HNSW: efSearch=256).
+       */
+      searchParams: z.string().default('auto'),
+      /**
+       * Search parameters of the item-to-item source's queries (one per seed item, few
+       * neighbours each), or 'auto': cheaper than the main search for IVF (nprobe=8) and HNSW
+       * (efSearch=64); '' uses `searchParams`.
+       */
+      i2iSearchParams: z.string().default('auto'),
     })
     .prefault({}),
   catalog: z

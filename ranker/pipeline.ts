@@ -233,7 +233,8 @@ export function mergeRoundRobin(
   max: number,
 ): Candidate[] {
   const byRow = new Map<number, Candidate>();
-  const longest = Math.max(0, ...perSource.map((s) => s.hits.length));
+  let longest = 0;
+  for (const s of perSource) longest = Math.max(longest, s.hits.length);
   for (let rank = 0; rank < longest; rank++) {
     for (const { name, hits } of perSource) {
       const hit = hits[rank];
@@ -245,17 +246,18 @@ export function mergeRoundRobin(
         continue;
       }
       if (byRow.size >= max) continue;
-      byRow.set(hit.row, {
+      const candidate: Candidate = {
         row: hit.row,
         itemId: ctx.catalog.items.id(hit.row),
         source: name,
         sources: [name],
         sourceScore: hit.score,
-        ...(hit.tier ? { tier: hit.tier } : {}),
         scores: {},
         score: 0,
         passed: [],
-      });
+      };
+      if (hit.tier) candidate.tier = hit.tier;
+      byRow.set(hit.row, candidate);
     }
   }
   return [...byRow.values()];

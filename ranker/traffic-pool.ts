@@ -54,49 +54,113 @@ export function poolStatus(tiers: readonly TrafficTier[], e: Exposure): PoolStat
   return { state: 'eligible', tier };
 }
 
+/** Rows of the fresh window scanned per slice of a background refresh (a few ms of work). */
+const SLICE_ROWS = 16_384;
+
+interface PoolBuild {
+  lists: number[][];
+  stopped: Map<number, string>;
+  /** Per catalog row: its eligible tier, or -1. */
+  tierOfRow: Int8Array;
+}
+
 /**
- * The fresh-content traffic pool: which new items get traffic, per tier. Recomputed at most
- * every `refreshMs` (a linear pass over the fresh window), so requests read precomputed lists.
+ * The fresh-content traffic pool: which new items get traffic, per tier. Requests read
+ * precomputed lists. In a server, `start()` recomputes them every `refreshMs` in the
+ * background, in slices that yield to the event loop (a pass over 250k fresh items would
+ * otherwise stall every request behind it); without it, `current()` recomputes synchronously
+ * when the lists are older than `refreshMs` (tests, one-off pipelines).
  */
 export class TrafficPool {
   /** Per tier: rows currently eligible for traffic. */
   eligible: Int32Array[] = [];
   /** Rows stopped by their audience, with the reason. */
   stopped = new Map<number, string>();
-  private tierOfRow = new Map<number, number>();
+  private tierOfRow: Int8Array = new Int8Array(0);
   private computedAt = -Infinity;
+  private background: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
 
   constructor(private readonly config: RankerConfig) {}
 
   refresh(catalog: ServingCatalog, online: OnlineState, now = Date.now()): void {
-    const tiers = this.config.trafficPool.tiers;
-    const lists: number[][] = tiers.map(() => []);
-    const stopped = new Map<number, string>();
-    const tierOfRow = new Map<number, number>();
-    const since = now / 1000 - this.config.trafficPool.maxAgeHours * 3600;
-    for (const row of catalog.freshItems) {
-      if (catalog.itemPublished[row]! < since) break; // newest first
-      if (!catalog.itemAvailable[row]) continue;
-      const status = poolStatus(tiers, exposureOf(catalog, online, row));
-      if (status.state === 'eligible') {
-        lists[status.tier]!.push(row);
-        tierOfRow.set(row, status.tier);
-      } else if (status.state === 'stopped') stopped.set(row, status.reason);
-    }
-    this.eligible = lists.map((l) => Int32Array.from(l));
-    this.stopped = stopped;
-    this.tierOfRow = tierOfRow;
-    this.computedAt = now;
+    const build = this.newBuild(catalog);
+    const rows = catalog.freshItems;
+    this.scan(build, catalog, online, rows, 0, rows.length, now);
+    this.install(build, now);
   }
 
-  /** Refreshes when older than `trafficPool.refreshMs`. */
+  /** The same recomputation in slices of SLICE_ROWS, yielding between them; the lists swap in at the end. */
+  async refreshInSlices(catalog: ServingCatalog, online: OnlineState, now = Date.now()): Promise<void> {
+    const build = this.newBuild(catalog);
+    const rows = catalog.freshItems; // reindex() replaces the array, never mutates it
+    for (let from = 0; from < rows.length; from += SLICE_ROWS) {
+      if (!this.scan(build, catalog, online, rows, from, Math.min(rows.length, from + SLICE_ROWS), now)) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.install(build, now);
+  }
+
+  /** Recomputes now and then every `refreshMs` off the request path (until `stop()`); returns the stop function. */
+  start(catalog: ServingCatalog, online: OnlineState): () => void {
+    // refreshMs 0 asks for lists recomputed on every request: `current()` does that.
+    if (this.config.trafficPool.refreshMs === 0) return () => undefined;
+    this.refresh(catalog, online);
+    const tick = () => {
+      this.refreshing ??= this.refreshInSlices(catalog, online).finally(() => (this.refreshing = undefined));
+    };
+    this.background = setInterval(tick, Math.max(100, this.config.trafficPool.refreshMs)).unref();
+    return () => this.stop();
+  }
+
+  stop(): void {
+    clearInterval(this.background);
+    this.background = undefined;
+  }
+
+  /** The lists; recomputed here when stale only if no background refresh keeps them current. */
   current(catalog: ServingCatalog, online: OnlineState, now = Date.now()): this {
-    if (now - this.computedAt >= this.config.trafficPool.refreshMs) this.refresh(catalog, online, now);
+    if (!this.background && now - this.computedAt >= this.config.trafficPool.refreshMs) this.refresh(catalog, online, now);
     return this;
   }
 
   tierName(row: number): string | undefined {
-    const t = this.tierOfRow.get(row);
-    return t === undefined ? undefined : this.config.trafficPool.tiers[t]?.name;
+    const t = this.tierOfRow[row];
+    return t === undefined || t < 0 ? undefined : this.config.trafficPool.tiers[t]?.name;
+  }
+
+  private newBuild(catalog: ServingCatalog): PoolBuild {
+    return { lists: this.config.trafficPool.tiers.map(() => []), stopped: new Map(), tierOfRow: new Int8Array(catalog.items.size).fill(-1) };
+  }
+
+  /** Classifies rows[from, to); false once past the fresh window (rows are newest first). */
+  private scan(b: PoolBuild, catalog: ServingCatalog, online: OnlineState, rows: Int32Array, from: number, to: number, now: number): boolean {
+    const tiers = this.config.trafficPool.tiers;
+    const since = now / 1000 - this.config.trafficPool.maxAgeHours * 3600;
+    const { impressions, plays } = catalog.stats;
+    for (let k = from; k < to; k++) {
+      const row = rows[k]!;
+      if (catalog.itemPublished[row]! < since) return false;
+      if (!catalog.itemAvailable[row]) continue;
+      // Most fresh items have no audience yet: first tier, without building their exposure.
+      if (!((impressions[row] ?? 0) > 0 || (plays[row] ?? 0) > 0) && online.itemCounters(catalog.items.id(row)) === undefined) {
+        b.lists[0]!.push(row);
+        b.tierOfRow[row] = 0;
+        continue;
+      }
+      const status = poolStatus(tiers, exposureOf(catalog, online, row));
+      if (status.state === 'eligible') {
+        b.lists[status.tier]!.push(row);
+        b.tierOfRow[row] = status.tier;
+      } else if (status.state === 'stopped') b.stopped.set(row, status.reason);
+    }
+    return true;
+  }
+
+  private install(b: PoolBuild, now: number): void {
+    this.eligible = b.lists.map((l) => Int32Array.from(l));
+    this.stopped = b.stopped;
+    this.tierOfRow = b.tierOfRow;
+    this.computedAt = now;
   }
 }

@@ -59,9 +59,15 @@ export class MultiTaskRanker implements RankerModel {
     const out = {} as Record<Objective, Float32Array>;
     for (const o of OBJECTIVES) out[o] = new Float32Array(n);
     if (n === 0) return out;
-    const p = tf.tidy(() => tf.sigmoid(this.logits(tf.tensor2d(this.standardise(x), [n, FEATURES.length]))).dataSync() as Float32Array);
+    // Read the result outside tidy: tidy walks a returned container element by element.
+    const t = tf.tidy(() => tf.sigmoid(this.inferLogits(tf.tensor2d(this.standardise(x), [n, FEATURES.length]))));
+    const p = t.dataSync() as Float32Array;
+    t.dispose();
     const k = OBJECTIVES.length;
-    for (let i = 0; i < n; i++) OBJECTIVES.forEach((o, j) => (out[o][i] = p[i * k + j]!));
+    OBJECTIVES.forEach((o, j) => {
+      const col = out[o];
+      for (let i = 0; i < n; i++) col[i] = p[i * k + j]!;
+    });
     return out;
   }
 
@@ -138,8 +144,20 @@ export class MultiTaskRanker implements RankerModel {
     this.heads.dispose();
   }
 
-  private logits(x: tf.Tensor2D): tf.Tensor2D {
+  /** The training graph (differentiable: custom-gradient matMul, separate bias and activation ops). */
+  logits(x: tf.Tensor2D): tf.Tensor2D {
     return this.heads.apply(this.bottom.apply(x));
+  }
+
+  /** The same function for inference: one fused matMul + bias + activation kernel per layer, about half the time. */
+  inferLogits(x: tf.Tensor2D): tf.Tensor2D {
+    let h = x;
+    for (const mlp of [this.bottom, this.heads]) {
+      mlp.layers.forEach((layer, i) => {
+        h = tf.fused.matMul({ a: h, b: mlp.weights[2 * i] as tf.Tensor2D, bias: mlp.weights[2 * i + 1], activation: layer.activation }) as tf.Tensor2D;
+      });
+    }
+    return h;
   }
 
   private standardise(x: Float32Array): Float32Array {

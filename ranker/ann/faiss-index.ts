@@ -24,6 +24,9 @@ export const METRIC_INNER_PRODUCT = faiss.MetricType.METRIC_INNER_PRODUCT as Fai
  * add_with_ids, so labels are row positions).
  */
 export class AnnIndex {
+  /** The search parameters last set (restored after a search with its own). */
+  private params = '';
+
   private constructor(
     readonly index: FaissIndex,
     readonly ids: string[],
@@ -89,14 +92,29 @@ export class AnnIndex {
   /** Search-time parameters, e.g. `nprobe=16` (IVF) or `efSearch=64` (HNSW). */
   setSearchParameters(params: string): void {
     (this.index as unknown as TunableIndex).setSearchParameters(params);
+    this.params = params;
   }
 
   get size(): number {
     return this.index.ntotal();
   }
 
-  /** Top-k ids and scores for each of the `queries` (row-major, n x dim). */
-  search(queries: Float32Array, k: number): { id: string; score: number }[][] {
+  /**
+   * Top-k ids and scores for each of the `queries` (row-major, n x dim). `params` applies to
+   * this search only (e.g. a cheaper `nprobe` for a secondary source); the index's own
+   * parameters are restored after it, so it needs them set first.
+   */
+  search(queries: Float32Array, k: number, params?: string): { id: string; score: number }[][] {
+    if (params && params !== this.params) {
+      if (!this.params) throw new Error('AnnIndex.search: per-search parameters need the index parameters set first (setSearchParameters)');
+      const own = this.params;
+      (this.index as unknown as TunableIndex).setSearchParameters(params);
+      try {
+        return this.search(queries, k);
+      } finally {
+        (this.index as unknown as TunableIndex).setSearchParameters(own);
+      }
+    }
     const nq = queries.length / this.dim;
     const kk = Math.min(k, this.size);
     if (kk === 0) return Array.from({ length: nq }, () => []);

@@ -8,37 +8,47 @@ const NONE: Record<Objective, number> = { complete: 0, watch: 0, like: 0, share:
 const LIVE_WATCH = 0.3;
 const LIVE_PURCHASE_LIFT = 1.5;
 
-/** Shoppable candidates valued on the organic scale, best first. */
-export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<number>): ShoppableSlot[] {
+/**
+ * Shoppable candidates valued on the organic scale, best first, at most `limit` of them. The
+ * session's served check (string hashing) runs only while walking the best ones, not for
+ * every product of 500 ranked candidates and every live stream.
+ */
+export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<number>, limit = Infinity): ShoppableSlot[] {
   const { catalog } = ctx;
   const { purchasePrior, includeLive } = ctx.config.ranker.commerce;
   const weights = ctx.config.models.weights;
   const { served } = ctx.request.session;
-  const out: ShoppableSlot[] = [];
+  const all: ShoppableSlot[] = [];
   const seen = new Set<number>(exclude);
   // Products carried by the ranked videos: the user's predicted purchase propensity for them.
   for (const c of ctx.ranked) {
     const product = catalog.itemProduct[c.row]!;
     if (product < 0 || seen.has(product) || !catalog.isProductBuyable(product)) continue;
     seen.add(product);
-    if (served.has(`p:${catalog.products.id(product)}`)) continue;
     const predicted = c.scores.p_purchase ?? c.scores.h_purchase ?? 0;
     const p = Math.max(purchasePrior, predicted);
     const value = expectedValue({ ...NONE, purchase: p }, catalog.productPrice[product]!, weights);
-    out.push({ type: 'product', productRow: product, creatorRow: catalog.itemCreator[c.row]!, value, source: c.source });
+    all.push({ type: 'product', productRow: product, creatorRow: catalog.itemCreator[c.row]!, value, source: c.source });
   }
   if (includeLive) {
     const nowSec = ctx.request.now / 1000;
     const hidden = hiddenCreators(ctx);
     catalog.lives.forEach((live, liveIndex) => {
-      if (live.starts_at > nowSec || live.ends_at < nowSec || served.has(`l:${live.live_id}`) || hidden.has(live.creator_id)) return;
+      if (live.starts_at > nowSec || live.ends_at < nowSec || hidden.has(live.creator_id)) return;
       const buyable = catalog.isProductBuyable(live.product);
       const p = buyable ? purchasePrior * LIVE_PURCHASE_LIFT : 0;
       const value = expectedValue({ ...NONE, watch: LIVE_WATCH, purchase: p }, buyable ? catalog.productPrice[live.product]! : 0, weights);
-      out.push({ type: 'live', liveIndex, value, source: 'live' });
+      all.push({ type: 'live', liveIndex, value, source: 'live' });
     });
   }
-  return out.sort((a, b) => b.value - a.value);
+  all.sort((a, b) => b.value - a.value); // stable: filtering after sorting keeps the same order
+  const out: ShoppableSlot[] = [];
+  for (const slot of all) {
+    if (out.length >= limit) break;
+    const key = slot.type === 'product' ? `p:${catalog.products.id(slot.productRow)}` : `l:${catalog.lives[slot.liveIndex]!.live_id}`;
+    if (!served.has(key)) out.push(slot);
+  }
+  return out;
 }
 
 /**
@@ -57,7 +67,8 @@ export const shoppableSlotBlender: Blender = {
     const gap = Math.max(minSpacing, slotEvery - 1);
     const onPage = new Set<number>();
     for (const e of page) if (e.type === 'video' && e.productRow >= 0) onPage.add(e.productRow);
-    const slots = shoppableCandidates(ctx, onPage);
+    // A page of `count` entries holds fewer than `count` slots.
+    const slots = shoppableCandidates(ctx, onPage, count);
     const out: PageEntry[] = [];
     let since = ctx.request.session.sinceShoppable;
     let next = 0;

@@ -19,14 +19,14 @@ export const itemToItemSource: CandidateSource = {
       seeds.push(e.item_id);
       if (seeds.length >= MAX_SEEDS) break;
     }
-    const vectors = seeds.map((id) => snap.retrieval.itemVector(id)).filter((v): v is Float32Array => v !== undefined);
+    const vectors = seeds.map((id) => snap.annIds.get(id) ?? snap.retrieval.itemVector(id)).filter((v): v is Float32Array => v !== undefined);
     if (vectors.length === 0) return [];
     const dim = snap.ann.dim;
     const queries = new Float32Array(vectors.length * dim);
     vectors.forEach((v, i) => queries.set(v, i * dim));
     const perSeed = Math.ceil(limit / vectors.length) + 1;
     const best = new Map<number, number>();
-    for (const hits of snap.ann.search(queries, perSeed)) {
+    for (const hits of snap.ann.search(queries, perSeed, snap.i2iParams)) {
       for (const hit of hits) {
         const row = ctx.catalog.items.row(hit.id);
         if (row < 0 || seeds.includes(hit.id)) continue;

@@ -8,6 +8,11 @@ function dot(a: Float32Array, b: Float32Array): number {
   return s;
 }
 
+/** A per-play rate from the online window or the long-term stats, whichever has more plays. */
+function rate(plays: number, useOnline: boolean, online: number, longTerm: number): number {
+  return plays > 0 ? (useOnline ? online : longTerm) / plays : 0;
+}
+
 /**
  * Gathers CandidateSignals for every candidate from the serving catalog (typed arrays), the
  * long-term stats, the online counters and the request's social graph. No I/O.
@@ -33,11 +38,15 @@ export const signalsHydrator: FeatureHydrator = {
       const ltPlays = s.plays[i] ?? 0;
       const useOnline = c !== undefined && c.plays > ltPlays;
       const plays = useOnline ? c.plays : ltPlays;
-      const per = (online: number, longTerm: number) => (plays > 0 ? (useOnline ? online : longTerm) / plays : 0);
       let retrieval = cand.source === 'ann' ? cand.sourceScore : 0;
       if (cand.source !== 'ann' && uvec && ctx.snapshot) {
-        const v = ctx.snapshot.retrieval.itemVector(cand.itemId);
-        if (v) retrieval = dot(uvec, v);
+        // The served version's precomputed vector (the one in the ANN index); the item tower only for items it lacks.
+        const served = ctx.snapshot.annIds.dot(cand.itemId, uvec);
+        if (served !== undefined) retrieval = served;
+        else {
+          const v = ctx.snapshot.retrieval.itemVector(cand.itemId);
+          if (v) retrieval = dot(uvec, v);
+        }
       }
       const proof = social.get(i);
       const signals: CandidateSignals = {
@@ -52,11 +61,11 @@ export const signalsHydrator: FeatureHydrator = {
         creator_followers: catalog.creatorFollowers[creator]!,
         retrieval_score: retrieval,
         impressions: Math.max(s.impressions[i] ?? 0, c?.impressions ?? 0),
-        completion_rate: Math.min(1, per(c?.completions ?? 0, s.completions[i] ?? 0)),
+        completion_rate: Math.min(1, rate(plays, useOnline, c?.completions ?? 0, s.completions[i] ?? 0)),
         avg_watch_ratio: plays > 0 ? (useOnline ? c.watchRatioSum / c.plays : (s.watchRatio[i] ?? 0)) : 0,
-        like_rate: Math.min(1, per(c?.likes ?? 0, s.likes[i] ?? 0)),
-        share_rate: Math.min(1, per(c?.shares ?? 0, s.shares[i] ?? 0)),
-        purchase_rate: Math.min(1, per(c?.purchases ?? 0, s.purchases[i] ?? 0)),
+        like_rate: Math.min(1, rate(plays, useOnline, c?.likes ?? 0, s.likes[i] ?? 0)),
+        share_rate: Math.min(1, rate(plays, useOnline, c?.shares ?? 0, s.shares[i] ?? 0)),
+        purchase_rate: Math.min(1, rate(plays, useOnline, c?.purchases ?? 0, s.purchases[i] ?? 0)),
         friends_engaged: proof?.engaged ?? 0,
         friends_purchased: proof?.purchased ?? 0,
         followed_creator: followed.has(creator),

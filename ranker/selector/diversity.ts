@@ -36,6 +36,14 @@ export const diversitySelector: Selector = {
     const recentCategories: number[] = [];
     const out: Candidate[] = [];
     const used = new Set<number>();
+    // Creator hashes: each creator's id hashed once per request, not once per look.
+    const hashes = new Map<number, number>();
+    const creatorOf = (c: Candidate) => {
+      const row = ctx.catalog.itemCreator[c.row]!;
+      let h = hashes.get(row);
+      if (h === undefined) hashes.set(row, (h = creatorHash(ctx, c)));
+      return h;
+    };
     for (let pos = 0; pos < count; pos++) {
       const wantFresh = explore.has(pos) && pool.some((c, i) => !used.has(i) && c.sources.includes('fresh'));
       let best = -1;
@@ -46,7 +54,7 @@ export const diversitySelector: Selector = {
         const c = pool[i]!;
         if (wantFresh && !c.sources.includes('fresh')) continue;
         scanned++;
-        if (creatorSpacing > 0 && recentCreators.includes(creatorHash(ctx, c))) continue;
+        if (creatorSpacing > 0 && recentCreators.includes(creatorOf(c))) continue;
         const cat = ctx.catalog.itemCategory[c.row]!;
         let repeats = 0;
         for (const prev of recentCategories) if (prev === cat) repeats++;
@@ -62,7 +70,7 @@ export const diversitySelector: Selector = {
       chosen.scores.rerank = bestAdj;
       if (wantFresh) chosen.scores.exploration = 1;
       out.push(chosen);
-      recentCreators.push(creatorHash(ctx, chosen));
+      recentCreators.push(creatorOf(chosen));
       if (recentCreators.length > creatorSpacing) recentCreators.shift();
       recentCategories.push(ctx.catalog.itemCategory[chosen.row]!);
       if (recentCategories.length > categoryWindow) recentCategories.shift();

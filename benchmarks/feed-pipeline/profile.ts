@@ -1,0 +1,196 @@
+/**
+ * In-process latency of GET /v1/feed at scale, stage by stage, with promoted models.
+ *
+ *   node --import tsx benchmarks/feed-pipeline/profile.ts [--items 1000000] [--requests 2000] [--ann HNSW32] [--search efSearch=128]
+ *
+ * Loads the benchmark world's catalog (`bench_w<items>`, seeded by `feed bench feed`) from
+ * ClickHouse, seeds the online state with recent engagement for the users it requests, and
+ * serves with stand-in promoted models of the real architectures: a TwoTower retrieval model
+ * (user tower on the request path) and a MultiTaskRanker, over clustered item vectors in a
+ * FAISS index (cached under the world's data folder: building 1M HNSW takes minutes).
+ * Prints p50/p99 end to end (through `app.request`, one request at a time) and per stage.
+ * Add `--cpu-prof --cpu-prof-dir=DIR` to node for a V8 profile.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deepMerge } from '../../config/load.ts';
+import { ConfigSchema, type Config } from '../../config/schema.ts';
+import { createFeedService } from '../../feed-api/service.ts';
+import type { EngagementEvent } from '../../ingest/events.ts';
+import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
+import { initBackend } from '../../models/backend.ts';
+import { MultiTaskRanker } from '../../models/ranker/multitask.ts';
+import { TwoTower } from '../../models/retrieval/two-tower.ts';
+import { AnnIndex } from '../../ranker/ann/faiss-index.ts';
+import { loadServingCatalog } from '../../ranker/catalog/loader.ts';
+import { annFactory } from '../../ranker/models.ts';
+import { newSession } from '../../ranker/session.ts';
+import { createClickHouse } from '../../storage/clickhouse.ts';
+import { clusteredSpace, rng, samplePoints } from '../ann/vectors.ts';
+import { BENCH_KEY, benchKeys } from '../feed/feed.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    items: { type: 'string', default: '1000000' },
+    requests: { type: 'string', default: '2000' },
+    users: { type: 'string', default: '5000' },
+    ann: { type: 'string' },
+    search: { type: 'string' },
+    /** Open-loop HTTP steps (req/s) after the in-process runs; the generator is a separate process. */
+    rates: { type: 'string', default: '' },
+    step: { type: 'string', default: '5' },
+  },
+});
+const items = Number(args.items);
+const requests = Number(args.requests);
+const activeUsers = Number(args.users);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)}  p90 ${pct(xs, 90).toFixed(2)}  p99 ${pct(xs, 99).toFixed(2)}  mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(2)}`;
+const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+async function main(): Promise<void> {
+  const base = ConfigSchema.parse({ logLevel: 'warn' });
+  const config = ConfigSchema.parse(
+    deepMerge(base as never, {
+      clickhouse: { database: `bench_w${items}` },
+      dataDir: join(base.dataDir, 'bench', `w${items}`),
+      ...benchKeys,
+      ranker: { ann: { ...(args.ann ? { factory: args.ann } : {}), ...(args.search ? { searchParams: args.search } : {}) } },
+    } as never),
+  ) as Config;
+  await initBackend();
+
+  log(`loading the ${items}-item catalog from ClickHouse (${config.clickhouse.database})...`);
+  const ch = createClickHouse(config);
+  const catalog = await loadServingCatalog(ch, config);
+  await ch.close();
+  log(`catalog: ${JSON.stringify(catalog.size)}`);
+
+  // Recent engagement for the users we request, so history-based sources and the user tower work.
+  const online = new MemoryOnlineState({ config: config.online });
+  const rand = rng(7);
+  const now = Date.now();
+  const events: EngagementEvent[] = [];
+  for (let u = 0; u < activeUsers; u++) {
+    for (let k = 0; k < 40; k++) {
+      const row = Math.floor(rand() * catalog.items.size);
+      const item_id = catalog.items.id(row);
+      const duration_ms = catalog.itemDuration[row]!;
+      const ts = now - (40 - k) * 20_000;
+      const id = `e${u}-${k}`;
+      events.push({ schema_version: 1, event_id: id, kind: 'play', user_id: `u${u}`, item_id, ts, watch_ms: Math.floor(duration_ms * rand()), duration_ms } as EngagementEvent);
+      if (k % 8 === 0) events.push({ schema_version: 1, event_id: `${id}l`, kind: 'like', user_id: `u${u}`, item_id, ts } as EngagementEvent);
+    }
+  }
+  online.apply(events);
+  log(`online state: ${events.length} events for ${activeUsers} users`);
+
+  // Stand-in promoted models with the real architectures.
+  const twoTower = new TwoTower(config.models.retrieval, 42);
+  const ids: string[] = [];
+  const feats = [];
+  for (let row = 0; row < catalog.items.size; row++) {
+    const id = catalog.items.id(row);
+    ids.push(id);
+    const p = catalog.itemProduct[row]!;
+    feats.push({
+      item_id: id,
+      category: catalog.categories.value(catalog.itemCategory[row]!),
+      creator_id: catalog.creators.id(catalog.itemCreator[row]!),
+      has_product: p >= 0,
+      price: p >= 0 ? catalog.productPrice[p]! : 0,
+    });
+  }
+  twoTower.setItems(feats);
+  const ranker = new MultiTaskRanker(config.models.ranker, 42);
+  const dim = config.models.retrieval.dim;
+  const vectors = samplePoints(clusteredSpace(dim, 1000, 1), ids.length, 0.6, 2);
+  const factory = annFactory(config, ids.length);
+  const cache = join(config.dataDir, `profile-ann-${factory.replace(/[^A-Za-z0-9]/g, '_')}.bin`);
+  if (!existsSync(cache)) {
+    log(`building the ${factory} index over ${ids.length} vectors once (cached at ${cache})...`);
+    const t0 = Date.now();
+    const built = await AnnIndex.buildInWorker(dim, ids, vectors, factory);
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(cache, built.toBuffer());
+    log(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  const prebuilt = AnnIndex.fromBuffer(readFileSync(cache));
+
+  const service = await createFeedService(config, {
+    catalog,
+    online,
+    followStream: false,
+    producer: null,
+    stackChecks: false,
+    onlineTraining: false,
+    models: {
+      load: async () => ({ version: 'profile', retrieval: twoTower, twoTower, ranker, itemIds: ids, itemVectors: vectors, ann: prebuilt }),
+      watch: () => () => undefined,
+    },
+  });
+  log(`serving: ${JSON.stringify(((await (await service.app.request('/v1/health')).json()) as { components: unknown }).components)}`);
+
+  const headers = { 'x-api-key': BENCH_KEY };
+  const path = (i: number) => `/v1/feed?user_id=u${(i * 7919) % activeUsers}&count=10`;
+  for (let i = 0; i < 200; i++) await service.app.request(path(i + requests), { headers });
+
+  const e2e: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    const t0 = performance.now();
+    const res = await service.app.request(path(i), { headers });
+    await res.arrayBuffer();
+    e2e.push(performance.now() - t0);
+    if (res.status !== 200) throw new Error(`GET ${path(i)}: ${res.status} ${await res.text()}`);
+  }
+
+  const perStage = new Map<string, number[]>();
+  const overBudget = new Map<string, number>();
+  const pipelineMs: number[] = [];
+  let candidates = 0;
+  for (let i = 0; i < requests; i++) {
+    const t0 = performance.now();
+    const r = await service.pipeline.run({ userId: `u${(i * 7919) % activeUsers}`, count: 10, session: newSession(`s${i}`, 8192, 4), explain: true, now: Date.now() });
+    pipelineMs.push(performance.now() - t0);
+    for (const s of r.explain!.stages) {
+      const key = `${s.kind}:${s.stage}`;
+      perStage.set(key, [...(perStage.get(key) ?? []), s.ms]);
+      if (s.outcome === 'failed' || s.outcome === 'failed_open') throw new Error(`stage ${key} ${s.outcome}: ${s.error ?? ''}`);
+      if (s.outcome === 'over_budget') overBudget.set(key, (overBudget.get(key) ?? 0) + 1);
+    }
+    candidates += Object.values(r.explain!.candidates_per_source).reduce((a, b) => a + b, 0);
+  }
+
+  console.log(`\n${items} items, ${requests} requests, model ${service.models.current?.version}, ANN ${service.models.current?.ann.description}`);
+  console.log(`end to end (app.request): ${fmt(e2e)} ms`);
+  console.log(`pipeline (explain=1):     ${fmt(pipelineMs)} ms; source hits/request ${(candidates / requests).toFixed(0)}`);
+  const rows = [...perStage].map(([k, xs]) => ({ k, xs, mean: xs.reduce((a, b) => a + b, 0) / xs.length })).sort((a, b) => b.mean - a.mean);
+  for (const { k, xs } of rows) console.log(`  ${k.padEnd(26)} ${fmt(xs)}${overBudget.has(k) ? `  (over budget ${overBudget.get(k)}x)` : ''}`);
+  console.log(`RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  if (args.rates) {
+    const server = await service.start(0);
+    const loader = new URL('./load.ts', import.meta.url).pathname;
+    console.log(`\nopen loop over HTTP (${server.url}), ${args.step} s per step`);
+    for (const rate of args.rates.split(',').map(Number)) {
+      const before = loadavg()[0]!.toFixed(2);
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', loader, server.url, String(rate), args.step, String(activeUsers)]);
+      const r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
+      console.log(`  ${String(rate).padStart(4)} req/s  p50 ${r.p50_ms!.toFixed(1)}  p90 ${r.p90_ms!.toFixed(1)}  p99 ${r.p99_ms!.toFixed(1)}  max ${r.max_ms!.toFixed(0)} ms  done/s ${r.achieved_rps!.toFixed(0)}  errors ${r.errors}  (load ${before})`);
+    }
+  }
+  await service.stop();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { testConfig } from '../test/stack.ts';
+import { AnnIndex } from './ann/faiss-index.ts';
+import { annFactory, annSearchParams, i2iSearchParams, ItemVectors, ModelHolder } from './models.ts';
+import { fakeModels } from './testing.ts';
+
+describe('ANN choice', () => {
+  it('searches small catalogs exactly and large ones with HNSW, with search parameters per factory', () => {
+    const config = testConfig();
+    expect(annFactory(config, config.ranker.ann.flatMaxItems)).toBe('Flat');
+    expect(annFactory(config, config.ranker.ann.flatMaxItems + 1)).toMatch(/^IVF\d+,Flat$/);
+    expect(annFactory(config, 100_000)).toBe('IVF1024,Flat');
+    expect(annFactory(config, 1_000_000)).toBe('IVF4096,Flat');
+    expect(annSearchParams(config, 'HNSW32')).toBe('efSearch=256');
+    expect(annSearchParams(config, 'IVF4096,Flat')).toBe('nprobe=32');
+    expect(annSearchParams(config, 'Flat')).toBe('');
+    expect(i2iSearchParams(config, 'IVF4096,Flat')).toBe('nprobe=8');
+    expect(i2iSearchParams(config, 'HNSW32')).toBe('efSearch=64');
+    expect(i2iSearchParams(config, 'Flat')).toBe('');
+    const set = testConfig({ ranker: { ann: { factory: 'IVF64,Flat', searchParams: 'nprobe=8' } } });
+    expect(annFactory(set, 10)).toBe('IVF64,Flat');
+    expect(annSearchParams(set, 'IVF64,Flat')).toBe('nprobe=8');
+  });
+});
+
+describe('ItemVectors', () => {
+  it('returns views of the promoted matrix and of vectors added later, by id', () => {
+    const dim = 2;
+    const vectors = new ItemVectors(dim, ['a', 'b'], Float32Array.from([1, 0, 0, 1]));
+    expect(Array.from(vectors.get('b')!)).toEqual([0, 1]);
+    expect(vectors.get('zz')).toBeUndefined();
+    // More than one block of added vectors.
+    const n = 5000;
+    const ids = Array.from({ length: n }, (_, i) => `n${i}`);
+    vectors.add(ids, Float32Array.from({ length: n * dim }, (_, k) => k));
+    expect(vectors.size).toBe(n + 2);
+    expect(Array.from(vectors.get('n0')!)).toEqual([0, 1]);
+    expect(Array.from(vectors.get('n4500')!)).toEqual([9000, 9001]);
+    expect(vectors.has('n4999') && !vectors.has('n5000')).toBe(true);
+    expect([...vectors].slice(0, 3)).toEqual(['a', 'b', 'n0']);
+    // dot() reads the same rows as get(), in both the promoted matrix and the added blocks.
+    expect(vectors.dot('b', Float32Array.from([3, 5]))).toBe(5);
+    expect(vectors.dot('n4500', Float32Array.from([1, -1]))).toBe(-1);
+    expect(vectors.dot('zz', Float32Array.from([1, 1]))).toBeUndefined();
+    expect(() => new ItemVectors(dim, ['a'], new Float32Array(3))).toThrow(/2 floats/);
+  });
+});
+
+describe('ModelHolder ANN wiring', () => {
+  it('serves a prebuilt index with the configured search parameters and exposes the served vectors', async () => {
+    const config = testConfig({ ranker: { ann: { factory: 'HNSW8', searchParams: 'efSearch=64' } } });
+    const ids = Array.from({ length: 300 }, (_, i) => `v${i}`);
+    const m = fakeModels('m1', ids, 8);
+    const holder = new ModelHolder(config);
+    await holder.swap({ ...m, ann: AnnIndex.build(8, ids, m.itemVectors, 'HNSW8') });
+    const snap = holder.current!;
+    expect(snap.ann.description).toBe('HNSW8');
+    expect(Array.from(snap.annIds.get('v7')!)).toEqual(Array.from(m.itemVectors.subarray(7 * 8, 8 * 8)));
+    expect(snap.ann.search(m.itemVectors.subarray(7 * 8, 8 * 8), 1)[0]![0]!.id).toBe('v7');
+
+    // An index that does not match the version's items is refused; the previous version keeps serving.
+    await holder.swap({ ...fakeModels('m2', ids, 8), ann: AnnIndex.build(8, ids.slice(0, 10), m.itemVectors.subarray(0, 80), 'Flat') });
+    expect(holder.current!.version).toBe('m1');
+
+    // A search parameter the index does not have fails the swap the same way.
+    const bad = new ModelHolder(testConfig({ ranker: { ann: { factory: 'Flat', searchParams: 'efSearch=64' } } }));
+    await bad.swap(fakeModels('m3', ids, 8));
+    expect(bad.current).toBeUndefined();
+  });
+});
+
+describe('AnnIndex per-search parameters', () => {
+  it('applies them to one search and restores the index parameters after it', () => {
+    const dim = 8;
+    const n = 4000;
+    const m = fakeModels('p', Array.from({ length: n }, (_, i) => `v${i}`), dim);
+    const ann = AnnIndex.build(dim, m.itemIds, m.itemVectors, 'IVF64,Flat');
+    const queries = m.itemVectors.subarray(0, 20 * dim);
+    expect(() => ann.search(queries, 10, 'nprobe=1')).toThrow(/setSearchParameters/);
+    ann.setSearchParameters('nprobe=64'); // every list: exact
+    const exact = ann.search(queries, 10).map((hits) => hits.map((h) => h.id));
+    const cheap = ann.search(queries, 10, 'nprobe=1').map((hits) => hits.map((h) => h.id));
+    expect(cheap).not.toEqual(exact);
+    expect(ann.search(queries, 10).map((hits) => hits.map((h) => h.id))).toEqual(exact);
+  });
+});

@@ -1,0 +1,67 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
+import { testConfig } from '../test/stack.ts';
+import { catalogFromRows, event, makeWorld } from './testing.ts';
+import { TrafficPool } from './traffic-pool.ts';
+
+const nowSec = Math.floor(Date.now() / 1000);
+
+/** A world whose items are all inside the fresh window, newest first by row. */
+function freshWorld(items: number, refreshMs: number) {
+  const config = testConfig({ ranker: { trafficPool: { refreshMs } } });
+  const rows = makeWorld({ items, creators: 50, users: 5, nowSec });
+  rows.items.forEach((it, i) => (it.published_at = nowSec - 60 - Math.floor(i / 10)));
+  return { config, catalog: catalogFromRows(rows, config, nowSec) };
+}
+
+/** Impressions and skips enough to stop an item at its first audience. */
+function skipEvents(itemId: string, n: number) {
+  return Array.from({ length: n }, (_, k) => [event('impression', `x${k}`, { item_id: itemId }), event('skip', `x${k}`, { item_id: itemId })]).flat();
+}
+
+describe('TrafficPool', () => {
+  let stop: (() => void) | undefined;
+  afterEach(() => stop?.());
+
+  it('computes the same lists in slices as in one pass', async () => {
+    const { config, catalog } = freshWorld(40_000, 1000);
+    const online = new MemoryOnlineState();
+    online.apply(skipEvents('v5', 60));
+    online.apply(skipEvents('v33333', 60));
+    const once = new TrafficPool(config.ranker);
+    once.refresh(catalog, online);
+    const sliced = new TrafficPool(config.ranker);
+    await sliced.refreshInSlices(catalog, online);
+    expect(sliced.eligible.map((l) => Array.from(l))).toEqual(once.eligible.map((l) => Array.from(l)));
+    expect([...sliced.stopped]).toEqual([...once.stopped]);
+    expect([...sliced.stopped.keys()].map((r) => catalog.items.id(r)).sort()).toEqual(['v33333', 'v5']);
+    expect(sliced.eligible[0]!.length).toBe(40_000 - 2);
+  });
+
+  it('refreshes in the background once started, not on the request path', async () => {
+    const { config, catalog } = freshWorld(200, 150);
+    const online = new MemoryOnlineState();
+    const pool = new TrafficPool(config.ranker);
+    stop = pool.start(catalog, online);
+    const row = catalog.items.row('v3');
+    expect(pool.current(catalog, online).stopped.has(row)).toBe(false);
+    online.apply(skipEvents('v3', 60));
+    // A request long after refreshMs still reads the precomputed lists...
+    expect(pool.current(catalog, online, Date.now() + 60_000).stopped.has(row)).toBe(false);
+    // ...which the background refresh replaces shortly.
+    await expect.poll(() => pool.stopped.has(row), { timeout: 3000, interval: 50 }).toBe(true);
+    stop();
+    online.apply(skipEvents('v4', 60));
+    // Stopped: stale lists are recomputed on read again.
+    expect(pool.current(catalog, online, Date.now() + 60_000).stopped.has(catalog.items.row('v4'))).toBe(true);
+  });
+
+  it('with refreshMs 0 recomputes on every read, even when started', () => {
+    const { config, catalog } = freshWorld(100, 0);
+    const online = new MemoryOnlineState();
+    const pool = new TrafficPool(config.ranker);
+    stop = pool.start(catalog, online);
+    online.apply(skipEvents('v9', 60));
+    expect(pool.current(catalog, online).stopped.has(catalog.items.row('v9'))).toBe(true);
+  });
+});
