@@ -18,8 +18,8 @@ const common = {
   score: z.number(),
 };
 
-export const VideoEntrySchema = z.object({
-  type: z.literal('video'),
+/** The catalog fields of a video, shared by feed entries and item lookups. */
+export const ItemFieldsSchema = z.object({
   item_id: z.string(),
   creator_id: z.string(),
   title: z.string(),
@@ -27,6 +27,10 @@ export const VideoEntrySchema = z.object({
   locale: z.string(),
   duration_ms: z.number().int(),
   published_at: z.number().int().describe('epoch seconds'),
+});
+
+export const VideoEntrySchema = ItemFieldsSchema.extend({
+  type: z.literal('video'),
   product: ProductCardSchema.nullable(),
   /** Social proof shown on the card, e.g. how many friends liked or bought. */
   social: z.object({ friends_engaged: z.number().int(), friends_purchased: z.number().int(), followed_creator: z.boolean() }),
@@ -62,5 +66,6 @@ export const FeedResponseSchema = z.object({
 });
 
 export type ProductCard = z.infer<typeof ProductCardSchema>;
+export type ItemFields = z.infer<typeof ItemFieldsSchema>;
 export type FeedEntry = z.infer<typeof FeedEntrySchema>;
 export type FeedResponse = z.infer<typeof FeedResponseSchema>;

@@ -1,4 +1,4 @@
-import type { FeedEntry, ProductCard } from '../feed-api/feed-response.ts';
+import type { FeedEntry, ItemFields, ProductCard } from '../feed-api/feed-response.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { FeedContext, PageEntry } from './types.ts';
 
@@ -19,6 +19,19 @@ export function productCard(catalog: ServingCatalog, row: number, itemId?: strin
   };
 }
 
+/** A video's catalog fields as the API shows them. */
+export function itemFields(catalog: ServingCatalog, row: number): ItemFields {
+  return {
+    item_id: catalog.items.id(row),
+    creator_id: catalog.creators.id(catalog.itemCreator[row]!),
+    title: catalog.itemTitle[row] ?? '',
+    category: catalog.categories.value(catalog.itemCategory[row]!),
+    locale: catalog.locales.value(catalog.itemLocale[row]!),
+    duration_ms: catalog.itemDuration[row]!,
+    published_at: catalog.itemPublished[row]!,
+  };
+}
+
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /** Turns page entries into the response contract (feed-api/feed-response.ts). */
@@ -27,17 +40,10 @@ export function renderEntries(ctx: FeedContext, page: PageEntry[]): FeedEntry[] 
   return page.map((e, position): FeedEntry => {
     if (e.type === 'video') {
       const c = e.candidate;
-      const i = c.row;
       const s = c.signals;
       return {
         type: 'video',
-        item_id: c.itemId,
-        creator_id: catalog.creators.id(catalog.itemCreator[i]!),
-        title: catalog.itemTitle[i] ?? '',
-        category: catalog.categories.value(catalog.itemCategory[i]!),
-        locale: catalog.locales.value(catalog.itemLocale[i]!),
-        duration_ms: catalog.itemDuration[i]!,
-        published_at: catalog.itemPublished[i]!,
+        ...itemFields(catalog, c.row),
         product: e.productRow >= 0 ? productCard(catalog, e.productRow, c.itemId) : null,
         social: {
           friends_engaged: s?.friends_engaged ?? 0,

@@ -1,19 +1,12 @@
 import { z } from 'zod';
 import type { ServingCatalog } from '../../ranker/catalog/serving-catalog.ts';
-import { buyUrl, productCard } from '../../ranker/render.ts';
+import { buyUrl, itemFields, productCard } from '../../ranker/render.ts';
 import type { RouteModule } from '../app.ts';
 import { ApiError } from '../errors.ts';
-import { ProductCardSchema } from '../feed-response.ts';
+import { ItemFieldsSchema, ProductCardSchema } from '../feed-response.ts';
 import { IdSchema } from './feed.ts';
 
-export const ItemSchema = z.object({
-  item_id: z.string(),
-  creator_id: z.string(),
-  title: z.string(),
-  category: z.string(),
-  locale: z.string(),
-  duration_ms: z.number().int(),
-  published_at: z.number().int().describe('epoch seconds'),
+export const ItemSchema = ItemFieldsSchema.extend({
   available: z.boolean(),
   product: ProductCardSchema.nullable().describe('attached product, when it can be bought now'),
   stats: z.object({ impressions: z.number(), plays: z.number(), completions: z.number(), likes: z.number(), shares: z.number(), purchases: z.number() }),
@@ -71,13 +64,7 @@ export function catalogRoutes(deps: { catalog: () => ServingCatalog }): RouteMod
         const product = catalog.itemProduct[i]!;
         const s = catalog.stats;
         const body: z.infer<typeof ItemSchema> = {
-          item_id: id,
-          creator_id: catalog.creators.id(catalog.itemCreator[i]!),
-          title: catalog.itemTitle[i] ?? '',
-          category: catalog.categories.value(catalog.itemCategory[i]!),
-          locale: catalog.locales.value(catalog.itemLocale[i]!),
-          duration_ms: catalog.itemDuration[i]!,
-          published_at: catalog.itemPublished[i]!,
+          ...itemFields(catalog, i),
           available: catalog.itemAvailable[i] === 1,
           product: catalog.isProductBuyable(product) ? productCard(catalog, product, id) : null,
           stats: {
