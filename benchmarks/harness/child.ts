@@ -38,15 +38,19 @@ export function serverConfig(base: Config, ...overrides: Record<string, unknown>
 
 const SCRIPT = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
 
-function next(child: ChildProcess, want: FromChild['type'], timeoutMs: number, what: string): Promise<FromChild> {
+/**
+ * The next IPC message of type `want` from a child process. Rejects on an `error` message, on
+ * exit, or after `timeoutMs`; `what` names the awaited message in those errors.
+ */
+export function nextMessage<M extends { type: string }>(child: ChildProcess, want: M['type'], what: string, timeoutMs?: number): Promise<M> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(new Error(`server process: no ${what} within ${timeoutMs / 1000}s`)), timeoutMs);
-    const onMessage = (m: FromChild) => {
-      if (m.type === 'error') done(new Error(`server process: ${m.message}`));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(new Error(`${what}: nothing within ${timeoutMs / 1000}s`)), timeoutMs);
+    const onMessage = (m: M) => {
+      if (m.type === 'error') done(new Error(`${what}: ${(m as { message?: string }).message}`));
       else if (m.type === want) done(undefined, m);
     };
-    const onExit = (code: number | null) => done(new Error(`server process exited with code ${code} before ${what}`));
-    function done(err?: Error, m?: FromChild) {
+    const onExit = (code: number | null) => done(new Error(`${what}: process exited with code ${code}`));
+    function done(err?: Error, m?: M) {
       clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
@@ -74,7 +78,7 @@ export async function startServer(spec: ServerSpec, opts: { readyTimeoutMs?: num
   child.stdout?.pipe(process.stderr);
   let ready: FromChild;
   try {
-    ready = await next(child, 'ready', opts.readyTimeoutMs ?? 600_000, 'ready message');
+    ready = await nextMessage<FromChild>(child, 'ready', 'server process ready message', opts.readyTimeoutMs ?? 600_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
@@ -92,14 +96,14 @@ export async function startServer(spec: ServerSpec, opts: { readyTimeoutMs?: num
     info: ready.info,
     rss: () =>
       serial(async () => {
-        const reply = next(child, 'rss', 30_000, 'rss reply');
+        const reply = nextMessage<FromChild>(child, 'rss', 'server process rss reply', 30_000);
         child.send({ type: 'rss' } satisfies ToChild);
         const m = await reply;
         return m.type === 'rss' ? { rss: m.rss, heapUsed: m.heapUsed } : { rss: 0, heapUsed: 0 };
       }),
     call: <T>(name: string, args?: unknown) =>
       serial(async () => {
-        const reply = next(child, 'result', 300_000, `result of ${name}`);
+        const reply = nextMessage<FromChild>(child, 'result', `server process result of ${name}`, 300_000);
         child.send({ type: 'call', name, args } satisfies ToChild);
         const m = await reply;
         return (m.type === 'result' ? m.value : undefined) as T;

@@ -25,6 +25,7 @@ import { kafkaProcess } from '../../stack/kafka-broker.ts';
 import { runningPid } from '../../stack/process.ts';
 import { createClickHouse, migrate } from '../../storage/clickhouse.ts';
 import { createKafka, ensureTopics } from '../../storage/kafka.ts';
+import { nextMessage } from '../harness/child.ts';
 import type { FromIngestChild, IngestChildMode, ToIngestChild } from './child.ts';
 
 export interface IngestBenchmarkOptions {
@@ -69,23 +70,6 @@ interface Child {
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
-function nextMessage(child: ChildProcess, want: FromIngestChild['type'], what: string): Promise<FromIngestChild> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (m: FromIngestChild) => {
-      if (m.type === 'error') done(new Error(`${what}: ${m.message}`));
-      else if (m.type === want) done(undefined, m);
-    };
-    const onExit = (code: number | null) => done(new Error(`${what}: process exited with code ${code}`));
-    function done(err?: Error, m?: FromIngestChild) {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m!);
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
 
 /** Forks child.ts in `mode`; its logs go to our stderr. */
 async function startChild(mode: IngestChildMode, config: Config): Promise<Child> {
@@ -97,11 +81,11 @@ async function startChild(mode: IngestChildMode, config: Config): Promise<Child>
   child.stdout?.pipe(process.stderr);
   const tell = (m: ToIngestChild) => child.send(m);
   try {
-    const ready = await nextMessage(child, 'ready', `starting the ${mode} process`);
+    const ready = await nextMessage<FromIngestChild>(child, 'ready', `starting the ${mode} process`);
     return {
       ...(ready.type === 'ready' && ready.url ? { url: ready.url } : {}),
       async cpu() {
-        const answer = nextMessage(child, 'cpu', `${mode} process`);
+        const answer = nextMessage<FromIngestChild>(child, 'cpu', `${mode} process`);
         tell({ type: 'cpu' });
         const m = await answer;
         return m.type === 'cpu' ? m.seconds : 0;
