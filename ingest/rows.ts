@@ -84,20 +84,11 @@ export function eventToTsv(e: EngagementEvent, partition: number, offset: number
 export const ONLINE_COLUMNS =
   'event_id, kind, user_id, item_id, product_id, creator_id, live_id, toString(ts_ms) AS ts_ms, watch_ms, duration_ms, price, quantity';
 
-export interface OnlineRow {
-  event_id: string;
-  kind: string;
-  user_id: string;
-  item_id: string;
-  product_id: string;
-  creator_id: string;
-  live_id: string;
-  ts_ms: string;
-  watch_ms: number;
-  duration_ms: number;
-  price: number;
-  quantity: number;
-}
+/** The columns the online state reads back (`ts_ms` is UInt64, so a string in JSON). */
+export type OnlineRow = Pick<
+  EventRow,
+  'event_id' | 'kind' | 'user_id' | 'item_id' | 'product_id' | 'creator_id' | 'live_id' | 'watch_ms' | 'duration_ms' | 'price' | 'quantity'
+> & { ts_ms: string };
 
 /** Back from a stored row to an event (empty strings and zeros become absent fields). */
 export function rowToEvent(r: OnlineRow): EngagementEvent {
