@@ -82,11 +82,19 @@ export function prepareKafka(config: Config): void {
   );
   if (!existsSync(join(dir, 'data', 'meta.properties'))) {
     // Cluster ids are 16 bytes in base64url; derive one from the data dir so it is stable.
-    const clusterId = createHash('sha256').update(dir).digest().subarray(0, 16).toString('base64url');
-    execFileSync(
-      'java',
-      ['-cp', `${kafkaLibDir()}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    // The first byte is masked so the id never starts with '-', which the CLI would take for a flag.
+    const id = createHash('sha256').update(dir).digest().subarray(0, 16);
+    id[0]! &= 0x7f;
+    const clusterId = id.toString('base64url');
+    try {
+      execFileSync(
+        'java',
+        ['-cp', `${kafkaLibDir()}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+    } catch (err) {
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`formatting the Kafka log directory ${dir} failed: ${stderr}`, { cause: err });
+    }
   }
 }
