@@ -16,6 +16,7 @@ dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need_apt+=(libopenblas0-pthread)
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need_apt+=(maven)
 command -v g++ >/dev/null || need_apt+=(g++ make)
+command -v curl >/dev/null || need_apt+=(curl)  # faiss source for the distance kernels (stack/faiss/kernels.sh)
 command -v chromium >/dev/null || need_apt+=(chromium)  # browser tests (playwright-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt-get install ${need_apt[*]}"
@@ -34,14 +35,20 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 # 3. faiss-node's addon, compiled against Debian's libfaiss, with search-time parameters
-#    (nprobe, efSearch) patched in; rebuilt when the build recipe changes.
+#    (nprobe, efSearch) and the BLAS threshold patched in; rebuilt when the build recipe changes.
 addon=node_modules/faiss-node/build/Release/faiss-node.node
-recipe=$(cat stack/faiss/binding.gyp stack/faiss/idx_t.h stack/faiss/search-params.patch | sha256sum | cut -c1-16)
+recipe=$(cat stack/faiss/binding.gyp stack/faiss/idx_t.h stack/faiss/faiss-node.patch stack/faiss/kernels.sh | sha256sum | cut -c1-16)
 if [ ! -f "$addon" ] || [ "$(cat node_modules/faiss-node/.feed-build-stamp 2>/dev/null)" != "$recipe" ]; then
   say "building faiss-node against libfaiss-dev"
   cp stack/faiss/binding.gyp stack/faiss/idx_t.h node_modules/faiss-node/
-  grep -q setSearchParameters node_modules/faiss-node/src/faiss.cc \
-    || patch -s -p1 -d node_modules/faiss-node < stack/faiss/search-params.patch
+  kernels=$(bash stack/faiss/kernels.sh node_modules/faiss-node/distances_simd.o)
+  echo "$kernels" > node_modules/faiss-node/.feed-kernels
+  say "faiss distance kernels: $kernels"
+  # The patch always applies to the source as npm installed it (kept aside on the first build).
+  src=node_modules/faiss-node/src/faiss.cc
+  [ -f "$src.orig" ] || cp "$src" "$src.orig"
+  cp "$src.orig" "$src"
+  patch -s -p1 -d node_modules/faiss-node < stack/faiss/faiss-node.patch
   gyp=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")/node_modules/node-gyp/bin/node-gyp.js
   (cd node_modules/faiss-node && node "$gyp" rebuild --nodedir=/usr --loglevel=error >/tmp/faiss-node-build.log 2>&1) \
     || { cat /tmp/faiss-node-build.log; exit 1; }
