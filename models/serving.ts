@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
+import type { AnnIndex } from '../ranker/ann/faiss-index.ts';
+import { loadServingArtifacts } from './ann-artifact.ts';
 import { initBackend } from './backend.ts';
 import { loadRanker } from './ranker/persist.ts';
 import { registryDir, readManifest, readPointer, versionDir } from './registry.ts';
@@ -19,6 +21,8 @@ export interface ServingModels {
   ranker: RankerModel;
   /** The concrete retrieval model, for the online trainer (models/online-trainer.ts). */
   twoTower: TwoTower;
+  /** The index stored with the version (models/ann-artifact.ts), when it covers exactly `itemIds`. */
+  ann?: AnnIndex;
 }
 
 /** Loads one registry version for serving. */
@@ -32,7 +36,9 @@ export async function loadVersion(config: Config, version: string): Promise<Serv
     twoTower.version = version;
     ranker.version = version;
     const itemIds = twoTower.knownItems();
-    return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors: twoTower.itemVectors(itemIds) };
+    const stored = loadServingArtifacts(dir, itemIds, twoTower.dim);
+    const itemVectors = stored.vectors ?? twoTower.itemVectors(itemIds);
+    return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors, ...(stored.ann ? { ann: stored.ann } : {}) };
   });
 }
 

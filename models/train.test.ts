@@ -46,6 +46,11 @@ describe('trainAll, serving and online training', () => {
     expect(served!.itemVectors).toHaveLength(30 * served!.retrieval.dim);
     const v0 = served!.itemVectors.subarray(0, served!.retrieval.dim);
     expect(Math.hypot(...v0)).toBeCloseTo(1, 4);
+    // The ANN index and item vectors were computed at training time and stored with the version.
+    expect(m.models.retrieval?.files).toEqual(expect.arrayContaining(['ann.index', 'item-vectors.f32']));
+    expect(Array.from(served!.itemVectors)).toEqual(Array.from(served!.twoTower.itemVectors(served!.itemIds)));
+    expect(served!.ann?.ids).toEqual(served!.itemIds);
+    expect(served!.ann!.search(v0, 1)[0]![0]!.id).toBe(served!.itemIds[0]);
 
     // The ranker predicts a higher like probability for the user's own category.
     const test = data().ranker.test;

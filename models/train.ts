@@ -4,6 +4,7 @@ import { initBackend } from './backend.ts';
 import { FEATURE_SPEC } from './features.ts';
 import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './ranker/multitask.ts';
 import { saveRanker } from './ranker/persist.ts';
+import { saveServingArtifacts } from './ann-artifact.ts';
 import { createVersion, inheritModel, listVersions, promote, readPointer, versionDir, type Manifest } from './registry.ts';
 import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
 import { trainTwoTower, type TrainProgress } from './retrieval/train.ts';
@@ -182,10 +183,10 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
       metrics,
       data_range: { from: iso(data.range.from), to: iso(data.range.to), cutoff: iso(data.range.cutoff), events: data.range.events },
     },
-    (dir) => {
+    async (dir) => {
       const models: Manifest['models'] = {};
       if (retrievalFrom) models.retrieval = inheritModel(config, retrievalFrom, 'retrieval', dir);
-      else models.retrieval = { files: saveTwoTower(retrieval!, dir) };
+      else models.retrieval = { files: [...saveTwoTower(retrieval!, dir), ...(await saveServingArtifacts(config, retrieval!, dir))] };
       if (ranker) models.ranker = { files: saveRanker(ranker, dir) };
       else if (rankerFrom) models.ranker = inheritModel(config, rankerFrom, 'ranker', dir);
       return models;

@@ -59,8 +59,13 @@ describe('ModelHolder ANN wiring', () => {
     expect(snap.ann.search(m.itemVectors.subarray(7 * 8, 8 * 8), 1)[0]![0]!.id).toBe('v7');
 
     // An index that does not match the version's items is refused; the previous version keeps serving.
-    await holder.swap({ ...fakeModels('m2', ids, 8), ann: AnnIndex.build(8, ids.slice(0, 10), m.itemVectors.subarray(0, 80), 'Flat') });
+    await holder.swap({ ...fakeModels('m2', ids, 8), ann: AnnIndex.build(8, ids.slice(0, 10), m.itemVectors.subarray(0, 80), 'HNSW8') });
     expect(holder.current!.version).toBe('m1');
+
+    // One built with another factory than configured is rebuilt the configured way.
+    await holder.swap({ ...fakeModels('m4', ids, 8), ann: AnnIndex.build(8, ids, m.itemVectors, 'Flat') });
+    expect(holder.current!.version).toBe('m4');
+    expect(holder.current!.ann.description).toBe('HNSW8');
 
     // A search parameter the index does not have fails the swap the same way.
     const bad = new ModelHolder(testConfig({ ranker: { ann: { factory: 'Flat', searchParams: 'efSearch=64' } } }));

@@ -5,6 +5,7 @@ import { metrics } from '../core/metrics.ts';
 import type { TwoTower } from '../models/retrieval/two-tower.ts';
 import type { RankerModel, RetrievalModel } from '../models/types.ts';
 import { AnnIndex } from './ann/faiss-index.ts';
+import { NeighbourCache } from './ann/neighbour-cache.ts';
 
 /** What a promoted model version brings to serving (models/serving.ts `ServingModels` has this shape). */
 export interface PromotedModels {
@@ -27,6 +28,8 @@ export interface ServingSnapshot {
   ann: AnnIndex;
   /** Search parameters of the item-to-item source's queries ('' = the index's own). */
   i2iParams: string;
+  /** Item-to-item neighbours already searched in this version's index. */
+  neighbours: NeighbourCache;
   /** The vectors in `ann`, by item id (faiss-node cannot look them up): hydration reads them instead of running the item tower. */
   annIds: ItemVectors;
   loadedAt: number;
@@ -163,18 +166,24 @@ export class ModelHolder {
   private async doSwap(m: PromotedModels): Promise<void> {
     const started = Date.now();
     try {
+      const factory = annFactory(this.config, m.itemIds.length);
+      // A stored index serves only if it was built the way this config asks for.
+      if (m.ann && m.ann.description !== factory) log.info({ version: m.version, stored: m.ann.description, factory }, 'stored ANN index differs from the configured one; rebuilding');
       const ann =
-        m.ann ??
-        (m.itemIds.length > 0
-          ? await AnnIndex.buildInWorker(m.retrieval.dim, m.itemIds, m.itemVectors, annFactory(this.config, m.itemIds.length))
-          : AnnIndex.build(m.retrieval.dim, [], new Float32Array(0), 'Flat'));
+        m.ann?.description === factory
+          ? m.ann
+          : m.itemIds.length > 0
+            ? await AnnIndex.buildInWorker(m.retrieval.dim, m.itemIds, m.itemVectors, factory)
+            : AnnIndex.build(m.retrieval.dim, [], new Float32Array(0), 'Flat');
       if (ann.size !== m.itemIds.length) throw new Error(`the ANN index holds ${ann.size} vectors for ${m.itemIds.length} items`);
       const params = annSearchParams(this.config, ann.description);
       if (params) ann.setSearchParameters(params);
       const description = params ? `${ann.description} (${params})` : ann.description;
       const annIds = new ItemVectors(m.retrieval.dim, ann.ids, m.itemVectors);
       const i2iParams = params ? i2iSearchParams(this.config, ann.description) : '';
-      this.current = { version: m.version, retrieval: m.retrieval, ranker: m.ranker, ann, annIds, i2iParams, loadedAt: Date.now() };
+      const { i2iCacheItems, i2iCacheTtlMs } = this.config.ranker.ann;
+      const neighbours = new NeighbourCache(i2iCacheItems, i2iCacheTtlMs);
+      this.current = { version: m.version, retrieval: m.retrieval, ranker: m.ranker, ann, annIds, i2iParams, neighbours, loadedAt: Date.now() };
       swaps.inc();
       annSize.set(ann.size);
       log.info({ version: m.version, items: ann.size, index: description, ms: Date.now() - started }, 'serving model version');

@@ -1,9 +1,13 @@
+import type { Neighbours } from '../ann/neighbour-cache.ts';
 import type { CandidateSource } from '../types.ts';
 
 const SEED_KINDS = new Set(['complete', 'like', 'share', 'purchase', 'play']);
 const MAX_SEEDS = 5;
 
-/** Neighbours of the last items the user watched well, in one batched FAISS search. */
+/**
+ * Neighbours of the last items the user watched well: from the version's neighbour cache, the
+ * rest in one batched FAISS search.
+ */
 export const itemToItemSource: CandidateSource = {
   name: 'i2i',
   kind: 'source',
@@ -19,18 +23,46 @@ export const itemToItemSource: CandidateSource = {
       seeds.push(e.item_id);
       if (seeds.length >= MAX_SEEDS) break;
     }
-    const vectors = seeds.map((id) => snap.annIds.get(id) ?? snap.retrieval.itemVector(id)).filter((v): v is Float32Array => v !== undefined);
-    if (vectors.length === 0) return [];
-    const dim = snap.ann.dim;
-    const queries = new Float32Array(vectors.length * dim);
-    vectors.forEach((v, i) => queries.set(v, i * dim));
-    const perSeed = Math.ceil(limit / vectors.length) + 1;
+    if (seeds.length === 0) return [];
+    const perSeed = Math.ceil(limit / seeds.length) + 1;
+    const now = ctx.request.now;
+    const found: Neighbours[] = [];
+    const missing: { id: string; vector: Float32Array }[] = [];
+    for (const id of seeds) {
+      const cached = snap.neighbours.get(id, perSeed, now);
+      if (cached) found.push(cached);
+      else {
+        const vector = snap.annIds.get(id) ?? snap.retrieval.itemVector(id);
+        if (vector) missing.push({ id, vector });
+      }
+    }
+    if (missing.length > 0) {
+      const dim = snap.ann.dim;
+      const queries = new Float32Array(missing.length * dim);
+      missing.forEach((m, i) => queries.set(m.vector, i * dim));
+      snap.ann.search(queries, perSeed, snap.i2iParams).forEach((hits, i) => {
+        const rows = new Int32Array(hits.length);
+        const scores = new Float32Array(hits.length);
+        let n = 0;
+        for (const hit of hits) {
+          const row = ctx.catalog.items.row(hit.id);
+          if (row < 0) continue;
+          rows[n] = row;
+          scores[n++] = hit.score;
+        }
+        const neighbours = { k: perSeed, rows: rows.subarray(0, n), scores: scores.subarray(0, n), at: now };
+        snap.neighbours.set(missing[i]!.id, neighbours);
+        found.push(neighbours);
+      });
+    }
+    const seedRows = new Set(seeds.map((id) => ctx.catalog.items.row(id)));
     const best = new Map<number, number>();
-    for (const hits of snap.ann.search(queries, perSeed, snap.i2iParams)) {
-      for (const hit of hits) {
-        const row = ctx.catalog.items.row(hit.id);
-        if (row < 0 || seeds.includes(hit.id)) continue;
-        best.set(row, Math.max(best.get(row) ?? -Infinity, hit.score));
+    for (const { rows, scores } of found) {
+      for (let j = 0; j < Math.min(rows.length, perSeed); j++) {
+        const row = rows[j]!;
+        if (seedRows.has(row)) continue;
+        const prev = best.get(row);
+        if (prev === undefined || scores[j]! > prev) best.set(row, scores[j]!);
       }
     }
     return [...best]

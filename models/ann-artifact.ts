@@ -1,0 +1,44 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.ts';
+import { AnnIndex } from '../ranker/ann/faiss-index.ts';
+import { annFactory } from '../ranker/models.ts';
+import type { TwoTower } from './retrieval/two-tower.ts';
+
+/**
+ * What serving needs from the retrieval model besides its weights, stored with the version so a
+ * server loads them instead of recomputing (1M items: item tower ~45 s, IVF build ~90 s).
+ */
+export const ANN_FILE = 'ann.index';
+export const VECTORS_FILE = 'item-vectors.f32';
+
+/** Writes the index and the item vectors (row-major, in `ann.ids` order) into `dir`; returns the file names. */
+export function writeServingArtifacts(dir: string, ann: AnnIndex, vectors: Float32Array): string[] {
+  writeFileSync(join(dir, ANN_FILE), ann.toBuffer());
+  writeFileSync(join(dir, VECTORS_FILE), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+  return [ANN_FILE, VECTORS_FILE];
+}
+
+/** Runs the item tower over every known item, builds the index (in a child process) and writes both into `dir`. */
+export async function saveServingArtifacts(config: Config, model: TwoTower, dir: string): Promise<string[]> {
+  const ids = model.knownItems();
+  const vectors = model.itemVectors(ids);
+  const ann = await AnnIndex.buildInWorker(model.config.dim, ids, vectors, annFactory(config, ids.length));
+  return writeServingArtifacts(dir, ann, vectors);
+}
+
+/** The stored index and vectors when they cover exactly `ids` in order; each undefined when absent or stale. */
+export function loadServingArtifacts(dir: string, ids: readonly string[], dim: number): { ann?: AnnIndex; vectors?: Float32Array } {
+  const annPath = join(dir, ANN_FILE);
+  if (!existsSync(annPath)) return {};
+  const ann = AnnIndex.fromBuffer(readFileSync(annPath));
+  if (ann.ids.length !== ids.length || ann.ids.some((id, i) => id !== ids[i])) return {};
+  const vectorsPath = join(dir, VECTORS_FILE);
+  if (!existsSync(vectorsPath)) return { ann };
+  const raw = readFileSync(vectorsPath);
+  if (raw.length !== ids.length * dim * 4) return { ann };
+  // A copy: readFileSync's buffer may sit at an offset that is not 4-byte aligned.
+  const vectors = new Float32Array(ids.length * dim);
+  new Uint8Array(vectors.buffer).set(raw);
+  return { ann, vectors };
+}
