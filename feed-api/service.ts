@@ -125,7 +125,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     } else producer = opts.producer;
 
     const pool = new TrafficPool(config.ranker);
-    stops.push(pool.start(catalog, online));
+    stops.push(pool.start(catalog, online, (listener) => online.onApply(listener)));
     const servingCatalog = catalog;
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
     const modules: RouteModule[] = [

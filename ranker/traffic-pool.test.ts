@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { EngagementEvent } from '../ingest/events.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
 import { catalogFromRows, event, makeWorld } from './testing.ts';
@@ -7,8 +8,8 @@ import { TrafficPool } from './traffic-pool.ts';
 const nowSec = Math.floor(Date.now() / 1000);
 
 /** A world whose items are all inside the fresh window, newest first by row. */
-function freshWorld(items: number, refreshMs: number) {
-  const config = testConfig({ ranker: { trafficPool: { refreshMs } } });
+function freshWorld(items: number, refreshMs: number, fullRefreshMs = 30_000) {
+  const config = testConfig({ ranker: { trafficPool: { refreshMs, fullRefreshMs } } });
   const rows = makeWorld({ items, creators: 50, users: 5, nowSec });
   rows.items.forEach((it, i) => (it.published_at = nowSec - 60 - Math.floor(i / 10)));
   return { config, catalog: catalogFromRows(rows, config, nowSec) };
@@ -54,6 +55,31 @@ describe('TrafficPool', () => {
     online.apply(skipEvents('v4', 60));
     // Stopped: stale lists are recomputed on read again.
     expect(pool.current(catalog, online, Date.now() + 60_000).stopped.has(catalog.items.row('v4'))).toBe(true);
+  });
+
+  it('between full passes, reclassifies only the items that got events', async () => {
+    const { config, catalog } = freshWorld(200, 100, 3_600_000);
+    const online = new MemoryOnlineState();
+    const listeners = new Set<(events: readonly EngagementEvent[]) => void>();
+    const applyAndNotify = (events: EngagementEvent[]) => {
+      online.apply(events);
+      for (const l of listeners) l(events);
+    };
+    const pool = new TrafficPool(config.ranker);
+    stop = pool.start(catalog, online, (l) => (listeners.add(l), () => listeners.delete(l)));
+    const v3 = catalog.items.row('v3');
+    const v4 = catalog.items.row('v4');
+    expect(Array.from(pool.eligible[0]!)).toContain(v3);
+    applyAndNotify(skipEvents('v3', 60));
+    await expect.poll(() => pool.stopped.has(v3), { timeout: 3000, interval: 50 }).toBe(true);
+    expect(Array.from(pool.eligible[0]!)).not.toContain(v3);
+    expect(Array.from(pool.eligible[0]!)).toContain(v4);
+    // Events nobody was told about wait for the next full pass (an hour away here).
+    online.apply(skipEvents('v4', 60));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(pool.stopped.has(v4)).toBe(false);
+    stop();
+    expect(listeners.size).toBe(0);
   });
 
   it('with refreshMs 0 recomputes on every read, even when started', () => {

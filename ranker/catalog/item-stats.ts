@@ -23,6 +23,11 @@ const POSITIVE_KINDS = ['like', 'complete', 'share', 'purchase'];
  * Long-term per-item stats from item_stats_hourly, aligned with the catalog's item rows, and
  * the most popular items per user segment. Refreshed periodically, never on the request path.
  */
+/** Catalog rows per slice of the popularity pass of a stats refresh (a few ms of work). */
+const POPULAR_SLICE = 100_000;
+
+const sortedTops = (tops: Map<number, TopK>) => new Map([...tops].map(([loc, top]) => [loc, top.sorted()]));
+
 export class ItemStats {
   impressions = new Float32Array(0);
   plays = new Float32Array(0);
@@ -82,8 +87,24 @@ export class ItemStats {
   /** Per locale code: the `limit` most popular available items, newest first among ties (O(n log limit)). */
   popularByLocale(catalog: ServingCatalog, limit: number): Map<number, Int32Array> {
     const tops = new Map<number, TopK>();
+    this.offerPopular(tops, catalog, limit, 0, catalog.items.size);
+    return sortedTops(tops);
+  }
+
+  /** The same lists in slices of `POPULAR_SLICE` rows, yielding to requests between them (the stats refresh). */
+  async popularByLocaleInSlices(catalog: ServingCatalog, limit: number): Promise<Map<number, Int32Array>> {
+    const tops = new Map<number, TopK>();
+    const n = catalog.items.size;
+    for (let from = 0; from < n; from += POPULAR_SLICE) {
+      this.offerPopular(tops, catalog, limit, from, Math.min(n, from + POPULAR_SLICE));
+      await new Promise((r) => setImmediate(r));
+    }
+    return sortedTops(tops);
+  }
+
+  private offerPopular(tops: Map<number, TopK>, catalog: ServingCatalog, limit: number, from: number, to: number): void {
     const pub = catalog.itemPublished;
-    for (let i = 0; i < catalog.items.size; i++) {
+    for (let i = from; i < to; i++) {
       if (!catalog.itemAvailable[i]) continue;
       const loc = catalog.itemLocale[i]!;
       let top = tops.get(loc);
@@ -91,7 +112,6 @@ export class ItemStats {
       // Popularity first; the publish time (< 2^32 s) breaks ties within one unit of popularity.
       top.offer(i, Math.floor(this.popularity(i)) * 2 ** 32 + pub[i]!);
     }
-    return new Map([...tops].map(([loc, top]) => [loc, top.sorted()]));
   }
 
   popularBySegmentRows(catalog: ServingCatalog): Map<number, Int32Array> {

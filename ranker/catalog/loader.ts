@@ -115,6 +115,6 @@ export class CatalogRefresher {
   async refreshStats(): Promise<void> {
     const { popularListSize } = this.config.ranker.catalog;
     await this.catalog.stats.load(this.client, this.catalog, popularListSize);
-    this.catalog.reindexPopular(popularListSize);
+    await this.catalog.reindexPopularInSlices(popularListSize);
   }
 }

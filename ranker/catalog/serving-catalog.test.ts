@@ -51,6 +51,19 @@ describe('ServingCatalog', () => {
     expect(list[0]).toBe('v7');
     expect(list).not.toContain('v9');
   });
+
+  it('computes the same popular lists in slices as in one pass', async () => {
+    const rows = makeWorld({ items: 250_000, creators: 50, locales: ['en', 'zh'] });
+    const catalog = catalogFromRows(rows, config, nowSec);
+    catalog.stats.apply(
+      catalog,
+      Array.from({ length: 5000 }, (_, k) => ({ item_id: `v${k * 37}`, impressions: 100, plays: k % 90, watch_ms: 1000, completions: k % 13, likes: k % 7, shares: 0, skips: k % 5, purchases: 0, gmv: 0 })),
+    );
+    const once = catalog.stats.popularByLocale(catalog, 100);
+    const sliced = await catalog.stats.popularByLocaleInSlices(catalog, 100);
+    expect([...sliced.keys()].sort()).toEqual([...once.keys()].sort());
+    for (const [loc, list] of once) expect(Array.from(sliced.get(loc)!)).toEqual(Array.from(list));
+  });
 });
 
 describe('TopK', () => {

@@ -278,7 +278,16 @@ export class ServingCatalog {
 
   /** Recomputes the popularity lists from the current stats (after a stats refresh). */
   reindexPopular(popularListSize: number, nowSec = Math.floor(Date.now() / 1000)): void {
-    this.popularByLocale = this.stats.popularByLocale(this, popularListSize);
+    this.installPopular(this.stats.popularByLocale(this, popularListSize), nowSec);
+  }
+
+  /** The same while serving: the 1M-row pass runs in slices between requests. */
+  async reindexPopularInSlices(popularListSize: number, nowSec = Math.floor(Date.now() / 1000)): Promise<void> {
+    this.installPopular(await this.stats.popularByLocaleInSlices(this, popularListSize), nowSec);
+  }
+
+  private installPopular(byLocale: Map<number, Int32Array>, nowSec: number): void {
+    this.popularByLocale = byLocale;
     this.popularBySegment = this.stats.popularBySegmentRows(this);
     this.indexedAt = nowSec;
   }
