@@ -11,6 +11,7 @@ const POSITIVE_KINDS = new Set<EventKind>(['like', 'complete', 'share', 'purchas
 
 // Indexes of the counters kept per item window.
 const C = { impressions: 0, plays: 1, completions: 2, watchRatioSum: 3, likes: 4, shares: 5, skips: 6, purchases: 7 } as const;
+const N_COUNTERS = Object.keys(C).length;
 const COUNTER_OF: Partial<Record<EventKind, number>> = {
   impression: C.impressions, play: C.plays, complete: C.completions, like: C.likes, share: C.shares, skip: C.skips, purchase: C.purchases,
 };
@@ -29,8 +30,8 @@ interface UserState {
 /** Two aligned windows (current and previous) give a sliding-window estimate in O(1) memory. */
 interface ItemState {
   windowStart: number;
-  cur: Float64Array;
-  prev: Float64Array;
+  /** Counters of the current window at [0, N), of the previous one at [N, 2N) (one array: fewer cache misses per lookup). */
+  counts: Float64Array;
   firstSeenTs: number;
 }
 
@@ -135,20 +136,20 @@ export class MemoryOnlineState implements OnlineState {
   private applyItem(e: EngagementEvent, itemId: string): void {
     const w = this.cfg.itemWindowMs;
     const start = Math.floor(e.ts / w) * w;
-    const s = touch(this.items, itemId, () => ({ windowStart: start, cur: new Float64Array(8), prev: new Float64Array(8), firstSeenTs: e.ts }), this.cfg.maxItems);
+    const s = touch(this.items, itemId, () => ({ windowStart: start, counts: new Float64Array(2 * N_COUNTERS), firstSeenTs: e.ts }), this.cfg.maxItems);
     s.firstSeenTs = Math.min(s.firstSeenTs, e.ts);
     if (start > s.windowStart) {
-      if (start === s.windowStart + w) s.prev.set(s.cur);
-      else s.prev.fill(0);
-      s.cur.fill(0);
+      if (start === s.windowStart + w) s.counts.copyWithin(N_COUNTERS, 0, N_COUNTERS);
+      else s.counts.fill(0, N_COUNTERS);
+      s.counts.fill(0, 0, N_COUNTERS);
       s.windowStart = start;
     }
-    const target = start === s.windowStart ? s.cur : start === s.windowStart - w ? s.prev : undefined;
-    if (!target) return; // older than the two windows
+    const at = start === s.windowStart ? 0 : start === s.windowStart - w ? N_COUNTERS : -1;
+    if (at < 0) return; // older than the two windows
     const k = COUNTER_OF[e.kind];
-    if (k !== undefined) target[k]! += 1;
+    if (k !== undefined) s.counts[at + k]! += 1;
     if (e.kind === 'play' && e.watch_ms !== undefined && e.duration_ms) {
-      target[C.watchRatioSum]! += Math.min(1, e.watch_ms / e.duration_ms);
+      s.counts[at + C.watchRatioSum]! += Math.min(1, e.watch_ms / e.duration_ms);
     }
   }
 
@@ -225,17 +226,20 @@ export class MemoryOnlineState implements OnlineState {
     const nowStart = Math.floor(now / w) * w;
     const frac = (now - nowStart) / w;
     const age = nowStart - s.windowStart;
-    const value = (k: number): number =>
-      age <= 0 ? s.cur[k]! + s.prev[k]! * (1 - frac) : age === w ? s.cur[k]! * (1 - frac) : 0;
+    // Sliding window: value = cur·a + prev·b (no closure here: this runs for every candidate).
+    const a = age <= 0 ? 1 : age === w ? 1 - frac : 0;
+    const b = age <= 0 ? 1 - frac : 0;
+    const x = s.counts;
+    const P = N_COUNTERS;
     return {
-      impressions: value(C.impressions),
-      plays: value(C.plays),
-      completions: value(C.completions),
-      watchRatioSum: value(C.watchRatioSum),
-      likes: value(C.likes),
-      shares: value(C.shares),
-      skips: value(C.skips),
-      purchases: value(C.purchases),
+      impressions: x[C.impressions]! * a + x[P + C.impressions]! * b,
+      plays: x[C.plays]! * a + x[P + C.plays]! * b,
+      completions: x[C.completions]! * a + x[P + C.completions]! * b,
+      watchRatioSum: x[C.watchRatioSum]! * a + x[P + C.watchRatioSum]! * b,
+      likes: x[C.likes]! * a + x[P + C.likes]! * b,
+      shares: x[C.shares]! * a + x[P + C.shares]! * b,
+      skips: x[C.skips]! * a + x[P + C.skips]! * b,
+      purchases: x[C.purchases]! * a + x[P + C.purchases]! * b,
       firstSeenTs: s.firstSeenTs,
     };
   }

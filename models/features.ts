@@ -43,34 +43,36 @@ export function featureMatrix(user: UserContext, candidates: readonly CandidateS
   const width = FEATURES.length;
   const out = new Float32Array(candidates.length * width);
   const u = userSummary(user);
+  const userHistory = log1p(u.n) / 5;
   candidates.forEach((c, i) => {
-    const row = [
-      log1p(c.duration_ms / 1000),
-      log1p(c.age_hours),
-      c.has_product ? 1 : 0,
-      c.has_product ? log1p(c.price) : 0,
-      c.is_kol ? 1 : 0,
-      log1p(c.creator_followers) / 10,
-      num(c.retrieval_score),
-      log1p(c.impressions) / 10,
-      num(c.completion_rate),
-      Math.min(2, num(c.avg_watch_ratio)),
-      num(c.like_rate),
-      num(c.share_rate),
-      num(c.purchase_rate),
-      log1p(c.friends_engaged),
-      log1p(c.friends_purchased),
-      c.followed_creator ? 1 : 0,
-      c.locale_match ? 1 : 0,
-      log1p(u.n) / 5,
-      u.watch,
-      u.buys,
-      u.likes,
-      (c.has_product ? 1 : 0) * u.buys,
-      num(c.retrieval_score) * (log1p(u.n) / 5),
-      (c.followed_creator ? 1 : 0) * (c.is_kol ? 1 : 0),
-    ];
-    out.set(row, i * width);
+    // In FEATURES order, written straight into the matrix.
+    let k = i * width;
+    const product = c.has_product ? 1 : 0;
+    const retrieval = num(c.retrieval_score);
+    out[k++] = log1p(c.duration_ms / 1000);
+    out[k++] = log1p(c.age_hours);
+    out[k++] = product;
+    out[k++] = c.has_product ? log1p(c.price) : 0;
+    out[k++] = c.is_kol ? 1 : 0;
+    out[k++] = log1p(c.creator_followers) / 10;
+    out[k++] = retrieval;
+    out[k++] = log1p(c.impressions) / 10;
+    out[k++] = num(c.completion_rate);
+    out[k++] = Math.min(2, num(c.avg_watch_ratio));
+    out[k++] = num(c.like_rate);
+    out[k++] = num(c.share_rate);
+    out[k++] = num(c.purchase_rate);
+    out[k++] = log1p(c.friends_engaged);
+    out[k++] = log1p(c.friends_purchased);
+    out[k++] = c.followed_creator ? 1 : 0;
+    out[k++] = c.locale_match ? 1 : 0;
+    out[k++] = userHistory;
+    out[k++] = u.watch;
+    out[k++] = u.buys;
+    out[k++] = u.likes;
+    out[k++] = product * u.buys;
+    out[k++] = retrieval * userHistory;
+    out[k++] = (c.followed_creator ? 1 : 0) * (c.is_kol ? 1 : 0);
   });
   return out;
 }

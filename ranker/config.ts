@@ -40,8 +40,10 @@ export const RankerConfigSchema = z.object({
     .object({
       /** Items younger than this are in the fresh-content pool. */
       maxAgeHours: z.number().positive().default(72),
-      /** How often pool membership is recomputed from the counters (ms). */
+      /** How often pool membership follows new engagement (ms): only the items that got events are reclassified. */
       refreshMs: z.number().int().min(0).default(1000),
+      /** How often every fresh item is reclassified (ms): ageing out, decayed counters, refreshed long-term stats. */
+      fullRefreshMs: z.number().int().positive().default(30_000),
       tiers: z
         .array(TrafficTierSchema)
         .min(1)
@@ -107,6 +109,10 @@ export const RankerConfigSchema = z.object({
        * (efSearch=64); '' uses `searchParams`.
        */
       i2iSearchParams: z.string().default('auto'),
+      /** Seed items whose neighbours are kept per served model version (0 = search every time). */
+      i2iCacheItems: z.number().int().min(0).default(200_000),
+      /** How long cached neighbours are used before searching again (items added to the index appear then). */
+      i2iCacheTtlMs: z.number().int().positive().default(60_000),
     })
     .prefault({}),
   catalog: z

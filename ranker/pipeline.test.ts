@@ -3,6 +3,7 @@ import { deepMerge } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
+import { itemToItemSource } from './candidate-source/i2i.ts';
 import { hiddenFilter } from './filter/hidden.ts';
 import { ownItemsFilter } from './filter/own-items.ts';
 import { seenFilter } from './filter/seen.ts';
@@ -149,6 +150,31 @@ describe('ranker pipeline stages', () => {
     expect(res.removed[0]![1]).toMatch(/^traffic pool stopped: audience of first-audience: watch ratio 0\.0\d < 0\.5, completion 0\.00 < 0\.3, skip rate 1\.00 > 0\.6$/);
     const personal = contextWith(pipeline, 'u1', [{ id: 'new-skipped', source: 'following' }]);
     expect((await runFilter(trafficPoolFilter, personal.ctx, personal.candidates)).kept).toEqual(['new-skipped']);
+  });
+
+  it('item-to-item: nearest neighbours of well-watched items, each seed searched once per model version', async () => {
+    await s.holder.swap(fakeModels('m1', s.rows.items.map((i) => i.item_id)));
+    s.online.apply([event('play', 'u1', { item_id: 'v1', watch_ms: 9000, duration_ms: 10_000 }), event('like', 'u1', { item_id: 'v2' })]);
+    const snap = s.holder.current!;
+    let searches = 0;
+    const search = snap.ann.search.bind(snap.ann);
+    snap.ann.search = (q, k, p) => (searches++, search(q, k, p));
+    const ctx = pipeline.contextFor(request('u1'));
+    const first = await itemToItemSource.fetch(ctx, 20);
+    const ids = first.map((h) => s.catalog.items.id(h.row));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids).not.toContain('v1');
+    expect(ids).not.toContain('v2');
+    // The best hit is the nearest neighbour of a seed by the model's own vectors.
+    const v1 = snap.retrieval.itemVector('v1')!;
+    const v2 = snap.retrieval.itemVector('v2')!;
+    const sim = (id: string) => Math.max(...[v1, v2].map((v) => v.reduce((a, x, i) => a + x * snap.retrieval.itemVector(id)![i]!, 0)));
+    const exact = s.rows.items.map((i) => i.item_id).filter((id) => id !== 'v1' && id !== 'v2').sort((a, b) => sim(b) - sim(a));
+    expect(ids[0]).toBe(exact[0]);
+    expect(searches).toBe(1);
+    expect(await itemToItemSource.fetch(pipeline.contextFor(request('u1')), 20)).toEqual(first);
+    expect(searches).toBe(1);
+    expect(snap.neighbours.size).toBe(2);
   });
 
   it('scorers return exactly one score per candidate, in input order', async () => {

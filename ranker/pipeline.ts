@@ -178,7 +178,7 @@ export class FeedPipeline {
       const res = await runStage(ctx, trace, f, () => f.filter(ctx, candidates), () => ({ kept: candidates, removed: [] }));
       for (const r of res.removed) removed.push({ item_id: r.candidate.itemId, source: r.candidate.source, stage: f.name, reason: r.reason });
       if (res.removed.length > 0) filterRemoved.inc({ filter: f.name }, res.removed.length);
-      for (const c of res.kept) c.passed.push(f.name);
+      if (request.explain) for (const c of res.kept) c.passed.push(f.name);
       candidates = res.kept;
     }
 
@@ -200,7 +200,7 @@ export class FeedPipeline {
     }
     ctx.ranked = [...candidates].sort((a, b) => b.score - a.score);
 
-    let selected = candidates;
+    let selected = ctx.ranked;
     for (const sel of this.stages.selectors) {
       const input = selected;
       selected = await runStage(ctx, trace, sel, () => sel.select(ctx, input, request.count), () =>

@@ -13,19 +13,28 @@ export class BloomFilter {
     if (this.bits.length !== Math.ceil(size / 8)) throw new Error(`bloom filter of ${size} bits needs ${Math.ceil(size / 8)} bytes`);
   }
 
-  private *positions(id: string): Generator<number> {
+  add(id: string): void {
     const h1 = hash32(id);
     const h2 = hash32(id, 0x9747b28c) | 1;
-    for (let i = 0; i < this.hashes; i++) yield ((h1 + Math.imul(i, h2)) >>> 0) % this.size;
-  }
-
-  add(id: string): void {
-    for (const p of this.positions(id)) this.bits[p >> 3]! |= 1 << (p & 7);
+    for (let i = 0; i < this.hashes; i++) {
+      const p = this.position(h1, h2, i);
+      this.bits[p >> 3]! |= 1 << (p & 7);
+    }
   }
 
   has(id: string): boolean {
-    for (const p of this.positions(id)) if ((this.bits[p >> 3]! & (1 << (p & 7))) === 0) return false;
+    const h1 = hash32(id);
+    const h2 = hash32(id, 0x9747b28c) | 1;
+    for (let i = 0; i < this.hashes; i++) {
+      const p = this.position(h1, h2, i);
+      if ((this.bits[p >> 3]! & (1 << (p & 7))) === 0) return false;
+    }
     return true;
+  }
+
+  /** The i-th bit of an id (double hashing); plain loops, no generator: this runs for every candidate. */
+  private position(h1: number, h2: number, i: number): number {
+    return ((h1 + Math.imul(i, h2)) >>> 0) % this.size;
   }
 }
 

@@ -8,6 +8,31 @@ const NONE: Record<Objective, number> = { complete: 0, watch: 0, like: 0, share:
 const LIVE_WATCH = 0.3;
 const LIVE_PURCHASE_LIFT = 1.5;
 
+/** Live-stream slots on air, best first; the same for every viewer, so computed once per catalog and LIVE_CACHE_MS. */
+const LIVE_CACHE_MS = 5000;
+type LiveSlot = Extract<ShoppableSlot, { type: 'live' }>;
+const liveCache = new WeakMap<object, { at: number; config: object; slots: LiveSlot[] }>();
+
+function liveSlots(ctx: FeedContext): LiveSlot[] {
+  const { catalog } = ctx;
+  const now = ctx.request.now;
+  const cached = liveCache.get(catalog.lives);
+  if (cached && cached.config === ctx.config && now >= cached.at && now - cached.at < LIVE_CACHE_MS) return cached.slots;
+  const { purchasePrior } = ctx.config.ranker.commerce;
+  const nowSec = now / 1000;
+  const slots: LiveSlot[] = [];
+  catalog.lives.forEach((live, liveIndex) => {
+    if (live.starts_at > nowSec || live.ends_at < nowSec) return;
+    const buyable = catalog.isProductBuyable(live.product);
+    const p = buyable ? purchasePrior * LIVE_PURCHASE_LIFT : 0;
+    const value = expectedValue({ ...NONE, watch: LIVE_WATCH, purchase: p }, buyable ? catalog.productPrice[live.product]! : 0, ctx.config.models.weights);
+    slots.push({ type: 'live', liveIndex, value, source: 'live' });
+  });
+  slots.sort((a, b) => b.value - a.value); // stable
+  liveCache.set(catalog.lives, { at: now, config: ctx.config, slots });
+  return slots;
+}
+
 /**
  * Shoppable candidates valued on the organic scale, best first, at most `limit` of them. The
  * session's served check (string hashing) runs only while walking the best ones, not for
@@ -18,7 +43,7 @@ export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<numbe
   const { purchasePrior, includeLive } = ctx.config.ranker.commerce;
   const weights = ctx.config.models.weights;
   const { served } = ctx.request.session;
-  const all: ShoppableSlot[] = [];
+  const products: ShoppableSlot[] = [];
   const seen = new Set<number>(exclude);
   // Products carried by the ranked videos: the user's predicted purchase propensity for them.
   for (const c of ctx.ranked) {
@@ -28,23 +53,22 @@ export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<numbe
     const predicted = c.scores.p_purchase ?? c.scores.h_purchase ?? 0;
     const p = Math.max(purchasePrior, predicted);
     const value = expectedValue({ ...NONE, purchase: p }, catalog.productPrice[product]!, weights);
-    all.push({ type: 'product', productRow: product, creatorRow: catalog.itemCreator[c.row]!, value, source: c.source });
+    products.push({ type: 'product', productRow: product, creatorRow: catalog.itemCreator[c.row]!, value, source: c.source });
   }
-  if (includeLive) {
-    const nowSec = ctx.request.now / 1000;
-    const hidden = hiddenCreators(ctx);
-    catalog.lives.forEach((live, liveIndex) => {
-      if (live.starts_at > nowSec || live.ends_at < nowSec || hidden.has(live.creator_id)) return;
-      const buyable = catalog.isProductBuyable(live.product);
-      const p = buyable ? purchasePrior * LIVE_PURCHASE_LIFT : 0;
-      const value = expectedValue({ ...NONE, watch: LIVE_WATCH, purchase: p }, buyable ? catalog.productPrice[live.product]! : 0, weights);
-      all.push({ type: 'live', liveIndex, value, source: 'live' });
-    });
-  }
-  all.sort((a, b) => b.value - a.value); // stable: filtering after sorting keeps the same order
+  products.sort((a, b) => b.value - a.value); // stable
+  // Merged with the live slots (already sorted) best first; on a tie the product comes first.
+  const lives = includeLive ? liveSlots(ctx) : [];
+  const hidden = hiddenCreators(ctx);
   const out: ShoppableSlot[] = [];
-  for (const slot of all) {
-    if (out.length >= limit) break;
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < products.length || j < lives.length)) {
+    const live = lives[j];
+    if (live && hidden.has(catalog.lives[live.liveIndex]!.creator_id)) {
+      j++;
+      continue;
+    }
+    const slot = i < products.length && (!live || products[i]!.value >= live.value) ? products[i++]! : lives[j++]!;
     const key = slot.type === 'product' ? `p:${catalog.products.id(slot.productRow)}` : `l:${catalog.lives[slot.liveIndex]!.live_id}`;
     if (!served.has(key)) out.push(slot);
   }

@@ -2,6 +2,8 @@ import { OBJECTIVES } from '../../models/types.ts';
 import type { Scorer } from '../types.ts';
 import { combineObjectives } from '../../models/objectives.ts';
 
+const SCORE_KEYS = OBJECTIVES.map((o) => `p_${o}`);
+
 /** The promoted multi-task ranker: one batched predict for all candidates, combined with the config weights. */
 export const modelScorer: Scorer = {
   name: 'ranker-model',
@@ -21,7 +23,7 @@ export const modelScorer: Scorer = {
       }
     }
     candidates.forEach((c, i) => {
-      for (const o of OBJECTIVES) c.scores[`p_${o}`] = preds[o][i]!;
+      OBJECTIVES.forEach((o, k) => (c.scores[SCORE_KEYS[k]!] = preds[o][i]!));
     });
     const prices = candidates.map((c) => c.signals!.price);
     return combineObjectives(preds, ctx.config.models.weights, prices);

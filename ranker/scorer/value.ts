@@ -1,6 +1,5 @@
 import type { ObjectiveWeights } from '../../models/config.ts';
-import { combineObjectives } from '../../models/objectives.ts';
-import type { Objective } from '../../models/types.ts';
+import { OBJECTIVES, type Objective } from '../../models/types.ts';
 
 /**
  * Expected value of one entry (models/objectives.ts `combineObjectives`: weighted objectives
@@ -8,7 +7,9 @@ import type { Objective } from '../../models/types.ts';
  * formula, so they compete on one scale.
  */
 export function expectedValue(p: Readonly<Record<Objective, number>>, price: number, w: ObjectiveWeights): number {
-  const one = (o: Objective) => [p[o]];
-  const preds = { complete: one('complete'), watch: one('watch'), like: one('like'), share: one('share'), purchase: one('purchase') };
-  return combineObjectives(preds, w, [price])[0]!;
+  // The same float32 steps as combineObjectives, without its arrays (called per live stream and product).
+  let v = 0;
+  for (const o of OBJECTIVES) if (w[o]) v = Math.fround(v + w[o] * p[o]);
+  if (w.gmv) v = Math.fround(v + w.gmv * p.purchase * Math.max(0, price));
+  return v;
 }

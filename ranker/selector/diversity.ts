@@ -12,6 +12,11 @@ export function explorationPositions(count: number, share: number): Set<number> 
   return out;
 }
 
+function isBestFirst(candidates: readonly Candidate[]): boolean {
+  for (let i = 1; i < candidates.length; i++) if (candidates[i]!.score > candidates[i - 1]!.score) return false;
+  return true;
+}
+
 export function creatorHash(ctx: FeedContext, c: Candidate): number {
   return hash32(ctx.catalog.creators.id(ctx.catalog.itemCreator[c.row]!));
 }
@@ -30,49 +35,58 @@ export const diversitySelector: Selector = {
   failOpen: false,
   select(ctx, candidates, count) {
     const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare } = ctx.config.ranker.rerank;
-    const pool = [...candidates].sort((a, b) => b.score - a.score);
+    const { catalog } = ctx;
+    // The pipeline passes them best first already (sorting 500 objects costs ~0.2 ms); others get sorted.
+    const pool = isBestFirst(candidates) ? candidates : [...candidates].sort((a, b) => b.score - a.score);
+    const n = pool.length;
+    // Per pool position, in typed arrays: the greedy pass below looks at each many times.
+    const category = new Int32Array(n);
+    // Creator hashes (what the session carries across pages): each creator hashed once per request.
+    const creator = new Uint32Array(n);
+    const fresh = new Uint8Array(n);
+    const used = new Uint8Array(n);
+    const hashes = new Map<number, number>();
+    let freshLeft = 0;
+    for (let i = 0; i < n; i++) {
+      const c = pool[i]!;
+      category[i] = catalog.itemCategory[c.row]!;
+      const creatorRow = catalog.itemCreator[c.row]!;
+      let h = hashes.get(creatorRow);
+      if (h === undefined) hashes.set(creatorRow, (h = creatorHash(ctx, c)));
+      creator[i] = h;
+      if (c.sources.includes('fresh')) (fresh[i] = 1), freshLeft++;
+    }
     const explore = explorationPositions(count, explorationShare);
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
     const out: Candidate[] = [];
-    const used = new Set<number>();
-    // Creator hashes: each creator's id hashed once per request, not once per look.
-    const hashes = new Map<number, number>();
-    const creatorOf = (c: Candidate) => {
-      const row = ctx.catalog.itemCreator[c.row]!;
-      let h = hashes.get(row);
-      if (h === undefined) hashes.set(row, (h = creatorHash(ctx, c)));
-      return h;
-    };
     for (let pos = 0; pos < count; pos++) {
-      const wantFresh = explore.has(pos) && pool.some((c, i) => !used.has(i) && c.sources.includes('fresh'));
+      const wantFresh = explore.has(pos) && freshLeft > 0;
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
-      for (let i = 0; i < pool.length && scanned < LOOKAHEAD; i++) {
-        if (used.has(i)) continue;
-        const c = pool[i]!;
-        if (wantFresh && !c.sources.includes('fresh')) continue;
+      for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
+        if (used[i] || (wantFresh && !fresh[i])) continue;
         scanned++;
-        if (creatorSpacing > 0 && recentCreators.includes(creatorOf(c))) continue;
-        const cat = ctx.catalog.itemCategory[c.row]!;
+        if (creatorSpacing > 0 && recentCreators.includes(creator[i]!)) continue;
         let repeats = 0;
-        for (const prev of recentCategories) if (prev === cat) repeats++;
-        const adj = c.score * (1 - (categoryPenalty * repeats) / categoryWindow);
+        for (const prev of recentCategories) if (prev === category[i]) repeats++;
+        const adj = pool[i]!.score * (1 - (categoryPenalty * repeats) / categoryWindow);
         if (adj > bestAdj) {
           bestAdj = adj;
           best = i;
         }
       }
       if (best < 0) break;
-      used.add(best);
+      used[best] = 1;
+      if (fresh[best]) freshLeft--;
       const chosen = pool[best]!;
       chosen.scores.rerank = bestAdj;
       if (wantFresh) chosen.scores.exploration = 1;
       out.push(chosen);
-      recentCreators.push(creatorOf(chosen));
+      recentCreators.push(creator[best]!);
       if (recentCreators.length > creatorSpacing) recentCreators.shift();
-      recentCategories.push(ctx.catalog.itemCategory[chosen.row]!);
+      recentCategories.push(category[best]!);
       if (recentCategories.length > categoryWindow) recentCategories.shift();
     }
     return out;
