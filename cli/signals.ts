@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts';
  * Resolves after SIGINT/SIGTERM once `stop` has finished; a second signal exits at once.
  * A failing stop sets exit code 1.
  */
-export function runUntilSignal(log: Logger, what: string, stop: () => Promise<void>): Promise<void> {
+export function runUntilSignal(log: Logger, what: string, stop: () => Promise<void>, signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM']): Promise<void> {
   return new Promise((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -20,7 +20,6 @@ export function runUntilSignal(log: Logger, what: string, stop: () => Promise<vo
         resolve();
       });
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    for (const signal of signals) process.on(signal, onSignal);
   });
 }

@@ -25,6 +25,7 @@ const ENV_BINDINGS: EnvBinding[] = [
   { env: 'CLICKHOUSE_DATABASE', path: ['clickhouse', 'database'], parse: String },
   { env: 'FEED_HOST', path: ['api', 'host'], parse: String },
   { env: 'FEED_PORT', path: ['api', 'port'], parse: num },
+  { env: 'FEED_WORKERS', path: ['api', 'workers'], parse: num },
   { env: 'FEED_CURSOR_SECRET', path: ['api', 'cursorSecret'], parse: String },
   { env: 'FEED_API_KEYS', path: ['api', 'keys'], parse: parseApiKeys },
 ];

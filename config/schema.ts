@@ -42,6 +42,8 @@ export const ClickHouseConfigSchema = z.object({
 export const ApiConfigSchema = z.object({
   host: z.string().default('127.0.0.1'),
   port: port.default(8080),
+  /** Serving processes sharing the port (`feed serve`); one event loop per core. Each holds its own catalog and models. */
+  workers: z.number().int().min(1).max(64).default(1),
   keys: z.array(ApiKeySchema).min(1).default([
     { key: 'demo-app-key', app: 'demo', admin: false, rateLimitPerMinute: 6000 },
     { key: 'demo-admin-key', app: 'admin', admin: true, rateLimitPerMinute: 6000 },

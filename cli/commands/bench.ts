@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { BENCHMARK_NAMES } from '../../benchmarks/harness/registry.ts';
 import { configFrom } from '../context.ts';
@@ -29,8 +30,9 @@ export function registerBenchCommands(program: Command): void {
     .option('--out <dir>', 'results folder (default benchmarks/results)')
     .option('--repeats <n>', 'repeated runs per measurement; figures are medians', positiveInt('--repeats'))
     .option('--items <sizes>', 'dataset sizes, e.g. 100k,1m', itemSizes)
+    .option('--workers <n>', 'serving processes of each feed server, as `feed serve --workers` (default: one per core)', positiveInt('--workers'))
     .addHelpText('after', '\nEach run prints a table and writes one JSON result; `feed bench report` rewrites benchmarks/README.md and benchmarks/plots/*.svg from the results.')
-    .action(async (name: string, opts: { smoke?: boolean; out?: string; repeats?: number; items?: number[] }, cmd: Command) => {
+    .action(async (name: string, opts: { smoke?: boolean; out?: string; repeats?: number; items?: number[]; workers?: number }, cmd: Command) => {
       if (name === 'report') {
         const { writeReport } = await import('../../benchmarks/report/report.ts');
         const written = await writeReport({ ...(opts.out ? { resultsDir: opts.out } : {}) });
@@ -41,7 +43,8 @@ export function registerBenchCommands(program: Command): void {
       if (!names.every((n) => BENCHMARK_NAMES.includes(n))) {
         throw new Error(`unknown benchmark "${name}"; choose one of: ${BENCHMARK_NAMES.join(', ')}, all, report`);
       }
-      const config = configFrom(cmd);
+      const loaded = configFrom(cmd);
+      const config = { ...loaded, api: { ...loaded.api, workers: opts.workers ?? availableParallelism() } };
       const { runBenchmark } = await import('../../benchmarks/harness/run.ts');
       for (const n of names) {
         await runBenchmark(n, {

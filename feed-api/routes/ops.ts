@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { metrics } from '../../core/metrics.ts';
+import { metricsText } from '../cluster.ts';
 import type { RouteModule } from '../app.ts';
 
 export interface HealthCheck {
@@ -38,7 +39,7 @@ export function opsRoutes(checks: HealthCheck[]): RouteModule {
         const ok = results.every(([, r]) => r.ok);
         return c.json({ status: ok ? 'ok' : 'degraded', uptime_s: Math.round((Date.now() - started) / 1000), components }, ok ? 200 : 503);
       });
-      app.get('/metrics', async (c) => c.text(await metrics.metrics(), 200, { 'content-type': metrics.contentType }));
+      app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': metrics.contentType }));
     },
   };
 }
