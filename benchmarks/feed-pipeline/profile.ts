@@ -5,33 +5,29 @@
  *
  * Loads the benchmark world's catalog (`bench_w<items>`, seeded by `feed bench feed`) from
  * ClickHouse, seeds the online state with recent engagement for the users it requests, and
- * serves with stand-in promoted models of the real architectures: a TwoTower retrieval model
- * (user tower on the request path) and a MultiTaskRanker, over clustered item vectors in a
- * FAISS index (cached under the world's data folder: building 1M HNSW takes minutes).
+ * serves the world's promoted stand-in models (harness/bench-models.ts, shared with `feed bench
+ * feed`: a TwoTower and a MultiTaskRanker of the real architectures, untrained, with the FAISS
+ * index prebuilt in the version) through the model registry, as `feed serve` does.
  * Prints p50/p99 end to end (through `app.request`, one request at a time) and per stage.
  * Add `--cpu-prof --cpu-prof-dir=DIR` to node for a V8 profile.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge } from '../../config/load.ts';
 import { ConfigSchema, type Config } from '../../config/schema.ts';
+import { registryModelSource } from '../../feed-api/model-source.ts';
 import { createFeedService } from '../../feed-api/service.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
 import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
-import { initBackend } from '../../models/backend.ts';
-import { MultiTaskRanker } from '../../models/ranker/multitask.ts';
-import { TwoTower } from '../../models/retrieval/two-tower.ts';
-import { AnnIndex } from '../../ranker/ann/faiss-index.ts';
 import { loadServingCatalog } from '../../ranker/catalog/loader.ts';
-import { annFactory } from '../../ranker/models.ts';
 import { newSession } from '../../ranker/session.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
-import { clusteredSpace, rng, samplePoints } from '../ann/vectors.ts';
+import { rng } from '../ann/vectors.ts';
 import { BENCH_KEY, benchKeys } from '../feed/feed.ts';
+import { ensureBenchModels } from '../harness/bench-models.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,15 +54,14 @@ const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19
 
 async function main(): Promise<void> {
   const base = ConfigSchema.parse({ logLevel: 'warn' });
-  const config = ConfigSchema.parse(
-    deepMerge(base as never, {
-      clickhouse: { database: `bench_w${items}` },
-      dataDir: join(base.dataDir, 'bench', `w${items}`),
-      ...benchKeys,
-      ranker: { ann: { ...(args.ann ? { factory: args.ann } : {}), ...(args.search ? { searchParams: args.search } : {}) } },
-    } as never),
+  const world = ConfigSchema.parse(
+    deepMerge(base as never, { clickhouse: { database: `bench_w${items}` }, dataDir: join(base.dataDir, 'bench', `w${items}`), ...benchKeys } as never),
   ) as Config;
-  await initBackend();
+  // The stand-in's stored index follows the default factory, as `feed bench feed` serves it; --ann rebuilds it at load.
+  await ensureBenchModels(world, log);
+  const config = ConfigSchema.parse(
+    deepMerge(world as never, { ranker: { ann: { ...(args.ann ? { factory: args.ann } : {}), ...(args.search ? { searchParams: args.search } : {}) } } } as never),
+  ) as Config;
 
   log(`loading the ${items}-item catalog from ClickHouse (${config.clickhouse.database})...`);
   const ch = createClickHouse(config);
@@ -93,38 +88,6 @@ async function main(): Promise<void> {
   online.apply(events);
   log(`online state: ${events.length} events for ${activeUsers} users`);
 
-  // Stand-in promoted models with the real architectures.
-  const twoTower = new TwoTower(config.models.retrieval, 42);
-  const ids: string[] = [];
-  const feats = [];
-  for (let row = 0; row < catalog.items.size; row++) {
-    const id = catalog.items.id(row);
-    ids.push(id);
-    const p = catalog.itemProduct[row]!;
-    feats.push({
-      item_id: id,
-      category: catalog.categories.value(catalog.itemCategory[row]!),
-      creator_id: catalog.creators.id(catalog.itemCreator[row]!),
-      has_product: p >= 0,
-      price: p >= 0 ? catalog.productPrice[p]! : 0,
-    });
-  }
-  twoTower.setItems(feats);
-  const ranker = new MultiTaskRanker(config.models.ranker, 42);
-  const dim = config.models.retrieval.dim;
-  const vectors = samplePoints(clusteredSpace(dim, 1000, 1), ids.length, 0.6, 2);
-  const factory = annFactory(config, ids.length);
-  const cache = join(config.dataDir, `profile-ann-${factory.replace(/[^A-Za-z0-9]/g, '_')}.bin`);
-  if (!existsSync(cache)) {
-    log(`building the ${factory} index over ${ids.length} vectors once (cached at ${cache})...`);
-    const t0 = Date.now();
-    const built = await AnnIndex.buildInWorker(dim, ids, vectors, factory);
-    mkdirSync(config.dataDir, { recursive: true });
-    writeFileSync(cache, built.toBuffer());
-    log(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  }
-  const prebuilt = AnnIndex.fromBuffer(readFileSync(cache));
-
   const service = await createFeedService(config, {
     catalog,
     online,
@@ -132,10 +95,7 @@ async function main(): Promise<void> {
     producer: null,
     stackChecks: false,
     onlineTraining: false,
-    models: {
-      load: async () => ({ version: 'profile', retrieval: twoTower, twoTower, ranker, itemIds: ids, itemVectors: vectors, ann: prebuilt }),
-      watch: () => () => undefined,
-    },
+    models: registryModelSource(config),
   });
   log(`serving: ${JSON.stringify(((await (await service.app.request('/v1/health')).json()) as { components: unknown }).components)}`);
 

@@ -1,3 +1,12 @@
+import { rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { join } from 'node:path';
+import type { Config } from '../../config/schema.ts';
+import { sleep, withContext } from '../../core/errors.ts';
+import { createClickHouse } from '../../storage/clickhouse.ts';
+import { createKafka } from '../../storage/kafka.ts';
+import { rng } from '../ann/vectors.ts';
+import { ensureBenchModels, type BenchModels } from '../harness/bench-models.ts';
 import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
 import type { Reference } from '../harness/result.ts';
 import { median, round } from '../harness/stats.ts';
@@ -56,13 +65,17 @@ export function maxRateUnder(rows: StepRow[], target: string, budgetMs = P99_BUD
   return best;
 }
 
+/** The user of a step's request i: a stride through the world's users (every step starts again at i = 0). */
+const userOf = (i: number, users: number) => (i * 7919) % users;
+
 async function startTargets(ctx: BenchContext, worldOverrides: Record<string, unknown>, users: number): Promise<Target[]> {
-  const userPath = (i: number) => `/v1/feed?user_id=u${(i * 7919) % users}&count=10`;
-  ctx.log('starting servers: bare Hono route, feed, trending-only feed (each its own process)...');
+  const userPath = (i: number) => `/v1/feed?user_id=u${userOf(i, users)}&count=10`;
+  const { workers } = ctx.config.api;
+  ctx.log(`starting servers: bare Hono route, feed and trending-only feed (${workers} serving process${workers > 1 ? 'es' : ''} each)...`);
   const [hello, feed, trending] = await Promise.all([
     startServer({ mode: 'hello', config: serverConfig(ctx.config, benchKeys) }, { label: 'hello' }),
-    startServer({ mode: 'feed', config: serverConfig(ctx.config, worldOverrides, benchKeys) }, { label: 'feed' }),
-    startServer({ mode: 'feed', config: serverConfig(ctx.config, worldOverrides, benchKeys, TRENDING_ONLY) }, { label: 'trending-only' }),
+    startServer({ mode: 'feed', workers, config: serverConfig(ctx.config, worldOverrides, benchKeys) }, { label: 'feed' }),
+    startServer({ mode: 'feed', workers, config: serverConfig(ctx.config, worldOverrides, benchKeys, TRENDING_ONLY) }, { label: 'trending-only' }),
   ]);
   ctx.log(`feed server ready: ${JSON.stringify(feed.info)}`);
   return [
@@ -70,6 +83,137 @@ async function startTargets(ctx: BenchContext, worldOverrides: Record<string, un
     { name: 'trending-only', server: trending, path: userPath },
     { name: 'feed', server: feed, path: userPath },
   ];
+}
+
+/**
+ * Drops the events earlier runs left in the world's topic: the servers' stream followers read it
+ * from the beginning (the world's ClickHouse holds no events), so each run starts from its own.
+ */
+async function emptyEventLog(config: Config): Promise<void> {
+  const admin = createKafka(config).admin();
+  await withContext(`emptying Kafka topic ${config.kafka.topic}`, async () => {
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(config.kafka.topic);
+      await admin.deleteTopicRecords({ topic: config.kafka.topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+}
+
+/** Plays per user posted before measuring (a like on every LIKE_EVERY-th), over a sample of catalog items. */
+const HISTORY_PLAYS = 12;
+const LIKE_EVERY = 4;
+const HISTORY_ITEMS = 20_000;
+
+interface HistoryStats {
+  users: number;
+  events: number;
+  post_s: number;
+  settle_s: number;
+  online_training_steps: number[];
+}
+
+async function sampleItems(config: Config, n: number): Promise<{ item_id: string; duration_ms: number }[]> {
+  const ch = createClickHouse(config);
+  try {
+    const rs = await ch.query({ query: `SELECT item_id, duration_ms FROM items ORDER BY cityHash64(item_id) LIMIT ${n}`, format: 'JSONEachRow' });
+    return await rs.json<{ item_id: string; duration_ms: number }>();
+  } finally {
+    await ch.close();
+  }
+}
+
+/** Each user's history: plays of random sample items over the last minutes, oldest first. */
+function userEvents(user: number, items: { item_id: string; duration_ms: number }[], tag: string, now: number): Record<string, unknown>[] {
+  const rand = rng(1000 + user);
+  const out: Record<string, unknown>[] = [];
+  for (let k = 0; k < HISTORY_PLAYS; k++) {
+    const item = items[Math.floor(rand() * items.length)]!;
+    const base = { user_id: `u${user}`, item_id: item.item_id, ts: now - (HISTORY_PLAYS - k) * 15_000 };
+    const watch = Math.max(1, Math.floor(item.duration_ms * (0.2 + rand())));
+    out.push({ ...base, event_id: `${tag}.u${user}.${k}`, kind: 'play', watch_ms: watch, duration_ms: item.duration_ms });
+    if (k % LIKE_EVERY === LIKE_EVERY - 1) out.push({ ...base, event_id: `${tag}.u${user}.${k}l`, kind: 'like' });
+  }
+  return out;
+}
+
+/**
+ * Waits until both feed servers' stream followers have applied `events` and their online trainers
+ * stopped stepping (training runs on their event loops, so measuring before would time it too).
+ */
+async function waitSettled(servers: Target[], events: number, workers: number, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    const health = (await Promise.all(servers.map((t) => healthOfEachWorker(t.server.url, workers)))).flat();
+    const streamed = health.map((c) => Number(c.online_state?.streamed ?? 0));
+    const steps = health.map((c) => Number((c.model?.online_training as { steps?: number } | undefined)?.steps ?? 0));
+    if (streamed.every((n) => n >= events) && JSON.stringify(steps) === last) return steps;
+    if (Date.now() > deadline) {
+      throw new Error(`servers not settled after ${timeoutMs / 1000} s: streamed ${streamed.join('/')} of ${events} events, online training steps ${steps.join('/')}`);
+    }
+    last = JSON.stringify(steps);
+    await sleep(1000);
+  }
+}
+
+type HealthComponents = Record<string, Record<string, unknown> | undefined>;
+
+/** /v1/health from each serving process: one new connection each, which the cluster hands out round-robin. */
+async function healthOfEachWorker(url: string, workers: number): Promise<HealthComponents[]> {
+  const out: HealthComponents[] = [];
+  for (let w = 0; w < workers; w++) {
+    const body = await new Promise<string>((resolve, reject) => {
+      httpGet(`${url}/v1/health`, { agent: false, headers: { 'x-api-key': BENCH_KEY } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    out.push((JSON.parse(body) as { components: HealthComponents }).components);
+  }
+  return out;
+}
+
+/**
+ * Recent engagement for every user the load requests (`users`), posted through the feed server's
+ * POST /v1/events (up to 4 batches in flight), so the user tower, item-to-item and the other
+ * history sources work. The trending-only server learns the same events from Kafka.
+ */
+async function postHistory(ctx: BenchContext, config: Config, targets: Target[], users: number[]): Promise<HistoryStats> {
+  const items = await sampleItems(config, HISTORY_ITEMS);
+  const perUser = HISTORY_PLAYS + Math.floor(HISTORY_PLAYS / LIKE_EVERY);
+  const usersPerBatch = Math.max(1, Math.floor(config.api.maxEventsPerBatch / perUser));
+  const feed = targets.find((t) => t.name === 'feed')!;
+  ctx.log(`posting history: ${HISTORY_PLAYS} plays (+ likes) for each of the ${users.length.toLocaleString('en-US')} users the load requests, over ${items.length.toLocaleString('en-US')} catalog items...`);
+  const tag = `h${Date.now().toString(36)}`;
+  const now = Date.now();
+  const t0 = Date.now();
+  let next = 0;
+  let events = 0;
+  const post = async () => {
+    while (next < users.length) {
+      const batch = users.slice(next, next + usersPerBatch).flatMap((u) => userEvents(u, items, tag, now));
+      next += usersPerBatch;
+      const res = await fetch(`${feed.server.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'x-api-key': BENCH_KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ events: batch }),
+      });
+      const body = (await res.json()) as { rejected?: unknown[] };
+      if (res.status !== 200 || body.rejected?.length) throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+      events += batch.length;
+    }
+  };
+  await withContext('posting history events', () => Promise.all([post(), post(), post(), post()]));
+  const postS = (Date.now() - t0) / 1000;
+  ctx.log(`  ${events.toLocaleString('en-US')} events posted in ${postS.toFixed(1)} s; waiting for both feed servers to apply and train on them...`);
+  const steps = await waitSettled(targets.filter((t) => t.name !== 'hello'), events, ctx.config.api.workers, 300_000);
+  const settleS = (Date.now() - t0) / 1000 - postS;
+  ctx.log(`  settled after ${settleS.toFixed(1)} s more (online training steps: ${steps.join(', ')})`);
+  return { users: users.length, events, post_s: round(postS), settle_s: round(settleS), online_training_steps: steps };
 }
 
 export const feedBenchmark: Benchmark = {
@@ -81,11 +225,20 @@ export const feedBenchmark: Benchmark = {
     const rates = ctx.smoke ? [20, 40] : [50, 100, 200, 300, 400, 600, 800];
     const stepS = ctx.smoke ? 0.5 : 5;
     const world = await ensureWorld(ctx.config, items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'bench');
-    const targets = await startTargets(ctx, world.overrides, world.users);
+    // Smoke worlds of one size share a data folder: this run's model registry gets its own, removed afterwards.
+    const config: Config = ctx.smoke ? { ...world.config, dataDir: join(world.config.dataDir, world.config.clickhouse.database) } : world.config;
     const headers = { 'x-api-key': BENCH_KEY };
     const rows: StepRow[] = [];
     let stages: Record<string, number> = {};
+    let targets: Target[] = [];
+    let models: BenchModels;
+    let history: HistoryStats;
     try {
+      models = await ensureBenchModels(config, ctx.log);
+      await emptyEventLog(config);
+      targets = await startTargets(ctx, { ...world.overrides, dataDir: config.dataDir }, world.users);
+      const requested = Array.from({ length: Math.round(Math.max(...rates) * stepS) }, (_, i) => userOf(i, world.users));
+      history = await postHistory(ctx, config, targets, [...new Set(requested)]);
       for (const t of targets) {
         await openLoopStep({ baseUrl: t.server.url, path: t.path, rate: 20, durationS: ctx.smoke ? 0.3 : 3, headers });
       }
@@ -113,7 +266,10 @@ export const feedBenchmark: Benchmark = {
       stages = stageBreakdown(await (await fetch(`${targets.find((t) => t.name === 'feed')!.server.url}/metrics`)).text());
     } finally {
       await Promise.all(targets.map((t) => t.server.stop()));
-      if (ctx.smoke) await dropWorld(world.config);
+      if (ctx.smoke) {
+        await dropWorld(world.config);
+        rmSync(config.dataDir, { recursive: true, force: true });
+      }
     }
 
     const at = (target: string, rate: number) => rows.find((r) => r.target === target && r.rate === rate);
@@ -158,7 +314,16 @@ export const feedBenchmark: Benchmark = {
     };
     return {
       dataset: { items, users: world.users, world_database: world.config.clickhouse.database },
-      params: { rates, step_s: stepS, p99_budget_ms: P99_BUDGET_MS, seeded_now: world.seeded, seed_seconds: round(world.seedSeconds), feed_server: targets.find((t) => t.name === 'feed')!.server.info },
+      params: {
+        rates,
+        step_s: stepS,
+        p99_budget_ms: P99_BUDGET_MS,
+        seeded_now: world.seeded,
+        seed_seconds: round(world.seedSeconds),
+        feed_server: targets.find((t) => t.name === 'feed')!.server.info,
+        models: { version: models.version, reused: models.reused, note: models.note, items: models.items, ann_index: models.ann_index },
+        history: { ...history, plays_per_user: HISTORY_PLAYS, like_every: LIKE_EVERY, sample_items: HISTORY_ITEMS },
+      },
       figures: {
         [`p99_ms_at_${refRate}rps`]: { value: feedAt ? round(feedAt.p99_ms) : null, unit: 'ms', note: `p50 ${feedAt ? round(feedAt.p50_ms) : '-'} ms` },
         max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: 'highest step with p99 < 50 ms and no errors' },
@@ -171,6 +336,7 @@ export const feedBenchmark: Benchmark = {
       series: { steps: rows.map((r) => ({ target: r.target, rate: r.rate, p50_ms: round(r.p50_ms), p90_ms: round(r.p90_ms), p99_ms: round(r.p99_ms), max_ms: round(r.max_ms), errors: r.errors })) },
       notes: [
         'Load generator and servers share the machine: on 2 cores the generator takes CPU from the server at high rates.',
+        `Both feed servers serve model version ${models.version}: ${models.note}. Latency does not depend on the weights.`,
         ...(bottleneck ? [`feed ${bottleneck}`] : []),
       ],
     };

@@ -40,7 +40,10 @@ export async function openLoopStep(opts: OpenLoopOptions): Promise<StepResult> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const url = new URL(opts.baseUrl);
   // Idle sockets close after 4 s, before Node servers' 5 s keep-alive timeout can reset one mid-request.
-  const agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 256, timeout: 4000 });
+  // FIFO reuse spreads requests over the open connections, as many apps' connections would be: a
+  // server of several processes (node:cluster) balances connections, and Node's default LIFO reuse
+  // would send nearly every request down the one most recently used connection, to one process.
+  const agent = new Agent({ keepAlive: true, scheduling: 'fifo', maxSockets: opts.maxSockets ?? 256, timeout: 4000 });
   const total = Math.max(1, Math.round(opts.rate * opts.durationS));
   const latencies: number[] = [];
   let ok = 0;

@@ -18,6 +18,8 @@ export interface ServerSpec {
   /** The complete config of the server (see `serverConfig`). */
   config: Record<string, unknown>;
   options?: Record<string, unknown>;
+  /** 'feed' only: serving processes sharing the port, as `feed serve --workers` runs them (default 1). */
+  workers?: number;
 }
 
 export interface ChildServer {
@@ -65,13 +67,21 @@ export function nextMessage<M extends { type: string }>(child: ChildProcess, wan
 /**
  * Forks a server in its own process, so the load generator and the server do not share an
  * event loop. Its stdout goes to our stderr (stdout carries the result tables). With
- * BENCH_CPU_PROF=<dir> the server writes a V8 CPU profile there when it stops.
+ * BENCH_CPU_PROF=<dir> the server writes a V8 CPU profile there when it stops; BENCH_SERVER_FLAGS
+ * adds Node/V8 flags to the server processes (cluster workers inherit them).
  */
 export async function startServer(spec: ServerSpec, opts: { readyTimeoutMs?: number; label?: string } = {}): Promise<ChildServer> {
   const prof = process.env.BENCH_CPU_PROF;
   const child = fork(SCRIPT, [JSON.stringify(spec)], {
     // One profile per thread (the tsx loader runs in a worker), named CPU.<date>.<pid>.<tid>.*.
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, opts.label ?? spec.mode)}`] : [])],
+    execArgv: [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${join(prof, opts.label ?? spec.mode)}`] : []),
+      // Extra Node/V8 flags for the servers (e.g. --trace-gc), which NODE_OPTIONS refuses.
+      ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, LOG_FORMAT: 'json' },
   });

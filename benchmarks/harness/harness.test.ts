@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { cpuTimes, stealShare } from './machine.ts';
 import { median, medianOf, percentile, summarize } from './stats.ts';
 import { checkTarget } from './targets.ts';
 import { formatTable } from './table.ts';
@@ -46,5 +47,15 @@ describe('feed bench --items', () => {
     const { itemSizes } = await import('../../cli/commands/bench.ts');
     expect(itemSizes('100k,1m, 2500,1.5M')).toEqual([100_000, 1_000_000, 2_500, 1_500_000]);
     expect(() => itemSizes('100x')).toThrow(/--items expects sizes like 100k,1m,250000; got "100x"/);
+  });
+});
+
+describe('machine', () => {
+  it('reports the share of CPU time stolen between two readings', () => {
+    expect(stealShare({ total: 1000, steal: 10 }, { total: 1400, steal: 90 })).toBe(0.2);
+    expect(stealShare(null, { total: 1, steal: 0 })).toBeNull();
+    expect(stealShare({ total: 5, steal: 0 }, { total: 5, steal: 0 })).toBeNull();
+    const now = cpuTimes();
+    if (now) expect(now.total).toBeGreaterThanOrEqual(now.steal);
   });
 });

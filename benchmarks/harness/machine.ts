@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, platform, arch, release } from 'node:os';
 
 export interface MachineInfo {
@@ -10,6 +11,27 @@ export interface MachineInfo {
   kernel: string;
   /** 1-minute load average when the benchmark started: a busy machine explains slow figures. */
   load_1m: number;
+}
+
+/** CPU time counters since boot (Linux /proc/stat), to tell how much the hypervisor took. */
+export interface CpuTimes {
+  total: number;
+  steal: number;
+}
+
+export function cpuTimes(): CpuTimes | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** Share of CPU time stolen by the hypervisor between two readings (null where unknown). */
+export function stealShare(from: CpuTimes | null, to: CpuTimes | null): number | null {
+  if (!from || !to || to.total <= from.total) return null;
+  return Number(((to.steal - from.steal) / (to.total - from.total)).toFixed(3));
 }
 
 export interface GitInfo {

@@ -24,6 +24,8 @@ export const BenchResultSchema = z.object({
     platform: z.string(),
     kernel: z.string(),
     load_1m: z.number(),
+    /** Share of CPU time the hypervisor took (steal) over the run; null where unknown. */
+    cpu_steal: z.number().nullable().optional(),
   }),
   backend: z.object({ tfjs: z.string(), reason: z.string() }),
   /** Number of repeated runs each median is taken over. */

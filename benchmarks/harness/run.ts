@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.ts';
 import { initBackend } from '../../models/backend.ts';
-import { gitInfo, machineInfo } from './machine.ts';
+import { cpuTimes, gitInfo, machineInfo, stealShare } from './machine.ts';
 import { loadBenchmark } from './registry.ts';
 import { RESULT_SCHEMA_VERSION, writeResult, type BenchResult } from './result.ts';
 import { formatTable } from './table.ts';
@@ -37,6 +37,7 @@ export async function runBenchmark(name: string, opts: RunOptions): Promise<{ re
   const progress = opts.progress ?? ((t: string) => process.stderr.write(`${t}\n`));
   const started = Date.now();
   const machine = machineInfo();
+  const cpuAtStart = cpuTimes();
   const git = gitInfo();
   const backend = await initBackend();
   progress(`[${name}] ${smoke ? 'smoke run' : 'full run'}, ${repeats} repeats, tfjs backend ${backend.name}, load ${machine.load_1m} on ${machine.cores} cores`);
@@ -56,7 +57,8 @@ export async function runBenchmark(name: string, opts: RunOptions): Promise<{ re
     date: new Date(started).toISOString(),
     duration_s: Math.round((Date.now() - started) / 100) / 10,
     git,
-    machine,
+    // On a shared VM the hypervisor's steal explains slow runs that the load average does not.
+    machine: { ...machine, cpu_steal: stealShare(cpuAtStart, cpuTimes()) },
     backend: { tfjs: backend.name, reason: backend.reason },
     repeats,
     ...output,
@@ -64,7 +66,8 @@ export async function runBenchmark(name: string, opts: RunOptions): Promise<{ re
   const file = writeResult(result, opts.outDir ?? DEFAULT_RESULTS_DIR);
 
   print(`\n${name}: ${bench.description}`);
-  print(`commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''} · ${machine.cpu} · ${machine.cores} cores · node ${machine.node} · tfjs ${backend.name} · medians of ${repeats}`);
+  const steal = result.machine.cpu_steal;
+  print(`commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''} · ${machine.cpu} · ${machine.cores} cores · node ${machine.node} · tfjs ${backend.name} · medians of ${repeats}${steal != null ? ` · ${(steal * 100).toFixed(1)}% CPU stolen by the hypervisor` : ''}`);
   for (const t of result.tables) print(`\n${formatTable(t)}`);
   if (result.references.length) {
     print('\nreferences (measured in the same run)');
