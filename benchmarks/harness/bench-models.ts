@@ -18,6 +18,7 @@ import { AnnIndex } from '../../ranker/ann/faiss-index.ts';
 import { loadServingCatalog } from '../../ranker/catalog/loader.ts';
 import { annFactory } from '../../ranker/models.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
+import { countItems } from './world.ts';
 
 const SEED = 42;
 export const STAND_IN_NOTE = 'stand-in weights for latency benchmarks (untrained, fixed seed), not a trained model';
@@ -37,16 +38,6 @@ export interface BenchModels extends StandIn {
 }
 
 const standInOf = (m: Manifest) => m.metrics.benchmark_stand_in as StandIn | undefined;
-
-async function catalogItemCount(config: Config): Promise<number> {
-  const ch = createClickHouse(config);
-  try {
-    const rs = await ch.query({ query: 'SELECT toString(count()) AS n FROM items FINAL', format: 'JSONEachRow' });
-    return Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
-  } finally {
-    await ch.close();
-  }
-}
 
 /** Every catalog item's tower features, as the serving process derives them. */
 async function catalogFeatures(config: Config): Promise<ItemFeatures[]> {
@@ -105,7 +96,7 @@ function itemVectors(model: TwoTower, ids: string[], log: (m: string) => void): 
  */
 export async function ensureBenchModels(config: Config, log: (m: string) => void): Promise<BenchModels> {
   return withContext(`preparing stand-in models for ${config.clickhouse.database}`, async () => {
-    const items = await catalogItemCount(config);
+    const items = await countItems(config);
     const promoted = readPointer(config).version;
     const current = promoted ? standInOf(readManifest(config, promoted)) : undefined;
     const stored = promoted ? (readManifest(config, promoted).models.retrieval?.files ?? []) : [];

@@ -17,7 +17,8 @@ export interface BenchWorld {
   seedSeconds: number;
 }
 
-async function countItems(config: Config): Promise<number> {
+/** Items in the world's catalog; 0 when its database or table does not exist yet. */
+export async function countItems(config: Config): Promise<number> {
   // The client names its database on every request, so ask `system` whether ours exists.
   const sys = createClickHouse(deepMerge(config as unknown as Record<string, unknown>, { clickhouse: { database: 'system' } }) as unknown as Config);
   try {
