@@ -42,7 +42,7 @@ export class TeeOnlineState implements OnlineState {
   hiddenItems: OnlineState['hiddenItems'] = (u) => this.inner.hiddenItems(u);
   hiddenCreators: OnlineState['hiddenCreators'] = (u) => this.inner.hiddenCreators(u);
   followedCreators: OnlineState['followedCreators'] = (u) => this.inner.followedCreators(u);
-  itemCounters: OnlineState['itemCounters'] = (i) => this.inner.itemCounters(i);
+  itemCounters: OnlineState['itemCounters'] = (i, into) => this.inner.itemCounters(i, into);
   trending: OnlineState['trending'] = (l, w) => this.inner.trending(l, w);
   positiveItems: OnlineState['positiveItems'] = (u, l) => this.inner.positiveItems(u, l);
 }
@@ -86,7 +86,7 @@ export class OnlineLearning {
     this.detach();
     if (!models.twoTower) return;
     const trainer = new OnlineTrainer(models.twoTower, this.config, {
-      indexed: models.itemIds,
+      indexed: this.holder.current?.annIds,
       itemFeatures: (id) => catalogItemFeatures(this.catalog, id),
     }).start();
     this.stopVectors = trainer.onItemVectors((ids, vectors) => {

@@ -97,7 +97,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       stops.push(() => follower!.stop());
     }
 
-    const models = new ModelHolder(config);
+    const models = new ModelHolder(config, catalog.items);
     const learning = new OnlineLearning(config, catalog, models);
     stops.push(() => learning.detach());
     if (opts.onlineTraining ?? true) stops.push(online.onApply((events) => learning.push(events)));

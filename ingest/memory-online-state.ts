@@ -218,7 +218,7 @@ export class MemoryOnlineState implements OnlineState {
     return p.slice(Math.max(0, p.length - limit)).reverse();
   }
 
-  itemCounters(itemId: string): ItemCounters | undefined {
+  itemCounters(itemId: string, into?: ItemCounters): ItemCounters | undefined {
     const s = this.items.get(itemId);
     if (!s) return undefined;
     const w = this.cfg.itemWindowMs;
@@ -231,17 +231,17 @@ export class MemoryOnlineState implements OnlineState {
     const b = age <= 0 ? 1 - frac : 0;
     const x = s.counts;
     const P = N_COUNTERS;
-    return {
-      impressions: x[C.impressions]! * a + x[P + C.impressions]! * b,
-      plays: x[C.plays]! * a + x[P + C.plays]! * b,
-      completions: x[C.completions]! * a + x[P + C.completions]! * b,
-      watchRatioSum: x[C.watchRatioSum]! * a + x[P + C.watchRatioSum]! * b,
-      likes: x[C.likes]! * a + x[P + C.likes]! * b,
-      shares: x[C.shares]! * a + x[P + C.shares]! * b,
-      skips: x[C.skips]! * a + x[P + C.skips]! * b,
-      purchases: x[C.purchases]! * a + x[P + C.purchases]! * b,
-      firstSeenTs: s.firstSeenTs,
-    };
+    const out = into ?? { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
+    out.impressions = x[C.impressions]! * a + x[P + C.impressions]! * b;
+    out.plays = x[C.plays]! * a + x[P + C.plays]! * b;
+    out.completions = x[C.completions]! * a + x[P + C.completions]! * b;
+    out.watchRatioSum = x[C.watchRatioSum]! * a + x[P + C.watchRatioSum]! * b;
+    out.likes = x[C.likes]! * a + x[P + C.likes]! * b;
+    out.shares = x[C.shares]! * a + x[P + C.shares]! * b;
+    out.skips = x[C.skips]! * a + x[P + C.skips]! * b;
+    out.purchases = x[C.purchases]! * a + x[P + C.purchases]! * b;
+    out.firstSeenTs = s.firstSeenTs;
+    return out;
   }
 
   trending(limit: number, windowMs?: number): { item_id: string; score: number }[] {

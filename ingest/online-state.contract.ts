@@ -105,6 +105,11 @@ export function onlineStateContract(name: string, create: (opts: ContractFactory
       expect(s.itemCounters('new')).toEqual({
         impressions: 2, plays: 2, completions: 1, watchRatioSum: 1.25, likes: 1, shares: 0, skips: 1, purchases: 0, firstSeenTs: T0,
       });
+      // Filling a caller's object gives the same counters, in that object.
+      const into = { impressions: -1, plays: -1, completions: -1, watchRatioSum: -1, likes: -1, shares: -1, skips: -1, purchases: -1, firstSeenTs: -1 };
+      expect(s.itemCounters('new', into)).toBe(into);
+      expect(into).toEqual(s.itemCounters('new'));
+      expect(s.itemCounters('unknown', into)).toBeUndefined();
       const w = CONTRACT_LIMITS.itemWindowMs!;
       clock = T0 + w + w / 2; // half way through the next window: the old one weighs a half
       expect(s.itemCounters('new')?.impressions).toBeCloseTo(1);

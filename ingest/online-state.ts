@@ -42,8 +42,11 @@ export interface OnlineState {
   /** Creators followed through events (on top of the catalog's follow graph). */
   followedCreators(userId: string): ReadonlySet<string>;
 
-  /** Counters for an item over the short window; undefined when nothing was seen. */
-  itemCounters(itemId: string): ItemCounters | undefined;
+  /**
+   * Counters for an item over the short window; undefined when nothing was seen. With `into`,
+   * fills and returns it instead of allocating (hydration reads 500 items per request).
+   */
+  itemCounters(itemId: string, into?: ItemCounters): ItemCounters | undefined;
   /** Items with the most weighted engagement in the last `windowMs`, best first. */
   trending(limit: number, windowMs?: number): { item_id: string; score: number }[];
   /** Items a user engaged with positively (liked, completed, shared, bought) recently. */

@@ -12,8 +12,8 @@ export interface OnlineTrainerOptions {
   batchSize?: number;
   /** Catalog features of an item the model has not seen (category, creator, product). */
   itemFeatures?: (itemId: string) => ItemFeatures | undefined;
-  /** Items the serving index already holds; only others are announced through onItemVectors. */
-  indexed?: Iterable<string>;
+  /** Items the serving index already holds (read live); only others are announced through onItemVectors. */
+  indexed?: { has(itemId: string): boolean };
   /** Partial batches are trained at least this often by `start()`'s timer. */
   flushMs?: number;
 }
@@ -38,7 +38,8 @@ const EXPIRE_EVERY_MS = 3600_000;
 export class OnlineTrainer {
   private readonly queue: Positive[] = [];
   private readonly recent = new Map<string, HistoryEntry[]>();
-  private readonly indexed: Set<string>;
+  /** Items announced through onItemVectors by this trainer. */
+  private readonly announced = new Set<string>();
   private readonly listeners = new Set<ItemVectorsListener>();
   private readonly log = childLogger('online-trainer');
   private timer: NodeJS.Timeout | undefined;
@@ -51,7 +52,6 @@ export class OnlineTrainer {
     private readonly config: Config,
     private readonly opts: OnlineTrainerOptions = {},
   ) {
-    this.indexed = new Set(opts.indexed ?? []);
   }
 
   onItemVectors(cb: ItemVectorsListener): () => void {
@@ -111,10 +111,10 @@ export class OnlineTrainer {
     this.steps++;
     onlineSteps.inc();
     onlineLoss.set(this.lastLoss);
-    const fresh = [...new Set(items)].filter((id) => !this.indexed.has(id) && this.model.tables.item.has(id));
+    const fresh = [...new Set(items)].filter((id) => !this.announced.has(id) && !this.opts.indexed?.has(id) && this.model.tables.item.has(id));
     if (fresh.length) {
       const vectors = this.model.itemVectors(fresh);
-      for (const id of fresh) this.indexed.add(id);
+      for (const id of fresh) this.announced.add(id);
       onlineNewItems.inc(fresh.length);
       for (const cb of this.listeners) cb(fresh, vectors);
     }

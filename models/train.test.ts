@@ -83,7 +83,7 @@ describe('trainAll, serving and online training', () => {
     const served = (await loadPromotedModels(config))!;
     const trainer = new OnlineTrainer(served.twoTower, config, {
       batchSize: 8,
-      indexed: served.itemIds,
+      indexed: new Set(served.itemIds),
       itemFeatures: (id) => (id === 'fresh' ? { item_id: 'fresh', category: 'c0', creator_id: 'k1', has_product: false, price: 0 } : undefined),
     });
     const announced: string[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../test/stack.ts';
 import { AnnIndex } from './ann/faiss-index.ts';
+import { IdIndex } from './catalog/columns.ts';
 import { annFactory, annSearchParams, i2iSearchParams, ItemVectors, ModelHolder } from './models.ts';
 import { fakeModels } from './testing.ts';
 
@@ -26,7 +27,7 @@ describe('ANN choice', () => {
 describe('ItemVectors', () => {
   it('returns views of the promoted matrix and of vectors added later, by id', () => {
     const dim = 2;
-    const vectors = new ItemVectors(dim, ['a', 'b'], Float32Array.from([1, 0, 0, 1]));
+    const vectors = new ItemVectors(dim, ['a', 'b'], Float32Array.from([1, 0, 0, 1]), new IdIndex());
     expect(Array.from(vectors.get('b')!)).toEqual([0, 1]);
     expect(vectors.get('zz')).toBeUndefined();
     // More than one block of added vectors.
@@ -37,12 +38,25 @@ describe('ItemVectors', () => {
     expect(Array.from(vectors.get('n0')!)).toEqual([0, 1]);
     expect(Array.from(vectors.get('n4500')!)).toEqual([9000, 9001]);
     expect(vectors.has('n4999') && !vectors.has('n5000')).toBe(true);
-    expect([...vectors].slice(0, 3)).toEqual(['a', 'b', 'n0']);
-    // dot() reads the same rows as get(), in both the promoted matrix and the added blocks.
-    expect(vectors.dot('b', Float32Array.from([3, 5]))).toBe(5);
-    expect(vectors.dot('n4500', Float32Array.from([1, -1]))).toBe(-1);
-    expect(vectors.dot('zz', Float32Array.from([1, 1]))).toBeUndefined();
-    expect(() => new ItemVectors(dim, ['a'], new Float32Array(3))).toThrow(/2 floats/);
+    expect(() => new ItemVectors(dim, ['a'], new Float32Array(3), new IdIndex())).toThrow(/2 floats/);
+  });
+
+  it('links ANN labels and catalog rows both ways, including items that reach the catalog later', () => {
+    const items = new IdIndex();
+    for (const id of ['x', 'b', 'a']) items.upsert(id); // catalog rows: x 0, b 1, a 2
+    const vectors = new ItemVectors(2, ['a', 'b', 'late'], Float32Array.from([1, 0, 0, 1, 5, 5]), items);
+    expect([0, 1, 2].map((label) => vectors.catalogRow(label))).toEqual([2, 1, -1]);
+    // dotRow reads the vector of a catalog row, in the promoted matrix and in added blocks.
+    expect(vectors.dotRow(2, 'a', Float32Array.from([3, 7]))).toBe(3);
+    expect(vectors.dotRow(1, 'b', Float32Array.from([3, 7]))).toBe(7);
+    expect(vectors.dotRow(0, 'x', Float32Array.from([3, 7]))).toBeUndefined();
+    // An item the catalog gains after the swap is found once it is there.
+    expect(items.upsert('late').row).toBe(3);
+    expect(vectors.catalogRow(2)).toBe(3);
+    expect(vectors.dotRow(3, 'late', Float32Array.from([1, -1]))).toBe(0);
+    vectors.add(['x'], Float32Array.from([2, 4]));
+    expect(vectors.catalogRow(3)).toBe(0);
+    expect(vectors.dotRow(0, 'x', Float32Array.from([1, 1]))).toBe(6);
   });
 });
 
@@ -51,7 +65,7 @@ describe('ModelHolder ANN wiring', () => {
     const config = testConfig({ ranker: { ann: { factory: 'HNSW8', searchParams: 'efSearch=64' } } });
     const ids = Array.from({ length: 300 }, (_, i) => `v${i}`);
     const m = fakeModels('m1', ids, 8);
-    const holder = new ModelHolder(config);
+    const holder = new ModelHolder(config, new IdIndex());
     await holder.swap({ ...m, ann: AnnIndex.build(8, ids, m.itemVectors, 'HNSW8') });
     const snap = holder.current!;
     expect(snap.ann.description).toBe('HNSW8');
@@ -68,7 +82,7 @@ describe('ModelHolder ANN wiring', () => {
     expect(holder.current!.ann.description).toBe('HNSW8');
 
     // A search parameter the index does not have fails the swap the same way.
-    const bad = new ModelHolder(testConfig({ ranker: { ann: { factory: 'Flat', searchParams: 'efSearch=64' } } }));
+    const bad = new ModelHolder(testConfig({ ranker: { ann: { factory: 'Flat', searchParams: 'efSearch=64' } } }), new IdIndex());
     await bad.swap(fakeModels('m3', ids, 8));
     expect(bad.current).toBeUndefined();
   });

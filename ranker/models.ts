@@ -6,6 +6,7 @@ import type { TwoTower } from '../models/retrieval/two-tower.ts';
 import type { RankerModel, RetrievalModel } from '../models/types.ts';
 import { AnnIndex } from './ann/faiss-index.ts';
 import { NeighbourCache } from './ann/neighbour-cache.ts';
+import { ensureCapacity } from './catalog/columns.ts';
 
 /** What a promoted model version brings to serving (models/serving.ts `ServingModels` has this shape). */
 export interface PromotedModels {
@@ -70,68 +71,84 @@ export function i2iSearchParams(config: Config, factory: string): string {
   return '';
 }
 
+/** Rows of the serving catalog's items by id (ranker/catalog/columns.ts IdIndex). */
+export interface ItemRows {
+  row(id: string): number;
+}
+
 /**
- * Item vectors by id, in the order of the ANN index rows: the promoted version's matrix
- * (kept as is, no copy) plus blocks of vectors added online.
+ * Item vectors in ANN label order (a label is a row of the FAISS index): the promoted
+ * version's matrix (kept as is, no copy) plus blocks of vectors added online. Labels and
+ * catalog rows are linked in typed arrays, so a request goes from ANN hits to catalog rows
+ * and from catalog rows to vectors without string lookups in million-entry maps.
  */
-export class ItemVectors implements Iterable<string> {
-  private readonly rows = new Map<string, number>();
+export class ItemVectors {
+  private readonly labels = new Map<string, number>();
+  private readonly ids: string[];
   private readonly blocks: Float32Array[] = [];
   private readonly base: number;
   private static readonly BLOCK = 4096;
   private used = 0;
+  /** label → catalog row + 1 (0: not linked yet). */
+  private labelRows: Int32Array;
+  /** catalog row → label + 1 (0: not linked yet). */
+  private rowLabels = new Int32Array(0);
 
   constructor(
     readonly dim: number,
     ids: readonly string[],
     vectors: Float32Array,
+    private readonly items: ItemRows,
   ) {
     if (vectors.length !== ids.length * dim) throw new Error(`ItemVectors: ${ids.length} ids need ${ids.length * dim} floats, got ${vectors.length}`);
-    ids.forEach((id, i) => this.rows.set(id, i));
+    this.ids = [...ids];
+    this.labelRows = new Int32Array(ids.length);
+    ids.forEach((id, label) => {
+      this.labels.set(id, label);
+      const row = items.row(id);
+      if (row >= 0) this.link(label, row);
+    });
     this.blocks.push(vectors);
     this.base = ids.length;
   }
 
   get size(): number {
-    return this.rows.size;
+    return this.ids.length;
   }
 
   has(id: string): boolean {
-    return this.rows.has(id);
-  }
-
-  [Symbol.iterator](): Iterator<string> {
-    return this.rows.keys();
+    return this.labels.has(id);
   }
 
   /** The vector of `id` (a view, not a copy), or undefined. */
   get(id: string): Float32Array | undefined {
-    const row = this.rows.get(id);
-    if (row === undefined) return undefined;
-    const { dim, base } = this;
-    if (row < base) return this.blocks[0]!.subarray(row * dim, (row + 1) * dim);
-    const k = row - base;
-    const at = k % ItemVectors.BLOCK;
-    return this.blocks[1 + Math.floor(k / ItemVectors.BLOCK)]!.subarray(at * dim, (at + 1) * dim);
+    const label = this.labels.get(id);
+    if (label === undefined) return undefined;
+    const { block, at } = this.locate(label);
+    return block.subarray(at, at + this.dim);
   }
 
-  /** Dot product of `id`'s vector with `v` (same dim), without a view; undefined when `id` has none. */
-  dot(id: string, v: Float32Array): number | undefined {
-    const row = this.rows.get(id);
-    if (row === undefined) return undefined;
-    const { dim, base } = this;
-    let block: Float32Array;
-    let at: number;
-    if (row < base) {
-      block = this.blocks[0]!;
-      at = row * dim;
-    } else {
-      const k = row - base;
-      block = this.blocks[1 + Math.floor(k / ItemVectors.BLOCK)]!;
-      at = (k % ItemVectors.BLOCK) * dim;
+  /** Catalog row of the item at `label`, or -1 when the catalog does not hold it (yet). */
+  catalogRow(label: number): number {
+    const linked = (this.labelRows[label] ?? 0) - 1;
+    if (linked >= 0) return linked;
+    const id = this.ids[label];
+    const row = id === undefined ? -1 : this.items.row(id);
+    if (row >= 0) this.link(label, row);
+    return row;
+  }
+
+  /** Dot product of catalog row `row`'s (item `id`'s) vector with `v` (same dim); undefined when it has none. */
+  dotRow(row: number, id: string, v: Float32Array): number | undefined {
+    let label = (this.rowLabels[row] ?? 0) - 1;
+    if (label < 0) {
+      label = this.labels.get(id) ?? -1;
+      if (label < 0) return undefined;
+      this.link(label, row);
     }
+    const { block, at } = this.locate(label);
     let s = 0;
-    for (let d = 0; d < dim; d++) s += block[at + d]! * v[d]!;
+    for (let d = 0; d < this.dim; d++) s += block[at + d]! * v[d]!;
     return s;
   }
 
@@ -142,8 +159,25 @@ export class ItemVectors implements Iterable<string> {
       const at = this.used % ItemVectors.BLOCK;
       if (at === 0) this.blocks.push(new Float32Array(ItemVectors.BLOCK * dim));
       this.blocks[this.blocks.length - 1]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
-      this.rows.set(id, this.base + this.used++);
+      const label = this.base + this.used++;
+      this.labels.set(id, label);
+      this.ids.push(id);
+      const row = this.items.row(id);
+      if (row >= 0) this.link(label, row);
     });
+  }
+
+  private locate(label: number): { block: Float32Array; at: number } {
+    if (label < this.base) return { block: this.blocks[0]!, at: label * this.dim };
+    const k = label - this.base;
+    return { block: this.blocks[1 + Math.floor(k / ItemVectors.BLOCK)]!, at: (k % ItemVectors.BLOCK) * this.dim };
+  }
+
+  private link(label: number, row: number): void {
+    this.labelRows = ensureCapacity(this.labelRows, label + 1);
+    this.labelRows[label] = row + 1;
+    this.rowLabels = ensureCapacity(this.rowLabels, row + 1);
+    this.rowLabels[row] = label + 1;
   }
 }
 
@@ -155,7 +189,11 @@ export class ModelHolder {
   current: ServingSnapshot | undefined;
   private pending: Promise<void> = Promise.resolve();
 
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly config: Config,
+    /** The serving catalog's items: ANN labels are linked to their rows at each swap. */
+    private readonly items: ItemRows,
+  ) {}
 
   /** Queues a swap; swaps apply in order. Resolves when this one is live (or failed, logged). */
   swap(models: PromotedModels): Promise<void> {
@@ -179,7 +217,7 @@ export class ModelHolder {
       const params = annSearchParams(this.config, ann.description);
       if (params) ann.setSearchParameters(params);
       const description = params ? `${ann.description} (${params})` : ann.description;
-      const annIds = new ItemVectors(m.retrieval.dim, ann.ids, m.itemVectors);
+      const annIds = new ItemVectors(m.retrieval.dim, ann.ids, m.itemVectors, this.items);
       const i2iParams = params ? i2iSearchParams(this.config, ann.description) : '';
       const { i2iCacheItems, i2iCacheTtlMs } = this.config.ranker.ann;
       const neighbours = new NeighbourCache(i2iCacheItems, i2iCacheTtlMs);

@@ -28,7 +28,7 @@ function setup(extra: Record<string, unknown> = {}, worldOpts: Parameters<typeof
   const rows: WorldRows = makeWorld(worldOpts);
   const catalog = catalogFromRows(rows, config);
   const online = new MemoryOnlineState();
-  const holder = new ModelHolder(config);
+  const holder = new ModelHolder(config, catalog.items);
   const deps = { config, catalog, online, models: () => holder.current, pool: new TrafficPool(config.ranker) };
   return { config, rows, catalog, online, holder, deps };
 }
@@ -157,8 +157,8 @@ describe('ranker pipeline stages', () => {
     s.online.apply([event('play', 'u1', { item_id: 'v1', watch_ms: 9000, duration_ms: 10_000 }), event('like', 'u1', { item_id: 'v2' })]);
     const snap = s.holder.current!;
     let searches = 0;
-    const search = snap.ann.search.bind(snap.ann);
-    snap.ann.search = (q, k, p) => (searches++, search(q, k, p));
+    const search = snap.ann.searchLabels.bind(snap.ann);
+    snap.ann.searchLabels = (q, k, p) => (searches++, search(q, k, p));
     const ctx = pipeline.contextFor(request('u1'));
     const first = await itemToItemSource.fetch(ctx, 20);
     const ids = first.map((h) => s.catalog.items.id(h.row));

@@ -9,7 +9,6 @@ import { localeSource } from './candidate-source/locale.ts';
 import { segmentSource } from './candidate-source/segment.ts';
 import { socialSource } from './candidate-source/social.ts';
 import { trendingSource } from './candidate-source/trending.ts';
-import { hash32 } from './catalog/columns.ts';
 import type { SourceName } from './config.ts';
 import { signalsHydrator } from './feature-hydrator/signals.ts';
 import { hiddenFilter } from './filter/hidden.ts';
@@ -27,19 +26,21 @@ import { heuristicScorer } from './scorer/heuristic.ts';
 import { modelScorer } from './scorer/model.ts';
 import { diversitySelector } from './selector/diversity.ts';
 import type { SessionState } from './session.ts';
-import type {
-  Blender,
-  Candidate,
-  CandidateSource,
-  FeatureHydrator,
-  FeedContext,
-  FeedRequest,
-  Filter,
-  PageEntry,
-  PipelineDeps,
-  RemovedCandidate,
-  Scorer,
-  Selector,
+import {
+  byScoreDesc,
+  noteScore,
+  type Blender,
+  type Candidate,
+  type CandidateSource,
+  type FeatureHydrator,
+  type FeedContext,
+  type FeedRequest,
+  type Filter,
+  type PageEntry,
+  type PipelineDeps,
+  type RemovedCandidate,
+  type Scorer,
+  type Selector,
 } from './types.ts';
 
 export interface PipelineStages {
@@ -178,7 +179,7 @@ export class FeedPipeline {
       const res = await runStage(ctx, trace, f, () => f.filter(ctx, candidates), () => ({ kept: candidates, removed: [] }));
       for (const r of res.removed) removed.push({ item_id: r.candidate.itemId, source: r.candidate.source, stage: f.name, reason: r.reason });
       if (res.removed.length > 0) filterRemoved.inc({ filter: f.name }, res.removed.length);
-      if (request.explain) for (const c of res.kept) c.passed.push(f.name);
+      if (request.explain) for (const c of res.kept) (c.passed ??= []).push(f.name);
       candidates = res.kept;
     }
 
@@ -192,19 +193,19 @@ export class FeedPipeline {
       for (let i = 0; i < candidates.length; i++) {
         const c = candidates[i]!;
         c.score = scores[i]!;
-        c.scores[s.name] = scores[i]!;
+        noteScore(ctx, c, s.name, scores[i]!);
       }
       ctx.scoredBy = s.name;
       scorerUsed.inc({ scorer: s.name });
       break;
     }
-    ctx.ranked = [...candidates].sort((a, b) => b.score - a.score);
+    ctx.ranked = [...candidates].sort(byScoreDesc);
 
     let selected = ctx.ranked;
     for (const sel of this.stages.selectors) {
       const input = selected;
       selected = await runStage(ctx, trace, sel, () => sel.select(ctx, input, request.count), () =>
-        [...input].sort((a, b) => b.score - a.score).slice(0, request.count),
+        [...input].sort(byScoreDesc).slice(0, request.count),
       );
     }
 
@@ -246,17 +247,20 @@ export function mergeRoundRobin(
         continue;
       }
       if (byRow.size >= max) continue;
+      // Every field from the start: one object shape, so the stages' property reads stay monomorphic.
       const candidate: Candidate = {
         row: hit.row,
         itemId: ctx.catalog.items.id(hit.row),
         source: name,
         sources: [name],
         sourceScore: hit.score,
-        scores: {},
+        tier: hit.tier,
+        signals: undefined,
+        purchase: 0,
         score: 0,
-        passed: [],
+        scores: undefined,
+        passed: undefined,
       };
-      if (hit.tier) candidate.tier = hit.tier;
       byRow.set(hit.row, candidate);
     }
   }
@@ -269,23 +273,18 @@ function advanceSession(ctx: FeedContext, page: PageEntry[]): SessionState {
   const { catalog } = ctx;
   const spacing = ctx.config.ranker.rerank.creatorSpacing;
   for (const e of page) {
-    let creator: string | undefined;
     if (e.type === 'video') {
       s.served.add(e.candidate.itemId);
-      creator = catalog.creators.id(catalog.itemCreator[e.candidate.row]!);
+      s.recentCreators.push(catalog.creatorHash[catalog.itemCreator[e.candidate.row]!]!);
       if (e.productRow >= 0) s.served.add(`p:${catalog.products.id(e.productRow)}`);
       s.sinceShoppable++;
     } else if (e.type === 'product') {
       s.served.add(`p:${catalog.products.id(e.productRow)}`);
-      creator = e.creatorRow >= 0 ? catalog.creators.id(e.creatorRow) : undefined;
       s.sinceShoppable = 0;
     } else {
-      const live = catalog.lives[e.liveIndex]!;
-      s.served.add(`l:${live.live_id}`);
-      creator = live.creator_id;
+      s.served.add(`l:${catalog.lives[e.liveIndex]!.live_id}`);
       s.sinceShoppable = 0;
     }
-    if (creator !== undefined && e.type === 'video') s.recentCreators.push(hash32(creator));
   }
   s.recentCreators = s.recentCreators.slice(-Math.max(1, spacing));
   s.sinceShoppable = Math.min(s.sinceShoppable, 1000);
@@ -321,7 +320,7 @@ function explainOf(
           sources: c.sources,
           tier: c.tier ?? null,
           scores: Object.fromEntries(Object.entries({ source: c.sourceScore, ...c.scores, final: c.score }).map(([k, v]) => [k, round(v)])),
-          filters_passed: c.passed,
+          filters_passed: c.passed ?? [],
         };
       }
       return {

@@ -20,12 +20,24 @@ export interface Candidate {
   /** Traffic-pool tier when it came from the fresh pool. */
   tier?: string;
   signals?: CandidateSignals;
-  /** Per-stage scores (explain): model objectives, expected value, re-rank adjustments. */
-  scores: Record<string, number>;
+  /** The scorer's predicted purchase probability (values the attached product for shoppable slots). */
+  purchase: number;
   /** The score that orders the feed (expected value on the organic scale). */
   score: number;
-  /** Filters this candidate passed. */
-  passed: string[];
+  /** Per-stage scores (model objectives, expected value, re-rank adjustments); explain requests only. */
+  scores?: Record<string, number>;
+  /** Filters this candidate passed; explain requests only. */
+  passed?: string[];
+}
+
+/** Best score first. Returns -1/0/1: sort() boxes a comparator's double result, one allocation per comparison. */
+export function byScoreDesc(a: { score: number }, b: { score: number }): number {
+  return b.score > a.score ? 1 : b.score < a.score ? -1 : 0;
+}
+
+/** Records a stage score for explain output; a no-op otherwise (500 candidates × 8 keyed stores per request add up). */
+export function noteScore(ctx: Pick<FeedContext, 'request'>, c: Candidate, key: string, value: number): void {
+  if (ctx.request.explain) (c.scores ??= {})[key] = value;
 }
 
 export interface RemovedCandidate {
@@ -124,7 +136,7 @@ export interface Scorer extends StageSpec {
   readonly kind: 'scorer';
   /** Whether it can score this request (e.g. a model is loaded). */
   applies(ctx: FeedContext): boolean;
-  /** Exactly one score per input, in order; may also fill `candidate.scores`. */
+  /** Exactly one score per input, in order; sets `candidate.purchase` and may note stage scores. */
   score(ctx: FeedContext, candidates: readonly Candidate[]): MaybeAsync<ArrayLike<number>>;
 }
 

@@ -5,6 +5,7 @@ import { MultiTaskRanker } from '../../models/ranker/multitask.ts';
 import { OnlineTrainer } from '../../models/online-trainer.ts';
 import { trainTwoTower, type Sequence } from '../../models/retrieval/train.ts';
 import type { ItemFeatures, TwoTower } from '../../models/retrieval/two-tower.ts';
+import { IdIndex } from '../../ranker/catalog/columns.ts';
 import { ModelHolder } from '../../ranker/models.ts';
 import type { BenchContext } from '../harness/types.ts';
 
@@ -23,7 +24,7 @@ async function servingModel(ctx: BenchContext, items: number): Promise<{ holder:
   const config = { ...ctx.config.models.retrieval, epochs: 1 };
   const { model } = trainTwoTower({ sequences, items: ids.map(features), history: 'before' }, { config, seed: ctx.config.seed });
   model.version = 'bench';
-  const holder = new ModelHolder(ctx.config);
+  const holder = new ModelHolder(ctx.config, new IdIndex());
   const itemIds = model.knownItems();
   await holder.swap({ version: 'bench', retrieval: model, itemIds, itemVectors: model.itemVectors(itemIds), ranker: new MultiTaskRanker(ctx.config.models.ranker, ctx.config.seed), twoTower: model });
   if (!holder.current) throw new Error('the benchmark model could not be loaded for serving');

@@ -20,13 +20,6 @@ export interface RunOptions {
   progress?: (text: string) => void;
 }
 
-// Before the FAISS addon loads. OpenBLAS threads fight faiss's OpenMP on 2 cores, and an
-// OpenMP team per single query turns a busy machine's scheduling delays into 20-40 ms p99
-// spikes (measured: HNSW p99 24 ms with 2 threads at load 7). Servers forked by the harness
-// inherit these; set them yourself to measure other choices.
-process.env.OPENBLAS_NUM_THREADS ??= '1';
-process.env.OMP_NUM_THREADS ??= '1';
-
 /** Runs one benchmark, prints its tables, writes its JSON result and returns it with the file path. */
 export async function runBenchmark(name: string, opts: RunOptions): Promise<{ result: BenchResult; file: string }> {
   const bench = await loadBenchmark(name);

@@ -42,6 +42,19 @@ describe('AnnIndex through the compiled faiss-node addon', () => {
     }
   });
 
+  it('gives the same hits as labels (rows of the index), k per query', () => {
+    const ann = AnnIndex.build(dim, ids, vectors, 'Flat');
+    const queries = normalisedRandom(2, dim, 5);
+    const { labels, scores, k } = ann.searchLabels(queries, 7);
+    expect(k).toBe(7);
+    const byId = ann.search(queries, 7);
+    for (let q = 0; q < 2; q++) {
+      expect(labels.slice(q * k, (q + 1) * k).map((l) => ids[l])).toEqual(byId[q]!.map((h) => h.id));
+      expect(scores.slice(q * k, (q + 1) * k)).toEqual(byId[q]!.map((h) => h.score));
+    }
+    expect(AnnIndex.build(dim, [], new Float32Array(0)).searchLabels(queries, 7)).toEqual({ labels: [], scores: [], k: 0 });
+  });
+
   it('finds an item as its own nearest neighbour after a save and load', () => {
     const ann = AnnIndex.build(dim, ids, vectors, 'IVF16,Flat');
     const loaded = AnnIndex.fromBuffer(ann.toBuffer());

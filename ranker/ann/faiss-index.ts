@@ -6,6 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Index as FaissIndex, MetricType as FaissMetricType } from 'faiss-node';
 
+// One OpenMP/OpenBLAS thread per process, set before faiss-node loads them: on 2 cores their own
+// threads fight (ENVIRONMENT.md measured 2 threads slower than 1; a lone query ran 3x slower).
+process.env.OMP_NUM_THREADS ??= '1';
+process.env.OPENBLAS_NUM_THREADS ??= '1';
+
 const require = createRequire(import.meta.url);
 const faiss = require('faiss-node') as typeof import('faiss-node');
 
@@ -110,30 +115,41 @@ export class AnnIndex {
    * parameters are restored after it, so it needs them set first.
    */
   search(queries: Float32Array, k: number, params?: string): { id: string; score: number }[][] {
+    const { labels, scores, k: kk } = this.searchLabels(queries, k, params);
+    const out: { id: string; score: number }[][] = [];
+    for (let q = 0; q < queries.length / this.dim; q++) {
+      const hits: { id: string; score: number }[] = [];
+      for (let j = q * kk; j < (q + 1) * kk; j++) {
+        const label = labels[j]!;
+        if (label >= 0) hits.push({ id: this.ids[label]!, score: scores[j]! });
+      }
+      out.push(hits);
+    }
+    return out;
+  }
+
+  /**
+   * `search` without the ids: query q's hits are `labels`/`scores` [q·k, (q+1)·k), best first;
+   * a label is a row of this index (-1: no hit). The serving path maps labels to catalog rows.
+   */
+  searchLabels(queries: Float32Array, k: number, params?: string): { labels: readonly number[]; scores: readonly number[]; k: number } {
     if (params && params !== this.params) {
       if (!this.params) throw new Error('AnnIndex.search: per-search parameters need the index parameters set first (setSearchParameters)');
       const own = this.params;
       (this.index as unknown as TunableIndex).setSearchParameters(params);
       try {
-        return this.search(queries, k);
+        return this.searchLabels(queries, k);
       } finally {
         (this.index as unknown as TunableIndex).setSearchParameters(own);
       }
     }
-    const nq = queries.length / this.dim;
     const kk = Math.min(k, this.size);
-    if (kk === 0) return Array.from({ length: nq }, () => []);
-    const { labels, distances } = this.index.search(Array.from(queries), kk);
-    const out: { id: string; score: number }[][] = [];
-    for (let q = 0; q < nq; q++) {
-      const hits: { id: string; score: number }[] = [];
-      for (let j = 0; j < kk; j++) {
-        const label = labels[q * kk + j]!;
-        if (label >= 0) hits.push({ id: this.ids[label]!, score: distances[q * kk + j]! });
-      }
-      out.push(hits);
-    }
-    return out;
+    if (kk === 0) return { labels: [], scores: [], k: 0 };
+    // A plain loop: Array.from iterates a typed array through iterator results and boxed numbers.
+    const q = new Array<number>(queries.length);
+    for (let i = 0; i < queries.length; i++) q[i] = queries[i]!;
+    const { labels, distances } = this.index.search(q, kk);
+    return { labels, scores: distances, k: kk };
   }
 
   /** Serializes the index and its id table into one buffer. */

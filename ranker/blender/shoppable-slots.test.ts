@@ -17,7 +17,7 @@ describe('shoppableCandidates', () => {
     const ctx = pipeline.contextFor({ userId: 'u1', count: 10, explain: false, now: Date.now(), session: newSession('0123456789abcdef', 8192, 4) });
     ctx.ranked = Array.from({ length: 200 }, (_, row): Candidate => ({
       row, itemId: catalog.items.id(row), source: 'locale', sources: ['locale'], sourceScore: 0,
-      scores: { p_purchase: (row % 17) / 100 }, score: 1, passed: [],
+      purchase: (row % 17) / 100, score: 1,
     }));
     const key = (s: ReturnType<typeof shoppableCandidates>[number]) =>
       s.type === 'product' ? `p:${catalog.products.id(s.productRow)}` : `l:${catalog.lives[s.liveIndex]!.live_id}`;

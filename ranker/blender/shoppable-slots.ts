@@ -50,12 +50,11 @@ export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<numbe
     const product = catalog.itemProduct[c.row]!;
     if (product < 0 || seen.has(product) || !catalog.isProductBuyable(product)) continue;
     seen.add(product);
-    const predicted = c.scores.p_purchase ?? c.scores.h_purchase ?? 0;
-    const p = Math.max(purchasePrior, predicted);
+    const p = Math.max(purchasePrior, c.purchase);
     const value = expectedValue({ ...NONE, purchase: p }, catalog.productPrice[product]!, weights);
     products.push({ type: 'product', productRow: product, creatorRow: catalog.itemCreator[c.row]!, value, source: c.source });
   }
-  products.sort((a, b) => b.value - a.value); // stable
+  products.sort((a, b) => (b.value > a.value ? 1 : b.value < a.value ? -1 : 0)); // stable; -1/0/1 as in byScoreDesc
   // Merged with the live slots (already sorted) best first; on a tie the product comes first.
   const lives = includeLive ? liveSlots(ctx) : [];
   const hidden = hiddenCreators(ctx);

@@ -14,11 +14,12 @@ export const annSource: CandidateSource = {
     // Look past what this session already got so deep pages still find new neighbours.
     const k = Math.min(limit + ctx.request.session.page * ctx.request.count, limit * 4);
     const out: { row: number; score: number }[] = [];
-    for (const hit of snap.ann.search(vec, k)[0] ?? []) {
-      const row = ctx.catalog.items.row(hit.id);
-      if (row < 0 || ctx.request.session.served.has(hit.id)) continue;
-      out.push({ row, score: hit.score });
-      if (out.length >= limit) break;
+    const { labels, scores, k: found } = snap.ann.searchLabels(vec, k);
+    const { served } = ctx.request.session;
+    for (let j = 0; j < found && out.length < limit; j++) {
+      const row = labels[j]! >= 0 ? snap.annIds.catalogRow(labels[j]!) : -1;
+      if (row < 0 || served.has(ctx.catalog.items.id(row))) continue;
+      out.push({ row, score: scores[j]! });
     }
     return out;
   },

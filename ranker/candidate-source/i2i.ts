@@ -40,18 +40,19 @@ export const itemToItemSource: CandidateSource = {
       const dim = snap.ann.dim;
       const queries = new Float32Array(missing.length * dim);
       missing.forEach((m, i) => queries.set(m.vector, i * dim));
-      snap.ann.search(queries, perSeed, snap.i2iParams).forEach((hits, i) => {
-        const rows = new Int32Array(hits.length);
-        const scores = new Float32Array(hits.length);
+      const hits = snap.ann.searchLabels(queries, perSeed, snap.i2iParams);
+      missing.forEach((m, q) => {
+        const rows = new Int32Array(hits.k);
+        const scores = new Float32Array(hits.k);
         let n = 0;
-        for (const hit of hits) {
-          const row = ctx.catalog.items.row(hit.id);
+        for (let j = q * hits.k; j < (q + 1) * hits.k; j++) {
+          const row = hits.labels[j]! >= 0 ? snap.annIds.catalogRow(hits.labels[j]!) : -1;
           if (row < 0) continue;
           rows[n] = row;
-          scores[n++] = hit.score;
+          scores[n++] = hits.scores[j]!;
         }
         const neighbours = { k: perSeed, rows: rows.subarray(0, n), scores: scores.subarray(0, n), at: now };
-        snap.neighbours.set(missing[i]!.id, neighbours);
+        snap.neighbours.set(m.id, neighbours);
         found.push(neighbours);
       });
     }
@@ -66,7 +67,7 @@ export const itemToItemSource: CandidateSource = {
       }
     }
     return [...best]
-      .sort((a, b) => b[1] - a[1])
+      .sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0))
       .slice(0, limit)
       .map(([row, score]) => ({ row, score }));
   },

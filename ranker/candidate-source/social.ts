@@ -1,5 +1,5 @@
 import { socialProof } from '../request-cache.ts';
-import type { CandidateSource } from '../types.ts';
+import { byScoreDesc, type CandidateSource } from '../types.ts';
 
 /** Items the user's friends engaged with or bought recently; purchases count double. */
 export const socialSource: CandidateSource = {
@@ -12,7 +12,7 @@ export const socialSource: CandidateSource = {
     return [...socialProof(ctx)]
       .filter(([row]) => !served.has(ctx.catalog.items.id(row)))
       .map(([row, s]) => ({ row, score: s.engaged + 2 * s.purchased }))
-      .sort((a, b) => b.score - a.score)
+      .sort(byScoreDesc)
       .slice(0, limit);
   },
 };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/stack.ts';
 import { ModelHolder } from '../models.ts';
 import { catalogFromRows, fakeModels, makeWorld } from '../testing.ts';
-import { TopK } from './columns.ts';
+import { IdIndex, TopK } from './columns.ts';
 
 describe('ServingCatalog', () => {
   const config = testConfig();
@@ -76,7 +76,7 @@ describe('TopK', () => {
 
 describe('ModelHolder', () => {
   it('adds vectors of new items to the live ANN index, once', async () => {
-    const holder = new ModelHolder(testConfig());
+    const holder = new ModelHolder(testConfig(), new IdIndex());
     const ids = ['a', 'b', 'c'];
     await holder.swap(fakeModels('m', ids, 4));
     const extra = fakeModels('m', ['a', 'z'], 4);

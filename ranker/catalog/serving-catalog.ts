@@ -1,5 +1,5 @@
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../../storage/catalog.ts';
-import { Dictionary, ensureCapacity, IdIndex } from './columns.ts';
+import { Dictionary, ensureCapacity, hash32, IdIndex } from './columns.ts';
 import { ItemStats } from './item-stats.ts';
 
 const EMPTY = new Int32Array(0);
@@ -50,6 +50,8 @@ export class ServingCatalog {
   creatorCategory = new Uint16Array(0);
   creatorKol = new Uint8Array(0);
   creatorFollowers = new Uint32Array(0);
+  /** hash32 of the creator id: what sessions carry for creator spacing. */
+  creatorHash = new Uint32Array(0);
   creatorName: string[] = [];
 
   readonly users = new IdIndex();
@@ -89,6 +91,7 @@ export class ServingCatalog {
     this.reserveCreators(this.creators.size + rows.length);
     for (const r of rows) {
       const row = this.creators.upsert(r.creator_id).row;
+      this.creatorHash[row] = hash32(r.creator_id);
       this.creatorLocale[row] = this.locales.code(r.locale);
       this.creatorCategory[row] = this.categories.code(r.category);
       this.creatorKol[row] = Number(r.is_kol) ? 1 : 0;
@@ -102,6 +105,7 @@ export class ServingCatalog {
     this.creatorCategory = ensureCapacity(this.creatorCategory, n);
     this.creatorKol = ensureCapacity(this.creatorKol, n);
     this.creatorFollowers = ensureCapacity(this.creatorFollowers, n);
+    this.creatorHash = ensureCapacity(this.creatorHash, n);
   }
 
   /** A creator referenced before its row arrives gets a placeholder row. */
@@ -110,6 +114,7 @@ export class ServingCatalog {
     if (created) {
       this.reserveCreators(row + 1);
       this.creatorName[row] = id;
+      this.creatorHash[row] = hash32(id);
     }
     return row;
   }

@@ -1,3 +1,4 @@
+import type { ItemCounters } from '../../ingest/online-state.ts';
 import type { CandidateSignals } from '../../models/types.ts';
 import { followedCreators, socialProof, userVector } from '../request-cache.ts';
 import type { FeatureHydrator } from '../types.ts';
@@ -29,19 +30,20 @@ export const signalsHydrator: FeatureHydrator = {
     const followed = followedCreators(ctx);
     const social = socialProof(ctx);
     const uvec = userVector(ctx);
+    const c: ItemCounters = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
     for (const cand of candidates) {
       const i = cand.row;
       const creator = catalog.itemCreator[i]!;
       const product = catalog.itemProduct[i]!;
       const buyable = catalog.isProductBuyable(product);
-      const c = online.itemCounters(cand.itemId);
+      const known = online.itemCounters(cand.itemId, c) !== undefined;
       const ltPlays = s.plays[i] ?? 0;
-      const useOnline = c !== undefined && c.plays > ltPlays;
+      const useOnline = known && c.plays > ltPlays;
       const plays = useOnline ? c.plays : ltPlays;
       let retrieval = cand.source === 'ann' ? cand.sourceScore : 0;
       if (cand.source !== 'ann' && uvec && ctx.snapshot) {
         // The served version's precomputed vector (the one in the ANN index); the item tower only for items it lacks.
-        const served = ctx.snapshot.annIds.dot(cand.itemId, uvec);
+        const served = ctx.snapshot.annIds.dotRow(i, cand.itemId, uvec);
         if (served !== undefined) retrieval = served;
         else {
           const v = ctx.snapshot.retrieval.itemVector(cand.itemId);
@@ -60,12 +62,12 @@ export const signalsHydrator: FeatureHydrator = {
         is_kol: catalog.creatorKol[creator] === 1,
         creator_followers: catalog.creatorFollowers[creator]!,
         retrieval_score: retrieval,
-        impressions: Math.max(s.impressions[i] ?? 0, c?.impressions ?? 0),
-        completion_rate: Math.min(1, rate(plays, useOnline, c?.completions ?? 0, s.completions[i] ?? 0)),
+        impressions: Math.max(s.impressions[i] ?? 0, known ? c.impressions : 0),
+        completion_rate: Math.min(1, rate(plays, useOnline, c.completions, s.completions[i] ?? 0)),
         avg_watch_ratio: plays > 0 ? (useOnline ? c.watchRatioSum / c.plays : (s.watchRatio[i] ?? 0)) : 0,
-        like_rate: Math.min(1, rate(plays, useOnline, c?.likes ?? 0, s.likes[i] ?? 0)),
-        share_rate: Math.min(1, rate(plays, useOnline, c?.shares ?? 0, s.shares[i] ?? 0)),
-        purchase_rate: Math.min(1, rate(plays, useOnline, c?.purchases ?? 0, s.purchases[i] ?? 0)),
+        like_rate: Math.min(1, rate(plays, useOnline, c.likes, s.likes[i] ?? 0)),
+        share_rate: Math.min(1, rate(plays, useOnline, c.shares, s.shares[i] ?? 0)),
+        purchase_rate: Math.min(1, rate(plays, useOnline, c.purchases, s.purchases[i] ?? 0)),
         friends_engaged: proof?.engaged ?? 0,
         friends_purchased: proof?.purchased ?? 0,
         followed_creator: followed.has(creator),

@@ -1,6 +1,6 @@
 import { combineObjectives } from '../../models/objectives.ts';
 import { OBJECTIVES, type CandidateSignals, type Objective } from '../../models/types.ts';
-import type { Scorer } from '../types.ts';
+import { noteScore, type Scorer } from '../types.ts';
 
 /** Priors and their strength (in plays) for the smoothed rates. */
 const PRIOR = { complete: 0.3, watch: 0.45, like: 0.04, share: 0.01, purchase: 0.01 };
@@ -47,8 +47,9 @@ export const heuristicScorer: Scorer = {
       const p = heuristicPredictions(c.signals!);
       for (const o of OBJECTIVES) {
         preds[o][i] = p[o];
-        c.scores[`h_${o}`] = p[o];
+        noteScore(ctx, c, `h_${o}`, p[o]);
       }
+      c.purchase = p.purchase;
       prices[i] = c.signals!.price;
     });
     return combineObjectives(preds, ctx.config.models.weights, prices);

@@ -1,5 +1,5 @@
 import { OBJECTIVES } from '../../models/types.ts';
-import type { Scorer } from '../types.ts';
+import { noteScore, type Scorer } from '../types.ts';
 import { combineObjectives } from '../../models/objectives.ts';
 
 const SCORE_KEYS = OBJECTIVES.map((o) => `p_${o}`);
@@ -22,10 +22,13 @@ export const modelScorer: Scorer = {
         throw new Error(`model ${model.version} returned ${preds[o]?.length ?? 0} ${o} predictions for ${candidates.length} candidates`);
       }
     }
-    candidates.forEach((c, i) => {
-      OBJECTIVES.forEach((o, k) => (c.scores[SCORE_KEYS[k]!] = preds[o][i]!));
-    });
-    const prices = candidates.map((c) => c.signals!.price);
+    const prices = new Float32Array(candidates.length);
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i]!;
+      c.purchase = preds.purchase[i]!;
+      prices[i] = c.signals!.price;
+      if (ctx.request.explain) OBJECTIVES.forEach((o, k) => noteScore(ctx, c, SCORE_KEYS[k]!, preds[o][i]!));
+    }
     return combineObjectives(preds, ctx.config.models.weights, prices);
   },
 };

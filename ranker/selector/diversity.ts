@@ -1,5 +1,4 @@
-import { hash32 } from '../catalog/columns.ts';
-import type { Candidate, FeedContext, Selector } from '../types.ts';
+import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector } from '../types.ts';
 
 /** How far down the score order the greedy pass looks for each slot. */
 const LOOKAHEAD = 300;
@@ -15,10 +14,6 @@ export function explorationPositions(count: number, share: number): Set<number> 
 function isBestFirst(candidates: readonly Candidate[]): boolean {
   for (let i = 1; i < candidates.length; i++) if (candidates[i]!.score > candidates[i - 1]!.score) return false;
   return true;
-}
-
-export function creatorHash(ctx: FeedContext, c: Candidate): number {
-  return hash32(ctx.catalog.creators.id(ctx.catalog.itemCreator[c.row]!));
 }
 
 /**
@@ -37,23 +32,19 @@ export const diversitySelector: Selector = {
     const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare } = ctx.config.ranker.rerank;
     const { catalog } = ctx;
     // The pipeline passes them best first already (sorting 500 objects costs ~0.2 ms); others get sorted.
-    const pool = isBestFirst(candidates) ? candidates : [...candidates].sort((a, b) => b.score - a.score);
+    const pool = isBestFirst(candidates) ? candidates : [...candidates].sort(byScoreDesc);
     const n = pool.length;
     // Per pool position, in typed arrays: the greedy pass below looks at each many times.
     const category = new Int32Array(n);
-    // Creator hashes (what the session carries across pages): each creator hashed once per request.
+    // Creator hashes: what the session carries across pages.
     const creator = new Uint32Array(n);
     const fresh = new Uint8Array(n);
     const used = new Uint8Array(n);
-    const hashes = new Map<number, number>();
     let freshLeft = 0;
     for (let i = 0; i < n; i++) {
       const c = pool[i]!;
       category[i] = catalog.itemCategory[c.row]!;
-      const creatorRow = catalog.itemCreator[c.row]!;
-      let h = hashes.get(creatorRow);
-      if (h === undefined) hashes.set(creatorRow, (h = creatorHash(ctx, c)));
-      creator[i] = h;
+      creator[i] = catalog.creatorHash[catalog.itemCreator[c.row]!]!;
       if (c.sources.includes('fresh')) (fresh[i] = 1), freshLeft++;
     }
     const explore = explorationPositions(count, explorationShare);
@@ -81,8 +72,8 @@ export const diversitySelector: Selector = {
       used[best] = 1;
       if (fresh[best]) freshLeft--;
       const chosen = pool[best]!;
-      chosen.scores.rerank = bestAdj;
-      if (wantFresh) chosen.scores.exploration = 1;
+      noteScore(ctx, chosen, 'rerank', bestAdj);
+      if (wantFresh) noteScore(ctx, chosen, 'exploration', 1);
       out.push(chosen);
       recentCreators.push(creator[best]!);
       if (recentCreators.length > creatorSpacing) recentCreators.shift();
