@@ -163,9 +163,8 @@ export class MultiTaskRanker implements RankerModel {
   private standardise(x: Float32Array): Float32Array {
     const width = FEATURES.length;
     const out = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) {
-      const f = i % width;
-      out[i] = (x[i]! - this.mean[f]!) / this.std[f]!;
+    for (let row = 0; row < x.length; row += width) {
+      for (let f = 0; f < width; f++) out[row + f] = (x[row + f]! - this.mean[f]!) / this.std[f]!;
     }
     return out;
   }
