@@ -51,8 +51,7 @@ export class OnlineTrainer {
     readonly model: TwoTower,
     private readonly config: Config,
     private readonly opts: OnlineTrainerOptions = {},
-  ) {
-  }
+  ) {}
 
   onItemVectors(cb: ItemVectorsListener): () => void {
     this.listeners.add(cb);

@@ -84,7 +84,7 @@ export interface ItemRows {
  */
 export class ItemVectors {
   private readonly labels = new Map<string, number>();
-  private readonly ids: string[];
+  private readonly ids: string[] = [];
   private readonly blocks: Float32Array[] = [];
   private readonly base: number;
   private static readonly BLOCK = 4096;
@@ -101,13 +101,8 @@ export class ItemVectors {
     private readonly items: ItemRows,
   ) {
     if (vectors.length !== ids.length * dim) throw new Error(`ItemVectors: ${ids.length} ids need ${ids.length * dim} floats, got ${vectors.length}`);
-    this.ids = [...ids];
     this.labelRows = new Int32Array(ids.length);
-    ids.forEach((id, label) => {
-      this.labels.set(id, label);
-      const row = items.row(id);
-      if (row >= 0) this.link(label, row);
-    });
+    ids.forEach((id, label) => this.register(id, label));
     this.blocks.push(vectors);
     this.base = ids.length;
   }
@@ -128,7 +123,7 @@ export class ItemVectors {
     return block.subarray(at, at + this.dim);
   }
 
-  /** Catalog row of the item at `label`, or -1 when the catalog does not hold it (yet). */
+  /** Catalog row of the item at `label`, or -1 when the catalog does not hold it (yet) or `label` is -1 (no hit). */
   catalogRow(label: number): number {
     const linked = (this.labelRows[label] ?? 0) - 1;
     if (linked >= 0) return linked;
@@ -159,12 +154,16 @@ export class ItemVectors {
       const at = this.used % ItemVectors.BLOCK;
       if (at === 0) this.blocks.push(new Float32Array(ItemVectors.BLOCK * dim));
       this.blocks[this.blocks.length - 1]!.set(vectors.subarray(i * dim, (i + 1) * dim), at * dim);
-      const label = this.base + this.used++;
-      this.labels.set(id, label);
-      this.ids.push(id);
-      const row = this.items.row(id);
-      if (row >= 0) this.link(label, row);
+      this.register(id, this.base + this.used++);
     });
+  }
+
+  /** Indexes `id` at `label` (the next one) and links it to its catalog row when the catalog holds it. */
+  private register(id: string, label: number): void {
+    this.labels.set(id, label);
+    this.ids.push(id);
+    const row = this.items.row(id);
+    if (row >= 0) this.link(label, row);
   }
 
   private locate(label: number): { block: Float32Array; at: number } {

@@ -30,9 +30,14 @@ export interface Candidate {
   passed?: string[];
 }
 
-/** Best score first. Returns -1/0/1: sort() boxes a comparator's double result, one allocation per comparison. */
+/** Larger first, for sort(). Returns -1/0/1: sort() boxes a comparator's double result, one allocation per comparison. */
+export function descending(a: number, b: number): number {
+  return b > a ? 1 : b < a ? -1 : 0;
+}
+
+/** Best score first. */
 export function byScoreDesc(a: { score: number }, b: { score: number }): number {
-  return b.score > a.score ? 1 : b.score < a.score ? -1 : 0;
+  return descending(a.score, b.score);
 }
 
 /** Records a stage score for explain output; a no-op otherwise (500 candidates × 8 keyed stores per request add up). */

@@ -1,7 +1,7 @@
 import type { Objective } from '../../models/types.ts';
 import { hiddenCreators } from '../request-cache.ts';
 import { expectedValue } from '../scorer/value.ts';
-import type { Blender, FeedContext, PageEntry, ShoppableSlot } from '../types.ts';
+import { descending, type Blender, type FeedContext, type PageEntry, type ShoppableSlot } from '../types.ts';
 
 const NONE: Record<Objective, number> = { complete: 0, watch: 0, like: 0, share: 0, purchase: 0 };
 /** Expected share of a live stream's viewers who stay and watch. */
@@ -54,7 +54,7 @@ export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<numbe
     const value = expectedValue({ ...NONE, purchase: p }, catalog.productPrice[product]!, weights);
     products.push({ type: 'product', productRow: product, creatorRow: catalog.itemCreator[c.row]!, value, source: c.source });
   }
-  products.sort((a, b) => (b.value > a.value ? 1 : b.value < a.value ? -1 : 0)); // stable; -1/0/1 as in byScoreDesc
+  products.sort((a, b) => descending(a.value, b.value)); // stable
   // Merged with the live slots (already sorted) best first; on a tie the product comes first.
   const lives = includeLive ? liveSlots(ctx) : [];
   const hidden = hiddenCreators(ctx);

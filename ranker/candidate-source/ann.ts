@@ -17,7 +17,7 @@ export const annSource: CandidateSource = {
     const { labels, scores, k: found } = snap.ann.searchLabels(vec, k);
     const { served } = ctx.request.session;
     for (let j = 0; j < found && out.length < limit; j++) {
-      const row = labels[j]! >= 0 ? snap.annIds.catalogRow(labels[j]!) : -1;
+      const row = snap.annIds.catalogRow(labels[j]!);
       if (row < 0 || served.has(ctx.catalog.items.id(row))) continue;
       out.push({ row, score: scores[j]! });
     }

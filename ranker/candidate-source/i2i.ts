@@ -1,5 +1,5 @@
 import type { Neighbours } from '../ann/neighbour-cache.ts';
-import type { CandidateSource } from '../types.ts';
+import { descending, type CandidateSource } from '../types.ts';
 
 const SEED_KINDS = new Set(['complete', 'like', 'share', 'purchase', 'play']);
 const MAX_SEEDS = 5;
@@ -46,7 +46,7 @@ export const itemToItemSource: CandidateSource = {
         const scores = new Float32Array(hits.k);
         let n = 0;
         for (let j = q * hits.k; j < (q + 1) * hits.k; j++) {
-          const row = hits.labels[j]! >= 0 ? snap.annIds.catalogRow(hits.labels[j]!) : -1;
+          const row = snap.annIds.catalogRow(hits.labels[j]!);
           if (row < 0) continue;
           rows[n] = row;
           scores[n++] = hits.scores[j]!;
@@ -67,7 +67,7 @@ export const itemToItemSource: CandidateSource = {
       }
     }
     return [...best]
-      .sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0))
+      .sort((a, b) => descending(a[1], b[1]))
       .slice(0, limit)
       .map(([row, score]) => ({ row, score }));
   },
