@@ -361,7 +361,7 @@ export const feedBenchmark: Benchmark = {
       series: { steps: rows.map((r) => ({ target: r.target, rate: r.rate, p50_ms: round(r.p50_ms), p90_ms: round(r.p90_ms), p99_ms: round(r.p99_ms), max_ms: round(r.max_ms), errors: r.errors })) },
       notes: [
         'Load generator and servers share the machine: on 2 cores the generator takes CPU from the server at high rates.',
-        `Both feed servers serve model version ${models.version}: ${models.note}. Latency does not depend on the weights.`,
+        `The feed and trending-only servers, measured one after the other, serve model version ${models.version}: ${models.note}. Latency does not depend on the weights.`,
         ...(bottleneck ? [`feed ${bottleneck}`] : []),
       ],
     };
