@@ -15,6 +15,7 @@ import { TrafficPool } from '../ranker/traffic-pool.ts';
 import { clickhouseHealthy, createClickHouse } from '../storage/clickhouse.ts';
 import { kafkaHealthy } from '../storage/kafka.ts';
 import { createApp, type RouteModule } from './app.ts';
+import { disablePretenuring } from './gc-flags.ts';
 import { OnlineLearning, TeeOnlineState } from './online-learning.ts';
 import type { AppEnv } from './env.ts';
 import { catalogRoutes } from './routes/catalog.ts';
@@ -70,6 +71,7 @@ export interface FeedService {
  * promoted models (+ hot reload), the ranker pipeline, the event producer and the routes.
  */
 export async function createFeedService(config: Config, opts: FeedServiceOptions = {}): Promise<FeedService> {
+  disablePretenuring();
   const log = childLogger('feed-service');
   const stops: (() => unknown)[] = [];
   const stopAll = async () => {
