@@ -50,8 +50,10 @@ describe('ItemVectors', () => {
     expect(vectors.dotRow(2, 'a', Float32Array.from([3, 7]))).toBe(3);
     expect(vectors.dotRow(1, 'b', Float32Array.from([3, 7]))).toBe(7);
     expect(vectors.dotRow(0, 'x', Float32Array.from([3, 7]))).toBeUndefined();
-    // An item the catalog gains after the swap is found once it is there.
+    // An item the catalog gains after the swap is found by id before and after it is there.
+    expect(Array.from(vectors.get('late')!)).toEqual([5, 5]);
     expect(items.upsert('late').row).toBe(3);
+    expect(Array.from(vectors.get('late')!)).toEqual([5, 5]);
     expect(vectors.catalogRow(2)).toBe(3);
     expect(vectors.dotRow(3, 'late', Float32Array.from([1, -1]))).toBe(0);
     vectors.add(['x'], Float32Array.from([2, 4]));

@@ -80,11 +80,13 @@ export interface ItemRows {
  * Item vectors in ANN label order (a label is a row of the FAISS index): the promoted
  * version's matrix (kept as is, no copy) plus blocks of vectors added online. Labels and
  * catalog rows are linked in typed arrays, so a request goes from ANN hits to catalog rows
- * and from catalog rows to vectors without string lookups in million-entry maps.
+ * and from catalog rows to vectors without string lookups. An id goes to its label through
+ * the catalog's row; only ids the catalog does not hold yet have a map entry.
  */
 export class ItemVectors {
-  private readonly labels = new Map<string, number>();
   private readonly ids: string[] = [];
+  /** Labels of ids without a catalog row when they were registered. */
+  private readonly unlinked = new Map<string, number>();
   private readonly blocks: Float32Array[] = [];
   private readonly base: number;
   private static readonly BLOCK = 4096;
@@ -112,13 +114,13 @@ export class ItemVectors {
   }
 
   has(id: string): boolean {
-    return this.labels.has(id);
+    return this.labelOf(id) >= 0;
   }
 
   /** The vector of `id` (a view, not a copy), or undefined. */
   get(id: string): Float32Array | undefined {
-    const label = this.labels.get(id);
-    if (label === undefined) return undefined;
+    const label = this.labelOf(id);
+    if (label < 0) return undefined;
     const { block, at } = this.locate(label);
     return block.subarray(at, at + this.dim);
   }
@@ -137,7 +139,7 @@ export class ItemVectors {
   dotRow(row: number, id: string, v: Float32Array): number | undefined {
     let label = (this.rowLabels[row] ?? 0) - 1;
     if (label < 0) {
-      label = this.labels.get(id) ?? -1;
+      label = this.unlinked.get(id) ?? -1;
       if (label < 0) return undefined;
       this.link(label, row);
     }
@@ -160,10 +162,20 @@ export class ItemVectors {
 
   /** Indexes `id` at `label` (the next one) and links it to its catalog row when the catalog holds it. */
   private register(id: string, label: number): void {
-    this.labels.set(id, label);
     this.ids.push(id);
     const row = this.items.row(id);
     if (row >= 0) this.link(label, row);
+    else this.unlinked.set(id, label);
+  }
+
+  /** Label of `id`, or -1. */
+  private labelOf(id: string): number {
+    const row = this.items.row(id);
+    const linked = row >= 0 ? (this.rowLabels[row] ?? 0) - 1 : -1;
+    if (linked >= 0) return linked;
+    const label = this.unlinked.get(id) ?? -1;
+    if (label >= 0 && row >= 0) this.link(label, row);
+    return label;
   }
 
   private locate(label: number): { block: Float32Array; at: number } {
@@ -177,6 +189,7 @@ export class ItemVectors {
     this.labelRows[label] = row + 1;
     this.rowLabels = ensureCapacity(this.rowLabels, row + 1);
     this.rowLabels[row] = label + 1;
+    if (this.unlinked.size > 0) this.unlinked.delete(this.ids[label]!);
   }
 }
 

@@ -24,7 +24,7 @@ export function itemFields(catalog: ServingCatalog, row: number): ItemFields {
   return {
     item_id: catalog.items.id(row),
     creator_id: catalog.creators.id(catalog.itemCreator[row]!),
-    title: catalog.itemTitle[row] ?? '',
+    title: catalog.itemTitle.get(row),
     category: catalog.categories.value(catalog.itemCategory[row]!),
     locale: catalog.locales.value(catalog.itemLocale[row]!),
     duration_ms: catalog.itemDuration[row]!,

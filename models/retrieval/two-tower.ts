@@ -3,16 +3,10 @@ import { tfjs as tf } from '../backend.ts';
 import { Adam, l2Normalize, matMul, Mlp, normalizeRows } from '../dense.ts';
 import { DEFAULT_ROW, SparseTable, type SparseTableState } from '../sparse/table.ts';
 import type { RetrievalModel, UserContext } from '../types.ts';
+import { ItemFeatureTable, type ItemFeatures } from './item-features.ts';
 import { engagementWeight } from './weights.ts';
 
-/** What the item tower knows about an item (from the catalog). */
-export interface ItemFeatures {
-  item_id: string;
-  category: string;
-  creator_id: string;
-  has_product: boolean;
-  price: number;
-}
+export type { ItemFeatures } from './item-features.ts';
 
 export interface HistoryEntry {
   item_id: string;
@@ -90,7 +84,7 @@ export class TwoTower implements RetrievalModel {
   readonly tables: Record<TableName, SparseTable>;
   readonly userMlp: Mlp;
   readonly itemMlp: Mlp;
-  readonly items = new Map<string, ItemFeatures>();
+  readonly items = new ItemFeatureTable();
   /** Positive counts per item, for the logQ correction. */
   readonly itemCounts = new Map<string, number>();
   private totalCount = 0;
@@ -121,7 +115,7 @@ export class TwoTower implements RetrievalModel {
     ];
     this.userMlp = new Mlp('user', this.userInputDim, layers(config.hidden), seed * 31 + 8, state?.userWeights);
     this.itemMlp = new Mlp('item', this.itemInputDim, layers(config.hidden), seed * 31 + 9, state?.itemWeights);
-    for (const f of state?.items ?? []) this.items.set(f.item_id, f);
+    for (const f of state?.items ?? []) this.items.set(f);
     for (const [id, n] of state?.itemCounts ?? []) this.countItem(id, n);
   }
 
@@ -136,7 +130,7 @@ export class TwoTower implements RetrievalModel {
   /** Adds or updates catalog features of items. */
   setItems(features: Iterable<ItemFeatures>): void {
     for (const f of features) {
-      this.items.set(f.item_id, f);
+      this.items.set(f);
       this.itemCache.delete(f.item_id);
     }
   }
@@ -274,7 +268,7 @@ export class TwoTower implements RetrievalModel {
       tables,
       userWeights: this.userMlp.export(),
       itemWeights: this.itemMlp.export(),
-      items: [...this.items.values()],
+      items: this.items.values(),
       itemCounts: [...this.itemCounts],
     };
   }

@@ -36,10 +36,56 @@ export class Dictionary {
   }
 }
 
-/** Ids with a dense row index each; rows are appended, never removed (unavailable rows are flagged). */
+/**
+ * Per-row strings packed as UTF-8 in one growable buffer: a million titles are three heap
+ * objects instead of a million, which the garbage collector would otherwise mark on every full
+ * collection. A changed value is appended (the old bytes stay until the column is rebuilt).
+ */
+export class TextColumn {
+  private bytes = Buffer.alloc(0);
+  private used = 0;
+  private start = new Uint32Array(0);
+  private length = new Uint32Array(0);
+
+  get(row: number): string {
+    const len = this.length[row] ?? 0;
+    if (len === 0) return '';
+    const at = this.start[row]!;
+    return this.bytes.toString('utf8', at, at + len);
+  }
+
+  set(row: number, value: string): void {
+    this.start = ensureCapacity(this.start, row + 1);
+    this.length = ensureCapacity(this.length, row + 1);
+    if (value === '') {
+      this.length[row] = 0;
+      return;
+    }
+    const need = Buffer.byteLength(value, 'utf8');
+    if (need === this.length[row] && this.get(row) === value) return;
+    if (this.used + need > this.bytes.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.used + need, this.bytes.length * 2, 4096));
+      this.bytes.copy(next, 0, 0, this.used);
+      this.bytes = next;
+    }
+    this.bytes.write(value, this.used, 'utf8');
+    this.start[row] = this.used;
+    this.length[row] = need;
+    this.used += need;
+  }
+}
+
+/**
+ * Ids with a dense row index each; rows are appended, never removed (unavailable rows are
+ * flagged). The id → row lookup is an open-addressing hash table in typed arrays rather than a
+ * Map: at a million ids a Map's table is ~28 MB of pointers that every full garbage collection
+ * walks, while typed-array contents are not scanned.
+ */
 export class IdIndex {
   readonly ids: string[] = [];
-  private readonly rows = new Map<string, number>();
+  private hashes = new Uint32Array(0);
+  /** row + 1 per slot (0: empty); at most half full. */
+  private slots = new Int32Array(16);
 
   get size(): number {
     return this.ids.length;
@@ -47,21 +93,54 @@ export class IdIndex {
 
   /** Row of `id`, appending a new row when it is unknown; `created` says which. */
   upsert(id: string): { row: number; created: boolean } {
-    const existing = this.rows.get(id);
-    if (existing !== undefined) return { row: existing, created: false };
+    const h = idHash(id);
+    const existing = this.find(id, h);
+    if (existing >= 0) return { row: existing, created: false };
     const row = this.ids.length;
     this.ids.push(id);
-    this.rows.set(id, row);
+    this.hashes = ensureCapacity(this.hashes, row + 1);
+    this.hashes[row] = h;
+    if (2 * (row + 1) > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(row, h);
     return { row, created: true };
   }
 
   row(id: string): number {
-    return this.rows.get(id) ?? -1;
+    return this.find(id, idHash(id));
   }
 
   id(row: number): string {
     return this.ids[row] ?? '';
   }
+
+  private find(id: string, h: number): number {
+    const mask = this.slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const s = this.slots[i]!;
+      if (s === 0) return -1;
+      if (this.hashes[s - 1] === h && this.ids[s - 1] === id) return s - 1;
+    }
+  }
+
+  private place(row: number, h: number): void {
+    const mask = this.slots.length - 1;
+    let i = h & mask;
+    while (this.slots[i] !== 0) i = (i + 1) & mask;
+    this.slots[i] = row + 1;
+  }
+
+  private rehash(capacity: number): void {
+    this.slots = new Int32Array(capacity);
+    for (let row = 0; row < this.ids.length; row++) this.place(row, this.hashes[row]!);
+  }
+}
+
+/** hash32 with a final avalanche, so sequential ids spread over the low bits a table masks. */
+function idHash(id: string): number {
+  let h = hash32(id);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** 32-bit FNV-1a; stable across processes (used for cursor state and per-request shuffles). */

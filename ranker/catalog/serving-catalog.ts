@@ -1,5 +1,5 @@
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../../storage/catalog.ts';
-import { Dictionary, ensureCapacity, hash32, IdIndex } from './columns.ts';
+import { Dictionary, ensureCapacity, hash32, IdIndex, TextColumn } from './columns.ts';
 import { ItemStats } from './item-stats.ts';
 
 const EMPTY = new Int32Array(0);
@@ -14,10 +14,10 @@ function mostCommon(codes: Uint16Array, cardinality: number): number {
 
 /**
  * The catalog as the serving path reads it: column arrays indexed by a dense row number per
- * table, plus id → row maps. About 60 bytes of typed arrays per item on top of its id and
- * title strings, so a 1,000,000-item catalog fits in a few hundred MB. Rows are upserted in
- * place (availability changes) and appended (new items); derived lists are rebuilt by
- * `reindex()` off the request path.
+ * table, plus id → row indexes. About 60 bytes of typed arrays and its UTF-8 title per item
+ * on top of its id string, so a 1,000,000-item catalog fits in a few hundred MB. Rows are
+ * upserted in place (availability changes) and appended (new items); derived lists are rebuilt
+ * by `reindex()` off the request path.
  */
 export class ServingCatalog {
   readonly categories = new Dictionary();
@@ -33,7 +33,7 @@ export class ServingCatalog {
   itemPublished = new Uint32Array(0);
   itemProduct = new Int32Array(0);
   itemAvailable = new Uint8Array(0);
-  itemTitle: string[] = [];
+  readonly itemTitle = new TextColumn();
 
   readonly products = new IdIndex();
   productPrice = new Float64Array(0);
@@ -152,7 +152,7 @@ export class ServingCatalog {
       this.itemPublished[row] = Number(r.published_at);
       this.itemProduct[row] = this.productRow(r.product_id);
       this.itemAvailable[row] = Number(r.available) ? 1 : 0;
-      this.itemTitle[row] = r.title;
+      this.itemTitle.set(row, r.title);
     }
     this.stats.reserve(this.items.size);
     return created;
