@@ -235,5 +235,6 @@ export const annBenchmark: Benchmark = {
   name: 'ann',
   description: `FAISS index choices at d=${DIM}: build time, memory, single-query latency, recall@${K} vs exact search`,
   defaultRepeats: 3,
+  stack: false,
   run: (ctx) => runAnnProcess(ctx),
 };

@@ -227,6 +227,7 @@ export const feedBenchmark: Benchmark = {
   name: 'feed',
   description: `open-loop load on GET /v1/feed, stepping the request rate; highest rate with p99 under ${P99_BUDGET_MS} ms`,
   defaultRepeats: 3,
+  stack: true,
   async run(ctx): Promise<BenchOutput> {
     const items = ctx.items[0] ?? (ctx.smoke ? 2_000 : 1_000_000);
     const rates = ctx.smoke ? [20, 40] : [50, 100, 200, 300, 400, 600, 800];

@@ -76,6 +76,7 @@ export const freshnessBenchmark: Benchmark = {
   name: 'freshness',
   description: 'time from an event accepted by POST /v1/events to the same user\'s next feed changing; new item to retrievable via ANN',
   defaultRepeats: 3,
+  stack: true,
   async run(ctx): Promise<BenchOutput> {
     const items = ctx.items[0] ?? (ctx.smoke ? 2_000 : 100_000);
     const perRun = ctx.smoke ? 3 : 20;

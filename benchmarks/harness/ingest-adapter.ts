@@ -8,6 +8,7 @@ export const ingestBenchmark: Benchmark = {
   name: 'ingest',
   description: 'events/s HTTP -> Kafka -> ClickHouse end to end, Kafka -> ClickHouse alone, and consumer lag over time',
   defaultRepeats: 3,
+  stack: true,
   async run(ctx): Promise<BenchOutput> {
     const base = ctx.smoke ? SMOKE : DEFAULTS;
     const events = ctx.items[0] ?? base.events;

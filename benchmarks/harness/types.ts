@@ -20,5 +20,7 @@ export interface Benchmark {
   name: string;
   description: string;
   defaultRepeats: number;
+  /** Needs Kafka and ClickHouse: `feed bench` starts the local stack first, as `feed start` does. */
+  stack: boolean;
   run(ctx: BenchContext): Promise<BenchOutput>;
 }

@@ -21,6 +21,7 @@ export const memoryBenchmark: Benchmark = {
   name: 'memory',
   description: 'resident memory of the serving process (createFeedService) at 100k and 1M items',
   defaultRepeats: 3,
+  stack: true,
   async run(ctx): Promise<BenchOutput> {
     const sizes = ctx.items.length ? ctx.items : ctx.smoke ? [2_000] : [100_000, 1_000_000];
     const headers = { 'x-api-key': BENCH_KEY };

@@ -89,6 +89,7 @@ export const trainBenchmark: Benchmark = {
   description: 'training throughput of the retrieval (two-tower) and ranking models on the tfjs backend in use, and wall time on ml-100k',
   // One full training: its epochs are the repeated runs (examples/s is the median epoch).
   defaultRepeats: 1,
+  stack: false,
   async run(ctx): Promise<BenchOutput> {
     const haveData = existsSync(ML100K);
     if (!haveData && !ctx.smoke) throw new Error(`ml-100k not found at ${ML100K}; set BENCH_ML100K to the .inter file`);

@@ -45,6 +45,11 @@ export function registerBenchCommands(program: Command): void {
       }
       const loaded = configFrom(cmd);
       const config = { ...loaded, api: { ...loaded.api, workers: opts.workers ?? availableParallelism() } };
+      const { loadBenchmark } = await import('../../benchmarks/harness/registry.ts');
+      if ((await Promise.all(names.map(loadBenchmark))).some((b) => b.stack)) {
+        const { stackUp } = await import('../../stack/stack.ts');
+        await stackUp(config);
+      }
       const { runBenchmark } = await import('../../benchmarks/harness/run.ts');
       for (const n of names) {
         await runBenchmark(n, {
