@@ -138,11 +138,8 @@ export class ItemVectors {
   /** Dot product of catalog row `row`'s (item `id`'s) vector with `v` (same dim); undefined when it has none. */
   dotRow(row: number, id: string, v: Float32Array): number | undefined {
     let label = (this.rowLabels[row] ?? 0) - 1;
-    if (label < 0) {
-      label = this.unlinked.get(id) ?? -1;
-      if (label < 0) return undefined;
-      this.link(label, row);
-    }
+    if (label < 0) label = this.adopt(id, row);
+    if (label < 0) return undefined;
     const { block, at } = this.locate(label);
     let s = 0;
     for (let d = 0; d < this.dim; d++) s += block[at + d]! * v[d]!;
@@ -172,7 +169,11 @@ export class ItemVectors {
   private labelOf(id: string): number {
     const row = this.items.row(id);
     const linked = row >= 0 ? (this.rowLabels[row] ?? 0) - 1 : -1;
-    if (linked >= 0) return linked;
+    return linked >= 0 ? linked : this.adopt(id, row);
+  }
+
+  /** Label of an id registered before the catalog held it (-1: none), linked to `row` when it has one now. */
+  private adopt(id: string, row: number): number {
     const label = this.unlinked.get(id) ?? -1;
     if (label >= 0 && row >= 0) this.link(label, row);
     return label;

@@ -39,7 +39,7 @@ export class Dictionary {
 /**
  * Per-row strings packed as UTF-8 in one growable buffer: a million titles are three heap
  * objects instead of a million, which the garbage collector would otherwise mark on every full
- * collection. A changed value is appended (the old bytes stay until the column is rebuilt).
+ * collection. A changed value is appended; its old bytes are not reclaimed (titles rarely change).
  */
 export class TextColumn {
   private bytes = Buffer.alloc(0);
