@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { hash32 } from '../ranker/catalog/columns.ts';
+import { hash32 } from '../core/hash.ts';
 import { BloomFilter, newSession, type SessionState } from '../ranker/session.ts';
 
 const VERSION = 1;

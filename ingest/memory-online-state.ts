@@ -1,6 +1,7 @@
 import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
 import type { EngagementEvent, EventKind } from './events.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
+import { PresenceFilter } from './presence-filter.ts';
 import { RecentIds } from './recent-ids.ts';
 
 /** Weights of the trending score (engagement per item in the window). */
@@ -50,12 +51,16 @@ function addCapped(set: Set<string>, value: string, cap: number, refresh = false
 }
 
 /** Moves a key to the most-recent end of an LRU Map and evicts the least recent beyond `cap`. */
-function touch<V>(map: Map<string, V>, key: string, create: () => V, cap: number): V {
+function touch<V>(map: Map<string, V>, key: string, create: () => V, cap: number, evicted?: (key: string) => void): V {
   let v = map.get(key);
   if (v !== undefined) map.delete(key);
   else v = create();
   map.set(key, v);
-  if (map.size > cap) map.delete(map.keys().next().value as string);
+  if (map.size > cap) {
+    const oldest = map.keys().next().value as string;
+    map.delete(oldest);
+    evicted?.(oldest);
+  }
   return v;
 }
 
@@ -78,6 +83,8 @@ export class MemoryOnlineState implements OnlineState {
   private readonly cacheMs: number;
   private readonly users = new Map<string, UserState>();
   private readonly items = new Map<string, ItemState>();
+  /** Which ids `items` may hold: most candidates have no counters, and a miss costs several cache misses in a large Map. */
+  private readonly itemKeys: PresenceFilter;
   private readonly applied: RecentIds;
   private readonly buckets: TrendingBucket[] = [];
   /** Sum of the buckets' scores: the trending score over the whole ring. */
@@ -90,6 +97,7 @@ export class MemoryOnlineState implements OnlineState {
     this.now = opts.now ?? Date.now;
     this.cacheMs = opts.trendingCacheMs ?? 1000;
     this.applied = new RecentIds(this.cfg.dedupWindow);
+    this.itemKeys = new PresenceFilter(this.cfg.maxItems);
   }
 
   apply(events: readonly EngagementEvent[]): void {
@@ -136,7 +144,16 @@ export class MemoryOnlineState implements OnlineState {
   private applyItem(e: EngagementEvent, itemId: string): void {
     const w = this.cfg.itemWindowMs;
     const start = Math.floor(e.ts / w) * w;
-    const s = touch(this.items, itemId, () => ({ windowStart: start, counts: new Float64Array(2 * N_COUNTERS), firstSeenTs: e.ts }), this.cfg.maxItems);
+    const s = touch(
+      this.items,
+      itemId,
+      () => {
+        this.itemKeys.add(itemId);
+        return { windowStart: start, counts: new Float64Array(2 * N_COUNTERS), firstSeenTs: e.ts };
+      },
+      this.cfg.maxItems,
+      (evicted) => this.itemKeys.remove(evicted),
+    );
     s.firstSeenTs = Math.min(s.firstSeenTs, e.ts);
     if (start > s.windowStart) {
       if (start === s.windowStart + w) s.counts.copyWithin(N_COUNTERS, 0, N_COUNTERS);
@@ -219,6 +236,7 @@ export class MemoryOnlineState implements OnlineState {
   }
 
   itemCounters(itemId: string, into?: ItemCounters): ItemCounters | undefined {
+    if (!this.itemKeys.mayHave(itemId)) return undefined;
     const s = this.items.get(itemId);
     if (!s) return undefined;
     const w = this.cfg.itemWindowMs;

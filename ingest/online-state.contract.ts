@@ -161,5 +161,18 @@ export function onlineStateContract(name: string, create: (opts: ContractFactory
       expect(s.hasSeen('first', 'i')).toBe(false);
       expect(s.hasSeen(`u${cap - 1}`, 'i')).toBe(true);
     });
+
+    it('keeps item counters bounded: least recently active items are evicted and count again from zero', async () => {
+      const s = await make();
+      const cap = CONTRACT_LIMITS.maxItems!;
+      s.apply([ev({ kind: 'like', user_id: 'u1', item_id: 'old' }), ev({ kind: 'like', user_id: 'u1', item_id: 'old' })]);
+      s.apply(Array.from({ length: cap }, (_, i) => ev({ kind: 'like', user_id: 'u1', item_id: `i${i}` })));
+      expect(s.itemCounters('old')).toBeUndefined();
+      expect(s.itemCounters('i0')?.likes).toBe(1);
+      expect(s.itemCounters(`i${cap - 1}`)?.likes).toBe(1);
+      s.apply([ev({ kind: 'like', user_id: 'u1', item_id: 'old' })]);
+      expect(s.itemCounters('old')?.likes).toBe(1);
+      expect(s.itemCounters('i0')).toBeUndefined();
+    });
   });
 }

@@ -34,6 +34,7 @@ export class Mlp {
   readonly weights: tf.Variable[];
   readonly layers: LayerSpec[];
   readonly inputDim: number;
+  private readonly host: { dataId: object; values: Float32Array }[] = [];
 
   constructor(name: string, inputDim: number, layers: LayerSpec[], seed: number, init?: Float32Array[]) {
     this.inputDim = inputDim;
@@ -62,6 +63,46 @@ export class Mlp {
       if (layer.activation === 'relu') h = tf.relu(h);
     });
     return h;
+  }
+
+  /**
+   * `apply` for a few rows in plain JS, from host copies of the weights: for the one user of a
+   * feed request, tfjs's per-op dispatch costs far more than the arithmetic.
+   */
+  applyRows(x: Float32Array, rows: number): Float32Array {
+    if (x.length !== rows * this.inputDim) throw new Error(`Mlp.applyRows: ${rows} rows of ${this.inputDim} need ${rows * this.inputDim} values, got ${x.length}`);
+    let h = x;
+    let fanIn = this.inputDim;
+    this.layers.forEach((layer, i) => {
+      const w = this.hostWeight(2 * i);
+      const b = this.hostWeight(2 * i + 1);
+      const units = layer.units;
+      const out = new Float32Array(rows * units);
+      for (let r = 0; r < rows; r++) {
+        const o = r * units;
+        out.set(b, o);
+        for (let k = 0; k < fanIn; k++) {
+          const v = h[r * fanIn + k]!;
+          if (v === 0) continue;
+          const wk = k * units;
+          for (let u = 0; u < units; u++) out[o + u]! += v * w[wk + u]!;
+        }
+        if (layer.activation === 'relu') for (let u = o; u < o + units; u++) if (out[u]! < 0) out[u] = 0;
+      }
+      h = out;
+      fanIn = units;
+    });
+    return h;
+  }
+
+  /** Weight i's values, read again only after training replaced them (`assign` swaps the dataId). */
+  private hostWeight(i: number): Float32Array {
+    const w = this.weights[i]!;
+    const cached = this.host[i];
+    if (cached?.dataId === w.dataId) return cached.values;
+    const values = w.dataSync() as Float32Array;
+    this.host[i] = { dataId: w.dataId, values };
+    return values;
   }
 
   /** Weight values in order (w0, b0, w1, b1, ...). */

@@ -1,8 +1,10 @@
-import { hash32 } from './catalog/columns.ts';
+import { hash32 } from '../core/hash.ts';
 
 /** A fixed-size bloom filter of item ids; false positives only ever hide an unseen item. */
 export class BloomFilter {
   readonly bits: Uint8Array;
+  /** No bit set: a first page's filter answers without hashing (sources check hundreds of ids). */
+  private empty: boolean;
 
   constructor(
     readonly size: number,
@@ -11,9 +13,11 @@ export class BloomFilter {
   ) {
     this.bits = bits ?? new Uint8Array(Math.ceil(size / 8));
     if (this.bits.length !== Math.ceil(size / 8)) throw new Error(`bloom filter of ${size} bits needs ${Math.ceil(size / 8)} bytes`);
+    this.empty = this.bits.every((b) => b === 0);
   }
 
   add(id: string): void {
+    this.empty = false;
     const h1 = hash32(id);
     const h2 = hash32(id, 0x9747b28c) | 1;
     for (let i = 0; i < this.hashes; i++) {
@@ -23,6 +27,7 @@ export class BloomFilter {
   }
 
   has(id: string): boolean {
+    if (this.empty) return false;
     const h1 = hash32(id);
     const h2 = hash32(id, 0x9747b28c) | 1;
     for (let i = 0; i < this.hashes; i++) {

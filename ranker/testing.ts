@@ -7,7 +7,7 @@ import type { Config } from '../config/schema.ts';
 import type { EngagementEvent, EventKind } from '../ingest/events.ts';
 import { OBJECTIVES, type CandidateSignals, type Objective, type RankerModel, type RetrievalModel, type UserContext } from '../models/types.ts';
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
-import { hash32 } from './catalog/columns.ts';
+import { hash32 } from '../core/hash.ts';
 import { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { PromotedModels } from './models.ts';
 

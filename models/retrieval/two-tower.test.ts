@@ -90,6 +90,33 @@ describe('two-tower retrieval', () => {
     [m, again.model, loaded].forEach((x) => x.dispose());
   });
 
+  it('computes a few rows in plain JS as the tfjs towers do, also after training steps change the weights', () => {
+    const m = new TwoTower(small, 5);
+    m.setItems(catalog);
+    const users = Array.from({ length: 12 }, (_, u) => ({
+      locale: u % 2 ? 'en' : 'zh',
+      segment: 's',
+      history: [{ item_id: `a${u % 10}`, weight: 1 }, { item_id: `b${(u * 3) % 10}`, weight: 0.5 }],
+    }));
+    const ids = catalog.map((c) => c.item_id);
+    const expectSame = () => {
+      const d = small.dim;
+      const batch = m.userVectors(users); // above the host-path size: tfjs
+      const one = m.userVectors(users.slice(3, 4)); // plain JS
+      [...one].forEach((v, i) => expect(v).toBeCloseTo(batch[3 * d + i]!, 5));
+      const items = m.itemVectors(ids);
+      const few = m.itemVectors(ids.slice(0, 2));
+      [...few].forEach((v, i) => expect(v).toBeCloseTo(items[i]!, 5));
+      return one;
+    };
+    const before = expectSame();
+    const batch = { users: users.slice(0, 8), items: ids.slice(0, 8), weights: new Float32Array(8).fill(1) };
+    for (let step = 0; step < 5; step++) m.trainStep(batch);
+    const after = expectSame();
+    expect([...after]).not.toEqual([...before]);
+    m.dispose();
+  });
+
   it('history modes: before is causal, others skips only the target', () => {
     const seq: Sequence = { user_id: 'u', locale: '', segment: '', items: ['a', 'b', 'c', 'd'], weights: [1, 2, 3, 4], ts: [1, 2, 3, 4] };
     expect(historyAt(seq, 2, 'before', 10).map((h) => h.item_id)).toEqual(['b', 'a']);

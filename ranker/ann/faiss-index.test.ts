@@ -49,10 +49,16 @@ describe('AnnIndex through the compiled faiss-node addon', () => {
     expect(k).toBe(7);
     const byId = ann.search(queries, 7);
     for (let q = 0; q < 2; q++) {
-      expect(labels.slice(q * k, (q + 1) * k).map((l) => ids[l])).toEqual(byId[q]!.map((h) => h.id));
-      expect(scores.slice(q * k, (q + 1) * k)).toEqual(byId[q]!.map((h) => h.score));
+      expect([...labels.slice(q * k, (q + 1) * k)].map((l) => ids[l])).toEqual(byId[q]!.map((h) => h.id));
+      expect([...scores.slice(q * k, (q + 1) * k)]).toEqual(byId[q]!.map((h) => h.score));
     }
-    expect(AnnIndex.build(dim, [], new Float32Array(0)).searchLabels(queries, 7)).toEqual({ labels: [], scores: [], k: 0 });
+    // Exact search: the scores are the inner products.
+    const best = labels[0]!;
+    let dot = 0;
+    for (let d = 0; d < dim; d++) dot += queries[d]! * vectors[best * dim + d]!;
+    expect(scores[0]).toBeCloseTo(dot, 5);
+    const empty = AnnIndex.build(dim, [], new Float32Array(0)).searchLabels(queries, 7);
+    expect([empty.labels.length, empty.scores.length, empty.k]).toEqual([0, 0, 0]);
   });
 
   it('finds an item as its own nearest neighbour after a save and load', () => {

@@ -16,9 +16,11 @@ const faiss = require('faiss-node') as typeof import('faiss-node');
 
 export type { FaissIndex };
 
-/** Added to faiss-node by stack/faiss/faiss-node.patch (faiss ParameterSpace). */
-interface TunableIndex {
+/** Added to faiss-node by stack/faiss/faiss-node.patch: faiss ParameterSpace, and a search over typed arrays. */
+interface PatchedIndex {
   setSearchParameters(params: string): void;
+  /** Writes query q's hits to labels/distances [q·k, (q+1)·k) (-1: none). */
+  searchInto(queries: Float32Array, k: number, labels: Int32Array, distances: Float32Array): void;
 }
 
 // Debian's faiss is a generic (unvectorised) build: scoring a query against 4096 IVF centroids
@@ -101,7 +103,7 @@ export class AnnIndex {
 
   /** Search-time parameters, e.g. `nprobe=16` (IVF) or `efSearch=64` (HNSW). */
   setSearchParameters(params: string): void {
-    (this.index as unknown as TunableIndex).setSearchParameters(params);
+    (this.index as unknown as PatchedIndex).setSearchParameters(params);
     this.params = params;
   }
 
@@ -132,24 +134,24 @@ export class AnnIndex {
    * `search` without the ids: query q's hits are `labels`/`scores` [q·k, (q+1)·k), best first;
    * a label is a row of this index (-1: no hit). The serving path maps labels to catalog rows.
    */
-  searchLabels(queries: Float32Array, k: number, params?: string): { labels: readonly number[]; scores: readonly number[]; k: number } {
+  searchLabels(queries: Float32Array, k: number, params?: string): { labels: Int32Array; scores: Float32Array; k: number } {
     if (params && params !== this.params) {
       if (!this.params) throw new Error('AnnIndex.search: per-search parameters need the index parameters set first (setSearchParameters)');
       const own = this.params;
-      (this.index as unknown as TunableIndex).setSearchParameters(params);
+      (this.index as unknown as PatchedIndex).setSearchParameters(params);
       try {
         return this.searchLabels(queries, k);
       } finally {
-        (this.index as unknown as TunableIndex).setSearchParameters(own);
+        (this.index as unknown as PatchedIndex).setSearchParameters(own);
       }
     }
     const kk = Math.min(k, this.size);
-    if (kk === 0) return { labels: [], scores: [], k: 0 };
-    // A plain loop: Array.from iterates a typed array through iterator results and boxed numbers.
-    const q = new Array<number>(queries.length);
-    for (let i = 0; i < queries.length; i++) q[i] = queries[i]!;
-    const { labels, distances } = this.index.search(q, kk);
-    return { labels, scores: distances, k: kk };
+    if (kk === 0) return { labels: new Int32Array(0), scores: new Float32Array(0), k: 0 };
+    const n = (queries.length / this.dim) * kk;
+    const labels = new Int32Array(n);
+    const scores = new Float32Array(n);
+    (this.index as unknown as PatchedIndex).searchInto(queries, kk, labels, scores);
+    return { labels, scores, k: kk };
   }
 
   /** Serializes the index and its id table into one buffer. */

@@ -1,4 +1,4 @@
-import { hash32 } from '../catalog/columns.ts';
+import { hash32 } from '../../core/hash.ts';
 import { takeUnserved } from '../request-cache.ts';
 import type { CandidateSource } from '../types.ts';
 

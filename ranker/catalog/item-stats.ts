@@ -24,7 +24,7 @@ const POSITIVE_KINDS = ['like', 'complete', 'share', 'purchase'];
  * the most popular items per user segment. Refreshed periodically, never on the request path.
  */
 /** Catalog rows per slice of the popularity pass of a stats refresh (a few ms of work). */
-const POPULAR_SLICE = 100_000;
+const POPULAR_SLICE = 20_000;
 
 const sortedTops = (tops: Map<number, TopK>) => new Map([...tops].map(([loc, top]) => [loc, top.sorted()]));
 

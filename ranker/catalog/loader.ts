@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.ts';
 import { withContext } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { readCatalog, type ItemRow, type ProductRow } from '../../storage/catalog.ts';
+import { queryRows, sql } from '../../storage/sql.ts';
 import { ServingCatalog } from './serving-catalog.ts';
 
 const log = childLogger('catalog');
@@ -32,26 +33,37 @@ export async function loadServingCatalog(client: ClickHouseClient, config: Confi
   return catalog;
 }
 
-/** Rows of items and products changed since `sinceSec` (availability, stock, new items). */
+/** The newest version of each id (largest `version`; the later row on a tie, as ReplacingMergeTree keeps). */
+export function latestById<T>(rows: readonly (T & { version: number })[], id: (row: T) => string): T[] {
+  const latest = new Map<string, T & { version: number }>();
+  for (const r of rows) {
+    const prev = latest.get(id(r));
+    if (!prev || r.version >= prev.version) latest.set(id(r), r);
+  }
+  return [...latest.values()].map(({ version: _, ...row }) => row as T);
+}
+
+/**
+ * Rows of items and products changed since `sinceSec` (availability, stock, new items). No
+ * FINAL: with it ClickHouse merges the whole table (about 0.15 s of both cores for 1M items, per
+ * replica, every refresh, which showed as feed latency spikes); the newest version per id is
+ * picked here instead, which is the same answer.
+ */
 async function changedSince(client: ClickHouseClient, sinceSec: number): Promise<{ items: ItemRow[]; products: ProductRow[] }> {
   const since = Math.max(0, Math.floor(sinceSec));
   return withContext('reading catalog changes', async () => {
-    const items = await (
-      await client.query({
-        query: `SELECT item_id, creator_id, title, category, locale, duration_ms, toUInt32(published_at) AS published_at,
-                  product_id, available
-                FROM items FINAL WHERE updated_at >= toDateTime(${since})`,
-        format: 'JSONEachRow',
-      })
-    ).json<ItemRow>();
-    const products = await (
-      await client.query({
-        query: `SELECT product_id, title, category, price, currency, image_url, seller_id, stock, available
-                FROM products FINAL WHERE updated_at >= toDateTime(${since})`,
-        format: 'JSONEachRow',
-      })
-    ).json<ProductRow>();
-    return { items, products };
+    const items = await queryRows<ItemRow & { version: number }>(
+      client,
+      sql`SELECT item_id, creator_id, title, category, locale, duration_ms, toUInt32(published_at) AS published_at,
+            product_id, available, toUInt32(updated_at) AS version
+          FROM items WHERE updated_at >= toDateTime(${since})`,
+    );
+    const products = await queryRows<ProductRow & { version: number }>(
+      client,
+      sql`SELECT product_id, title, category, price, currency, image_url, seller_id, stock, available, toUInt32(updated_at) AS version
+          FROM products WHERE updated_at >= toDateTime(${since})`,
+    );
+    return { items: latestById(items, (r) => r.item_id), products: latestById(products, (r) => r.product_id) };
   });
 }
 

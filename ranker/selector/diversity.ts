@@ -58,11 +58,14 @@ export const diversitySelector: Selector = {
       let scanned = 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
         if (used[i] || (wantFresh && !fresh[i])) continue;
+        // Best first and discounts only shrink a non-negative score: nothing further down can win.
+        const score = pool[i]!.score;
+        if (score >= 0 && score <= bestAdj) break;
         scanned++;
         if (creatorSpacing > 0 && recentCreators.includes(creator[i]!)) continue;
         let repeats = 0;
         for (const prev of recentCategories) if (prev === category[i]) repeats++;
-        const adj = pool[i]!.score * (1 - (categoryPenalty * repeats) / categoryWindow);
+        const adj = score * (1 - (categoryPenalty * repeats) / categoryWindow);
         if (adj > bestAdj) {
           bestAdj = adj;
           best = i;
