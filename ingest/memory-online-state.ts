@@ -28,13 +28,13 @@ interface UserState {
   positive: Set<string>;
 }
 
-/** Two aligned windows (current and previous) give a sliding-window estimate in O(1) memory. */
-interface ItemState {
-  windowStart: number;
-  /** Counters of the current window at [0, N), of the previous one at [N, 2N) (one array: fewer cache misses per lookup). */
-  counts: Float64Array;
-  firstSeenTs: number;
-}
+/**
+ * One item's row in `itemRows`: two aligned windows (current and previous) give a sliding-window
+ * estimate in O(1) memory. Rows in one typed array: no per-item objects for lookups to chase or
+ * for the GC to trace.
+ */
+const R = { windowStart: 0, firstSeenTs: 1, current: 2, previous: 2 + N_COUNTERS } as const;
+const ROW = 2 + 2 * N_COUNTERS;
 
 interface TrendingBucket {
   start: number;
@@ -51,16 +51,12 @@ function addCapped(set: Set<string>, value: string, cap: number, refresh = false
 }
 
 /** Moves a key to the most-recent end of an LRU Map and evicts the least recent beyond `cap`. */
-function touch<V>(map: Map<string, V>, key: string, create: () => V, cap: number, evicted?: (key: string) => void): V {
+function touch<V>(map: Map<string, V>, key: string, create: () => V, cap: number): V {
   let v = map.get(key);
   if (v !== undefined) map.delete(key);
   else v = create();
   map.set(key, v);
-  if (map.size > cap) {
-    const oldest = map.keys().next().value as string;
-    map.delete(oldest);
-    evicted?.(oldest);
-  }
+  if (map.size > cap) map.delete(map.keys().next().value as string);
   return v;
 }
 
@@ -82,8 +78,11 @@ export class MemoryOnlineState implements OnlineState {
   private readonly now: () => number;
   private readonly cacheMs: number;
   private readonly users = new Map<string, UserState>();
-  private readonly items = new Map<string, ItemState>();
-  /** Which ids `items` may hold: most candidates have no counters, and a miss costs several cache misses in a large Map. */
+  /** Item id → its row in `itemRows`; insertion order = recency (LRU beyond `maxItems`). */
+  private readonly itemSlots = new Map<string, number>();
+  private itemRows = new Float64Array(64 * ROW);
+  private readonly freeSlots: number[] = [];
+  /** Which ids `itemSlots` may hold: most candidates have no counters, and a miss costs several cache misses in a large Map. */
   private readonly itemKeys: PresenceFilter;
   private readonly applied: RecentIds;
   private readonly buckets: TrendingBucket[] = [];
@@ -144,30 +143,51 @@ export class MemoryOnlineState implements OnlineState {
   private applyItem(e: EngagementEvent, itemId: string): void {
     const w = this.cfg.itemWindowMs;
     const start = Math.floor(e.ts / w) * w;
-    const s = touch(
-      this.items,
-      itemId,
-      () => {
-        this.itemKeys.add(itemId);
-        return { windowStart: start, counts: new Float64Array(2 * N_COUNTERS), firstSeenTs: e.ts };
-      },
-      this.cfg.maxItems,
-      (evicted) => this.itemKeys.remove(evicted),
-    );
-    s.firstSeenTs = Math.min(s.firstSeenTs, e.ts);
-    if (start > s.windowStart) {
-      if (start === s.windowStart + w) s.counts.copyWithin(N_COUNTERS, 0, N_COUNTERS);
-      else s.counts.fill(0, N_COUNTERS);
-      s.counts.fill(0, 0, N_COUNTERS);
-      s.windowStart = start;
+    const o = this.itemRow(itemId, start, e.ts);
+    const x = this.itemRows;
+    x[o + R.firstSeenTs] = Math.min(x[o + R.firstSeenTs]!, e.ts);
+    if (start > x[o + R.windowStart]!) {
+      if (start === x[o + R.windowStart]! + w) x.copyWithin(o + R.previous, o + R.current, o + R.current + N_COUNTERS);
+      else x.fill(0, o + R.previous, o + R.previous + N_COUNTERS);
+      x.fill(0, o + R.current, o + R.current + N_COUNTERS);
+      x[o + R.windowStart] = start;
     }
-    const at = start === s.windowStart ? 0 : start === s.windowStart - w ? N_COUNTERS : -1;
+    const at = start === x[o + R.windowStart] ? o + R.current : start === x[o + R.windowStart]! - w ? o + R.previous : -1;
     if (at < 0) return; // older than the two windows
     const k = COUNTER_OF[e.kind];
-    if (k !== undefined) s.counts[at + k]! += 1;
+    if (k !== undefined) x[at + k]! += 1;
     if (e.kind === 'play' && e.watch_ms !== undefined && e.duration_ms) {
-      s.counts[at + C.watchRatioSum]! += Math.min(1, e.watch_ms / e.duration_ms);
+      x[at + C.watchRatioSum]! += Math.min(1, e.watch_ms / e.duration_ms);
     }
+  }
+
+  /** Offset of the item's row, created (or reused from an evicted item) when new; the most recent at the LRU end. */
+  private itemRow(itemId: string, windowStart: number, ts: number): number {
+    let slot = this.itemSlots.get(itemId);
+    if (slot !== undefined) {
+      this.itemSlots.delete(itemId);
+      this.itemSlots.set(itemId, slot);
+      return slot * ROW;
+    }
+    if (this.itemSlots.size >= this.cfg.maxItems) {
+      const oldest = this.itemSlots.keys().next().value as string;
+      this.freeSlots.push(this.itemSlots.get(oldest)!);
+      this.itemSlots.delete(oldest);
+      this.itemKeys.remove(oldest);
+    }
+    slot = this.freeSlots.pop() ?? this.itemSlots.size;
+    if ((slot + 1) * ROW > this.itemRows.length) {
+      const grown = new Float64Array(Math.min(this.cfg.maxItems, Math.max(slot + 1, (2 * this.itemRows.length) / ROW)) * ROW);
+      grown.set(this.itemRows);
+      this.itemRows = grown;
+    }
+    const o = slot * ROW;
+    this.itemRows.fill(0, o, o + ROW);
+    this.itemRows[o + R.windowStart] = windowStart;
+    this.itemRows[o + R.firstSeenTs] = ts;
+    this.itemSlots.set(itemId, slot);
+    this.itemKeys.add(itemId);
+    return o;
   }
 
   private applyTrending(e: EngagementEvent, itemId: string): void {
@@ -237,28 +257,30 @@ export class MemoryOnlineState implements OnlineState {
 
   itemCounters(itemId: string, into?: ItemCounters): ItemCounters | undefined {
     if (!this.itemKeys.mayHave(itemId)) return undefined;
-    const s = this.items.get(itemId);
-    if (!s) return undefined;
+    const slot = this.itemSlots.get(itemId);
+    if (slot === undefined) return undefined;
+    const x = this.itemRows;
+    const o = slot * ROW;
     const w = this.cfg.itemWindowMs;
     const now = this.now();
     const nowStart = Math.floor(now / w) * w;
     const frac = (now - nowStart) / w;
-    const age = nowStart - s.windowStart;
+    const age = nowStart - x[o + R.windowStart]!;
     // Sliding window: value = cur·a + prev·b (no closure here: this runs for every candidate).
     const a = age <= 0 ? 1 : age === w ? 1 - frac : 0;
     const b = age <= 0 ? 1 - frac : 0;
-    const x = s.counts;
-    const P = N_COUNTERS;
+    const cur = o + R.current;
+    const prev = o + R.previous;
     const out = into ?? { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
-    out.impressions = x[C.impressions]! * a + x[P + C.impressions]! * b;
-    out.plays = x[C.plays]! * a + x[P + C.plays]! * b;
-    out.completions = x[C.completions]! * a + x[P + C.completions]! * b;
-    out.watchRatioSum = x[C.watchRatioSum]! * a + x[P + C.watchRatioSum]! * b;
-    out.likes = x[C.likes]! * a + x[P + C.likes]! * b;
-    out.shares = x[C.shares]! * a + x[P + C.shares]! * b;
-    out.skips = x[C.skips]! * a + x[P + C.skips]! * b;
-    out.purchases = x[C.purchases]! * a + x[P + C.purchases]! * b;
-    out.firstSeenTs = s.firstSeenTs;
+    out.impressions = x[cur + C.impressions]! * a + x[prev + C.impressions]! * b;
+    out.plays = x[cur + C.plays]! * a + x[prev + C.plays]! * b;
+    out.completions = x[cur + C.completions]! * a + x[prev + C.completions]! * b;
+    out.watchRatioSum = x[cur + C.watchRatioSum]! * a + x[prev + C.watchRatioSum]! * b;
+    out.likes = x[cur + C.likes]! * a + x[prev + C.likes]! * b;
+    out.shares = x[cur + C.shares]! * a + x[prev + C.shares]! * b;
+    out.skips = x[cur + C.skips]! * a + x[prev + C.skips]! * b;
+    out.purchases = x[cur + C.purchases]! * a + x[prev + C.purchases]! * b;
+    out.firstSeenTs = x[o + R.firstSeenTs]!;
     return out;
   }
 
