@@ -21,6 +21,9 @@ export const matMul = tf.customGrad(((a: Tensor, b: Tensor, save: tf.GradSaveFun
 
 export type Activation = 'relu' | 'linear';
 
+/** Up to this many rows, `Mlp.infer` runs in plain JS rather than as tfjs ops. */
+const HOST_ROWS = 8;
+
 export interface LayerSpec {
   units: number;
   activation: Activation;
@@ -63,6 +66,16 @@ export class Mlp {
       if (layer.activation === 'relu') h = tf.relu(h);
     });
     return h;
+  }
+
+  /** Inference on row-major input: plain JS up to HOST_ROWS rows, tfjs layers for larger batches. */
+  infer(x: Float32Array, rows: number): Float32Array {
+    if (rows <= HOST_ROWS) return this.applyRows(x, rows);
+    // Read outside tidy: tidy walks a returned container element by element.
+    const t = tf.tidy(() => this.apply(tf.tensor2d(x, [rows, this.inputDim])));
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
+    return out;
   }
 
   /**

@@ -69,9 +69,6 @@ export function batchBias(items: readonly string[], probability: (id: string) =>
   return bias;
 }
 
-/** Up to this many rows go through the towers in plain JS (Mlp.applyRows) rather than tfjs ops. */
-const HOST_ROWS = 8;
-
 const UNKNOWN_ITEM: Omit<ItemFeatures, 'item_id'> = { category: '', creator_id: '', has_product: false, price: 0 };
 
 /**
@@ -214,22 +211,14 @@ export class TwoTower implements RetrievalModel {
   /** Row-major L2-normalised vectors for many users. */
   userVectors(users: readonly UserInput[]): Float32Array {
     const plan = this.poolingPlan(users);
-    if (users.length <= HOST_ROWS) {
-      const side = 2 * this.config.sideDim;
-      const width = this.dim + side;
-      const input = new Float32Array(users.length * width);
-      for (let r = 0; r < users.length; r++) {
-        input.set(plan.pooled.subarray(r * this.dim, (r + 1) * this.dim), r * width);
-        input.set(plan.context.subarray(r * side, (r + 1) * side), r * width + this.dim);
-      }
-      return normalizeRows(this.userMlp.applyRows(input, users.length), this.dim);
+    const side = 2 * this.config.sideDim;
+    const width = this.userInputDim;
+    const input = new Float32Array(users.length * width);
+    for (let r = 0; r < users.length; r++) {
+      input.set(plan.pooled.subarray(r * this.dim, (r + 1) * this.dim), r * width);
+      input.set(plan.context.subarray(r * side, (r + 1) * side), r * width + this.dim);
     }
-    const out = tf.tidy(() => {
-      const pooled = tf.tensor2d(plan.pooled, [users.length, this.dim]);
-      const input = tf.concat([pooled, tf.tensor2d(plan.context, [users.length, 2 * this.config.sideDim])], 1);
-      return this.userMlp.apply(input).dataSync() as Float32Array;
-    });
-    return normalizeRows(out, this.dim);
+    return normalizeRows(this.userMlp.infer(input, users.length), this.dim);
   }
 
   itemVector(itemId: string): Float32Array | undefined {
@@ -248,11 +237,7 @@ export class TwoTower implements RetrievalModel {
     for (let s = 0; s < ids.length; s += CHUNK) {
       const part = ids.slice(s, s + CHUNK);
       const input = this.itemInputs(part);
-      const v =
-        part.length <= HOST_ROWS
-          ? this.itemMlp.applyRows(input, part.length)
-          : tf.tidy(() => this.itemMlp.apply(tf.tensor2d(input, [part.length, this.itemInputDim])).dataSync() as Float32Array);
-      out.set(v, s * this.dim);
+      out.set(this.itemMlp.infer(input, part.length), s * this.dim);
     }
     return normalizeRows(out, this.dim);
   }
