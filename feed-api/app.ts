@@ -1,6 +1,5 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { except } from 'hono/combine';
 import { requestId } from 'hono/request-id';
 import type { Config } from '../config/schema.ts';
 import type { AppEnv } from './env.ts';
@@ -16,6 +15,11 @@ export interface RouteModule {
   register(app: Hono<AppEnv>, openapi: OpenAPIRegistry): void;
 }
 
+/** Skips `mw` for the public health route (hono/combine's `except` builds a composed chain per request). */
+function exceptHealth(mw: MiddlewareHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  return (c, next) => (c.req.path === '/v1/health' ? next() : mw(c, next));
+}
+
 /**
  * The feed API. Runtime-neutral (web Request/Response); `server.ts` binds it to Node.
  * Public: /v1/health, /metrics, /openapi.json. Everything else under /v1 needs an API key.
@@ -25,7 +29,9 @@ export function createApp(config: Config, modules: RouteModule[]): Hono<AppEnv> 
   app.onError(onError);
   app.notFound((c) => new ApiError(404, 'not_found', `no route for ${c.req.method} ${c.req.path}`).getResponse());
   app.use('*', requestId(), httpMetrics());
-  app.use(
+  // Only on methods with a body: the check reads `req.raw.body`, which makes the Node adapter build a full Request.
+  app.on(
+    ['POST', 'PUT', 'PATCH'],
     '/v1/*',
     bodyLimit({
       maxSize: config.api.maxBodyBytes,
@@ -34,7 +40,7 @@ export function createApp(config: Config, modules: RouteModule[]): Hono<AppEnv> 
       },
     }),
   );
-  app.use('/v1/*', except('/v1/health', apiKeyAuth(config.api.keys), rateLimit()));
+  app.use('/v1/*', exceptHealth(apiKeyAuth(config.api.keys)), exceptHealth(rateLimit()));
 
   const registry = new OpenAPIRegistry();
   for (const m of modules) m.register(app, registry);

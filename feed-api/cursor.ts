@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { hash32 } from '../core/hash.ts';
@@ -8,6 +8,8 @@ const VERSION = 1;
 const MAC_BYTES = 16;
 /** A 1 KiB filter needs no 32 KiB window: the small one deflates it in half the time (any inflater reads it). */
 const DEFLATE = { level: 1, windowBits: 10, memLevel: 2 };
+/** Filters whose set bits list in fewer bytes than this are sent as the list (early pages); denser ones deflated. */
+const SPARSE_MAX_BYTES = 256;
 
 /** What the cursor carries: enough for any replica to continue the session without repeats. */
 const PayloadSchema = z.object({
@@ -20,8 +22,9 @@ const PayloadSchema = z.object({
   k: z.number().int().min(0),
   m: z.number().int().min(8).max(1 << 20),
   h: z.number().int().min(1).max(16),
-  /** Deflated bloom filter bits, base64url. */
-  b: z.string(),
+  /** The bloom filter, base64url: its set bits as gaps in LEB128 varints (`x`), or its bytes deflated (`b`). */
+  x: z.string().optional(),
+  b: z.string().optional(),
 });
 
 export class CursorError extends Error {
@@ -32,7 +35,53 @@ function mac(secret: string, body: string): Buffer {
   return createHmac('sha256', secret).update(body).digest().subarray(0, MAC_BYTES);
 }
 
+/** Set bits of `bits` as ascending gaps, each a LEB128 varint; null once the list reaches `max` bytes. */
+export function sparseBits(bits: Uint8Array, max: number): Buffer | null {
+  const out = Buffer.allocUnsafe(max);
+  let n = 0;
+  let last = 0;
+  for (let byte = 0; byte < bits.length; byte++) {
+    const v = bits[byte]!;
+    if (v === 0) continue;
+    for (let b = 0; b < 8; b++) {
+      if ((v & (1 << b)) === 0) continue;
+      const pos = byte * 8 + b;
+      let gap = pos - last;
+      last = pos;
+      do {
+        if (n >= max) return null;
+        out[n++] = (gap & 0x7f) | (gap > 0x7f ? 0x80 : 0);
+        gap >>>= 7;
+      } while (gap > 0);
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** The filter bytes (`size` bits) with the bits `sparseBits` listed; throws on a list that does not fit. */
+export function bitsFromSparse(list: Uint8Array, size: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(size / 8));
+  let pos = 0;
+  let i = 0;
+  while (i < list.length) {
+    let gap = 0;
+    let shift = 0;
+    for (;;) {
+      if (i >= list.length || shift > 28) throw new Error('truncated bit list');
+      const b = list[i++]!;
+      gap |= (b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) === 0) break;
+    }
+    pos += gap;
+    if (pos >= size) throw new Error('bit outside the filter');
+    bits[pos >> 3]! |= 1 << (pos & 7);
+  }
+  return bits;
+}
+
 export function encodeCursor(secret: string, userId: string, s: SessionState): string {
+  const sparse = sparseBits(s.served.bits, SPARSE_MAX_BYTES);
   const payload: z.infer<typeof PayloadSchema> = {
     v: VERSION,
     u: hash32(userId),
@@ -42,7 +91,7 @@ export function encodeCursor(secret: string, userId: string, s: SessionState): s
     k: s.sinceShoppable,
     m: s.served.size,
     h: s.served.hashes,
-    b: deflateRawSync(s.served.bits, DEFLATE).toString('base64url'),
+    ...(sparse ? { x: sparse.toString('base64url') } : { b: deflateRawSync(s.served.bits, DEFLATE).toString('base64url') }),
   };
   const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
   return `${body}.${mac(secret, body).toString('base64url')}`;
@@ -62,9 +111,11 @@ export function decodeCursor(secret: string, userId: string, cursor: string): Se
     throw new CursorError('payload is not readable by this version');
   }
   if (payload.u !== hash32(userId)) throw new CursorError('was issued for another user');
-  let bits: Buffer;
+  let bits: Uint8Array;
   try {
-    bits = inflateRawSync(Buffer.from(payload.b, 'base64url'));
+    if (payload.x !== undefined && payload.b === undefined) bits = bitsFromSparse(Buffer.from(payload.x, 'base64url'), payload.m);
+    else if (payload.b !== undefined && payload.x === undefined) bits = inflateRawSync(Buffer.from(payload.b, 'base64url'));
+    else throw new Error('needs exactly one of x and b');
   } catch {
     throw new CursorError('payload is not readable by this version');
   }
@@ -80,5 +131,6 @@ export function decodeCursor(secret: string, userId: string, cursor: string): Se
 
 /** A new session for a first page. */
 export function startSession(bloomBits: number, bloomHashes: number): SessionState {
-  return newSession(randomBytes(8).toString('hex'), bloomBits, bloomHashes);
+  // randomUUID draws from a cached entropy pool (randomBytes makes a system call each time).
+  return newSession(randomUUID().replaceAll('-', '').slice(0, 16), bloomBits, bloomHashes);
 }

@@ -16,7 +16,7 @@ describe('TeeOnlineState', () => {
     expect(got).toHaveLength(2);
     expect(got[0]).toBe(like.event_id);
     expect(tee.positiveItems('u1', 10)).toEqual(['v1']);
-    expect(tee.hasSeen('u1', 'v2')).toBe(true);
+    expect(tee.seenItems('u1').has('v2')).toBe(true);
     stop();
     tee.apply([event('like', 'u1', { item_id: 'v3' })]);
     expect(got).toHaveLength(2);

@@ -1,8 +1,10 @@
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
+import { TurnQueue } from '../core/turn-queue.ts';
 import type { EngagementEvent } from '../ingest/events.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { RecentIds } from '../ingest/recent-ids.ts';
+import { onlineDropped } from '../models/metrics.ts';
 import { OnlineTrainer } from '../models/online-trainer.ts';
 import type { ItemFeatures } from '../models/retrieval/two-tower.ts';
 import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
@@ -38,7 +40,7 @@ export class TeeOnlineState implements OnlineState {
   }
 
   recent: OnlineState['recent'] = (u, l) => this.inner.recent(u, l);
-  hasSeen: OnlineState['hasSeen'] = (u, i) => this.inner.hasSeen(u, i);
+  seenItems: OnlineState['seenItems'] = (u) => this.inner.seenItems(u);
   hiddenItems: OnlineState['hiddenItems'] = (u) => this.inner.hiddenItems(u);
   hiddenCreators: OnlineState['hiddenCreators'] = (u) => this.inner.hiddenCreators(u);
   followedCreators: OnlineState['followedCreators'] = (u) => this.inner.followedCreators(u);
@@ -64,16 +66,33 @@ export function catalogItemFeatures(catalog: ServingCatalog, itemId: string): It
 
 /**
  * Online training of the serving retrieval model (models/online-trainer.ts): accepted events
- * are queued and trained off the request path (next turn of the event loop); new item vectors
- * go straight into the live ANN index. Re-attached on every model swap.
+ * are queued and trained off the request path, a slice per event-loop turn (core/turn-queue.ts),
+ * so a burst of events (a replayed topic, a bulk import) never holds the loop for more than a
+ * step or two; new item vectors go straight into the live ANN index. Re-attached on every model swap.
  */
 export class OnlineLearning {
   private trainer: OnlineTrainer | undefined;
   private version: string | undefined;
   private stopVectors: (() => void) | undefined;
-  private queue: EngagementEvent[] = [];
-  private scheduled = false;
   private readonly log = childLogger('online-learning');
+  private lastDropLog = 0;
+  private droppedSinceLog = 0;
+  private readonly queue = new TurnQueue<EngagementEvent>({
+    // At most a batch or two of training steps per turn before requests run again.
+    perTurn: 64,
+    // A burst beyond this drops the oldest waiting events rather than grow memory and delay without bound.
+    maxWaiting: 100_000,
+    work: (events) => this.trainer?.apply(events),
+    onError: (err) => this.log.error({ err: err.message }, 'online training step failed; continuing'),
+    onDrop: (n) => {
+      onlineDropped.inc(n);
+      this.droppedSinceLog += n;
+      if (Date.now() - this.lastDropLog < 10_000) return;
+      this.log.warn({ dropped: this.droppedSinceLog }, 'online training is behind; dropped the oldest waiting events');
+      this.lastDropLog = Date.now();
+      this.droppedSinceLog = 0;
+    },
+  });
 
   constructor(
     private readonly config: Config,
@@ -102,28 +121,20 @@ export class OnlineLearning {
     this.trainer?.stop();
     this.trainer = undefined;
     this.version = undefined;
-    this.queue = [];
+    this.queue.clear();
   }
 
   push(events: readonly EngagementEvent[]): void {
-    if (!this.trainer) return;
-    this.queue.push(...events);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      const batch = this.queue;
-      this.queue = [];
-      try {
-        this.trainer?.apply(batch);
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'online training step failed; continuing');
-      }
-    });
+    if (this.trainer) this.queue.push(events);
   }
 
-  stats(): { version: string | null; steps: number; last_loss: number | null } {
+  stats(): { version: string | null; steps: number; last_loss: number | null; waiting_events: number } {
     const loss = this.trainer?.lastLoss;
-    return { version: this.version ?? null, steps: this.trainer?.steps ?? 0, last_loss: loss !== undefined && Number.isFinite(loss) ? loss : null };
+    return {
+      version: this.version ?? null,
+      steps: this.trainer?.steps ?? 0,
+      last_loss: loss !== undefined && Number.isFinite(loss) ? loss : null,
+      waiting_events: this.queue.waiting,
+    };
   }
 }

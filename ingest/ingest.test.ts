@@ -52,7 +52,7 @@ describe('events API → Kafka → ClickHouse', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ accepted: events.map((e) => e.event_id), rejected: [] });
     // Applied before the response: no waiting for the stream.
-    expect(online.hasSeen(events[0]!.user_id, events[0]!.item_id!)).toBe(true);
+    expect(online.seenItems(events[0]!.user_id).has(events[0]!.item_id!)).toBe(true);
 
     await waitUntil('30 rows', async () => (await eventCounts(ch)).rows >= 30);
     expect(await eventCounts(ch)).toEqual({ rows: 30, distinct: 30 });
@@ -192,8 +192,8 @@ describe('events API → Kafka → ClickHouse', () => {
     const follower = await startOnlineFollower(config, replica);
     try {
       expect(follower.stats().bootstrapped).toBeGreaterThanOrEqual(34);
-      expect(replica.hasSeen('u0', 'i0')).toBe(true); // ok-0, from ClickHouse
-      await waitUntil('pending events from Kafka', () => replica.hasSeen(pending[1]!.user_id, pending[1]!.item_id!), 15_000);
+      expect(replica.seenItems('u0').has('i0')).toBe(true); // ok-0, from ClickHouse
+      await waitUntil('pending events from Kafka', () => replica.seenItems(pending[1]!.user_id).has(pending[1]!.item_id!), 15_000);
       const live = makeEvent(7, 'live');
       await producer.send([live]);
       await waitUntil('a live event', () => replica.recent(live.user_id, 1)[0]?.item_id === live.item_id, 5_000);

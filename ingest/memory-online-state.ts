@@ -234,8 +234,8 @@ export class MemoryOnlineState implements OnlineState {
     return r.slice(Math.max(0, r.length - limit)).reverse();
   }
 
-  hasSeen(userId: string, itemId: string): boolean {
-    return this.users.get(userId)?.seen.has(itemId) ?? false;
+  seenItems(userId: string): ReadonlySet<string> {
+    return this.users.get(userId)?.seen ?? EMPTY;
   }
 
   hiddenItems(userId: string): ReadonlySet<string> {

@@ -65,7 +65,8 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
   const boot = await withContext('bootstrapping online state from ClickHouse', () => bootstrap(config, state));
 
   const kafka = createKafka(config);
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  // A fetch returns as soon as events arrive; the wait only sets how often an idle follower asks the broker.
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   let streamed = 0;
   const topic = config.kafka.topic;
   await withContext(`connecting the online follower to Kafka ${config.kafka.brokers.join(',')}`, async () => {

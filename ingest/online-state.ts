@@ -35,7 +35,7 @@ export interface OnlineState {
   /** Most recent first, at most `limit`. */
   recent(userId: string, limit: number): RecentEngagement[];
   /** Items the user was shown or played (cross-session seen set, bounded). */
-  hasSeen(userId: string, itemId: string): boolean;
+  seenItems(userId: string): ReadonlySet<string>;
   /** Items and creators the user marked not interested, and creators they unfollowed from the feed. */
   hiddenItems(userId: string): ReadonlySet<string>;
   hiddenCreators(userId: string): ReadonlySet<string>;

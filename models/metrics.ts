@@ -18,3 +18,9 @@ export const onlineLoss = new Gauge({
   help: 'In-batch softmax loss of the last online training step',
   registers: [metrics],
 });
+
+export const onlineDropped = new Counter({
+  name: 'feed_model_online_dropped_events_total',
+  help: 'Accepted events the online trainer dropped unseen because too many were waiting (oldest first)',
+  registers: [metrics],
+});

@@ -1,5 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from '../config/schema.ts';
+import { dotAt } from '../core/dot.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import type { TwoTower } from '../models/retrieval/two-tower.ts';
@@ -141,9 +142,7 @@ export class ItemVectors {
     if (label < 0) label = this.adopt(id, row);
     if (label < 0) return undefined;
     const { block, at } = this.locate(label);
-    let s = 0;
-    for (let d = 0; d < this.dim; d++) s += block[at + d]! * v[d]!;
-    return s;
+    return dotAt(block, at, v);
   }
 
   /** Appends vectors of new ids (ids already present are the caller's to skip). */

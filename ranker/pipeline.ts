@@ -19,7 +19,7 @@ import { trafficPoolFilter } from './filter/traffic-pool.ts';
 import { unavailableFilter } from './filter/unavailable.ts';
 import { productCardBlender } from './blender/product-cards.ts';
 import { shoppableSlotBlender } from './blender/shoppable-slots.ts';
-import { feedRequests, filterRemoved, scorerUsed, sourceCandidates } from './metrics.ts';
+import { feedRequests, filterRemoved, observeSourceCandidates, scorerUsed } from './metrics.ts';
 import { renderEntries } from './render.ts';
 import { runStage, StageError, type StageTrace } from './run-stage.ts';
 import { heuristicScorer } from './scorer/heuristic.ts';
@@ -166,7 +166,7 @@ export class FeedPipeline {
       const quota = config.ranker.sources[source.name as SourceName] ?? 0;
       if (quota === 0) continue;
       const hits = await runStage(ctx, trace, source, () => source.fetch(ctx, quota), () => []);
-      sourceCandidates.observe({ source: source.name }, hits.length);
+      observeSourceCandidates(source, hits.length);
       perSource.push({ name: source.name, hits: hits.slice(0, quota) });
     }
     let candidates = mergeRoundRobin(ctx, perSource, config.ranker.maxCandidates);
@@ -227,28 +227,41 @@ export class FeedPipeline {
   }
 }
 
+/** Catalog row → 1 + index in the merge running now (stamped by call, so it is never cleared). */
+let mergeStamp = new Uint32Array(0);
+let mergeIndex = new Int32Array(0);
+let mergeCall = 0;
+
 /** Merges sources round-robin by rank, deduplicating by item; the first source is kept, all are listed. */
 export function mergeRoundRobin(
   ctx: Pick<FeedContext, 'catalog'>,
   perSource: { name: string; hits: { row: number; score: number; tier?: string }[] }[],
   max: number,
 ): Candidate[] {
-  const byRow = new Map<number, Candidate>();
+  const rows = ctx.catalog.items.size;
+  if (mergeStamp.length < rows) {
+    mergeStamp = new Uint32Array(Math.ceil(rows * 1.25));
+    mergeIndex = new Int32Array(mergeStamp.length);
+  }
+  const call = (mergeCall = (mergeCall % 0xfffffffe) + 1);
+  const out: Candidate[] = [];
   let longest = 0;
   for (const s of perSource) longest = Math.max(longest, s.hits.length);
   for (let rank = 0; rank < longest; rank++) {
     for (const { name, hits } of perSource) {
       const hit = hits[rank];
       if (!hit) continue;
-      const existing = byRow.get(hit.row);
-      if (existing) {
+      if (mergeStamp[hit.row] === call) {
+        const existing = out[mergeIndex[hit.row]!]!;
         if (!existing.sources.includes(name)) existing.sources.push(name);
         if (hit.tier && !existing.tier) existing.tier = hit.tier;
         continue;
       }
-      if (byRow.size >= max) continue;
+      if (out.length >= max) continue;
+      mergeStamp[hit.row] = call;
+      mergeIndex[hit.row] = out.length;
       // Every field from the start: one object shape, so the stages' property reads stay monomorphic.
-      const candidate: Candidate = {
+      out.push({
         row: hit.row,
         itemId: ctx.catalog.items.id(hit.row),
         source: name,
@@ -260,11 +273,10 @@ export function mergeRoundRobin(
         score: 0,
         scores: undefined,
         passed: undefined,
-      };
-      byRow.set(hit.row, candidate);
+      });
     }
   }
-  return [...byRow.values()];
+  return out;
 }
 
 /** Records the page in the session: served ids, the creators at the tail, entries since the last shoppable slot. */

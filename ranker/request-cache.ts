@@ -59,10 +59,11 @@ export function takeUnserved(ctx: FeedContext, rows: ArrayLike<number>, limit: n
   const out: number[] = [];
   const n = rows.length;
   const { served } = ctx.request.session;
+  const seen = ctx.online.seenItems(ctx.request.userId);
   for (let k = 0; k < n && out.length < limit; k++) {
     const row = rows[(offset + k) % n]!;
     const id = ctx.catalog.items.id(row);
-    if (!ctx.catalog.itemAvailable[row] || served.has(id) || ctx.online.hasSeen(ctx.request.userId, id)) continue;
+    if (!ctx.catalog.itemAvailable[row] || served.has(id) || seen.has(id)) continue;
     out.push(row);
   }
   return out;

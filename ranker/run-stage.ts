@@ -1,4 +1,4 @@
-import { stageDuration, stageFailures, stageOverBudget } from './metrics.ts';
+import { observeStage, stageFailures, stageOverBudget } from './metrics.ts';
 import type { FeedContext, StageSpec } from './types.ts';
 
 /** A stage that must not fail open failed; the request fails (500 with context in the logs). */
@@ -42,7 +42,7 @@ export async function runStage<T>(
   const started = performance.now();
   const done = (outcome: StageTrace['outcome'], error?: string) => {
     const ms = performance.now() - started;
-    stageDuration.observe({ kind: stage.kind, stage: stage.name }, ms / 1000);
+    observeStage(stage, ms / 1000);
     if (outcome === 'ok' && ms > budget) {
       outcome = 'over_budget';
       stageOverBudget.inc({ kind: stage.kind, stage: stage.name });

@@ -148,8 +148,9 @@ function userEvents(user: number, items: { item_id: string; duration_ms: number 
 }
 
 /**
- * Waits until both feed servers' stream followers have applied `events` and their online trainers
- * stopped stepping (training runs on their event loops, so measuring before would time it too).
+ * Waits until the feed server's processes have applied `events` and their online trainers have
+ * none waiting and stopped stepping (training runs on their event loops, so measuring before
+ * would time it too).
  */
 async function waitSettled(servers: Target[], events: number, workers: number, timeoutMs: number): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;
@@ -157,10 +158,12 @@ async function waitSettled(servers: Target[], events: number, workers: number, t
   for (;;) {
     const health = (await Promise.all(servers.map((t) => healthOfEachWorker(t.server.url, workers)))).flat();
     const streamed = health.map((c) => Number(c.online_state?.streamed ?? 0));
-    const steps = health.map((c) => Number((c.model?.online_training as { steps?: number } | undefined)?.steps ?? 0));
-    if (streamed.every((n) => n >= events) && JSON.stringify(steps) === last) return steps;
+    const training = health.map((c) => (c.model?.online_training ?? {}) as { steps?: number; waiting_events?: number });
+    const steps = training.map((t) => Number(t.steps ?? 0));
+    const waiting = training.map((t) => Number(t.waiting_events ?? 0));
+    if (streamed.every((n) => n >= events) && waiting.every((n) => n === 0) && JSON.stringify(steps) === last) return steps;
     if (Date.now() > deadline) {
-      throw new Error(`servers not settled after ${timeoutMs / 1000} s: streamed ${streamed.join('/')} of ${events} events, online training steps ${steps.join('/')}`);
+      throw new Error(`servers not settled after ${timeoutMs / 1000} s: streamed ${streamed.join('/')} of ${events} events, online training steps ${steps.join('/')}, events waiting for training ${waiting.join('/')}`);
     }
     last = JSON.stringify(steps);
     await sleep(1000);

@@ -60,7 +60,7 @@ export class MultiTaskRanker implements RankerModel {
     for (const o of OBJECTIVES) out[o] = new Float32Array(n);
     if (n === 0) return out;
     // Read the result outside tidy: tidy walks a returned container element by element.
-    const t = tf.tidy(() => tf.sigmoid(this.inferLogits(tf.tensor2d(this.standardise(x), [n, FEATURES.length]))));
+    const t = tf.tidy(() => this.inferProbabilities(tf.tensor2d(this.standardise(x), [n, FEATURES.length])));
     const p = t.dataSync() as Float32Array;
     t.dispose();
     const k = OBJECTIVES.length;
@@ -149,12 +149,14 @@ export class MultiTaskRanker implements RankerModel {
     return this.heads.apply(this.bottom.apply(x));
   }
 
-  /** The same function for inference: one fused matMul + bias + activation kernel per layer, about half the time. */
-  inferLogits(x: tf.Tensor2D): tf.Tensor2D {
+  /** The same function for inference, with the sigmoid: one fused matMul + bias + activation kernel per layer, about half the time. */
+  inferProbabilities(x: tf.Tensor2D): tf.Tensor2D {
     let h = x;
+    const last = this.heads.layers.length - 1;
     for (const mlp of [this.bottom, this.heads]) {
       mlp.layers.forEach((layer, i) => {
-        h = tf.fused.matMul({ a: h, b: mlp.weights[2 * i] as tf.Tensor2D, bias: mlp.weights[2 * i + 1], activation: layer.activation }) as tf.Tensor2D;
+        const activation = mlp === this.heads && i === last ? 'sigmoid' : layer.activation;
+        h = tf.fused.matMul({ a: h, b: mlp.weights[2 * i] as tf.Tensor2D, bias: mlp.weights[2 * i + 1], activation }) as tf.Tensor2D;
       });
     }
     return h;

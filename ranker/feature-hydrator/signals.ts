@@ -1,13 +1,8 @@
+import { dotAt } from '../../core/dot.ts';
 import type { ItemCounters } from '../../ingest/online-state.ts';
 import type { CandidateSignals } from '../../models/types.ts';
 import { followedCreators, socialProof, userVector } from '../request-cache.ts';
 import type { FeatureHydrator } from '../types.ts';
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
 
 /** A per-play rate from the online window or the long-term stats, whichever has more plays. */
 function rate(plays: number, useOnline: boolean, online: number, longTerm: number): number {
@@ -47,7 +42,7 @@ export const signalsHydrator: FeatureHydrator = {
         if (served !== undefined) retrieval = served;
         else {
           const v = ctx.snapshot.retrieval.itemVector(cand.itemId);
-          if (v) retrieval = dot(uvec, v);
+          if (v) retrieval = dotAt(v, 0, uvec);
         }
       }
       const proof = social.get(i);

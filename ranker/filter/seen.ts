@@ -7,10 +7,12 @@ export const seenFilter: Filter = {
   budgetMs: 3,
   failOpen: true,
   filter(ctx, candidates) {
+    const seen = ctx.online.seenItems(ctx.request.userId);
+    if (seen.size === 0) return { kept: candidates, removed: [] };
     const kept = [];
     const removed = [];
     for (const c of candidates) {
-      if (ctx.online.hasSeen(ctx.request.userId, c.itemId)) removed.push({ candidate: c, reason: 'seen in an earlier session' });
+      if (seen.has(c.itemId)) removed.push({ candidate: c, reason: 'seen in an earlier session' });
       else kept.push(c);
     }
     return { kept, removed };
