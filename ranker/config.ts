@@ -93,7 +93,7 @@ export const RankerConfigSchema = z.object({
     .object({
       /**
        * FAISS factory string (`Flat`, `IVF4096,Flat`, `HNSW32`, ...), or 'auto': exact `Flat` up to
-       * `flatMaxItems`, above it `IVF<about 4·sqrt(n)>,Flat` (the benchmarks/ann choice at 100k and 1M).
+       * `flatMaxItems`, above it `IVF<about 4·sqrt(n)>,SQfp16` (benchmarks/ann; fp16 vectors, half the memory per query).
        */
       factory: z.string().default('auto'),
       /** Largest index 'auto' searches exactly (Flat costs about 0.07 µs per vector per query). */

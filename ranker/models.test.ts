@@ -9,9 +9,9 @@ describe('ANN choice', () => {
   it('searches small catalogs exactly and large ones with HNSW, with search parameters per factory', () => {
     const config = testConfig();
     expect(annFactory(config, config.ranker.ann.flatMaxItems)).toBe('Flat');
-    expect(annFactory(config, config.ranker.ann.flatMaxItems + 1)).toMatch(/^IVF\d+,Flat$/);
-    expect(annFactory(config, 100_000)).toBe('IVF1024,Flat');
-    expect(annFactory(config, 1_000_000)).toBe('IVF4096,Flat');
+    expect(annFactory(config, config.ranker.ann.flatMaxItems + 1)).toMatch(/^IVF\d+,SQfp16$/);
+    expect(annFactory(config, 100_000)).toBe('IVF1024,SQfp16');
+    expect(annFactory(config, 1_000_000)).toBe('IVF4096,SQfp16');
     expect(annSearchParams(config, 'HNSW32')).toBe('efSearch=256');
     expect(annSearchParams(config, 'IVF4096,Flat')).toBe('nprobe=32');
     expect(annSearchParams(config, 'Flat')).toBe('');

@@ -27,6 +27,7 @@ export function indexChoices(n: number, smoke: boolean): IndexChoice[] {
   const ms = smoke || n >= 500_000 ? [32] : [16, 32];
   return [
     { factory: `IVF${nlist},Flat`, params: nprobes.map((p) => `nprobe=${p}`) },
+    { factory: `IVF${nlist},SQfp16`, params: nprobes.map((p) => `nprobe=${p}`) },
     ...ms.map((m) => ({ factory: `HNSW${m}`, params: efs.map((e) => `efSearch=${e}`) })),
   ];
 }

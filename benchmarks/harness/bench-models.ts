@@ -92,7 +92,8 @@ function itemVectors(model: TwoTower, ids: string[], log: (m: string) => void): 
  * Makes sure the world's registry (under `config.dataDir`) has a promoted stand-in version over
  * every catalog item: a TwoTower, a MultiTaskRanker, and the item vectors and ANN index stored
  * as a trained version stores them (models/ann-artifact.ts; built here with progress lines).
- * Reuses the promoted version when it is such a stand-in over as many items as the catalog holds.
+ * Reuses the promoted version when it is such a stand-in over as many items as the catalog holds,
+ * with the ANN index the config asks for.
  */
 export async function ensureBenchModels(config: Config, log: (m: string) => void): Promise<BenchModels> {
   return withContext(`preparing stand-in models for ${config.clickhouse.database}`, async () => {
@@ -100,7 +101,7 @@ export async function ensureBenchModels(config: Config, log: (m: string) => void
     const promoted = readPointer(config).version;
     const current = promoted ? standInOf(readManifest(config, promoted)) : undefined;
     const stored = promoted ? (readManifest(config, promoted).models.retrieval?.files ?? []) : [];
-    if (promoted && current?.items === items && stored.includes(VECTORS_FILE)) {
+    if (promoted && current?.items === items && current.ann_index === annFactory(config, items) && stored.includes(VECTORS_FILE)) {
       log(`reusing stand-in model version ${promoted} (${items.toLocaleString('en-US')} items, ${current.ann_index})`);
       return { version: promoted, reused: true, ...current };
     }

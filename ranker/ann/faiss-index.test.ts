@@ -104,6 +104,35 @@ describe('search-time parameters (patched into faiss-node)', () => {
   });
 });
 
+describe('fp16 IVF lists (the default at scale)', () => {
+  it('find the same neighbours as float32 lists, with scores to fp16 precision, after a save and load and an append', () => {
+    const dim = 32;
+    const n = 4000;
+    const vectors = normalisedRandom(n, dim, 5);
+    const ids = Array.from({ length: n }, (_, i) => `i${i}`);
+    const f32 = AnnIndex.build(dim, ids.slice(0, 3000), vectors.subarray(0, 3000 * dim), 'IVF32,Flat');
+    const f16 = AnnIndex.fromBuffer(AnnIndex.build(dim, ids.slice(0, 3000), vectors.subarray(0, 3000 * dim), 'IVF32,SQfp16').toBuffer());
+    f32.add(ids.slice(3000), vectors.subarray(3000 * dim));
+    f16.add(ids.slice(3000), vectors.subarray(3000 * dim));
+    expect([f16.size, f16.description]).toEqual([n, 'IVF32,SQfp16']);
+    for (const ann of [f32, f16]) ann.setSearchParameters('nprobe=8');
+    const queries = normalisedRandom(40, dim, 6);
+    const a = f32.search(queries, 10);
+    const b = f16.search(queries, 10);
+    let same = 0;
+    a.forEach((hits, q) => {
+      const other = new Map(b[q]!.map((h) => [h.id, h.score]));
+      for (const h of hits) {
+        if (!other.has(h.id)) continue;
+        same++;
+        expect(other.get(h.id)!).toBeCloseTo(h.score, 2);
+      }
+    });
+    expect(same / (40 * 10)).toBeGreaterThan(0.97);
+    expect(f16.search(vectors.subarray(3500 * dim, 3501 * dim), 1)[0]![0]!.id).toBe('i3500');
+  });
+});
+
 describe('AnnIndex.buildInWorker', () => {
   it('builds in a child process and gives the same neighbours as an in-process build', async () => {
     const dim = 8;
