@@ -36,6 +36,8 @@ export class MultiTaskRanker implements RankerModel {
   readonly heads: Mlp;
   mean: Float32Array;
   std: Float32Array;
+  /** Standardised inputs; the input tensor lives only inside predictMatrix, so one buffer serves every call. */
+  private scratch = new Float32Array(0);
 
   constructor(config: RankerConfig, seed: number, state?: RankerState) {
     this.config = config;
@@ -164,9 +166,13 @@ export class MultiTaskRanker implements RankerModel {
 
   private standardise(x: Float32Array): Float32Array {
     const width = FEATURES.length;
-    const out = new Float32Array(x.length);
+    const mean = this.mean;
+    // Multiplying by the inverse is several times faster than dividing 12,000 times per request.
+    const inv = this.std.map((s) => 1 / s);
+    if (this.scratch.length < x.length) this.scratch = new Float32Array(x.length);
+    const out = this.scratch.subarray(0, x.length);
     for (let row = 0; row < x.length; row += width) {
-      for (let f = 0; f < width; f++) out[row + f] = (x[row + f]! - this.mean[f]!) / this.std[f]!;
+      for (let f = 0; f < width; f++) out[row + f] = (x[row + f]! - mean[f]!) * inv[f]!;
     }
     return out;
   }
