@@ -20,22 +20,21 @@ export const sourceCandidates = new FastHistogram({
   registers: [metrics],
 });
 
-const durationOf = new WeakMap<StageSpec, (seconds: number) => void>();
-const candidatesOf = new WeakMap<StageSpec, (n: number) => void>();
+/** An observer per stage, its histogram series resolved on the stage's first observation. */
+function perStage(seriesOf: (stage: StageSpec) => (value: number) => void): (stage: StageSpec, value: number) => void {
+  const observers = new WeakMap<StageSpec, (value: number) => void>();
+  return (stage, value) => {
+    let observe = observers.get(stage);
+    if (!observe) observers.set(stage, (observe = seriesOf(stage)));
+    observe(value);
+  };
+}
 
 /** Records a stage run's duration (seconds). */
-export function observeStage(stage: StageSpec, seconds: number): void {
-  let observe = durationOf.get(stage);
-  if (!observe) durationOf.set(stage, (observe = stageDuration.series({ kind: stage.kind, stage: stage.name })));
-  observe(seconds);
-}
+export const observeStage = perStage((stage) => stageDuration.series({ kind: stage.kind, stage: stage.name }));
 
 /** Records how many candidates a source returned. */
-export function observeSourceCandidates(source: StageSpec, n: number): void {
-  let observe = candidatesOf.get(source);
-  if (!observe) candidatesOf.set(source, (observe = sourceCandidates.series({ source: source.name })));
-  observe(n);
-}
+export const observeSourceCandidates = perStage((source) => sourceCandidates.series({ source: source.name }));
 
 export const stageFailures = new Counter({
   name: 'feed_stage_failures_total',

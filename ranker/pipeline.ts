@@ -227,7 +227,7 @@ export class FeedPipeline {
   }
 }
 
-/** Catalog row → 1 + index in the merge running now (stamped by call, so it is never cleared). */
+/** Per catalog row: the merge call that last took it (so the arrays are never cleared) and its index in that call's output. */
 let mergeStamp = new Uint32Array(0);
 let mergeIndex = new Int32Array(0);
 let mergeCall = 0;

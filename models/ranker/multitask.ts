@@ -166,13 +166,10 @@ export class MultiTaskRanker implements RankerModel {
 
   private standardise(x: Float32Array): Float32Array {
     const width = FEATURES.length;
-    const mean = this.mean;
-    // Multiplying by the inverse is several times faster than dividing 12,000 times per request.
-    const inv = this.std.map((s) => 1 / s);
     if (this.scratch.length < x.length) this.scratch = new Float32Array(x.length);
     const out = this.scratch.subarray(0, x.length);
     for (let row = 0; row < x.length; row += width) {
-      for (let f = 0; f < width; f++) out[row + f] = (x[row + f]! - mean[f]!) * inv[f]!;
+      for (let f = 0; f < width; f++) out[row + f] = (x[row + f]! - this.mean[f]!) / this.std[f]!;
     }
     return out;
   }

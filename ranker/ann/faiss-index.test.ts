@@ -13,6 +13,11 @@ function normalisedRandom(n: number, dim: number, seed: number): Float32Array {
   return v;
 }
 
+/** `n` normalised random vectors and their ids `${prefix}0`, `${prefix}1`, ... */
+function randomItems(n: number, dim: number, seed: number, prefix = 'i'): { ids: string[]; vectors: Float32Array } {
+  return { ids: Array.from({ length: n }, (_, i) => `${prefix}${i}`), vectors: normalisedRandom(n, dim, seed) };
+}
+
 function exactTop(vectors: Float32Array, q: Float32Array, dim: number, k: number): number[] {
   const scores = Array.from({ length: vectors.length / dim }, (_, i) => {
     let s = 0;
@@ -25,8 +30,7 @@ function exactTop(vectors: Float32Array, q: Float32Array, dim: number, k: number
 describe('AnnIndex through the compiled faiss-node addon', () => {
   const dim = 16;
   const n = 2000;
-  const vectors = normalisedRandom(n, dim, 1);
-  const ids = Array.from({ length: n }, (_, i) => `item-${i}`);
+  const { ids, vectors } = randomItems(n, dim, 1, 'item-');
 
   it('finds the exact inner-product neighbours with a Flat index', () => {
     const ann = AnnIndex.build(dim, ids, vectors, 'Flat');
@@ -86,9 +90,7 @@ describe('AnnIndex through the compiled faiss-node addon', () => {
 describe('search-time parameters (patched into faiss-node)', () => {
   it('raises IVF recall with nprobe and rejects unknown parameters', () => {
     const dim = 8;
-    const n = 4000;
-    const vectors = normalisedRandom(n, dim, 3);
-    const ids = Array.from({ length: n }, (_, i) => `i${i}`);
+    const { ids, vectors } = randomItems(4000, dim, 3);
     const exact = AnnIndex.build(dim, ids, vectors, 'Flat');
     const ivf = AnnIndex.build(dim, ids, vectors, 'IVF64,Flat');
     const queries = normalisedRandom(50, dim, 4);
@@ -108,8 +110,7 @@ describe('fp16 IVF lists (the default at scale)', () => {
   it('find the same neighbours as float32 lists, with scores to fp16 precision, after a save and load and an append', () => {
     const dim = 32;
     const n = 4000;
-    const vectors = normalisedRandom(n, dim, 5);
-    const ids = Array.from({ length: n }, (_, i) => `i${i}`);
+    const { ids, vectors } = randomItems(n, dim, 5);
     const f32 = AnnIndex.build(dim, ids.slice(0, 3000), vectors.subarray(0, 3000 * dim), 'IVF32,Flat');
     const f16 = AnnIndex.fromBuffer(AnnIndex.build(dim, ids.slice(0, 3000), vectors.subarray(0, 3000 * dim), 'IVF32,SQfp16').toBuffer());
     f32.add(ids.slice(3000), vectors.subarray(3000 * dim));
@@ -136,8 +137,7 @@ describe('fp16 IVF lists (the default at scale)', () => {
 describe('AnnIndex.buildInWorker', () => {
   it('builds in a child process and gives the same neighbours as an in-process build', async () => {
     const dim = 8;
-    const vectors = normalisedRandom(500, dim, 3);
-    const ids = Array.from({ length: 500 }, (_, i) => `w${i}`);
+    const { ids, vectors } = randomItems(500, dim, 3, 'w');
     const built = await AnnIndex.buildInWorker(dim, ids, vectors, 'Flat');
     const local = AnnIndex.build(dim, ids, vectors, 'Flat');
     const q = normalisedRandom(2, dim, 11);
