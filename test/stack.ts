@@ -4,13 +4,18 @@ import type { Config } from '../config/schema.ts';
 import { migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
 
-/** The test stack runs beside a dev stack: its own data dir and ports. */
+/**
+ * The test stack runs beside a dev stack: its own data dir and ports. `FEED_TEST_PORT_BASE`
+ * (default 29000) moves all four ports, so two checkouts can run their suites side by side.
+ */
 function testOverrides(): Record<string, unknown> {
+  const base = Number(process.env.FEED_TEST_PORT_BASE ?? 29000);
+  if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new RangeError(`FEED_TEST_PORT_BASE must be an integer from 1024 to 65000 (got ${process.env.FEED_TEST_PORT_BASE})`);
   return {
     dataDir: '.data/test',
     logLevel: 'warn',
-    ...(process.env.KAFKA_BROKERS ? {} : { kafka: { brokers: ['127.0.0.1:29092'], controllerPort: 29093 } }),
-    ...(process.env.CLICKHOUSE_URL ? {} : { clickhouse: { url: 'http://127.0.0.1:28123', tcpPort: 29000 } }),
+    ...(process.env.KAFKA_BROKERS ? {} : { kafka: { brokers: [`127.0.0.1:${base + 92}`], controllerPort: base + 93 } }),
+    ...(process.env.CLICKHOUSE_URL ? {} : { clickhouse: { url: `http://127.0.0.1:${base - 877}`, tcpPort: base } }),
   };
 }
 
