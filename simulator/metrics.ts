@@ -154,7 +154,7 @@ const VIDEO_ROWS: Row[] = [
 const COMMERCE_ROWS: Row[] = [
   { label: 'product/live slot share', key: 'slotShare', digits: 1, pct: true },
   { label: 'purchases / 1k entries', key: 'purchasesPer1k', digits: 2 },
-  { label: '  of which from video cards', key: 'cardPurchasesPer1k', digits: 2 },
+  { label: 'purchases from video cards / 1k', key: 'cardPurchasesPer1k', digits: 2 },
   { label: 'GMV / 1k entries (CNY)', key: 'gmvPer1k', digits: 0 },
   { label: 'live stay s / session', key: 'liveStaySecPerSession', digits: 1 },
 ];

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { writeResult } from '../../benchmarks/harness/result.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readResults, writeResult } from '../../benchmarks/harness/result.ts';
 import { DEFAULT_RESULTS_DIR, startRun } from '../../benchmarks/harness/run.ts';
 import { formatTable } from '../../benchmarks/harness/table.ts';
 import { engineInfo } from '../../simulator/policies/http.ts';
 import { progressPrinter } from '../../simulator/progress.ts';
-import { policiesOutput, scenariosOutput, SIMULATE_BENCHMARKS } from '../../simulator/results.ts';
+import { policiesOutput, scenariosOutput, SIMULATE_BENCHMARKS, simulateMarkdown, spliceSimulate } from '../../simulator/results.ts';
 import { parseScenarioNames, runScenarios } from '../../simulator/scenarios/run.ts';
 import { readSeededSpec } from '../../simulator/seed.ts';
 import { comparePolicies, createPolicy, POLICY_NAMES } from '../../simulator/simulate.ts';
@@ -31,6 +34,7 @@ interface SimulateFlags {
   now?: number;
   pageSize?: number;
   json?: boolean;
+  readme?: boolean;
 }
 
 /** Runs below these sizes are marked smoke: they land in the results folder but never in the README or `latest/`. */
@@ -56,7 +60,15 @@ export function registerSimulateCommands(program: Command): void {
     .option('--now <time>', "the world's now for in-process runs, epoch seconds or ISO-8601", epochSeconds)
     .option('--page-size <n>', 'entries per page (default: simulator.pageSize)', nonNegativeInt)
     .option('--json', 'print the JSON result instead of tables')
+    .option('--readme', "only regenerate README.md's closed-loop block from the newest full results in --out (and --out/latest)")
     .action(async (opts: SimulateFlags, cmd: Command) => {
+      if (opts.readme) {
+        const results = [opts.out, join(opts.out, 'latest')].flatMap((dir) => readResults(dir).results).sort((a, b) => a.date.localeCompare(b.date));
+        const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
+        writeFileSync(readme, spliceSimulate(readFileSync(readme, 'utf8'), simulateMarkdown(results)));
+        console.log(`wrote ${readme}`);
+        return;
+      }
       const config = configFrom(cmd);
       const scenarios = opts.scenario ? parseScenarioNames(opts.scenario) : null;
       const policyArg = scenarios && cmd.getOptionValueSource('policy') === 'default' ? 'http' : opts.policy;
