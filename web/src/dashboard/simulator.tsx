@@ -2,6 +2,9 @@ import type { BenchResult } from '../../../benchmarks/harness/result.ts';
 
 const when = (r: BenchResult) => `${new Date(r.date).toLocaleString()} · commit ${r.git.commit.slice(0, 8)}${r.git.dirty ? '+' : ''} · load ${r.machine.load_1m} on ${r.machine.cores} cores`;
 
+/** A scenario figure: shares as percentages. */
+const show = (v: number | null, unit: string) => (v === null ? '—' : unit === 'share' ? `${(v * 100).toFixed(1)}%` : `${Number(v.toPrecision(3))} ${unit}`);
+
 function Table(props: { table: BenchResult['tables'][number] }) {
   return (
     <div class="scroll-x">
@@ -54,7 +57,7 @@ export function SimulatorPanel(props: { results: readonly BenchResult[] }) {
             <ul class="targets">
               {scenarios.targets.map((t) => (
                 <li key={t.id} class={t.met ? 'met' : 'missed'} data-scenario={t.id}>
-                  {t.met ? '✓' : '✗'} {t.id}: {t.value === null ? '—' : `${Number(t.value.toPrecision(3))} ${t.unit}`} (threshold {t.target}) — {t.margin}
+                  {t.met ? '✓' : '✗'} {t.id}: {show(t.value, t.unit)} (threshold {t.target}) — {t.margin}
                 </li>
               ))}
             </ul>
