@@ -40,7 +40,7 @@ export function capShares(weights: Float64Array, groupOf: ArrayLike<number>, lim
     for (let g = 0; g < groups; g++) {
       const share = limits.onGroup * (mass[g]! / total) + (1 - limits.onGroup) * limits.background[g]!;
       if (share > limits.maxGroup * (1 + 1e-9)) {
-        // The mass this group may keep at today's total (others only shrink, so this converges).
+        // The mass this group may keep at the current total; that lowers the total, so the loop repeats (weights only shrink).
         const allowed = Math.max(0, (limits.maxGroup - (1 - limits.onGroup) * limits.background[g]!) / limits.onGroup) * total;
         factor[g] = allowed / mass[g]!;
         moved = true;
