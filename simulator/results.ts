@@ -4,7 +4,7 @@ import { markdownTable } from '../benchmarks/harness/table.ts';
 import type { BenchOutput } from '../benchmarks/harness/types.ts';
 import { policyTables, type PolicyReport } from './metrics.ts';
 import type { ScenarioResult } from './scenarios/context.ts';
-import { scenarioTable } from './scenarios/run.ts';
+import { scenarioTable, showFigure } from './scenarios/run.ts';
 import type { WorldSpec } from './world/spec.ts';
 
 /** Benchmark names of `feed simulate` results: the policy table and the scenarios. */
@@ -73,7 +73,8 @@ export function simulateMarkdown(results: readonly BenchResult[]): string {
   const scenarios = latest.get(SIMULATE_BENCHMARKS.scenarios);
   if (scenarios) {
     out.push(`Scenarios: \`${String(scenarios.params.command)}\` (${stamp(scenarios)}).`, '');
-    for (const t of scenarios.tables) out.push(markdownTable(t.columns, t.rows), '');
+    const rows = scenarios.targets.map((t) => [t.id, showFigure(t.value, t.unit), t.target, t.met ? 'pass' : 'FAIL', t.figure, t.margin]);
+    out.push(markdownTable(['scenario', 'measured', 'threshold', 'verdict', 'figure', 'details (or why not measured)'], rows), '');
   }
   if (!policies && !scenarios) out.push('No full `feed simulate` results yet.', '');
   out.push(SIMULATE_END);

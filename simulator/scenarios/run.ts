@@ -39,14 +39,15 @@ export async function runScenarios(
   return out;
 }
 
-const show = (v: number | null, unit: string) => (v === null ? '-' : unit === 'share' ? `${(v * 100).toFixed(1)}%` : `${Number(v.toFixed(1))} ${unit}`);
+/** A scenario figure for people: shares as percentages. */
+export const showFigure = (v: number | null, unit: string) => (v === null ? '-' : unit === 'share' ? `${(v * 100).toFixed(1)}%` : `${Number(v.toFixed(1))} ${unit}`);
 
 /** One row per scenario: figure, threshold, verdict, and why when nothing could be measured. */
 export function scenarioTable(target: string, results: readonly ScenarioResult[]): BenchTable {
   return {
     title: `scenarios against ${target}`,
     columns: ['scenario', 'measured', 'threshold', 'verdict', 'figure / reason'],
-    rows: results.map((r) => [r.scenario, show(r.value, r.unit), r.threshold, r.pass ? 'pass' : 'FAIL', r.reason ?? r.figure]),
+    rows: results.map((r) => [r.scenario, showFigure(r.value, r.unit), r.threshold, r.pass ? 'pass' : 'FAIL', r.reason ?? r.figure]),
   };
 }
 
