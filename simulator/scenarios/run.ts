@@ -28,6 +28,7 @@ export function parseScenarioNames(arg: string): ScenarioName[] {
 export async function runScenarios(
   names: readonly ScenarioName[], ctx: ScenarioContext, onDone?: (r: ScenarioResult, elapsedSec: number) => void,
 ): Promise<(ScenarioResult & { elapsed_s: number })[]> {
+  if (!Number.isInteger(ctx.trials) || ctx.trials < 1) throw new RangeError(`trials must be a positive integer (got ${ctx.trials})`);
   const out: (ScenarioResult & { elapsed_s: number })[] = [];
   for (const name of names) {
     const started = Date.now();

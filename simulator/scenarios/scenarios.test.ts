@@ -84,8 +84,9 @@ describe('scenarios', () => {
     expect(never!.pass).toBe(false);
   });
 
-  it('reject unknown scenario names with the list', () => {
+  it('reject unknown scenario names with the list, and zero trials', async () => {
     expect(parseScenarioNames('all')).toEqual(SCENARIO_NAMES);
     expect(() => parseScenarioNames('drift,nope')).toThrow(/unknown scenario nope; choose from all, niche-binge/);
+    await expect(runScenarios(['hide'], context(await createPolicy('random', world, { seed: 7 }), 0))).rejects.toThrow(/trials must be a positive integer \(got 0\)/);
   });
 });
