@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { BenchResultSchema } from '../benchmarks/harness/result.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BenchResultSchema, writeResult } from '../benchmarks/harness/result.ts';
 import { startRun } from '../benchmarks/harness/run.ts';
-import { policiesOutput, scenariosOutput, simulateMarkdown, spliceSimulate, SIMULATE_BENCHMARKS } from './results.ts';
+import { policiesOutput, scenariosOutput, simulateMarkdown, spliceSimulate, SIMULATE_BENCHMARKS, writeSimulateReadme } from './results.ts';
 import { runScenarios } from './scenarios/run.ts';
 import { comparePolicies, createPolicy } from './simulate.ts';
 import { generateWorld } from './world/generate.ts';
@@ -31,5 +34,13 @@ describe('simulate results', () => {
     expect(next.startsWith('# R\n\nbefore\n<!-- simulate:begin')).toBe(true);
     expect(next.endsWith('<!-- simulate:end -->\nafter\n')).toBe(true);
     expect(() => spliceSimulate('# no markers', block)).toThrow(/has no <!-- simulate:begin/);
+
+    // From files: the scenarios only in latest/ (a fresh clone), the policies in the results folder.
+    const dir = mkdtempSync(join(tmpdir(), 'sim-results-'));
+    writeResult(policies, dir);
+    writeResult(scenarios, join(dir, 'latest'));
+    writeFileSync(join(dir, 'README.md'), readme);
+    expect(readFileSync(writeSimulateReadme(dir, join(dir, 'README.md')), 'utf8')).toBe(next);
+    rmSync(dir, { recursive: true });
   });
 });

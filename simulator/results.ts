@@ -1,5 +1,7 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchResult } from '../benchmarks/harness/result.ts';
-import { latestByBenchmark } from '../benchmarks/harness/result.ts';
+import { latestByBenchmark, readResults } from '../benchmarks/harness/result.ts';
 import { markdownTable } from '../benchmarks/harness/table.ts';
 import type { BenchOutput } from '../benchmarks/harness/types.ts';
 import { policyTables, type PolicyReport } from './metrics.ts';
@@ -87,4 +89,11 @@ export function spliceSimulate(readme: string, block: string): string {
   const end = readme.indexOf(SIMULATE_END);
   if (start < 0 || end < start) throw new Error(`the README has no ${SIMULATE_BEGIN.slice(0, 19)} ... ${SIMULATE_END} markers to replace`);
   return readme.slice(0, start) + block + readme.slice(end + SIMULATE_END.length);
+}
+
+/** Regenerates the simulate block of `readmePath` from the results in `resultsDir` and its `latest/`; returns the path. */
+export function writeSimulateReadme(resultsDir: string, readmePath: string): string {
+  const results = [resultsDir, join(resultsDir, 'latest')].flatMap((dir) => readResults(dir).results).sort((a, b) => a.date.localeCompare(b.date));
+  writeFileSync(readmePath, spliceSimulate(readFileSync(readmePath, 'utf8'), simulateMarkdown(results)));
+  return readmePath;
 }

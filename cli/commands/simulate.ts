@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readResults, writeResult } from '../../benchmarks/harness/result.ts';
+import { writeResult } from '../../benchmarks/harness/result.ts';
 import { DEFAULT_RESULTS_DIR, startRun } from '../../benchmarks/harness/run.ts';
 import { formatTable } from '../../benchmarks/harness/table.ts';
 import { engineInfo } from '../../simulator/policies/http.ts';
 import { progressPrinter } from '../../simulator/progress.ts';
-import { policiesOutput, scenariosOutput, SIMULATE_BENCHMARKS, simulateMarkdown, spliceSimulate } from '../../simulator/results.ts';
+import { policiesOutput, scenariosOutput, SIMULATE_BENCHMARKS, writeSimulateReadme } from '../../simulator/results.ts';
 import { parseScenarioNames, runScenarios } from '../../simulator/scenarios/run.ts';
 import { readSeededSpec } from '../../simulator/seed.ts';
 import { comparePolicies, createPolicy, POLICY_NAMES } from '../../simulator/simulate.ts';
@@ -63,10 +61,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--readme', "only regenerate README.md's closed-loop block from the newest full results in --out (and --out/latest)")
     .action(async (opts: SimulateFlags, cmd: Command) => {
       if (opts.readme) {
-        const results = [opts.out, join(opts.out, 'latest')].flatMap((dir) => readResults(dir).results).sort((a, b) => a.date.localeCompare(b.date));
-        const readme = fileURLToPath(new URL('../../README.md', import.meta.url));
-        writeFileSync(readme, spliceSimulate(readFileSync(readme, 'utf8'), simulateMarkdown(results)));
-        console.log(`wrote ${readme}`);
+        console.log(`wrote ${writeSimulateReadme(opts.out, fileURLToPath(new URL('../../README.md', import.meta.url)))}`);
         return;
       }
       const config = configFrom(cmd);
@@ -99,7 +94,7 @@ export function registerSimulateCommands(program: Command): void {
         command: `feed simulate ${process.argv.slice(3).join(' ')}`.trim(),
         seed, page_size: pageSize, warmup_days: config.simulator.days, engine_model: engine?.model ?? null,
         clock: "world's clock for every policy (sessions start at the world's now); events posted to the engine carry the wall clock",
-        engine_clock_offset_s: Math.round(Date.now() / 1000) - spec.nowSec,
+        engine_clock_offset_s: engine ? Math.round(Date.now() / 1000) - spec.nowSec : null,
       };
 
       let result;
