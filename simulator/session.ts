@@ -2,7 +2,7 @@ import type { FeedEntry } from '../feed-api/feed-response.ts';
 import type { EngagementEvent, EventKind } from '../ingest/events.ts';
 import {
   advance, BEHAVIOUR_PARAMS as B, drawLive, drawProductSlot, drawVideo, newSession,
-  type Funnel, type ProductTruth, type SessionState, type SocialProof, type UserTruth,
+  type Funnel, type ProductTruth, type SessionState, type SocialProof, type UserTruth, type VideoTruth,
 } from './behaviour.ts';
 import type { MetricsAccumulator } from './metrics.ts';
 import type { FeedPolicy } from './policies/types.ts';
@@ -26,6 +26,8 @@ export interface SimulatorOptions {
    * otherwise with simulated time from each session's start.
    */
   wallClock?: boolean;
+  /** Ground truth of videos outside the world (published during a scenario), by item id. */
+  extraItems?: ReadonlyMap<string, VideoTruth>;
 }
 
 export type EventSink = (events: EngagementEvent[]) => void | Promise<void>;
@@ -126,10 +128,7 @@ export class Simulator {
       if (f.purchase) {
         event('purchase', at + B.productPageMs, { ...p, price: product.price, quantity: f.quantity });
         if (productIdx >= 0) this.bought.add(productIdx * this.U + u);
-        if (metrics) {
-          metrics.purchases++;
-          metrics.gmv += product.price * f.quantity;
-        }
+        metrics?.purchase(product.price * f.quantity, entry.type === 'video');
       }
       return B.productPageMs;
     };
@@ -138,7 +137,8 @@ export class Simulator {
       const item = indexOf(entry.item_id, 'v', w.items.count);
       const truth = item >= 0
         ? videoTruth(w, item, w.users.locale[u]!)
-        : { vec: null, quality: 0.5, durationMs: entry.duration_ms, localeMatch: entry.locale === locale, creatorIsKol: false };
+        : this.opts.extraItems?.get(entry.item_id)
+          ?? { vec: null, quality: 0.5, durationMs: entry.duration_ms, localeMatch: entry.locale === locale, creatorIsKol: false };
       const viewKey = item * this.U + u;
       const views = item >= 0 ? (this.views.get(viewKey) ?? 0) : 0;
       if (item >= 0) this.views.set(viewKey, views + 1);
@@ -163,8 +163,7 @@ export class Simulator {
         event('product_impression', B.cardAfterMs, { ...v, product_id: entry.product.product_id });
         extra = funnel(r.product, at, v);
       }
-      metrics?.entry(item, creator);
-      metrics?.video(Math.floor(t0 / 1000) - entry.published_at, r.completed, r.liked);
+      metrics?.video(item, creator, Math.floor(t0 / 1000) - entry.published_at, r.completed, r.liked);
       if (metrics) metrics.watchMs += r.watchMs;
       advance(this.rng, state, user, r.watchMs + extra, r.watchMs / truth.durationMs);
     } else if (entry.type === 'product') {
@@ -172,7 +171,7 @@ export class Simulator {
       const f = drawProductSlot(this.rng, user, topic, product!, this.social(u, -1, productIdx, creator), state);
       event('product_impression', 0, { product_id: entry.product.product_id });
       const extra = funnel(f, B.productSlotMs, {});
-      metrics?.entry(-1, creator);
+      metrics?.slot();
       advance(this.rng, state, user, B.productSlotMs + extra, f.click ? 1 : 0);
     } else {
       const topic = creator >= 0 ? categoryVec(w, w.creators.category[creator]!) : null;
@@ -184,9 +183,9 @@ export class Simulator {
         const extra = r.product ? funnel(r.product, Math.min(r.stayMs, 10_000), { live_id: entry.live_id }) : 0;
         event('live_exit', r.stayMs, l);
         spent = r.stayMs + extra;
-        if (metrics) metrics.watchMs += r.stayMs;
+        if (metrics) metrics.liveStayMs += r.stayMs;
       }
-      metrics?.entry(-1, creator);
+      metrics?.slot();
       advance(this.rng, state, user, spent, r.entered ? 1 : 0);
     }
   }

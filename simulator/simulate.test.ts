@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable, gini } from './metrics.ts';
+import { formatTable } from '../benchmarks/harness/table.ts';
+import { gini, policyTables } from './metrics.ts';
 import { comparePolicies, createPolicy, simulate } from './simulate.ts';
 import { generateWorld } from './world/generate.ts';
 
@@ -24,9 +25,10 @@ describe('closed loop', () => {
     // Popularity concentrates exposure; random spreads it over the catalog.
     expect(popular!.creatorGini).toBeGreaterThan(random!.creatorGini);
     expect(random!.coverage).toBeGreaterThan(popular!.coverage);
-    const table = formatTable([random!, popular!, oracle!]);
-    expect(table).toMatch(/^metric\s+random\s+popular\s+oracle/);
-    expect(table).toContain('watch s / session');
+    const [video, commerce] = policyTables([random!, popular!, oracle!]).map(formatTable);
+    expect(video).toMatch(/^video metrics.*\nmetric\s+random\s+popular\s+oracle/);
+    expect(video).toContain('video watch s / session');
+    expect(commerce).toContain('purchases / 1k entries');
   });
 
   it('is reproducible for a seed', async () => {

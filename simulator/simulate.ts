@@ -16,8 +16,9 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 export interface PolicyOptions {
   seed: number;
   /**
-   * Days of simulated history the learning baseline (`popular`) observes before the run, as the
-   * real engine has the history `feed seed` sent. Default 1.
+   * Days of simulated history the learning baseline (`popular`) observes before the run: the same
+   * history (world seed, days) `feed seed` sent the engine, so both start from the same warm-up.
+   * Default 7, as `simulator.days`.
    */
   warmupDays?: number;
   /** For `http`. */
@@ -31,7 +32,7 @@ export async function createPolicy(name: string, world: World, opts: PolicyOptio
       return randomPolicy(world, opts.seed);
     case 'popular': {
       const policy = popularPolicy(world, opts.seed);
-      await simulateHistory(world, opts.warmupDays ?? 1, opts.seed, 10_000, async (events) => policy.observe(events));
+      await simulateHistory(world, opts.warmupDays ?? 7, world.spec.seed, 10_000, async (events) => policy.observe(events));
       return policy;
     }
     case 'oracle':
@@ -52,10 +53,13 @@ export interface SimulateOptions {
   seed: number;
   pageSize?: number;
   maxEntriesPerSession?: number;
-  /** Start of the first session (default: the world's now); sessions of one person are `sessionGapMs` apart. */
+  /**
+   * Start of the first session on the world's clock (default: the world's now), the one clock
+   * every policy is measured on; sessions of one person are `sessionGapMs` apart.
+   */
   startMs?: number;
   sessionGapMs?: number;
-  /** Stamp events with the real clock (set for the http policy). */
+  /** Stamp the events sent out with the real clock (set for the http policy: the API rejects future events). */
   wallClock?: boolean;
   runTag?: string;
   onProgress?: (sessionsDone: number, sessionsTotal: number, policy: string) => void;
@@ -85,7 +89,7 @@ export async function simulate(world: World, policy: FeedPolicy, opts: SimulateO
     wallClock: opts.wallClock,
   });
   const metrics = new MetricsAccumulator(world);
-  const start = opts.startMs ?? (opts.wallClock ? Date.now() : world.spec.nowSec * 1000);
+  const start = opts.startMs ?? world.spec.nowSec * 1000;
   const gap = opts.sessionGapMs ?? 2 * 3600 * 1000;
   const total = people.length * opts.sessions;
   let done = 0;
@@ -99,7 +103,7 @@ export async function simulate(world: World, policy: FeedPolicy, opts: SimulateO
   } finally {
     await policy.close?.();
   }
-  return metrics.report(policy.name);
+  return metrics.report(policy.name, policy.commerceSlots ?? false);
 }
 
 /** Runs each policy on the same people with the same seed, one after another. */

@@ -5,6 +5,7 @@ import { cpuTimes, gitInfo, machineInfo, stealShare } from './machine.ts';
 import { loadBenchmark } from './registry.ts';
 import { RESULT_SCHEMA_VERSION, writeResult, type BenchResult } from './result.ts';
 import { formatTable } from './table.ts';
+import type { BenchOutput } from './types.ts';
 
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
@@ -20,6 +21,39 @@ export interface RunOptions {
   progress?: (text: string) => void;
 }
 
+/**
+ * Machine, commit and CPU counters read when a run starts; `finish` wraps the run's output into a
+ * result with them (also used by `feed simulate`, which is not a registered benchmark).
+ */
+export function startRun() {
+  const started = Date.now();
+  const machine = machineInfo();
+  const cpuAtStart = cpuTimes();
+  const git = gitInfo();
+  return {
+    started,
+    machine,
+    git,
+    finish(
+      run: Pick<BenchResult, 'benchmark' | 'smoke' | 'repeats' | 'backend'>, output: BenchOutput,
+    ): BenchResult {
+      return {
+        schema_version: RESULT_SCHEMA_VERSION,
+        benchmark: run.benchmark,
+        smoke: run.smoke,
+        date: new Date(started).toISOString(),
+        duration_s: Math.round((Date.now() - started) / 100) / 10,
+        git,
+        // On a shared VM the hypervisor's steal explains slow runs that the load average does not.
+        machine: { ...machine, cpu_steal: stealShare(cpuAtStart, cpuTimes()) },
+        backend: run.backend,
+        repeats: run.repeats,
+        ...output,
+      };
+    },
+  };
+}
+
 /** Runs one benchmark, prints its tables, writes its JSON result and returns it with the file path. */
 export async function runBenchmark(name: string, opts: RunOptions): Promise<{ result: BenchResult; file: string }> {
   const bench = await loadBenchmark(name);
@@ -28,10 +62,8 @@ export async function runBenchmark(name: string, opts: RunOptions): Promise<{ re
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`--repeats must be a positive integer, got ${repeats}`);
   const print = opts.print ?? ((t: string) => process.stdout.write(`${t}\n`));
   const progress = opts.progress ?? ((t: string) => process.stderr.write(`${t}\n`));
-  const started = Date.now();
-  const machine = machineInfo();
-  const cpuAtStart = cpuTimes();
-  const git = gitInfo();
+  const run = startRun();
+  const { started, machine, git } = run;
   const backend = await initBackend();
   progress(`[${name}] ${smoke ? 'smoke run' : 'full run'}, ${repeats} repeats, tfjs backend ${backend.name}, load ${machine.load_1m} on ${machine.cores} cores`);
 
@@ -43,19 +75,7 @@ export async function runBenchmark(name: string, opts: RunOptions): Promise<{ re
     log: (m) => progress(`[${name} ${((Date.now() - started) / 1000).toFixed(1)}s] ${m}`),
   });
 
-  const result: BenchResult = {
-    schema_version: RESULT_SCHEMA_VERSION,
-    benchmark: name,
-    smoke,
-    date: new Date(started).toISOString(),
-    duration_s: Math.round((Date.now() - started) / 100) / 10,
-    git,
-    // On a shared VM the hypervisor's steal explains slow runs that the load average does not.
-    machine: { ...machine, cpu_steal: stealShare(cpuAtStart, cpuTimes()) },
-    backend: { tfjs: backend.name, reason: backend.reason },
-    repeats,
-    ...output,
-  };
+  const result = run.finish({ benchmark: name, smoke, repeats, backend: { tfjs: backend.name, reason: backend.reason } }, output);
   const file = writeResult(result, opts.outDir ?? DEFAULT_RESULTS_DIR);
 
   print(`\n${name}: ${bench.description}`);

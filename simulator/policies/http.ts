@@ -1,7 +1,8 @@
 import { withContext } from '../../core/errors.ts';
 import { FeedResponseSchema } from '../../feed-api/feed-response.ts';
 import { describeIssues, type EngagementEvent } from '../../ingest/events.ts';
-import type { FeedPage, FeedPolicy } from './types.ts';
+import type { PublishItem } from '../../feed-api/publish-items.ts';
+import type { FeedPage, FeedPolicy, PageContext, PublishOutcome } from './types.ts';
 
 export interface HttpPolicyOptions {
   /** Base URL of a running feed API, e.g. http://127.0.0.1:8080. */
@@ -41,7 +42,7 @@ async function failure(res: Response, what: string): Promise<Error> {
  * The real engine over HTTP: pages come from GET /v1/feed and the simulated users' events go
  * back through POST /v1/events, so the engine learns while it is being measured.
  */
-export function httpPolicy(opts: HttpPolicyOptions): FeedPolicy & { stats: HttpPolicyStats } {
+export function httpPolicy(opts: HttpPolicyOptions): FeedPolicy & { stats: HttpPolicyStats; publish: NonNullable<FeedPolicy['publish']> } {
   const base = opts.url.replace(/\/+$/, '');
   const batchSize = Math.min(500, Math.max(1, opts.batchSize ?? 500));
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -69,10 +70,12 @@ export function httpPolicy(opts: HttpPolicyOptions): FeedPolicy & { stats: HttpP
 
   return {
     name: 'http',
+    commerceSlots: true,
     stats,
-    async page(userId: string, count: number, cursor?: string): Promise<FeedPage> {
+    async page(userId: string, count: number, cursor?: string, ctx?: PageContext): Promise<FeedPage> {
       const q = new URLSearchParams({ user_id: userId, count: String(count) });
       if (cursor) q.set('cursor', cursor);
+      if (ctx?.locale) q.set('locale', ctx.locale);
       const url = `${base}/v1/feed?${q}`;
       const res = await withContext(`requesting ${url}`, () => doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) }));
       if (!res.ok) throw await failure(res, `GET ${base}/v1/feed`);
@@ -81,6 +84,18 @@ export function httpPolicy(opts: HttpPolicyOptions): FeedPolicy & { stats: HttpP
       stats.pages++;
       const { items, cursor: next, request_id } = parsed.data;
       return { entries: items, cursor: next, request_id };
+    },
+    async publish(items: readonly PublishItem[]): Promise<PublishOutcome> {
+      const res = await withContext(`publishing ${items.length} items to ${base}/v1/items`, () =>
+        doFetch(`${base}/v1/items`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify(items),
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
+      );
+      if (res.ok) return { ok: true };
+      return { ok: false, status: res.status, error: (await failure(res, `POST ${base}/v1/items`)).message };
     },
     async observe(events: readonly EngagementEvent[]): Promise<void> {
       buffer.push(...events);
@@ -97,4 +112,14 @@ export function httpPolicy(opts: HttpPolicyOptions): FeedPolicy & { stats: HttpP
       await post(rest);
     },
   };
+}
+
+/** The engine's tfjs backend and promoted model version (GET /v1/health), recorded with results. */
+export async function engineInfo(url: string, apiKey: string): Promise<{ tfjs: string; reason: string; model: string | null }> {
+  const base = url.replace(/\/+$/, '');
+  const res = await withContext(`reading ${base}/v1/health`, () => fetch(`${base}/v1/health`, { headers: { 'x-api-key': apiKey }, signal: AbortSignal.timeout(10_000) }));
+  if (!res.ok) throw await failure(res, `GET ${base}/v1/health`);
+  const body = (await res.json()) as { components?: { tfjs?: { backend?: string; reason?: string }; model?: { version?: string | null } } };
+  const c = body.components ?? {};
+  return { tfjs: c.tfjs?.backend ?? 'unknown', reason: c.tfjs?.reason ?? 'not reported by the engine', model: c.model?.version ?? null };
 }

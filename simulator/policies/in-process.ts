@@ -46,11 +46,4 @@ export class ServedItems {
   }
 }
 
-/** Parses the user index from a user id, failing loudly for ids outside the world. */
-export function userIndex(world: World, userId: string): number {
-  const u = indexOf(userId, 'u', world.users.count);
-  if (u < 0) throw new RangeError(`unknown user ${userId} (this world has u0..u${world.users.count - 1})`);
-  return u;
-}
-
 export const published = (world: World, i: number, nowSec: number) => world.items.publishedAt[i]! <= nowSec;

@@ -1,7 +1,9 @@
 import { expectedWatchAt, interestFrom } from '../behaviour.ts';
 import type { World } from '../world/generate.ts';
 import { Rng } from '../world/rng.ts';
-import { published, ServedItems, userIndex, videoEntry } from './in-process.ts';
+import { indexOf } from '../world/rows.ts';
+import { LOCALES } from '../world/spec.ts';
+import { published, ServedItems, videoEntry } from './in-process.ts';
 import type { FeedPage, FeedPolicy, PageContext } from './types.ts';
 
 export interface OracleOptions {
@@ -22,10 +24,8 @@ export function oraclePolicy(world: World, seed: number, opts: OracleOptions = {
   const served = new ServedItems();
   const lists = new Map<string, { items: Int32Array; scores: Float64Array; next: number }>();
 
-  const rank = (u: number, seen: Set<number>, nowSec: number) => {
+  const rank = (uv: Float32Array | null, locale: number, seen: Set<number>, nowSec: number) => {
     const { dim } = world;
-    const uv = world.users.vec.subarray(u * dim, (u + 1) * dim);
-    const locale = world.users.locale[u]!;
     const iv = world.items.vec;
     const n = world.items.count;
     const pool = n <= candidates ? null : Int32Array.from({ length: candidates }, () => rng.int(n));
@@ -35,7 +35,7 @@ export function oraclePolicy(world: World, seed: number, opts: OracleOptions = {
       const i = pool ? pool[k]! : k;
       if (seen.has(i) || !published(world, i, nowSec)) continue;
       let cos = 0;
-      for (let d = 0, off = i * dim; d < dim; d++) cos += uv[d]! * iv[off + d]!;
+      if (uv) for (let d = 0, off = i * dim; d < dim; d++) cos += uv[d]! * iv[off + d]!;
       const localeMatch = world.creators.locale[world.items.creator[i]!] === locale;
       top.offer(i, expectedWatchAt(interestFrom(cos, world.items.quality[i]!, localeMatch, 0, 0), world.items.durationMs[i]!));
     }
@@ -45,14 +45,17 @@ export function oraclePolicy(world: World, seed: number, opts: OracleOptions = {
   return {
     name: 'oracle',
     async page(userId: string, count: number, _cursor?: string, ctx?: PageContext): Promise<FeedPage> {
-      const u = userIndex(world, userId);
+      const u = indexOf(userId, 'u', world.users.count);
+      // Someone outside the world (a scenario's new user) has no known taste: quality and language decide.
+      const uv = u >= 0 ? world.users.vec.subarray(u * world.dim, (u + 1) * world.dim) : null;
+      const locale = u >= 0 ? world.users.locale[u]! : Math.max(0, LOCALES.indexOf((ctx?.locale ?? 'zh') as (typeof LOCALES)[number]));
       const nowSec = ctx?.nowSec ?? world.spec.nowSec;
       const seen = served.of(userId);
       const entries = [];
       let list = lists.get(userId);
       for (let refills = 0; entries.length < count && refills < 2; ) {
         if (!list || list.next >= list.items.length) {
-          list = rank(u, seen, nowSec);
+          list = rank(uv, locale, seen, nowSec);
           lists.set(userId, list);
           refills++;
           if (list.items.length === 0) break;

@@ -1,5 +1,6 @@
 import type { FeedEntry } from '../../feed-api/feed-response.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
+import type { PublishItem } from '../../feed-api/publish-items.ts';
 
 export interface FeedPage {
   entries: FeedEntry[];
@@ -11,14 +12,22 @@ export interface FeedPage {
 export interface PageContext {
   /** Simulated time; items published later do not exist yet. */
   nowSec: number;
+  /** The device's language, for users the policy does not know. */
+  locale?: string;
 }
 
 /** Something that serves feed pages: a baseline in this process or the real feed API. */
 export interface FeedPolicy {
   name: string;
+  /** Serves product and live slots besides videos (only the engine's commerce blending does). */
+  commerceSlots?: boolean;
   page(userId: string, count: number, cursor?: string, ctx?: PageContext): Promise<FeedPage>;
   /** Events the simulated users produced from this policy's pages (a policy may learn from them). */
   observe?(events: readonly EngagementEvent[]): void | Promise<void>;
-  /** Flushes anything buffered. */
+  /** Adds new videos to the catalog (the engine's POST /v1/items); absent where a policy cannot. */
+  publish?(items: readonly PublishItem[]): Promise<PublishOutcome>;
+  /** Flushes anything buffered (may be called more than once). */
   close?(): Promise<void>;
 }
+
+export type PublishOutcome = { ok: true } | { ok: false; status: number; error: string };

@@ -1,3 +1,4 @@
+import { allocate, capShares } from './concentration.ts';
 import { buildCsr, EdgeList, type Csr } from './graph.ts';
 import { cumulative, Rng } from './rng.ts';
 import {
@@ -246,7 +247,15 @@ function generateItems(
   for (let i = 0; i < creators.count; i++) {
     productivity[i] = rp.pareto(1, P.productivityAlpha) * (creators.isKol[i] ? P.kolProductivity : 1);
   }
-  const creatorCum = cumulative(productivity);
+  const zipfTotal = catZipf[C - 1]!;
+  capShares(productivity, creators.category, {
+    // With few creators an even split already exceeds the limit: then at most twice the even share.
+    maxOne: Math.max(P.maxCreatorShare, 2 / creators.count) * P.capMargin,
+    maxGroup: P.maxCategoryShare * P.capMargin,
+    onGroup: P.onCategory,
+    background: Array.from({ length: C }, (_, c) => (catZipf[c]! - (c > 0 ? catZipf[c - 1]! : 0)) / zipfTotal),
+  });
+  const creatorOf = allocate(productivity, n, rp);
   const byCat = productsByCategory(products);
   const it: World['items'] = {
     count: n,
@@ -260,7 +269,7 @@ function generateItems(
   };
   const logMedian = Math.log(P.durationMedianMs);
   for (let i = 0; i < n; i++) {
-    const cr = r.weighted(creatorCum);
+    const cr = creatorOf[i]!;
     it.creator[i] = cr;
     const cat = r.chance(P.onCategory) ? creators.category[cr]! : r.weighted(catZipf);
     it.category[i] = cat;

@@ -51,6 +51,15 @@ export const WORLD_PARAMS = {
   /** Creator productivity ~ Pareto(1, alpha), times this factor for KOLs. */
   productivityAlpha: 1.5,
   kolProductivity: 3,
+  /**
+   * Concentration limits over the catalog: no creator posts more than this share of the videos,
+   * no category holds more than this share (real platforms are heavy-tailed, not dominated by
+   * one account). Productivity is capped toward `capMargin` of each limit so that sampling noise
+   * stays under it; below ~1/maxCreatorShare creators the creator limit cannot hold and is relaxed.
+   */
+  maxCreatorShare: 0.02,
+  maxCategoryShare: 0.25,
+  capMargin: 0.9,
   /** Probability a video is in its creator's own category. */
   onCategory: 0.85,
   /** Video duration ~ logNormal(ln(median), sigma), clamped. */

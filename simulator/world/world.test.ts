@@ -4,7 +4,7 @@ import { generateWorld, type World } from './generate.ts';
 import { hasEdge, neighbours } from './graph.ts';
 import { CATALOG_TABLES, catalogCounts, catalogRows, ids, indexOf } from './rows.ts';
 import { Rng } from './rng.ts';
-import { SEGMENTS, WORLD_PARAMS, type WorldSpec } from './spec.ts';
+import { CATEGORIES, SEGMENTS, WORLD_PARAMS, type Category, type WorldSpec } from './spec.ts';
 
 const NOW = 1_750_000_000;
 const spec = (seed: number, items = 3000, users = 800): WorldSpec => ({ seed, items, users, nowSec: NOW });
@@ -111,6 +111,25 @@ describe('world generation', () => {
     perCreator.sort((a, b) => b - a);
     const top10 = perCreator.slice(0, Math.ceil(big.creators.count / 10)).reduce((a, b) => a + b, 0);
     expect(top10 / big.items.count).toBeGreaterThan(0.25);
+  });
+
+  it('keeps the demo world within its concentration limits: no creator over 2%, no category over 25%', () => {
+    const demo = generateWorld({ seed: 42, items: 20_000, users: 2_000, nowSec: NOW });
+    const perCreator = new Map<number, number>();
+    const perCategory = new Map<number, number>();
+    for (const row of [...catalogRows(demo, 'items', 5_000)].flat()) {
+      const creator = indexOf(row.creator_id, 'c', demo.creators.count);
+      perCreator.set(creator, (perCreator.get(creator) ?? 0) + 1);
+      const c = CATEGORIES.indexOf(row.category as Category);
+      perCategory.set(c, (perCategory.get(c) ?? 0) + 1);
+    }
+    const largest = (m: Map<number, number>) => Math.max(...m.values()) / demo.items.count;
+    expect(largest(perCreator)).toBeLessThanOrEqual(WORLD_PARAMS.maxCreatorShare);
+    expect(largest(perCategory)).toBeLessThanOrEqual(WORLD_PARAMS.maxCategoryShare);
+    // Still heavy-tailed under the caps, and still with niche categories to binge on.
+    const sizes = [...perCreator.values()].sort((a, b) => b - a);
+    expect(sizes[0]! / sizes[Math.floor(sizes.length / 2)]!).toBeGreaterThan(8);
+    expect(Math.min(...perCategory.values()) / demo.items.count).toBeLessThan(0.03);
   });
 
   it('has a friend graph with measurable homophily, symmetric and without self-loops', () => {

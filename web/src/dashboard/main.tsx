@@ -9,6 +9,7 @@ import { Models } from './models.tsx';
 import { bucketDelta, histogramBuckets, histogramQuantile, parseMetrics, sumBy, type Bucket } from './prom.ts';
 import { timeAxis } from './layout.ts';
 import { ResultCard } from './results.tsx';
+import { SimulatorPanel } from './simulator.tsx';
 import '../shared/base.css';
 import './dashboard.css';
 
@@ -265,6 +266,8 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
       </section>
 
       <Models adminKey={props.adminKey} />
+
+      {results ? <SimulatorPanel results={results.results} /> : null}
 
       <section>
         <h2>Benchmarks and simulator</h2>

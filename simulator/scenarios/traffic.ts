@@ -1,0 +1,107 @@
+import type { FeedEntry } from '../../feed-api/feed-response.ts';
+import type { PublishItem } from '../../feed-api/publish-items.ts';
+import type { VideoTruth } from '../behaviour.ts';
+import type { FeedPolicy } from '../policies/types.ts';
+import { Simulator } from '../session.ts';
+import { cohort } from '../simulate.ts';
+import { ids } from '../world/rows.ts';
+import { CATEGORIES, LOCALES } from '../world/spec.ts';
+import type { ScenarioContext, ScenarioResult } from './context.ts';
+import { THRESHOLDS } from './thresholds.ts';
+
+/** Sessions of world people per trial: the traffic window of the traffic scenarios. */
+const SESSIONS_PER_TRIAL = 40;
+
+/**
+ * Realistic traffic: the world's people (behaviour model) run one session each against the
+ * target; `onEntry` sees every entry served, with the seconds since the window opened.
+ */
+async function traffic(
+  ctx: ScenarioContext, label: string, onEntry: (e: FeedEntry, sec: number) => void, extraItems?: ReadonlyMap<string, VideoTruth>,
+): Promise<number> {
+  const people = cohort(ctx.world, Math.min(ctx.world.users.count, ctx.trials * SESSIONS_PER_TRIAL), ctx.seed);
+  const sim = new Simulator(ctx.world, { seed: ctx.seed, runTag: `${ctx.runTag}-${label}`, wallClock: ctx.wallClock, pageSize: ctx.pageSize, extraItems });
+  const opened = Date.now();
+  const startMs = ctx.world.spec.nowSec * 1000;
+  let simSec = 0;
+  // Wall seconds against a live engine; simulated seconds in process, where pages cost nothing.
+  const clock = () => (ctx.wallClock ? (Date.now() - opened) / 1000 : simSec);
+  const recording: FeedPolicy = {
+    name: ctx.target.name,
+    async page(userId, count, cursor, pageCtx) {
+      const page = await ctx.target.page(userId, count, cursor, pageCtx);
+      if (pageCtx) simSec = pageCtx.nowSec - startMs / 1000;
+      for (const e of page.entries) onEntry(e, clock());
+      return page;
+    },
+    observe: (events) => ctx.target.observe?.(events),
+  };
+  for (const u of people) await sim.session(u, recording, startMs);
+  await ctx.target.close?.();
+  return people.length;
+}
+
+/** The two videos the new-item scenario publishes: one people love, one they swipe away. */
+export function newItems(ctx: ScenarioContext): { items: PublishItem[]; truth: Map<string, VideoTruth> } {
+  const { world } = ctx;
+  const creator = 0;
+  const make = (kind: 'good' | 'bad', quality: number): [PublishItem, VideoTruth] => [
+    {
+      item_id: `${ctx.runTag}-${kind}`, creator_id: ids.creator(creator), title: `new ${kind} video`,
+      category: CATEGORIES[world.creators.category[creator]!]!, locale: LOCALES[world.creators.locale[creator]!]!,
+      duration_ms: 15_000, published_at: world.spec.nowSec,
+    },
+    { vec: null, quality, durationMs: 15_000, localeMatch: true, creatorIsKol: false },
+  ];
+  const pairs = [make('good', 0.95), make('bad', 0.05)];
+  return { items: pairs.map(([i]) => i), truth: new Map(pairs.map(([i, t]) => [i.item_id, t])) };
+}
+
+export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const t = THRESHOLDS['new-item'];
+  const base = {
+    scenario: 'new-item' as const, figure: 'seconds until the good new video has its first 50 impressions', unit: 's',
+    threshold: `good: >= ${t.firstAudience} impressions and promoted past them; bad: <= ${t.firstAudience + t.stopSlack}`,
+  };
+  if (!ctx.target.publish) return { ...base, value: null, pass: false, reason: `policy ${ctx.target.name} has no publish API`, details: {} };
+  const { items, truth } = newItems(ctx);
+  const published = await ctx.target.publish(items);
+  if (!published.ok) {
+    const reason = published.status === 404 ? 'engine has no publish API (POST /v1/items 404)' : `publishing failed: ${published.error}`;
+    return { ...base, value: null, pass: false, reason, details: {} };
+  }
+  const [good, bad] = items.map((i) => i.item_id);
+  const shown = { good: 0, bad: 0 };
+  let goodAt: number | null = null;
+  const sessions = await traffic(ctx, 'newitem', (e, sec) => {
+    if (e.type !== 'video') return;
+    if (e.item_id === good && ++shown.good === t.firstAudience) goodAt = sec;
+    if (e.item_id === bad) shown.bad++;
+  }, truth);
+  const promoted = shown.good > t.firstAudience;
+  const stopped = shown.bad <= t.firstAudience + t.stopSlack;
+  return {
+    ...base, value: goodAt, pass: goodAt !== null && promoted && stopped,
+    details: { sessions, good_impressions: shown.good, bad_impressions: shown.bad, good: promoted ? 'promoted' : 'not promoted', bad: stopped ? 'stopped' : 'not stopped' },
+  };
+}
+
+export async function explorationSpread(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const t = THRESHOLDS['exploration-spread'];
+  const freshSince = ctx.world.spec.nowSec - 86_400;
+  const perItem = new Map<string, number>();
+  let slots = 0;
+  const sessions = await traffic(ctx, 'explore', (e) => {
+    if (e.type !== 'video' || e.published_at < freshSince) return;
+    slots++;
+    perItem.set(e.item_id, (perItem.get(e.item_id) ?? 0) + 1);
+  });
+  const top = Math.max(0, ...perItem.values());
+  const base = {
+    scenario: 'exploration-spread' as const, figure: 'share of fresh (< 24 h) video slots taken by the most-shown fresh video', unit: 'share',
+    threshold: `<= ${(t.maxTopShare * 100).toFixed(0)}%`, details: { sessions, fresh_slots: slots, fresh_items: perItem.size, top_item_slots: top },
+  };
+  if (slots < t.minSlots) return { ...base, value: null, pass: false, reason: `only ${slots} fresh slots in the window (need ${t.minSlots})` };
+  const value = top / slots;
+  return { ...base, value, pass: value <= t.maxTopShare };
+}
