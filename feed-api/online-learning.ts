@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { TurnQueue } from '../core/turn-queue.ts';
 import type { EngagementEvent } from '../ingest/events.ts';
-import type { OnlineState } from '../ingest/online-state.ts';
+import { applyFromStream, type OnlineState } from '../ingest/online-state.ts';
 import { RecentIds } from '../ingest/recent-ids.ts';
 import { onlineDropped } from '../models/metrics.ts';
 import { OnlineTrainer } from '../models/online-trainer.ts';
@@ -34,6 +34,19 @@ export class TeeOnlineState implements OnlineState {
 
   apply(events: readonly EngagementEvent[]): void {
     this.inner.apply(events);
+    this.notify(events);
+  }
+
+  applyFromStream(events: readonly EngagementEvent[]): void {
+    applyFromStream(this.inner, events);
+    this.notify(events);
+  }
+
+  prefetch(userId: string, peers: readonly string[]): Promise<void> {
+    return this.inner.prefetch ? this.inner.prefetch(userId, peers) : Promise.resolve();
+  }
+
+  private notify(events: readonly EngagementEvent[]): void {
     if (this.listeners.size === 0) return;
     const fresh = events.filter((e) => this.seen.add(e.event_id));
     if (fresh.length > 0) for (const cb of this.listeners) cb(fresh);

@@ -66,6 +66,8 @@ export interface MemoryOnlineStateOptions {
   now?: () => number;
   /** Trending results are reused for this long after a change (the "about a second" freshness). */
   trendingCacheMs?: number;
+  /** Keep item counters and trending only (per-user state lives elsewhere, e.g. in Redis). */
+  itemsOnly?: boolean;
 }
 
 /**
@@ -90,8 +92,10 @@ export class MemoryOnlineState implements OnlineState {
   private readonly totals = new Map<string, number>();
   private trendingCache = new Map<number, { at: number; version: number; list: { item_id: string; score: number }[] }>();
   private version = 0;
+  private readonly itemsOnly: boolean;
 
   constructor(opts: MemoryOnlineStateOptions = {}) {
+    this.itemsOnly = opts.itemsOnly ?? false;
     this.cfg = OnlineConfigSchema.parse(opts.config ?? {});
     this.now = opts.now ?? Date.now;
     this.cacheMs = opts.trendingCacheMs ?? 1000;
@@ -102,7 +106,7 @@ export class MemoryOnlineState implements OnlineState {
   apply(events: readonly EngagementEvent[]): void {
     for (const e of events) {
       if (!this.applied.add(e.event_id)) continue;
-      this.applyUser(e);
+      if (!this.itemsOnly) this.applyUser(e);
       if (e.item_id) {
         this.applyItem(e, e.item_id);
         this.applyTrending(e, e.item_id);
