@@ -2,7 +2,6 @@ import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
-import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { createEventProducer, type EventProducer } from '../ingest/producer.ts';
@@ -17,6 +16,7 @@ import { kafkaHealthy } from '../storage/kafka.ts';
 import { createApp, type RouteModule } from './app.ts';
 import { disablePretenuring } from './gc-flags.ts';
 import { OnlineLearning, TeeOnlineState } from './online-learning.ts';
+import { createOnlineStore } from './online-store.ts';
 import type { AppEnv } from './env.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -36,7 +36,7 @@ export interface ModelSource {
 export interface FeedServiceOptions {
   /** A prebuilt catalog (tests, benchmarks); default: loaded from ClickHouse and refreshed periodically. */
   catalog?: ServingCatalog;
-  /** Default: an in-process MemoryOnlineState kept current by the Kafka stream follower. */
+  /** Default: from `online.store` (in process, or users in Redis), kept current by the Kafka stream follower. */
   online?: OnlineState;
   /** Follow the Kafka stream into the online state (default: when `online` is not given). */
   followStream?: boolean;
@@ -92,9 +92,11 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       stops.push(() => refresher!.stop());
     }
 
-    const online = new TeeOnlineState(opts.online ?? new MemoryOnlineState({ config: config.online }));
+    const followStream = opts.followStream ?? !opts.online;
+    const store = opts.online ? { state: opts.online } : await createOnlineStore(config, stops, { writeFromStream: followStream });
+    const online = new TeeOnlineState(store.state);
     let follower: OnlineFollower | undefined;
-    if (opts.followStream ?? !opts.online) {
+    if (followStream) {
       follower = await withContext('starting the online-state stream follower', () => startOnlineFollower(config, online));
       stops.push(() => follower!.stop());
     }
