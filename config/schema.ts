@@ -26,6 +26,16 @@ export const KafkaConfigSchema = z.object({
   partitions: z.number().int().min(1).max(256).default(4),
   replicationFactor: z.number().int().min(1).default(1),
   heapMb: z.number().int().min(128).default(512),
+  /**
+   * Brokers the local stack runs (KRaft, each broker also a controller): 1, or 3 for a cluster
+   * that survives one broker (`feed stack up --kafka-brokers 3`). With N, `brokers` lists N
+   * addresses (broker i listens on the i-th, its controller on controllerPort + i) and topics get
+   * replication factor 3 with min.insync.replicas 2.
+   */
+  localBrokers: z.number().int().min(1).max(5).default(1),
+}).refine((k) => k.external || k.brokers.length === k.localBrokers, {
+  message: 'a local stack of N brokers needs N addresses in kafka.brokers',
+  path: ['brokers'],
 });
 
 export const ClickHouseConfigSchema = z.object({

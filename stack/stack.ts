@@ -3,13 +3,14 @@ import { childLogger } from '../core/logger.ts';
 import { clickhouseHealthy, migrate } from '../storage/clickhouse.ts';
 import { ensureTopics, kafkaHealthy } from '../storage/kafka.ts';
 import { clickhouseProcess, writeClickhouseConfig } from './clickhouse-server.ts';
-import { kafkaProcess, prepareKafka } from './kafka-broker.ts';
+import { kafkaProcess, localBrokers, prepareKafka } from './kafka-broker.ts';
 import { redisHealthy, redisProcess, writeRedisConfig } from './redis-server.ts';
 import { isAlive, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
 
 const log = childLogger('stack');
 
-export type ServiceName = 'kafka' | 'clickhouse' | 'redis';
+/** `kafka` is the first (or only) local broker; `kafka-2`, `kafka-3` the others of a local cluster. */
+export type ServiceName = 'kafka' | `kafka-${number}` | 'clickhouse' | 'redis';
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -43,15 +44,18 @@ function services(config: Config): Service[] {
       healthy: () => clickhouseHealthy(config),
       startTimeoutMs: 60_000,
     },
-    {
-      name: 'kafka',
-      external: config.kafka.external,
-      endpoint: config.kafka.brokers.join(','),
-      process: kafkaProcess(config),
-      prepare: () => prepareKafka(config),
-      healthy: () => kafkaHealthy(config),
-      startTimeoutMs: 90_000,
-    },
+    ...localBrokers(config).map((broker): Service => {
+      const address = `127.0.0.1:${broker.port}`;
+      return {
+        name: broker.name as ServiceName,
+        external: config.kafka.external,
+        endpoint: config.kafka.external ? config.kafka.brokers.join(',') : address,
+        process: kafkaProcess(config, broker),
+        prepare: () => prepareKafka(config, broker),
+        healthy: () => (config.kafka.external ? kafkaHealthy(config) : kafkaHealthy({ ...config, kafka: { ...config.kafka, brokers: [address] } })),
+        startTimeoutMs: 90_000,
+      };
+    }),
   ];
   if (config.online.store === 'redis') {
     all.push({
