@@ -47,6 +47,14 @@ export const ClickHouseConfigSchema = z.object({
   password: z.string().default(''),
   database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('feed'),
   requestTimeoutMs: z.number().int().positive().default(30_000),
+  /**
+   * Sharded layout: the servers of the cluster, each with its HTTP URL (migrations run on every
+   * one) and native host:port (for the `remote_servers` entry). Empty: one server, plain tables.
+   * `url` stays the entry point for inserts and queries and should be one of them.
+   */
+  shards: z.array(z.object({ url: z.url(), tcp: hostPort })).default([]),
+  /** Cluster name in each server's `remote_servers` (the local stack writes it). */
+  cluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('feed'),
 });
 
 export const ApiConfigSchema = z.object({
