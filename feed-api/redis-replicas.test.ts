@@ -54,6 +54,9 @@ describe('two replicas sharing the online state in Redis', () => {
     expect(page).not.toContain(victim);
     expect(await creators(a, 'u4')).not.toContain(victim);
 
+    const health = (await (await b.app.request('/v1/health')).json()) as { components: { online_state: { store: string; redis_written: number } } };
+    expect(health.components.online_state).toMatchObject({ store: 'redis', redis_written: expect.any(Number) });
+
     // Replica a wrote it at once and the writer group wrote it from Kafka: one application.
     const redis = createRedis(config.online.redisUrl);
     try {

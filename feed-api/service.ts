@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
+import type { RedisWriter } from '../ingest/redis-writer.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { createEventProducer, type EventProducer } from '../ingest/producer.ts';
 import { initBackend } from '../models/backend.ts';
@@ -133,7 +134,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     const servingCatalog = catalog;
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
     const modules: RouteModule[] = [
-      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, stackChecks: opts.stackChecks ?? true })),
+      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, ...(store.writer ? { writer: store.writer } : {}), stackChecks: opts.stackChecks ?? true })),
       feedRoutes({ config, pipeline }),
       catalogRoutes({ catalog: () => servingCatalog }),
       webRoutes({ config }),
@@ -182,6 +183,7 @@ function healthChecks(
     models: ModelHolder;
     learning: OnlineLearning;
     follower?: OnlineFollower;
+    writer?: RedisWriter;
     stackChecks: boolean;
   },
 ): HealthCheck[] {
@@ -223,7 +225,9 @@ function healthChecks(
   ];
   if (deps.follower) {
     const follower = deps.follower;
-    checks.push({ name: 'online_state', check: async () => ({ ok: true, ...follower.stats() }) });
+    const writer = deps.writer;
+    // With Redis: `streamed` counts the events this replica's follower folded into its item counters; `redis_written` this replica's share of the writer group.
+    checks.push({ name: 'online_state', check: async () => ({ ok: true, store: config.online.store, ...follower.stats(), ...(writer ? { redis_written: writer.stats().written } : {}) }) });
   }
   if (deps.stackChecks) {
     checks.push(
