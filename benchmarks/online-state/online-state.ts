@@ -85,8 +85,10 @@ export const onlineStateBenchmark: Benchmark = {
       api: { ...world.config.api, keys: benchKeys.api.keys },
       online: { ...world.config.online, store: 'redis', redisKeyPrefix: `bench:${randomBytes(4).toString('hex')}:` },
     };
-    await startLocalService(config, 'redis');
-    const redisPid = config.online.redisExternal ? undefined : runningPid(redisProcess(config));
+    // The stack's Redis (under the harness's data folder, like `feed stack up` with online.store=redis), not one per world.
+    const stack: Config = { ...ctx.config, online: { ...ctx.config.online, store: 'redis' } };
+    await startLocalService(stack, 'redis');
+    const redisPid = config.online.redisExternal ? undefined : runningPid(redisProcess(stack));
     const models = await ensureBenchModels(config, ctx.log);
     const ch = createClickHouse(config);
     const catalog = await loadServingCatalog(ch, config).finally(() => ch.close());
