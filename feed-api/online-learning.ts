@@ -19,12 +19,15 @@ type Listener = (events: readonly EngagementEvent[]) => void;
 export class TeeOnlineState implements OnlineState {
   private readonly seen: RecentIds;
   private readonly listeners = new Set<Listener>();
+  /** Only when the inner state loads per request: an in-process one costs the feed nothing here. */
+  readonly prefetch: OnlineState['prefetch'];
 
   constructor(
     private readonly inner: OnlineState,
     dedupWindow = 200_000,
   ) {
     this.seen = new RecentIds(dedupWindow);
+    this.prefetch = inner.prefetch?.bind(inner);
   }
 
   onApply(cb: Listener): () => void {
@@ -42,9 +45,6 @@ export class TeeOnlineState implements OnlineState {
     this.notify(events);
   }
 
-  prefetch(userId: string, peers: readonly string[]): Promise<void> {
-    return this.inner.prefetch ? this.inner.prefetch(userId, peers) : Promise.resolve();
-  }
 
   private notify(events: readonly EngagementEvent[]): void {
     if (this.listeners.size === 0) return;
