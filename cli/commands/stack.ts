@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { stackDown, stackStatus, stackUp } from '../../stack/stack.ts';
 import type { Config } from '../../config/schema.ts';
 import { localClusterOverrides } from '../../stack/kafka-broker.ts';
@@ -7,15 +7,21 @@ import { configFrom } from '../context.ts';
 /** With `--kafka-brokers N`: N local brokers (replication factor 3 from 3 brokers); same flag for up, down and status. */
 function stackConfig(cmd: Command): Config {
   const config = configFrom(cmd);
-  const n = cmd.optsWithGlobals<{ kafkaBrokers?: string }>().kafkaBrokers;
-  return n === undefined ? config : configFrom(cmd, localClusterOverrides(config, Number(n)));
+  const n = cmd.optsWithGlobals<{ kafkaBrokers?: number }>().kafkaBrokers;
+  return n === undefined ? config : configFrom(cmd, localClusterOverrides(config, n));
+}
+
+function brokerCount(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5) throw new InvalidArgumentError(`expects 1 to 5 brokers, got "${raw}"`);
+  return n;
 }
 
 export function registerStackCommands(program: Command): void {
   const stack = program
     .command('stack')
     .description('the local Kafka broker(s) and ClickHouse server (and Redis with online.store=redis)')
-    .option('--kafka-brokers <n>', 'local Kafka brokers: 1 (default), or 3 for a KRaft cluster that survives one broker (replication 3, min.insync.replicas 2)');
+    .option('--kafka-brokers <n>', 'local Kafka brokers: 1 (default), or 3 for a KRaft cluster that survives one broker (replication 3, min.insync.replicas 2)', brokerCount);
 
   stack
     .command('up')
