@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
+import { checkDefaultSecrets } from '../config/security.ts';
 import { childLogger } from '../core/logger.ts';
 import type { AppEnv } from './env.ts';
 
@@ -9,9 +10,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Binds the app to a Node HTTP server; `close` stops accepting and drains in-flight requests. */
+let warnedDefaults = false;
+
+/**
+ * Binds the app to a Node HTTP server; `close` stops accepting and drains in-flight requests.
+ * Refuses published default secrets beyond loopback (warns once per process on loopback).
+ */
 export function listen(app: Hono<AppEnv>, config: Config, port = config.api.port): Promise<RunningServer> {
   const log = childLogger('feed-api');
+  let warning: string | undefined;
+  try {
+    warning = checkDefaultSecrets(config);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (warning && !warnedDefaults) {
+    warnedDefaults = true;
+    log.warn(warning);
+  }
   return new Promise((resolve, reject) => {
     let server: ServerType;
     try {
