@@ -21,7 +21,7 @@ const P99_BUDGET_MS = 50;
 export const BENCH_KEY = 'bench-load-key';
 
 /** A key the rate limiter never throttles: the benchmark measures the engine, not the limit. */
-export const benchKeys = { api: { keys: [{ key: BENCH_KEY, app: 'bench', admin: true, rateLimitPerMinute: 100_000_000 }] } };
+export const benchKeys = { api: { keys: [{ key: BENCH_KEY, app: 'bench', admin: true, rateLimitPerMinute: 100_000_000, userRateLimitPerMinute: 100_000_000 }] } };
 
 /** Every source off except trending: the cheapest real feed, as a reference. */
 export const TRENDING_ONLY = {
