@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
@@ -55,13 +55,42 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
   }
 }
 
+/** Asks the cluster for its brokers over one admin connection, kept open between checks. */
+export interface KafkaProbe {
+  /** True when the cluster lists a broker; rejects when unreachable (the connection is then dropped and rebuilt next time). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function kafkaProbe(config: Config, kafka = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true })): KafkaProbe {
+  let admin: Admin | undefined;
+  return {
+    async healthy() {
+      const a = (admin ??= kafka.admin());
+      try {
+        await a.connect();
+        const cluster = await a.describeCluster();
+        return cluster.brokers.length > 0;
+      } catch (err) {
+        admin = undefined;
+        await a.disconnect().catch(() => undefined);
+        throw err;
+      }
+    },
+    async close() {
+      const a = admin;
+      admin = undefined;
+      await a?.disconnect();
+    },
+  };
+}
+
+/** One check on a connection of its own (the stack's start-up wait). */
 export async function kafkaHealthy(config: Config): Promise<boolean> {
-  const admin = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true }).admin();
+  const probe = kafkaProbe(config);
   try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
+    return await probe.healthy();
   } finally {
-    await admin.disconnect();
+    await probe.close();
   }
 }
