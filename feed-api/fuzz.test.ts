@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../config/schema.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { makeEvent } from '../ingest/test-helpers.ts';
 import { catalogFromRows, makeWorld } from '../ranker/testing.ts';
 import { Rng } from '../simulator/world/rng.ts';
-import { isolatedConfig } from '../test/stack.ts';
+import { dropIsolated, isolatedConfig } from '../test/stack.ts';
 import { createFeedService, type FeedService } from './service.ts';
 
 /**
@@ -100,12 +101,13 @@ const STACK_TRACE = /\n\s+at .+[:(]\d+|node:internal|\.ts:\d+:\d+/;
 
 describe('API fuzz (seeded, in-process)', () => {
   let service: FeedService;
+  let config: Config;
   let dataDir: string;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'feed-fuzz-'));
     // High limits: the fuzz is about what each request gets back, not about 429.
-    const config = await isolatedConfig('fuzz', {
+    config = await isolatedConfig('fuzz', {
       dataDir,
       api: {
         authFailuresPerMinute: 1_000_000,
@@ -129,6 +131,7 @@ describe('API fuzz (seeded, in-process)', () => {
 
   afterAll(async () => {
     await service?.stop();
+    if (config) await dropIsolated(config);
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 

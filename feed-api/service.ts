@@ -168,7 +168,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
   }
 }
 
-/** The dashboard's own ClickHouse client (its queries never share the catalog loader's). */
+/** The dashboard's own ClickHouse client (its queries never share the catalog loader's); health pings over it too. */
 function dashboardClickHouse(config: Config, stops: (() => unknown)[]) {
   const ch = createClickHouse(config);
   stops.push(() => ch.close());

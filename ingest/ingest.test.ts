@@ -8,7 +8,7 @@ import type { AppEnv } from '../feed-api/env.ts';
 import { eventsRoutes } from '../feed-api/routes/events.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { createKafka } from '../storage/kafka.ts';
-import { isolatedConfig } from '../test/stack.ts';
+import { dropIsolated, isolatedConfig } from '../test/stack.ts';
 import { startConsumer, type IngestConsumer } from './consumer.ts';
 import { MemoryOnlineState } from './memory-online-state.ts';
 import type { OnlineState } from './online-state.ts';
@@ -32,12 +32,8 @@ async function startPipeline(name: string, extra: Record<string, unknown> = {}, 
 async function stopPipeline(p: { config: Config; ch: ClickHouseClient; producer: EventProducer; consumer?: IngestConsumer | undefined }): Promise<void> {
   await p.consumer?.stop();
   await p.producer?.close();
-  await p.ch.command({ query: `DROP DATABASE IF EXISTS ${p.config.clickhouse.database}` });
   await p.ch.close();
-  const admin = createKafka(p.config).admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics: [p.config.kafka.topic, p.config.kafka.deadLetterTopic] }).catch(() => undefined);
-  await admin.disconnect();
+  await dropIsolated(p.config);
 }
 
 describe('events API → Kafka → ClickHouse', () => {
