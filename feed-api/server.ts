@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
@@ -13,20 +14,26 @@ export interface RunningServer {
 let warnedDefaults = false;
 
 /**
- * Binds the app to a Node HTTP server; `close` stops accepting and drains in-flight requests.
- * Refuses published default secrets beyond loopback (warns once per process on loopback).
+ * Throws when the config would serve published default secrets beyond loopback; on loopback
+ * logs the warning once per process. `listen` runs it; commands that do minutes of work before
+ * listening (`feed start`) run it first too.
  */
+export function guardDefaultSecrets(config: Config): void {
+  const warning = checkDefaultSecrets(config);
+  // Cluster workers stay quiet: their primary warned for the whole group.
+  if (warning && !warnedDefaults && !cluster.isWorker) {
+    warnedDefaults = true;
+    childLogger('feed-api').warn(warning);
+  }
+}
+
+/** Binds the app to a Node HTTP server; `close` stops accepting and drains in-flight requests. */
 export function listen(app: Hono<AppEnv>, config: Config, port = config.api.port): Promise<RunningServer> {
   const log = childLogger('feed-api');
-  let warning: string | undefined;
   try {
-    warning = checkDefaultSecrets(config);
+    guardDefaultSecrets(config);
   } catch (err) {
     return Promise.reject(err);
-  }
-  if (warning && !warnedDefaults) {
-    warnedDefaults = true;
-    log.warn(warning);
   }
   return new Promise((resolve, reject) => {
     let server: ServerType;
