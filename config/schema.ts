@@ -13,6 +13,8 @@ export const ApiKeySchema = z.object({
   admin: z.boolean().default(false),
   /** Requests per minute allowed for this key. */
   rateLimitPerMinute: z.number().int().positive().default(6000),
+  /** GET /v1/feed requests per minute allowed for one user_id of this key (one client must not spend the app's budget). */
+  userRateLimitPerMinute: z.number().int().positive().default(1200),
 });
 
 export const KafkaConfigSchema = z.object({
@@ -45,9 +47,11 @@ export const ApiConfigSchema = z.object({
   /** Serving processes sharing the port (`feed serve`); one event loop per core. Each holds its own catalog and models. */
   workers: z.number().int().min(1).max(64).default(1),
   keys: z.array(ApiKeySchema).min(1).default([
-    { key: 'demo-app-key', app: 'demo', admin: false, rateLimitPerMinute: 6000 },
-    { key: 'demo-admin-key', app: 'admin', admin: true, rateLimitPerMinute: 6000 },
+    { key: 'demo-app-key', app: 'demo', admin: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
+    { key: 'demo-admin-key', app: 'admin', admin: true, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
   ]),
+  /** Failed authentications per minute (and at once) allowed from one client address before it gets 429. */
+  authFailuresPerMinute: z.number().int().positive().default(30),
   /** HMAC secret for feed cursors; replicas of one deployment must share it. */
   cursorSecret: z.string().min(16).default('local-dev-cursor-secret-change-me'),
   maxBodyBytes: z.number().int().positive().default(1_048_576),

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { TurnQueue } from '../core/turn-queue.ts';
-import type { EngagementEvent } from '../ingest/events.ts';
+import { eventKey, type EngagementEvent } from '../ingest/events.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { RecentIds } from '../ingest/recent-ids.ts';
 import { onlineDropped } from '../models/metrics.ts';
@@ -35,7 +35,7 @@ export class TeeOnlineState implements OnlineState {
   apply(events: readonly EngagementEvent[]): void {
     this.inner.apply(events);
     if (this.listeners.size === 0) return;
-    const fresh = events.filter((e) => this.seen.add(e.event_id));
+    const fresh = events.filter((e) => this.seen.add(eventKey(e)));
     if (fresh.length > 0) for (const cb of this.listeners) cb(fresh);
   }
 

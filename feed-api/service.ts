@@ -12,8 +12,8 @@ import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
 import { ModelHolder, type PromotedModels } from '../ranker/models.ts';
 import { FeedPipeline } from '../ranker/pipeline.ts';
 import { TrafficPool } from '../ranker/traffic-pool.ts';
-import { clickhouseHealthy, createClickHouse } from '../storage/clickhouse.ts';
-import { kafkaHealthy } from '../storage/kafka.ts';
+import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
+import { kafkaProbe, type KafkaProbe } from '../storage/kafka.ts';
 import { createApp, type RouteModule } from './app.ts';
 import { disablePretenuring } from './gc-flags.ts';
 import { OnlineLearning, TeeOnlineState } from './online-learning.ts';
@@ -130,12 +130,15 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     stops.push(pool.start(catalog, online, (listener) => online.onApply(listener)));
     const servingCatalog = catalog;
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
+    const dashboardCh = dashboardClickHouse(config, stops);
+    const stack = (opts.stackChecks ?? true) ? { clickhouse: dashboardCh, kafka: kafkaProbe(config) } : undefined;
+    if (stack) stops.push(() => stack.kafka.close());
     const modules: RouteModule[] = [
-      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, stackChecks: opts.stackChecks ?? true })),
+      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, stack })),
       feedRoutes({ config, pipeline }),
       catalogRoutes({ catalog: () => servingCatalog }),
       webRoutes({ config }),
-      dashboardRoutes({ config, clickhouse: dashboardClickHouse(config, stops) }),
+      dashboardRoutes({ config, clickhouse: dashboardCh }),
     ];
     if (producer) modules.push(eventsRoutes({ config, producer, onlineState: online }));
     modules.push(...(opts.extraRoutes ?? []));
@@ -165,7 +168,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
   }
 }
 
-/** The dashboard's own ClickHouse client (its queries never share the catalog loader's). */
+/** The dashboard's own ClickHouse client (its queries never share the catalog loader's); health pings over it too. */
 function dashboardClickHouse(config: Config, stops: (() => unknown)[]) {
   const ch = createClickHouse(config);
   stops.push(() => ch.close());
@@ -180,7 +183,8 @@ function healthChecks(
     models: ModelHolder;
     learning: OnlineLearning;
     follower?: OnlineFollower;
-    stackChecks: boolean;
+    /** Kafka and ClickHouse, checked over connections kept open (health is public: no connection per call). */
+    stack?: { clickhouse: ClickHouseClient; kafka: KafkaProbe };
   },
 ): HealthCheck[] {
   const checks: HealthCheck[] = [
@@ -223,10 +227,11 @@ function healthChecks(
     const follower = deps.follower;
     checks.push({ name: 'online_state', check: async () => ({ ok: true, ...follower.stats() }) });
   }
-  if (deps.stackChecks) {
+  if (deps.stack) {
+    const { kafka, clickhouse } = deps.stack;
     checks.push(
-      { name: 'kafka', check: async () => ({ ok: await kafkaHealthy(config), brokers: config.kafka.brokers }) },
-      { name: 'clickhouse', check: async () => ({ ok: await clickhouseHealthy(config), url: config.clickhouse.url }) },
+      { name: 'kafka', check: async () => ({ ok: await kafka.healthy(), brokers: config.kafka.brokers }) },
+      { name: 'clickhouse', check: async () => ({ ok: (await clickhouse.ping()).success, url: config.clickhouse.url }) },
     );
   }
   return checks;

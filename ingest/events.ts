@@ -20,7 +20,7 @@ const timestamp = z
 export const EngagementEventSchema = z
   .object({
     schema_version: z.literal(EVENT_SCHEMA_VERSION).default(EVENT_SCHEMA_VERSION),
-    event_id: id.describe('client-generated, unique per event; used for deduplication'),
+    event_id: id.describe("client-generated, unique among the user's events; (user_id, event_id) identifies an event for deduplication"),
     kind: z.enum(EVENT_KINDS),
     user_id: id,
     item_id: id.optional(),
@@ -69,4 +69,12 @@ export function parseEvent(raw: unknown): { ok: true; event: EngagementEvent } |
   if (fast) return { ok: true, event: fast };
   const result = EngagementEventSchema.safeParse(raw);
   return result.success ? { ok: true, event: result.data } : { ok: false, reason: describeIssues(result.error) };
+}
+
+/**
+ * What identifies an event: (user_id, event_id). Clients generate event ids, so two users may
+ * pick the same one; a retry repeats both. Ids cannot contain a space, so this joins them unambiguously.
+ */
+export function eventKey(e: { user_id: string; event_id: string }): string {
+  return `${e.user_id} ${e.event_id}`;
 }

@@ -1,5 +1,5 @@
 import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
-import type { EngagementEvent, EventKind } from './events.ts';
+import { eventKey, type EngagementEvent, type EventKind } from './events.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
 import { PresenceFilter } from './presence-filter.ts';
 import { RecentIds } from './recent-ids.ts';
@@ -101,7 +101,7 @@ export class MemoryOnlineState implements OnlineState {
 
   apply(events: readonly EngagementEvent[]): void {
     for (const e of events) {
-      if (!this.applied.add(e.event_id)) continue;
+      if (!this.applied.add(eventKey(e))) continue;
       this.applyUser(e);
       if (e.item_id) {
         this.applyItem(e, e.item_id);

@@ -5,7 +5,7 @@
  * On start it bootstraps from ClickHouse (events of the last `online.bootstrapHours`), then
  * reads Kafka from just after the highest offset ClickHouse holds per partition: whatever the
  * ingest consumer has not inserted yet comes from Kafka, so there is no gap between the two.
- * Overlap is harmless because OnlineState.apply is idempotent by event_id.
+ * Overlap is harmless because OnlineState.apply is idempotent by (user_id, event_id).
  *
  * Each replica uses its own consumer group (never committed, deleted on stop), so every
  * replica sees every partition.

@@ -29,7 +29,7 @@ export interface ItemCounters {
  * implementation lives next to this file; a shared store can implement the same interface.
  */
 export interface OnlineState {
-  /** Write path: fold a batch of accepted events in (idempotent by event_id within a window). */
+  /** Write path: fold a batch of accepted events in (idempotent by (user_id, event_id) within a window). */
   apply(events: readonly EngagementEvent[]): void;
 
   /** Most recent first, at most `limit`. */

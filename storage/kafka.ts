@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { createRequire } from 'node:module';
+import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
@@ -11,6 +12,29 @@ const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
 };
+
+/**
+ * Messages of the Kafka protocol errors that kafkajs marks retriable and retries itself (from its
+ * own error table, which the package does not export by name): "The coordinator is loading",
+ * "The group coordinator is not available" and the like, which every broker start produces.
+ */
+const RETRIED_BY_KAFKAJS: ReadonlySet<string> = new Set(
+  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] }).errorCodes
+    .filter((e) => e.retriable)
+    .map((e) => e.message),
+);
+
+/**
+ * The pino level for a kafkajs log line. kafkajs logs each failed attempt of a request it will
+ * retry at error level; those are debug here (a failure that outlasts the retries reaches the
+ * caller, which reports it). Everything else keeps its level.
+ */
+export function kafkaLogLevel(level: logLevel, entry: { message: string; error?: unknown; [key: string]: unknown }): 'error' | 'warn' | 'info' | 'debug' {
+  const mapped = KAFKAJS_LEVELS[level] ?? 'info';
+  if (mapped !== 'error' && mapped !== 'warn') return mapped;
+  const retried = RETRIED_BY_KAFKAJS.has(entry.message) || (typeof entry.error === 'string' && RETRIED_BY_KAFKAJS.has(entry.error));
+  return retried ? 'debug' : mapped;
+}
 
 /** A kafkajs client whose logs go through pino. */
 export interface KafkaClientOptions {
@@ -31,7 +55,7 @@ export function createKafka(config: Config, opts: KafkaClientOptions = {}): Kafk
     retry: { initialRetryTime: 200, retries: opts.retries ?? 8 },
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...rest } = entry;
-      log[KAFKAJS_LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
+      log[kafkaLogLevel(level, entry)]({ namespace, ...rest }, message);
     },
   });
 }
@@ -55,13 +79,42 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
   }
 }
 
+/** Asks the cluster for its brokers over one admin connection, kept open between checks. */
+export interface KafkaProbe {
+  /** True when the cluster lists a broker; rejects when unreachable (the connection is then dropped and rebuilt next time). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function kafkaProbe(config: Config, kafka = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true })): KafkaProbe {
+  let admin: Admin | undefined;
+  return {
+    async healthy() {
+      const a = (admin ??= kafka.admin());
+      try {
+        await a.connect();
+        const cluster = await a.describeCluster();
+        return cluster.brokers.length > 0;
+      } catch (err) {
+        admin = undefined;
+        await a.disconnect().catch(() => undefined);
+        throw err;
+      }
+    },
+    async close() {
+      const a = admin;
+      admin = undefined;
+      await a?.disconnect();
+    },
+  };
+}
+
+/** One check on a connection of its own (the stack's start-up wait). */
 export async function kafkaHealthy(config: Config): Promise<boolean> {
-  const admin = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true }).admin();
+  const probe = kafkaProbe(config);
   try {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
+    return await probe.healthy();
   } finally {
-    await admin.disconnect();
+    await probe.close();
   }
 }

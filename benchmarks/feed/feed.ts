@@ -21,7 +21,7 @@ const P99_BUDGET_MS = 50;
 export const BENCH_KEY = 'bench-load-key';
 
 /** A key the rate limiter never throttles: the benchmark measures the engine, not the limit. */
-export const benchKeys = { api: { keys: [{ key: BENCH_KEY, app: 'bench', admin: true, rateLimitPerMinute: 100_000_000 }] } };
+export const benchKeys = { api: { keys: [{ key: BENCH_KEY, app: 'bench', admin: true, rateLimitPerMinute: 100_000_000, userRateLimitPerMinute: 100_000_000 }] } };
 
 /** Every source off except trending: the cheapest real feed, as a reference. */
 export const TRENDING_ONLY = {
@@ -97,7 +97,7 @@ async function startTargets(ctx: BenchContext, names: Target['name'][], worldOve
  * Drops the events earlier runs left in the world's topic: the servers' stream followers read it
  * from the beginning (the world's ClickHouse holds no events), so each run starts from its own.
  */
-async function emptyEventLog(config: Config): Promise<void> {
+export async function emptyEventLog(config: Config): Promise<void> {
   const admin = createKafka(config).admin();
   await withContext(`emptying Kafka topic ${config.kafka.topic}`, async () => {
     await admin.connect();
@@ -123,7 +123,7 @@ interface HistoryStats {
   online_training_steps: number[];
 }
 
-async function sampleItems(config: Config, n: number): Promise<{ item_id: string; duration_ms: number }[]> {
+export async function sampleItems(config: Config, n: number): Promise<{ item_id: string; duration_ms: number }[]> {
   const ch = createClickHouse(config);
   try {
     const rs = await ch.query({ query: `SELECT item_id, duration_ms FROM items ORDER BY cityHash64(item_id) LIMIT ${n}`, format: 'JSONEachRow' });

@@ -3,8 +3,9 @@ import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { seedWorld } from '../../simulator/seed.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
-import { createKafka, ensureTopics } from '../../storage/kafka.ts';
+import { ensureTopics } from '../../storage/kafka.ts';
 import { quoteString } from '../../storage/sql.ts';
+import { dropIsolated } from '../../test/stack.ts';
 
 export interface BenchWorld {
   /** Config pointing at the world's own ClickHouse database and data folder. */
@@ -82,18 +83,4 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
 }
 
 /** Removes a world's database and topics (smoke runs: tiny and never reused). */
-export async function dropWorld(config: Config): Promise<void> {
-  const ch = createClickHouse(config);
-  try {
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database}` });
-  } finally {
-    await ch.close();
-  }
-  const admin = createKafka(config).admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.deadLetterTopic] }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-}
+export const dropWorld = dropIsolated;

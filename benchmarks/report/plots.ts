@@ -68,3 +68,39 @@ export function recallVsLatencySpec(ann: BenchResult): TopLevelSpec | undefined 
     },
   };
 }
+
+/** The soak, window by window: feed p50/p99 above, serving RSS below, the promotion marked. */
+export function soakSpec(soak: BenchResult): TopLevelSpec | undefined {
+  const windows = soak.series.windows ?? [];
+  if (!windows.length) return undefined;
+  const promotedAt = (soak.tables[0]?.rows ?? []).find((r) => String(r[r.length - 1]).includes('model promoted'))?.[0];
+  const promotion = promotedAt === undefined ? [] : [{ mark: { type: 'rule' as const, color: 'gray', strokeDash: [4, 3] }, encoding: { x: { datum: promotedAt } } }];
+  const x = { field: 'minute', type: 'quantitative' as const, title: 'minute' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Soak: feed latency and serving RSS per minute (dashed: model promotion)', subtitle: subtitle(soak) },
+    data: { values: windows },
+    vconcat: [
+      {
+        width: 560,
+        height: 200,
+        layer: [
+          {
+            transform: [{ fold: ['p50_ms', 'p99_ms'], as: ['percentile', 'latency_ms'] }],
+            mark: { type: 'line', point: true },
+            encoding: { x, y: { field: 'latency_ms', type: 'quantitative', title: 'GET /v1/feed latency (ms)' }, color: { field: 'percentile', type: 'nominal' } },
+          },
+          ...promotion,
+        ],
+      },
+      {
+        width: 560,
+        height: 140,
+        layer: [
+          { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'rss_mib', type: 'quantitative', title: 'RSS after GC (MiB)', scale: { zero: false } } } },
+          ...promotion,
+        ],
+      },
+    ],
+  };
+}

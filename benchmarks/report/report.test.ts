@@ -55,13 +55,20 @@ describe('writeReport', () => {
     }),
     results,
   );
+  writeResult(
+    result('soak', '2026-01-04T00:00:00.000Z', {
+      tables: [{ title: 'soak', columns: ['minute', 'note'], rows: [[1, 'RSS baseline'], [2, 'model promoted'], [3, '']] }],
+      series: { windows: [1, 2, 3].map((minute) => ({ minute, p50_ms: 10, p99_ms: 40 + minute, rss_mib: 500 + minute })) },
+    }),
+    results,
+  );
   writeFileSync(join(results, 'broken.json'), '{"benchmark": "x"}');
 
-  it('draws both plots as SVG and rewrites only the generated block of the README', async () => {
+  it('draws the plots as SVG and rewrites only the generated block of the README', async () => {
     const readmePath = join(dir, 'README.md');
     writeFileSync(readmePath, `# Bench\n\nkept above\n\n${BEGIN}\nold\n${END}\n\nkept below\n`);
     const written = await writeReport({ resultsDir: results, plotsDir: join(dir, 'plots'), readmePath });
-    for (const svg of ['latency-vs-rate.svg', 'ann-recall-vs-latency.svg']) {
+    for (const svg of ['latency-vs-rate.svg', 'ann-recall-vs-latency.svg', 'soak.svg']) {
       const path = join(dir, 'plots', svg);
       expect(written).toContain(path);
       expect(readFileSync(path, 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);

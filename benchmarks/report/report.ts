@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { latestByBenchmark, readResults } from '../harness/result.ts';
-import { latencyVsRateSpec, recallVsLatencySpec, renderSvg } from './plots.ts';
+import { latencyVsRateSpec, recallVsLatencySpec, renderSvg, soakSpec } from './plots.ts';
 import { figuresMarkdown, spliceFigures } from './readme.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
@@ -27,6 +27,7 @@ export async function writeReport(opts: ReportOptions = {}): Promise<string[]> {
   const specs = [
     ['latency-vs-rate.svg', latest.has('feed') ? latencyVsRateSpec(latest.get('feed')!) : undefined],
     ['ann-recall-vs-latency.svg', latest.has('ann') ? recallVsLatencySpec(latest.get('ann')!) : undefined],
+    ['soak.svg', latest.has('soak') ? soakSpec(latest.get('soak')!) : undefined],
   ] as const;
   for (const [file, spec] of specs) {
     if (!spec) continue;

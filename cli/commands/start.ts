@@ -3,6 +3,7 @@ import type { Config } from '../../config/schema.ts';
 import { sleep } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
+import { guardDefaultSecrets } from '../../feed-api/server.ts';
 import { createFeedService } from '../../feed-api/service.ts';
 import { startIngest, type RunningIngest } from '../../ingest/service.ts';
 import { progressBar } from '../../models/progress-bar.ts';
@@ -60,6 +61,8 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
   const log = childLogger('start');
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const t0 = Date.now();
+  // Before minutes of seeding and training: would the API be allowed to listen at all?
+  guardDefaultSecrets(config);
 
   const stack = await stackUp(config);
   say(`[start] stack: ${Object.entries(stack).map(([k, v]) => `${k} ${v}`).join(', ')} (data in ${config.dataDir}/)`);

@@ -160,6 +160,7 @@ describe('dashboard routes', () => {
     expect(JSON.stringify(await incomplete.json())).toContain('no ranker model');
     expect((await post('/v1/admin/dashboard/models/promote', { version: 'v9' })).status).toBe(404);
     expect((await post('/v1/admin/dashboard/models/promote', {})).status).toBe(400);
+    for (const bad of ['../v1', 'v 1', 'v1;rm']) expect((await post('/v1/admin/dashboard/models/promote', { version: bad })).status, bad).toBe(400);
 
     const back = (await (await post('/v1/admin/dashboard/models/rollback', {})).json()) as ModelsView;
     expect(back).toMatchObject({ promoted: 'v1', rollback_to: null });

@@ -68,12 +68,13 @@ export function modelsView(config: Config): ModelsView {
   return { promoted: pointer.version, rollback_to: pointer.history.at(-1) ?? null, versions };
 }
 
-/** Registry refusals as API errors: unknown versions are 404, the rest 409. */
+/** Registry refusals as API errors: malformed version names are 400, unknown versions 404, the rest 409. */
 function registryCall(fn: () => void): void {
   try {
     fn();
   } catch (err) {
     if (!(err instanceof RegistryError)) throw err;
+    if (/^invalid version name/.test(err.message)) throw new ApiError(400, 'invalid_request', `body.version: ${err.message}`, [{ field: 'body.version', message: err.message }]);
     throw new ApiError(/unknown model version/.test(err.message) ? 404 : 409, 'registry_refused', err.message);
   }
 }

@@ -4,6 +4,7 @@ import type { FeedPipeline } from '../../ranker/pipeline.ts';
 import type { RouteModule } from '../app.ts';
 import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
+import { keyedLimiter, rateLimited } from '../middleware/rate-limit.ts';
 import { FeedResponseSchema, type FeedResponse } from '../feed-response.ts';
 import { parseQuery } from '../validate.ts';
 
@@ -41,6 +42,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
   const { config, pipeline } = deps;
   const Query = feedQuerySchema(config);
   const { bloomBits, bloomHashes } = config.ranker.feed;
+  const perUser = keyedLimiter((k) => k.userRateLimitPerMinute);
   return {
     name: 'feed',
     register(app, openapi) {
@@ -54,11 +56,14 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           400: { description: 'invalid parameter or cursor', content: { 'application/json': { schema: ErrorSchema } } },
           401: { description: 'missing or unknown API key', content: { 'application/json': { schema: ErrorSchema } } },
           403: { description: 'explain=1 without an admin key', content: { 'application/json': { schema: ErrorSchema } } },
-          429: { description: 'rate limit exceeded', content: { 'application/json': { schema: ErrorSchema } } },
+          429: { description: 'rate limit exceeded: for the API key, or for this user_id of the key', content: { 'application/json': { schema: ErrorSchema } } },
         },
       });
       app.get('/v1/feed', async (c) => {
         const q = parseQuery(c, Query);
+        const key = c.get('apiKey');
+        const wait = perUser(key, q.user_id);
+        if (wait > 0) throw rateLimited(`rate limit of ${key.userRateLimitPerMinute}/min per user exceeded for user_id ${q.user_id}`, wait);
         if (q.explain && !c.get('apiKey')?.admin) throw new ApiError(403, 'forbidden', 'explain=1 needs an admin API key');
         let session;
         try {
