@@ -36,7 +36,7 @@ export function createKafka(config: Config, opts: KafkaClientOptions = {}): Kafk
   });
 }
 
-/** Creates the engagement and dead-letter topics when missing. */
+/** Creates the engagement, dead-letter and catalog topics when missing. */
 export async function ensureTopics(config: Config, kafka = createKafka(config)): Promise<string[]> {
   const admin = kafka.admin();
   await withContext('connecting to Kafka admin', () => admin.connect());
@@ -45,6 +45,13 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
     const wanted: ITopicConfig[] = [
       { topic: config.kafka.topic, numPartitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor },
       { topic: config.kafka.deadLetterTopic, numPartitions: 1, replicationFactor: config.kafka.replicationFactor },
+      // Compacted: the newest write per id stays in the log for good, so the topic is the catalog's history.
+      {
+        topic: config.kafka.catalogTopic,
+        numPartitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       await withContext('creating Kafka topics', () => admin.createTopics({ topics: wanted, waitForLeaders: true }));
