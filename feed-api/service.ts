@@ -156,6 +156,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
 
     const pool = new TrafficPool(config.ranker);
     stops.push(pool.start(catalog, online, (listener) => online.onApply(listener)));
+    stops.push(catalog.onNewItems((rows) => pool.admit(servingCatalog, rows)));
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
     const modules: RouteModule[] = [
       opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, stackChecks: opts.stackChecks ?? true })),

@@ -143,6 +143,20 @@ export class TrafficPool {
     this.dirty.clear();
   }
 
+  /**
+   * New items enter the first tier at publish (`ServingCatalog.onNewItems`), before the next
+   * tick classifies them with the rest; a retired one is left out.
+   */
+  admit(catalog: ServingCatalog, rows: readonly number[]): void {
+    const tierOfRow = new Int8Array(catalog.items.size).fill(-1);
+    tierOfRow.set(this.tierOfRow.subarray(0, Math.min(this.tierOfRow.length, tierOfRow.length)));
+    const added = rows.filter((row) => catalog.itemAvailable[row] && tierOfRow[row] === -1);
+    for (const row of added) tierOfRow[row] = 0;
+    this.tierOfRow = tierOfRow;
+    if (added.length === 0 || this.eligible.length === 0) return;
+    this.eligible = [Int32Array.from([...added, ...this.eligible[0]!]), ...this.eligible.slice(1)];
+  }
+
   /** The lists; recomputed here when stale only if no background refresh keeps them current. */
   current(catalog: ServingCatalog, online: OnlineState, now = Date.now()): this {
     if (!this.background && now - this.computedAt >= this.config.trafficPool.refreshMs) this.refresh(catalog, online, now);
