@@ -65,6 +65,9 @@ export const RankerConfigSchema = z.object({
       categoryWindow: z.number().int().min(1).default(4),
       /** Share of slots reserved for the fresh-content pool. */
       explorationShare: share.default(0.1),
+      /** No item takes more than this share of a replica's last `explorationWindowSlots` exploration slots. */
+      explorationMaxItemShare: share.default(0.1),
+      explorationWindowSlots: z.number().int().min(1).default(100),
     })
     .prefault({}),
   commerce: z

@@ -1,6 +1,7 @@
 import type { RankerConfig, TrafficTier } from './config.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
+import { ExplorationLedger } from './exploration-ledger.ts';
 
 /** How an item in the fresh window stands in the traffic pool. */
 export type PoolStatus =
@@ -89,7 +90,12 @@ export class TrafficPool {
   private readonly dirty = new Set<string>();
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly config: RankerConfig) {}
+  /** Exploration slots are shared among the pool's items (ranker/selector/diversity.ts reads and records it). */
+  readonly exploration: ExplorationLedger;
+
+  constructor(private readonly config: RankerConfig) {
+    this.exploration = new ExplorationLedger(config.rerank.explorationWindowSlots, config.rerank.explorationMaxItemShare);
+  }
 
   refresh(catalog: ServingCatalog, online: OnlineState, now = Date.now()): void {
     const build = this.newBuild(catalog);
