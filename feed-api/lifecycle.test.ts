@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
 import { sleep } from '../core/errors.ts';
 import { metrics } from '../core/metrics.ts';
+import { publishFile } from '../ingest/publish-file.ts';
 import { startIngest, type RunningIngest } from '../ingest/service.ts';
 import { trainAll } from '../models/train.ts';
 import { seedWorld } from '../simulator/seed.ts';
@@ -115,6 +117,18 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
     expect(JSON.stringify(await bad.json())).toContain('item_id');
     expect((await a.app.request('/v1/items', { method: 'POST', headers: PUBLISHER, body: '{' })).status).toBe(400);
     expect((await a.app.request('/v1/items/nope-404', { method: 'DELETE', headers: PUBLISHER })).status).toBe(404);
+  });
+
+  it('feed publish --file: valid lines reach every replica and ClickHouse, invalid ones are reported by line', async () => {
+    const file = join(config.dataDir, 'bulk.jsonl');
+    const item = (id: string) => JSON.stringify({ item_id: id, creator_id: 'bulk-creator', title: id, category: 'food', locale: 'zh', duration_ms: 15_000 });
+    writeFileSync(file, [item('bulk-1'), '{"item_id": "bulk-2"}', 'not json', item('bulk-3'), ''].join('\n'));
+    const result = await publishFile(config, 'items', file);
+    expect(result.published).toBe(2);
+    expect(result.rejected.map((r) => r.line)).toEqual([2, 3]);
+    expect(result.rejected[0]!.reason).toContain('creator_id');
+    for (const s of [a, b]) await waitFor('the bulk rows on a replica', () => (s.catalog.items.row('bulk-3') >= 0 ? true : undefined), 5_000);
+    await waitFor('the bulk rows in ClickHouse', async () => ((await queryRows(ch, sql`SELECT item_id FROM items WHERE creator_id = 'bulk-creator'`)).length === 2 ? true : undefined), 10_000);
   });
 
   it('retire: the item is never served again on any replica', async () => {
