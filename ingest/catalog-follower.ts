@@ -4,7 +4,7 @@ import type { Consumer } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { createKafka, deleteOwnGroup } from '../storage/kafka.ts';
 import { decodeCatalogMessage, type CatalogMessage } from './catalog-writes.ts';
 
 export interface CatalogFollower {
@@ -58,15 +58,7 @@ export async function startCatalogFollower(config: Config, sinceMs: number, appl
     stats: () => ({ applied }),
     async stop() {
       await consumer.disconnect();
-      const a = kafka.admin();
-      try {
-        await a.connect();
-        await a.deleteGroups([groupId]);
-      } catch (err) {
-        log.debug({ err: (err as Error).message }, 'could not delete the catalog follower group');
-      } finally {
-        await a.disconnect();
-      }
+      await deleteOwnGroup(kafka, groupId);
     },
   };
 }

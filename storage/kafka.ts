@@ -62,6 +62,19 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
   }
 }
 
+/** Deletes a consumer group only this process used (a replica's follower), leaving nothing behind on the broker; failures are only logged. */
+export async function deleteOwnGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    childLogger('kafka').debug({ err: (err as Error).message, groupId }, 'could not delete a consumer group');
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function kafkaHealthy(config: Config): Promise<boolean> {
   const admin = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true }).admin();
   try {
