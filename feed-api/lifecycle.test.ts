@@ -192,4 +192,25 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
     }, 30_000);
     expect(await (await a.app.request(`/v1/users/${user}/export`, { headers: ADMIN })).text()).toBe('');
   }, 60_000);
+
+  it("the following tab returns a followed creator's new video first, and says when the feed ends", async () => {
+    const creator = `c-new-${randomBytes(3).toString('hex')}`;
+    expect((await post(a, '/v1/creators', { creators: [{ creator_id: creator, name: 'New Creator', locale: 'zh', category: 'food' }] })).status).toBe(200);
+    const video = (id: string, published_at: number) => ({ item_id: id, creator_id: creator, title: id, category: 'food', locale: 'zh', duration_ms: 20_000, published_at });
+    const [older, newest] = [`${creator}-old`, `${creator}-new`];
+    expect((await post(a, '/v1/items', { items: [video(older, Date.now() - 2 * 86_400_000), video(newest, Date.now())] })).status).toBe(200);
+    const fan = `fan-${randomBytes(3).toString('hex')}`;
+    const follow = { events: [{ event_id: `f-${fan}`, kind: 'follow', user_id: fan, creator_id: creator, ts: Date.now() }] };
+    expect((await post(a, '/v1/events', follow, { ...APP, 'content-type': 'application/json' })).status).toBe(200);
+    await waitFor('replica B to know the follow and the videos', () => (b.online.followedCreators(fan).has(creator) && b.catalog.items.row(newest) >= 0 ? true : undefined), 5_000);
+    const res = await b.app.request(`/v1/feed?user_id=${fan}&tab=following&count=10`, { headers: APP });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as FeedResponse;
+    expect(body.items.map((e) => (e.type === 'video' ? e.item_id : e.type))).toEqual([newest, older]);
+    expect(body.end_of_feed).toBe(true);
+    const forYou = (await (await b.app.request(`/v1/feed?user_id=${fan}&count=10`, { headers: APP })).json()) as FeedResponse;
+    expect(forYou.items).toHaveLength(10);
+    expect(forYou.end_of_feed).toBe(false);
+    expect((await b.app.request(`/v1/feed?user_id=${fan}&tab=nope`, { headers: APP })).status).toBe(400);
+  });
 });

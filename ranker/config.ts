@@ -14,6 +14,10 @@ export const SourceQuotasSchema = z.object({
   social: z.number().int().min(0).default(40),
   locale: z.number().int().min(0).default(80),
   segment: z.number().int().min(0).default(40),
+  /** The Following tab (`tab=following`): followed creators' recent videos. */
+  following_tab: z.number().int().min(0).default(500),
+  /** Only when a page came out short: the widened pool (candidate-source/backfill.ts). */
+  backfill: z.number().int().min(0).default(200),
 });
 export type SourceName = keyof z.infer<typeof SourceQuotasSchema>;
 

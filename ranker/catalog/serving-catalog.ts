@@ -84,9 +84,10 @@ export class ServingCatalog {
   popularBySegment = new Map<number, Int32Array>();
   /** Per locale code: popular available item rows by long-term engagement. */
   popularByLocale = new Map<number, Int32Array>();
-  /** Locale with the most items and segment with the most users: the cold-start defaults. */
+  /** Locale with the most items: the cold-start default. */
   defaultLocale = -1;
-  defaultSegment = -1;
+  /** People the catalog does not know are segment `new` (not the most common segment: that was "heavy"). */
+  readonly newSegment = this.segments.code('new');
   /** When reindex() last ran (epoch seconds). */
   indexedAt = 0;
 
@@ -346,7 +347,6 @@ export class ServingCatalog {
     );
 
     this.defaultLocale = mostCommon(this.itemLocale.subarray(0, nItems), this.locales.values.length);
-    this.defaultSegment = mostCommon(this.userSegment.subarray(0, this.users.size), this.segments.values.length);
     this.reindexPopular(config.popularListSize, nowSec);
   }
 
