@@ -82,7 +82,7 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
     const liked = b.online.positiveItems(active, 1)[0] ?? b.online.recent(active, 1)[0]!.item_id;
     const row = a.catalog.itemRow(a.catalog.items.row(liked));
     const started = performance.now();
-    const res = await post(a, '/v1/items', { items: [{ ...row, item_id: newId, title: 'brand new', available: true, published_at: Date.now() }] });
+    const res = await post(a, '/v1/items', [{ ...row, item_id: newId, title: 'brand new', available: true, published_at: Math.floor(Date.now() / 1000) }]);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ accepted: [newId], rejected: [] });
     const appliedOnB = await waitFor('replica B to apply the write', () => (b.catalog.items.row(newId) >= 0 ? performance.now() - started : undefined), 5_000);
@@ -111,8 +111,8 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
   });
 
   it('rejects bad catalog writes with 4xx naming the field, and app keys with 403', async () => {
-    expect((await post(a, '/v1/items', { items: [{ item_id: 'x' }] }, { ...APP, 'content-type': 'application/json' })).status).toBe(403);
-    const bad = await post(a, '/v1/items', { items: [{ item_id: 'bad id!', creator_id: 'c1', title: 't', category: 'c', locale: 'zh', duration_ms: 1000 }] });
+    expect((await post(a, '/v1/items', [{ item_id: 'x' }], { ...APP, 'content-type': 'application/json' })).status).toBe(403);
+    const bad = await post(a, '/v1/items', [{ item_id: 'bad id!', creator_id: 'c1', title: 't', category: 'c', locale: 'zh', duration_ms: 1000 }]);
     expect(bad.status).toBe(400);
     expect(JSON.stringify(await bad.json())).toContain('item_id');
     expect((await a.app.request('/v1/items', { method: 'POST', headers: PUBLISHER, body: '{' })).status).toBe(400);
@@ -195,10 +195,12 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
 
   it("the following tab returns a followed creator's new video first, and says when the feed ends", async () => {
     const creator = `c-new-${randomBytes(3).toString('hex')}`;
-    expect((await post(a, '/v1/creators', { creators: [{ creator_id: creator, name: 'New Creator', locale: 'zh', category: 'food' }] })).status).toBe(200);
-    const video = (id: string, published_at: number) => ({ item_id: id, creator_id: creator, title: id, category: 'food', locale: 'zh', duration_ms: 20_000, published_at });
+    expect((await post(a, '/v1/creators', [{ creator_id: creator, name: 'New Creator', locale: 'zh', category: 'food' }])).status).toBe(200);
+    const nowSec = Math.floor(Date.now() / 1000);
+    // The shape the simulator's new-item scenario sends: product_id null for none.
+    const video = (id: string, published_at: number) => ({ item_id: id, creator_id: creator, title: id, category: 'food', locale: 'zh', duration_ms: 20_000, published_at, product_id: null });
     const [older, newest] = [`${creator}-old`, `${creator}-new`];
-    expect((await post(a, '/v1/items', { items: [video(older, Date.now() - 2 * 86_400_000), video(newest, Date.now())] })).status).toBe(200);
+    expect((await post(a, '/v1/items', [video(older, nowSec - 2 * 86_400), video(newest, nowSec)])).status).toBe(200);
     const fan = `fan-${randomBytes(3).toString('hex')}`;
     const follow = { events: [{ event_id: `f-${fan}`, kind: 'follow', user_id: fan, creator_id: creator, ts: Date.now() }] };
     expect((await post(a, '/v1/events', follow, { ...APP, 'content-type': 'application/json' })).status).toBe(200);

@@ -18,13 +18,17 @@ const id = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
-const optionalId = z.union([id, z.literal('')]).default('');
+/** An optional reference to another row; absent, empty or null is none. */
+const optionalId = z
+  .union([id, z.literal(''), z.null()])
+  .default('')
+  .transform((v) => v ?? '');
 const text = (max: number) => z.string().max(max);
 const locale = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as zh or en-US');
-/** Epoch milliseconds or ISO-8601 with offset, stored as epoch seconds. */
+/** Epoch seconds (as GET /v1/items answers) or ISO-8601 with offset; stored as epoch seconds. */
 const time = z
-  .union([z.number().int().min(0), z.iso.datetime({ offset: true })])
-  .transform((v) => Math.floor((typeof v === 'number' ? v : Date.parse(v)) / 1000));
+  .union([z.number().int().min(0).max(4_294_967_295), z.iso.datetime({ offset: true })])
+  .transform((v) => (typeof v === 'number' ? v : Math.floor(Date.parse(v) / 1000)));
 const flag = z.boolean().transform((b) => (b ? 1 : 0));
 
 export const ItemWriteSchema = z.object({
@@ -34,7 +38,7 @@ export const ItemWriteSchema = z.object({
   category: text(64).min(1),
   locale,
   duration_ms: z.number().int().min(1).max(86_400_000),
-  published_at: time.optional().describe('epoch ms or ISO-8601; default: now'),
+  published_at: time.optional().describe('epoch seconds or ISO-8601; default: now'),
   product_id: optionalId.describe('attached product, shown as a card on the video'),
   available: flag.default(1).describe('false retires the video: never served again'),
 });

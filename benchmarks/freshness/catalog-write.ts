@@ -43,7 +43,7 @@ export async function catalogWriteTrial(a: ChildServer, b: ChildServer, template
   const t = (await res.json()) as { creator_id: string; category: string; locale: string; duration_ms: number };
   const id = `bench-new-${randomBytes(5).toString('hex')}`;
   const row = { item_id: id, creator_id: t.creator_id, title: 'bench', category: t.category, locale: t.locale, duration_ms: t.duration_ms };
-  const posted = await fetch(`${a.url}/v1/items`, { method: 'POST', headers, body: JSON.stringify({ items: [row] }) });
+  const posted = await fetch(`${a.url}/v1/items`, { method: 'POST', headers, body: JSON.stringify([row]) });
   if (posted.status !== 200) throw new Error(`POST /v1/items answered ${posted.status}: ${await posted.text()}`);
   await posted.arrayBuffer();
   const publishMs = await waitMs(performance.now(), async () => (await item(b, id)) !== undefined);

@@ -102,12 +102,12 @@ export function publishRoutes(deps: {
     register(app, openapi) {
       for (const table of WRITABLE_TABLES) {
         const path = `/v1/${table}`;
-        const envelope = z.object({ [table]: z.array(z.unknown()).min(1, `must contain at least one row`) });
+        const envelope = z.array(z.unknown()).min(1, 'must contain at least one row');
         openapi.registerPath({
           method: 'post',
           path,
-          summary: `Create or update ${table} (publisher or admin key; batch of up to ${max}); answers after Kafka acknowledges`,
-          request: { body: { required: true, content: { 'application/json': { schema: z.object({ [table]: z.array(WRITABLE[table].schema).min(1).max(max) }) } } } },
+          summary: `Create or update ${table}: a JSON array of rows (publisher or admin key; up to ${max}); answers after Kafka acknowledges`,
+          request: { body: { required: true, content: { 'application/json': { schema: z.array(WRITABLE[table].schema).min(1).max(max) } } } },
           responses: {
             200: { description: 'at least one row accepted; the others are listed with reasons', content: { 'application/json': { schema: WriteResponseSchema } } },
             400: { description: 'no valid row, or a malformed body', content: { 'application/json': { schema: ErrorSchema } } },
@@ -120,7 +120,7 @@ export function publishRoutes(deps: {
         app.post(path, requirePublisher(), async (c) => {
           const body = envelope.safeParse(await readJson(c));
           if (!body.success) throw ApiError.fromZod(body.error, 'body');
-          const raw = body.data[table]!;
+          const raw = body.data;
           if (raw.length > max) throw new ApiError(413, 'too_many_rows', `a batch may hold at most ${max} rows, got ${raw.length}; split it`);
           const nowSec = Math.floor(Date.now() / 1000);
           const accepted: CatalogWrite[] = [];
