@@ -117,6 +117,16 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
     expect(JSON.stringify(await bad.json())).toContain('item_id');
     expect((await a.app.request('/v1/items', { method: 'POST', headers: PUBLISHER, body: '{' })).status).toBe(400);
     expect((await a.app.request('/v1/items/nope-404', { method: 'DELETE', headers: PUBLISHER })).status).toBe(404);
+    expect((await post(a, '/v1/items', { items: [] })).status).toBe(400);
+  });
+
+  it('documents the catalog writes, the people’s-data routes and the feed tab in /openapi.json', async () => {
+    const doc = (await (await a.app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters?: { name: string }[] }>> };
+    for (const table of ['items', 'products', 'creators', 'live_streams']) expect(doc.paths[`/v1/${table}`]?.post).toBeDefined();
+    for (const table of ['items', 'products', 'live_streams']) expect(doc.paths[`/v1/${table}/{id}`]?.delete).toBeDefined();
+    expect(doc.paths['/v1/users/{id}']?.delete).toBeDefined();
+    expect(doc.paths['/v1/users/{id}/export']?.get).toBeDefined();
+    expect(doc.paths['/v1/feed']!.get!.parameters!.map((p) => p.name)).toContain('tab');
   });
 
   it('feed publish --file: valid lines reach every replica and ClickHouse, invalid ones are reported by line', async () => {
