@@ -87,6 +87,8 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
     expect(await res.json()).toEqual({ accepted: [newId], rejected: [] });
     const appliedOnB = await waitFor('replica B to apply the write', () => (b.catalog.items.row(newId) >= 0 ? performance.now() - started : undefined), 5_000);
     expect(appliedOnB).toBeLessThan(1_000);
+    const health = (await (await b.app.request('/v1/health')).json()) as { components: { catalog: { writes_applied: number } } };
+    expect(health.components.catalog.writes_applied).toBeGreaterThanOrEqual(1);
     for (const s of [a, b]) {
       expect(s.models.current!.annIds.has(newId)).toBe(true);
       expect(s.pipeline.deps.pool.tierName(s.catalog.items.row(newId))).toBe(config.ranker.trafficPool.tiers[0]!.name);

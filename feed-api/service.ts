@@ -159,7 +159,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     stops.push(catalog.onNewItems((rows) => pool.admit(servingCatalog, rows)));
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
     const modules: RouteModule[] = [
-      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, stackChecks: opts.stackChecks ?? true })),
+      opsRoutes(healthChecks(config, { catalog, refresher, catalogFollower, models, learning, follower, stackChecks: opts.stackChecks ?? true })),
       feedRoutes({ config, pipeline }),
       catalogRoutes({ catalog: () => servingCatalog }),
       webRoutes({ config }),
@@ -211,6 +211,7 @@ function healthChecks(
   deps: {
     catalog: ServingCatalog;
     refresher?: CatalogRefresher;
+    catalogFollower?: CatalogFollower;
     models: ModelHolder;
     learning: OnlineLearning;
     follower?: OnlineFollower;
@@ -249,6 +250,7 @@ function healthChecks(
         ok: deps.catalog.items.size > 0 && !deps.refresher?.lastError,
         ...deps.catalog.size,
         indexed_at: deps.catalog.indexedAt ? new Date(deps.catalog.indexedAt * 1000).toISOString() : null,
+        ...(deps.catalogFollower ? { writes_applied: deps.catalogFollower.stats().applied } : {}),
         ...(deps.refresher?.lastError ? { error: deps.refresher.lastError } : {}),
       }),
     },
