@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { withContext } from '../../core/errors.ts';
+import { ContextError, withContext } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { CatalogProduceError, type CatalogMessage, type CatalogProducer } from '../../ingest/catalog-writes.ts';
 import { queryRows, runCommand, sql, type SqlFragment } from '../../storage/sql.ts';
@@ -41,6 +41,17 @@ const ParamSchema = z.object({ id: IdSchema });
 
 const log = childLogger('users-api');
 
+/** ClickHouse unreachable or failing: 503, so the caller retries (both routes are safe to repeat). */
+async function clickhouse<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await withContext(what, fn);
+  } catch (err) {
+    if (!(err instanceof ContextError)) throw err;
+    log.warn({ err: err.message }, 'ClickHouse failed a people’s-data request');
+    throw new ApiError(503, 'clickhouse_unavailable', `${what} failed; retry`, undefined, { 'retry-after': '5' });
+  }
+}
+
 function parseId(raw: string): string {
   const r = ParamSchema.safeParse({ id: raw });
   if (!r.success) throw ApiError.fromZod(r.error, 'path');
@@ -64,13 +75,14 @@ export function usersRoutes(deps: { clickhouse: ClickHouseClient; producer: Cata
         responses: {
           200: { description: 'one line per row; empty when nothing is held', content: { 'application/x-ndjson': { schema: z.string() } } },
           403: { description: 'not an admin key', content: { 'application/json': { schema: ErrorSchema } } },
+          503: { description: 'ClickHouse unavailable; retry', content: { 'application/json': { schema: ErrorSchema } } },
         },
       });
       app.get('/v1/users/:id/export', requireAdmin(), async (c) => {
         const id = parseId(c.req.param('id'));
         const lines: string[] = [];
         for (const { table, select } of personalData(id)) {
-          const rows = await withContext(`exporting ${table} rows of a user`, () => queryRows<Record<string, unknown>>(deps.clickhouse, select));
+          const rows = await clickhouse(`exporting ${table} rows of a user`, () => queryRows<Record<string, unknown>>(deps.clickhouse, select));
           for (const row of rows) lines.push(JSON.stringify({ table, row }));
         }
         return c.body(lines.length ? `${lines.join('\n')}\n` : '', 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
@@ -84,13 +96,13 @@ export function usersRoutes(deps: { clickhouse: ClickHouseClient; producer: Cata
         responses: {
           202: { description: 'mutations submitted and the deletion acknowledged by Kafka', content: { 'application/json': { schema: DeletedSchema } } },
           403: { description: 'not an admin key', content: { 'application/json': { schema: ErrorSchema } } },
-          503: { description: 'Kafka unavailable; retry (deleting twice is harmless)', content: { 'application/json': { schema: ErrorSchema } } },
+          503: { description: 'ClickHouse or Kafka unavailable; retry (deleting twice is harmless)', content: { 'application/json': { schema: ErrorSchema } } },
         },
       });
       app.delete('/v1/users/:id', requireAdmin(), async (c) => {
         const id = parseId(c.req.param('id'));
         const data = personalData(id);
-        for (const { table, remove } of data) await withContext(`deleting ${table} rows of a user`, () => runCommand(deps.clickhouse, remove));
+        for (const { table, remove } of data) await clickhouse(`deleting ${table} rows of a user`, () => runCommand(deps.clickhouse, remove));
         const message: CatalogMessage = { forget_user: id, at: Date.now() };
         try {
           await deps.producer.send([message]);
