@@ -11,20 +11,16 @@ import type { Config } from '../config/schema.ts';
 import { ContextError, withContext } from '../core/errors.ts';
 import type { CatalogTables } from '../storage/catalog.ts';
 import { createKafka } from '../storage/kafka.ts';
-import { describeIssues } from './events.ts';
+import { describeIssues, idString, localeTag } from './events.ts';
 
-const id = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+const id = idString;
 /** An optional reference to another row; absent, empty or null is none. */
 const optionalId = z
   .union([id, z.literal(''), z.null()])
   .default('')
   .transform((v) => v ?? '');
 const text = (max: number) => z.string().max(max);
-const locale = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as zh or en-US');
+const locale = localeTag;
 /** Epoch seconds (as GET /v1/items answers) or ISO-8601 with offset; stored as epoch seconds. */
 const time = z
   .union([z.number().int().min(0).max(4_294_967_295), z.iso.datetime({ offset: true })])
