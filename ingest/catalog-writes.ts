@@ -132,7 +132,13 @@ export interface CatalogProducer {
 const CHUNK = 1000;
 
 export async function createCatalogProducer(config: Config): Promise<CatalogProducer> {
-  const producer: Producer = createKafka(config).producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  const producer: Producer = createKafka(config).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    // Idempotence needs unlimited retries; send() still answers after produceTimeoutMs.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
   await withContext(`connecting the catalog producer to Kafka ${config.kafka.brokers.join(',')}`, () => producer.connect());
   const topic = config.kafka.catalogTopic;
   return {

@@ -14,7 +14,7 @@ export function registerPublishCommands(program: Command): void {
       const { published, rejected } = await publishFile(config, opts.table, opts.file);
       for (const r of rejected.slice(0, 20)) console.error(`line ${r.line}: ${r.reason}`);
       if (rejected.length > 20) console.error(`… and ${rejected.length - 20} more rejected lines`);
-      console.log(`published ${published} ${opts.table} rows to Kafka topic ${config.kafka.catalogTopic}; rejected ${rejected.length}`);
+      console.log(`published ${published} rows to ${opts.table} (Kafka topic ${config.kafka.catalogTopic}); rejected ${rejected.length}`);
       if (published === 0 && rejected.length > 0) process.exitCode = 1;
     });
 }
