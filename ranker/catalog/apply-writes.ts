@@ -23,7 +23,10 @@ export function applyCatalogMessages(catalog: ServingCatalog, online: OnlineStat
     else if (m.table === 'items') items.push({ ...m.row, updated_at: m.updated_at });
     else lives.push(m.row);
   }
-  if (creators.length) catalog.upsertCreators(creators);
+  if (creators.length) {
+    catalog.upsertCreators(creators);
+    catalog.reindexKols();
+  }
   if (products.length) catalog.upsertProducts(products);
   if (items.length) catalog.indexNewItems(catalog.upsertItems(items));
   if (lives.length) catalog.upsertLives(lives);

@@ -334,8 +334,16 @@ export class ServingCatalog {
     fresh.sort((a, b) => published[b]! - published[a]!);
     this.freshItems = Int32Array.from(fresh);
 
+    this.reindexKols();
+
+    this.defaultLocale = mostCommon(this.itemLocale.subarray(0, nItems), this.locales.values.length);
+    this.reindexPopular(config.popularListSize, nowSec);
+  }
+
+  /** KOL creators per locale by followers (a small pass over creators: also after creator writes). */
+  reindexKols(): void {
     const kols = new Map<number, number[]>();
-    for (let c = 0; c < nCreators; c++) {
+    for (let c = 0; c < this.creators.size; c++) {
       if (!this.creatorKol[c]) continue;
       const loc = this.creatorLocale[c]!;
       const list = kols.get(loc) ?? [];
@@ -345,9 +353,6 @@ export class ServingCatalog {
     this.kolsByLocale = new Map(
       [...kols].map(([loc, list]) => [loc, Int32Array.from(list.sort((a, b) => this.creatorFollowers[b]! - this.creatorFollowers[a]!))]),
     );
-
-    this.defaultLocale = mostCommon(this.itemLocale.subarray(0, nItems), this.locales.values.length);
-    this.reindexPopular(config.popularListSize, nowSec);
   }
 
   /** Recomputes the popularity lists from the current stats (after a stats refresh). */
