@@ -171,7 +171,7 @@ export class FeedPipeline {
     }
   }
 
-  /** A page shorter than asked for is built again with the widened pool; still short, it is the end of the feed. */
+  /** A page shorter than asked for is built again with the widened pool (where the stages have one); still short, it is the end of the feed. */
   private async build(request: FeedRequest & { locale?: string }, widened = false): Promise<FeedResult> {
     const ctx = this.contextFor(request, widened);
     const trace: StageTrace[] = [];
@@ -227,7 +227,7 @@ export class FeedPipeline {
       );
     }
 
-    if (selected.length < request.count && !widened) return this.build(request, true);
+    if (selected.length < request.count && !widened && this.stages.sources.includes(backfillSource)) return this.build(request, true);
     let page: PageEntry[] = selected.slice(0, request.count).map((candidate) => ({ type: 'video', candidate, productRow: -1 }));
     for (const b of this.stages.blenders) {
       const input = page;
