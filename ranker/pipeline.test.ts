@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
 import { itemToItemSource } from './candidate-source/i2i.ts';
+import { trendingSource } from './candidate-source/trending.ts';
 import { hiddenFilter } from './filter/hidden.ts';
 import { ownItemsFilter } from './filter/own-items.ts';
 import { seenFilter } from './filter/seen.ts';
@@ -330,6 +331,16 @@ describe('page composition', () => {
     expect(new Set(res.explain!.items.map((i) => i.source)).size).toBeGreaterThanOrEqual(2);
     const videos = res.entries.filter((e) => e.type === 'video');
     expect(videos.filter((v) => v.locale === 'zh').length).toBeGreaterThan(videos.length / 2);
+  });
+
+  it('trending falls back to the last day from ClickHouse while the online window is empty', async () => {
+    const s = setup();
+    s.catalog.stats.trendingFallback = [{ item_id: 'v7', score: 9 }, { item_id: 'v3', score: 4 }];
+    const p = new FeedPipeline(s.deps);
+    const rows = async () => (await trendingSource.fetch(p.contextFor(request('u1')), 10)).map((h) => s.catalog.items.id(h.row));
+    expect(await rows()).toEqual(['v7', 'v3']);
+    s.online.apply([event('like', 'someone', { item_id: 'v30' })]);
+    expect(await rows()).toEqual(['v30']);
   });
 
   it('a session that runs out of candidates widens the pool, then says end_of_feed instead of a silently short page', async () => {
