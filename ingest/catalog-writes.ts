@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
 import { ContextError, withContext } from '../core/errors.ts';
 import type { CatalogTables } from '../storage/catalog.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { idempotentProducer } from '../storage/kafka.ts';
 import { describeIssues, idString, localeTag } from './events.ts';
 
 const id = idString;
@@ -132,13 +132,8 @@ export interface CatalogProducer {
 const CHUNK = 1000;
 
 export async function createCatalogProducer(config: Config): Promise<CatalogProducer> {
-  const producer: Producer = createKafka(config).producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // Idempotence needs unlimited retries; send() still answers after produceTimeoutMs.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
-  });
+  // send() still answers after produceTimeoutMs.
+  const producer: Producer = idempotentProducer(config);
   await withContext(`connecting the catalog producer to Kafka ${config.kafka.brokers.join(',')}`, () => producer.connect());
   const topic = config.kafka.catalogTopic;
   return {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type ITopicConfig, type Producer } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
@@ -33,6 +33,19 @@ export function createKafka(config: Config, opts: KafkaClientOptions = {}): Kafk
       const { message, ...rest } = entry;
       log[KAFKAJS_LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
     },
+  });
+}
+
+/**
+ * An idempotent producer: acks = all by its callers, one request in flight, no topic
+ * auto-creation. Idempotence needs unlimited retries, so callers bound their own waits.
+ */
+export function idempotentProducer(config: Config): Producer {
+  return createKafka(config).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
   });
 }
 
