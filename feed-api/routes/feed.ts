@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
-import type { FeedPipeline } from '../../ranker/pipeline.ts';
+import { FeedPipeline, FOLLOWING_STAGES } from '../../ranker/pipeline.ts';
 import type { RouteModule } from '../app.ts';
 import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
@@ -20,6 +20,10 @@ export function feedQuerySchema(config: Config) {
     user_id: IdSchema.describe('the viewer; unknown ids get a cold-start feed'),
     count: z.coerce.number().int().min(1).max(maxCount).default(defaultCount).describe('entries on this page'),
     cursor: z.string().min(1).max(16_384).optional().describe('opaque cursor from the previous page of this session'),
+    tab: z
+      .enum(['for_you', 'following'])
+      .default('for_you')
+      .describe("for_you: the personalized feed; following: followed creators' recent videos, newest first, the ranker's order inside a day"),
     explain: z
       .enum(['0', '1', 'true', 'false'])
       .optional()
@@ -39,7 +43,8 @@ const ErrorSchema = z.object({
 
 /** GET /v1/feed: one page of the personalized feed and the cursor for the next. */
 export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): RouteModule {
-  const { config, pipeline } = deps;
+  const { config } = deps;
+  const pipelines = { for_you: deps.pipeline, following: new FeedPipeline(deps.pipeline.deps, FOLLOWING_STAGES) };
   const Query = feedQuerySchema(config);
   const { bloomBits, bloomHashes } = config.ranker.feed;
   const perUser = keyedLimiter((k) => k.userRateLimitPerMinute);
@@ -72,7 +77,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           if (!(err instanceof CursorError)) throw err;
           throw new ApiError(400, 'invalid_cursor', `query.cursor ${err.message}`, [{ field: 'query.cursor', message: err.message }]);
         }
-        const result = await pipeline.run({
+        const result = await pipelines[q.tab].run({
           userId: q.user_id,
           count: q.count,
           session,
@@ -85,6 +90,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           user_id: q.user_id,
           cursor: encodeCursor(config.api.cursorSecret, q.user_id, result.session),
           items: result.entries,
+          end_of_feed: result.endOfFeed,
           ...(result.explain ? { explain: result.explain } : {}),
         };
         c.header('x-model-version', result.modelVersion ?? 'none');
