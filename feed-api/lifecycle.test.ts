@@ -93,10 +93,11 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
       expect(s.models.current!.annIds.has(newId)).toBe(true);
       expect(s.pipeline.deps.pool.tierName(s.catalog.items.row(newId))).toBe(config.ranker.trafficPool.tiers[0]!.name);
     }
-    // The person it matches: the one whose user vector finds it highest in the ANN index.
+    // The person it matches: the one whose user vector finds it highest in the ANN index, among
+    // those who have not hidden its creator (the simulated history has not_interested events).
     const snap = b.models.current!;
     const rankFor = (u: string) => snap.ann.search(snap.retrieval.userVector(b.pipeline.contextFor({ userId: u } as never).user), snap.ann.size)[0]!.findIndex((h) => h.id === newId);
-    const user = users.sort((x, y) => rankFor(x) - rankFor(y))[0]!;
+    const user = users.filter((u) => !b.online.hiddenCreators(u).has(row.creator_id)).sort((x, y) => rankFor(x) - rankFor(y))[0]!;
     let cursor: string | undefined;
     let served: { page: number; sources: string[]; ms: number } | undefined;
     for (let page = 0; page < 5 && !served; page++) {
