@@ -1,4 +1,8 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_COMMITTED_POINTS, RESULT_SCHEMA_VERSION, writeResult, type BenchResult } from './result.ts';
 import { cpuTimes, stealShare } from './machine.ts';
 import { median, medianOf, percentile, summarize } from './stats.ts';
 import { checkTarget } from './targets.ts';
@@ -57,5 +61,36 @@ describe('machine', () => {
     expect(stealShare({ total: 5, steal: 0 }, { total: 5, steal: 0 })).toBeNull();
     const now = cpuTimes();
     if (now) expect(now.total).toBeGreaterThanOrEqual(now.steal);
+  });
+});
+
+describe('writeResult', () => {
+  const result = (smoke: boolean, points: number): BenchResult => ({
+    schema_version: RESULT_SCHEMA_VERSION, benchmark: 'feed', smoke, date: '2026-01-02T03:04:05.678Z', duration_s: 1,
+    git: { commit: 'c', dirty: false },
+    machine: { cpu: 'x', cores: 2, memory_bytes: 1, node: 'v20', platform: 'linux', kernel: '6', load_1m: 0 },
+    backend: { tfjs: 'wasm', reason: 'test' }, repeats: 3, dataset: { items: 1 }, params: {},
+    figures: { p99_ms: { value: 20, unit: 'ms', min: 18, max: 31, runs: 3 } },
+    references: [], tables: [], targets: [], notes: [],
+    series: { rss: Array.from({ length: points }, (_, i) => ({ t: i })) },
+  });
+
+  it('keeps smoke results out of latest/ and copies a full one there with long series thinned', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-result-'));
+    try {
+      writeResult(result(true, 10), dir);
+      expect(existsSync(join(dir, 'latest'))).toBe(false);
+      const file = writeResult(result(false, 1000), dir);
+      expect(readdirSync(dir).sort()).toEqual(['feed-2026-01-02T03-04-05Z.json', 'feed-smoke-2026-01-02T03-04-05Z.json', 'latest']);
+      expect(JSON.parse(readFileSync(file, 'utf8')).series.rss).toHaveLength(1000);
+      const committed = JSON.parse(readFileSync(join(dir, 'latest', 'feed.json'), 'utf8')) as BenchResult;
+      expect(committed.series.rss).toHaveLength(MAX_COMMITTED_POINTS);
+      expect(committed.series.rss!.at(0)).toEqual({ t: 0 });
+      expect(committed.series.rss!.at(-1)).toEqual({ t: 999 });
+      expect(committed.figures).toEqual(result(false, 0).figures);
+      expect(committed.notes.join(' ')).toContain('thinned from 1000 to 200 points');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
