@@ -44,8 +44,18 @@ describe('benchmarks in smoke mode', () => {
     for (const [key, f] of Object.entries(result.figures)) expect(f.value, `${name} figure ${key}`).not.toBeNull();
     expect(result.references.length).toBeGreaterThan(0);
     expect(result.tables[0]!.rows.length).toBeGreaterThan(0);
-    // The feed benchmark serves the world's promoted (stand-in) models, not the heuristic fallback.
-    if (name === 'feed') expect(result.params).toMatchObject({ feed_server: { model: { scorer: 'ranker-model' } }, models: { items: 2_000 } });
+    if (name === 'feed' || name === 'memory') {
+      // Both serve the version trained on the world's simulated history, not the heuristic fallback.
+      const params = result.params as { models: { version: string; events: number; size_mib: number }; world_history: { events: number; plays_per_user: { p10: number; p90: number } } };
+      expect(params.models.events).toBeGreaterThan(0);
+      expect(params.models.size_mib).toBeGreaterThan(0);
+      expect(params.world_history.events).toBeGreaterThan(0);
+      // History lengths are a distribution, not one count for everybody.
+      expect(params.world_history.plays_per_user.p90).toBeGreaterThan(params.world_history.plays_per_user.p10);
+      const served = name === 'feed' ? result.params.feed_server : result.params.server;
+      expect(served).toMatchObject({ model: { scorer: 'ranker-model', version: params.models.version } });
+    }
+    if (name === 'feed') expect((result.params.replayed_history as { events: number }).events).toBeGreaterThan(0);
     // What was printed is what was stored.
     expect(printed.join('\n')).toContain(result.tables[0]!.title);
   }, 240_000);

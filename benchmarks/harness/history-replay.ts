@@ -35,7 +35,7 @@ export async function recentHistory(config: Config, users: string[]): Promise<Ma
       const rows = await queryRows<EventRow>(
         ch,
         sql`SELECT user_id, kind, item_id, product_id, creator_id, live_id, toString(ts_ms) AS ts_ms, watch_ms, duration_ms, price, quantity
-            FROM events WHERE user_id IN ${users.slice(i, i + 1000)} ORDER BY user_id, ts_ms DESC LIMIT ${HISTORY_CAP} BY user_id`,
+            FROM events WHERE has(${users.slice(i, i + 1000)}, user_id) ORDER BY user_id, ts_ms DESC LIMIT ${HISTORY_CAP} BY user_id`,
       );
       for (const r of rows) byUser.set(r.user_id, [...(byUser.get(r.user_id) ?? []), r]);
     }
