@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,4 +95,23 @@ describe('writeResult', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('feed bench --json', () => {
+  it('prints only the JSON result on stdout (tables and logs on stderr)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-json-'));
+    try {
+      const bin = fileURLToPath(new URL('../../bin/feed.js', import.meta.url));
+      const stdout = execFileSync(process.execPath, [bin, 'bench', 'ann', '--smoke', '--json', '--out', dir], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...process.env, LOG_LEVEL: 'info' },
+      });
+      const result = JSON.parse(stdout) as BenchResult;
+      expect(result).toMatchObject({ benchmark: 'ann', smoke: true });
+      expect(readdirSync(dir)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

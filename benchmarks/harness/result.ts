@@ -33,6 +33,8 @@ export const BenchResultSchema = z.object({
     platform: z.string(),
     kernel: z.string(),
     load_1m: z.number(),
+    /** 1-minute load average when the run ended. */
+    load_1m_end: z.number().optional(),
     /** Share of CPU time the hypervisor took (steal) over the run; null where unknown. */
     cpu_steal: z.number().nullable().optional(),
   }),
