@@ -62,8 +62,10 @@ describe('benchmarks in smoke mode', () => {
 
   it('draws the report from the smoke results without judging them as figures', async () => {
     const readmePath = join(outDir, 'README.md');
-    const written = await writeReport({ resultsDir: outDir, plotsDir: join(outDir, 'plots'), readmePath });
+    const mainReadmePath = join(outDir, 'MAIN.md');
+    const written = await writeReport({ resultsDir: join(outDir, 'latest'), plotsDir: join(outDir, 'plots'), readmePath, mainReadmePath });
     expect(written).toContain(readmePath);
-    expect(readFileSync(readmePath, 'utf8')).toContain('No full benchmark results yet');
+    expect(readFileSync(readmePath, 'utf8')).toContain('No full results committed yet');
+    expect(readFileSync(mainReadmePath, 'utf8')).toContain('| feed p99 at 200 req/s, 1M items | under 50 ms | - | not yet measured with trained models |');
   });
 });

@@ -348,7 +348,13 @@ export const feedBenchmark: Benchmark = {
       },
       references,
       tables: stageTable.rows.length ? [table, stageTable] : [table],
-      targets: [checkTarget('feed_p99_200rps', feedAt ? round(feedAt.p99_ms) : null, { items, ...(bottleneck ? { note: bottleneck } : {}) })],
+      targets: [
+        checkTarget('feed_p99_200rps', feedAt ? round(feedAt.p99_ms) : null, {
+          items,
+          ...(bottleneck ? { note: bottleneck } : {}),
+          ...(feedAt ? { spread: { min: round(feedAt.p99_min_ms), max: round(feedAt.p99_max_ms), runs: feedAt.repeats } } : {}),
+        }),
+      ],
       series: { steps: rows.map((r) => ({ target: r.target, rate: r.rate, p50_ms: round(r.p50_ms), p90_ms: round(r.p90_ms), p99_ms: round(r.p99_ms), p99_min_ms: round(r.p99_min_ms), p99_max_ms: round(r.p99_max_ms), max_ms: round(r.max_ms), errors: r.errors })) },
       notes: [
         'Load generator and servers share the machine: on 2 cores the generator takes CPU from the server at high rates.',

@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 /** Bumped when the JSON layout changes; the README script skips results it cannot read. */
@@ -60,6 +60,9 @@ export const BenchResultSchema = z.object({
       margin: z.string(),
       applies: z.boolean(),
       note: z.string().optional(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      runs: z.number().int().positive().optional(),
     }),
   ),
   /** Raw points for plots (latency per rate step, recall per ANN setting). */
@@ -99,18 +102,28 @@ export function trimmedForCommit(result: BenchResult): BenchResult {
   return { ...result, series, notes };
 }
 
+/** The date of the result in `file`; '' when there is none or it cannot be read. */
+function dateOf(file: string): string {
+  try {
+    return String((JSON.parse(readFileSync(file, 'utf8')) as { date?: unknown }).date ?? '');
+  } catch {
+    return '';
+  }
+}
+
 /**
  * Writes the result time-stamped into `outDir`; a full (non-smoke) result is also copied,
- * trimmed, to `<outDir>/latest/<benchmark>.json`, the file the repository commits.
+ * trimmed, to `<outDir>/latest/<benchmark>.json` (the file the repository commits) unless a
+ * newer one is there.
  */
 export function writeResult(result: BenchResult, outDir: string): string {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, resultFileName(result));
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  if (!result.smoke) {
-    const latest = join(outDir, LATEST_DIR);
-    mkdirSync(latest, { recursive: true });
-    writeFileSync(join(latest, `${result.benchmark}.json`), `${JSON.stringify(trimmedForCommit(result), null, 2)}\n`);
+  const latest = join(outDir, LATEST_DIR, `${result.benchmark}.json`);
+  if (!result.smoke && !(dateOf(latest) > result.date)) {
+    mkdirSync(dirname(latest), { recursive: true });
+    writeFileSync(latest, `${JSON.stringify(trimmedForCommit(result), null, 2)}\n`);
   }
   return file;
 }
