@@ -14,7 +14,6 @@
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge } from '../../config/load.ts';
 import { ConfigSchema, type Config } from '../../config/schema.ts';

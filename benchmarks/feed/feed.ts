@@ -3,7 +3,6 @@ import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { sleep, withContext } from '../../core/errors.ts';
-import { createClickHouse } from '../../storage/clickhouse.ts';
 import { createKafka } from '../../storage/kafka.ts';
 import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
 import { HISTORY_CAP, postEvents, recentHistory, replayedEvents } from '../harness/history-replay.ts';
