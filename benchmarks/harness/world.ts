@@ -14,6 +14,9 @@ import { queryRows, quoteString, sql } from '../../storage/sql.ts';
  */
 export const HISTORY_DAYS = 1;
 
+/** Far enough back to reach a reused world's whole history. */
+const BOOTSTRAP_HOURS = 24 * 365;
+
 /** Per-user history in the world's ClickHouse: how long real users' histories are. */
 export interface HistoryShape {
   days: number;
@@ -87,6 +90,9 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
   const name = `w${items}_d${HISTORY_DAYS}`;
   const overrides = {
     clickhouse: { database: `${dbPrefix}_${name}` },
+    // Servers bootstrap their online state from the whole history (up to online.bootstrapMaxRows,
+    // the newest first), as a replica of a live service does, however long ago the world was seeded.
+    online: { bootstrapHours: BOOTSTRAP_HOURS },
     // Its own topic, so benchmark events never reach the demo world's consumers.
     kafka: { topic: `${dbPrefix}.${name}.engagement`, deadLetterTopic: `${dbPrefix}.${name}.dlq` },
     dataDir: join(base.dataDir, 'bench', name),
