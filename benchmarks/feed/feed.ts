@@ -11,7 +11,7 @@ import { median, round } from '../harness/stats.ts';
 import type { BenchTable } from '../harness/table.ts';
 import { checkTarget } from '../harness/targets.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
-import { ensureTrainedModels, type BenchModels } from '../harness/trained-models.ts';
+import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';
 import { dropWorld, ensureWorld } from '../harness/world.ts';
 import { openLoopStep, type StepResult } from './open-loop.ts';
 import { stageBreakdown } from './stages.ts';
@@ -257,6 +257,7 @@ export const feedBenchmark: Benchmark = {
         const targets = await startTargets(ctx, names, { ...world.overrides, dataDir: config.dataDir }, world.users);
         try {
           const feed = targets.find((t) => t.name !== 'hello')!;
+          requireTrainedModel(feed.server.info, models, feed.name);
           if (!history) history = await postHistory(ctx, config, feed, requested);
           else {
             ctx.log(`waiting for the ${feed.name} server to stream the ${history.events.toLocaleString('en-US')} history events from Kafka...`);

@@ -115,3 +115,34 @@ describe('feed bench --json', () => {
     }
   }, 60_000);
 });
+
+describe('benchmark history and models', () => {
+  it('replays a user history shifted to end at a given time, gaps kept, with new ids and only the fields each kind needs', async () => {
+    const { replayedEvents } = await import('./history-replay.ts');
+    const row = { user_id: 'u1', item_id: 'v1', product_id: '', creator_id: '', live_id: '', watch_ms: 0, duration_ms: 0, price: 0, quantity: 0 };
+    const events = replayedEvents(
+      [
+        { ...row, kind: 'play', ts_ms: '1000', watch_ms: 5000, duration_ms: 9000 },
+        { ...row, kind: 'like', ts_ms: '4000' },
+        { ...row, item_id: '', product_id: 'p1', kind: 'purchase', ts_ms: '6000', price: 19.9, quantity: 2 },
+      ],
+      'r1',
+      100_000,
+    );
+    expect(events).toEqual([
+      { event_id: 'r1.u1.0', kind: 'play', user_id: 'u1', ts: 95_000, item_id: 'v1', watch_ms: 5000, duration_ms: 9000 },
+      { event_id: 'r1.u1.1', kind: 'like', user_id: 'u1', ts: 98_000, item_id: 'v1' },
+      { event_id: 'r1.u1.2', kind: 'purchase', user_id: 'u1', ts: 100_000, product_id: 'p1', price: 19.9, quantity: 2 },
+    ]);
+    expect(replayedEvents([], 'r1', 1)).toEqual([]);
+  });
+
+  it('refuses a server that serves another model or the heuristic scorer', async () => {
+    const { requireTrainedModel } = await import('./trained-models.ts');
+    const models = { version: 'v2' } as Parameters<typeof requireTrainedModel>[1];
+    expect(() => requireTrainedModel({ model: { version: 'v2', scorer: 'ranker-model' } }, models, 'feed')).not.toThrow();
+    expect(() => requireTrainedModel({ model: { version: 'v1', scorer: 'ranker-model' } }, models, 'feed')).toThrow(/did not load the trained model v2/);
+    expect(() => requireTrainedModel({ model: { version: 'v2', scorer: 'heuristic' } }, models, 'memory')).toThrow(/memory server/);
+    expect(() => requireTrainedModel({}, models, 'feed')).toThrow(/serves null/);
+  });
+});

@@ -8,8 +8,8 @@ import type { Config } from '../../config/schema.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
 import { queryRows, sql } from '../../storage/sql.ts';
 
-/** Most recent events per user replayed before measuring (the online state keeps 100 recent engagements per user). */
-export const HISTORY_CAP = 200;
+/** Most recent events per user replayed before measuring: what the online state keeps per user (online.recentPerUser). */
+export const HISTORY_CAP = 100;
 
 export interface EventRow {
   user_id: string;

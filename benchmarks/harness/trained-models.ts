@@ -115,3 +115,11 @@ export async function ensureTrainedModels(world: BenchWorld, config: Config, opt
     return describe(world, config, report.version, key, epochs, false, Math.round(trainS));
   });
 }
+
+/** Refuses a measurement of a server that did not load `models` with its ranker: the figure would not be what it names. */
+export function requireTrainedModel(serverInfo: Record<string, unknown>, models: BenchModels, server: string): void {
+  const served = serverInfo.model as { version?: string; scorer?: string } | undefined;
+  if (served?.version !== models.version || served.scorer !== 'ranker-model') {
+    throw new Error(`the ${server} server did not load the trained model ${models.version} (it serves ${JSON.stringify(served ?? null)}); refusing to measure`);
+  }
+}

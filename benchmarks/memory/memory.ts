@@ -10,7 +10,7 @@ import { rssOf } from '../harness/machine.ts';
 import type { Figure, Reference } from '../harness/result.ts';
 import { median, round } from '../harness/stats.ts';
 import { checkTarget, type TargetCheck } from '../harness/targets.ts';
-import { ensureTrainedModels, type BenchModels } from '../harness/trained-models.ts';
+import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import { dropWorld, ensureWorld, type BenchWorld } from '../harness/world.ts';
 
@@ -69,11 +69,8 @@ async function measureRun(ctx: BenchContext, size: { world: BenchWorld; models: 
   const server = await startServer({ mode: 'feed', config: serverConfig(ctx.config, world.overrides, { dataDir: size.config.dataDir }, benchKeys) }, { label: `memory-${world.items}` });
   const startup = (Date.now() - t0) / 1000;
   try {
-    const model = server.info.model as { version?: string; scorer?: string } | undefined;
-    // A figure without the trained model would understate memory: refuse it.
-    if (model?.version !== models.version || model.scorer !== 'ranker-model') {
-      throw new Error(`the server did not load the trained model ${models.version} (it serves ${JSON.stringify(model)}); refusing to measure memory without it`);
-    }
+    // A figure without the trained model's tables and vectors would understate memory.
+    requireTrainedModel(server.info, models, 'memory');
     const idle = rssOf(server.pid);
     const users = Array.from({ length: Math.min(TRAFFIC_USERS, world.users) }, (_, i) => (i * 7919) % world.users);
     const samples: number[] = [];
