@@ -189,12 +189,12 @@ export async function measureAnn(ctx: BenchContext): Promise<BenchOutput> {
       const exact = sized[0]!;
       const { row, meetsBar } = recommend(sized);
       const key = sizeKey(n);
-      const spreadOf = (r: Row) => ({ min: round(r.p50_min_ms), max: round(r.p50_max_ms), runs: ctx.repeats });
-      figures[`exact_p50_ms_${key}`] = { value: round(exact.p50_ms), unit: 'ms', note: 'IndexFlatIP, one query; the speed-ups divide this', ...spreadOf(exact) };
+      const p50Spread = (r: Row) => ({ min: round(r.p50_min_ms), max: round(r.p50_max_ms), runs: ctx.repeats });
+      figures[`exact_p50_ms_${key}`] = { value: round(exact.p50_ms), unit: 'ms', note: 'IndexFlatIP, one query; the speed-ups divide this', ...p50Spread(exact) };
       if (row) {
         recommended[key] = label(row);
         figures[`recommended_recall_${key}`] = { value: round(row.recall), unit: `recall@${K}`, note: label(row) };
-        figures[`recommended_p50_ms_${key}`] = { value: round(row.p50_ms), unit: 'ms', note: label(row), ...spreadOf(row) };
+        figures[`recommended_p50_ms_${key}`] = { value: round(row.p50_ms), unit: 'ms', note: label(row), ...p50Spread(row) };
         figures[`recommended_p99_ms_${key}`] = { value: round(row.p99_ms), unit: 'ms', note: label(row) };
         figures[`recommended_speedup_${key}`] = { value: round(row.speedup), unit: 'x exact', note: label(row) };
         references.push({

@@ -39,7 +39,7 @@ function fmt(v: number): string {
 }
 
 /** Judges `value` (the median over repeats, `spread` beside it) against target `id`; `items` is the dataset size it was measured at. */
-export function checkTarget(id: TargetId, value: number | null, opts: { items?: number; note?: string; spread?: { min: number; max: number; runs: number } } = {}): TargetCheck {
+export function checkTarget(id: TargetId, value: number | null, opts: { items?: number; note?: string; spread?: { min: number; max: number; runs: number } | undefined } = {}): TargetCheck {
   const t = TARGETS[id];
   const applies = !('items' in t) || opts.items === t.items;
   const base = { id, figure: t.figure, target: t.target, value, unit: t.unit, applies, ...(opts.note ? { note: opts.note } : {}), ...opts.spread };

@@ -7,8 +7,8 @@ import { openLoopStep } from '../feed/open-loop.ts';
 import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
 import { postEvents, recentHistory, replayedEvents } from '../harness/history-replay.ts';
 import { rssOf } from '../harness/machine.ts';
-import type { Figure, Reference } from '../harness/result.ts';
-import { median, round } from '../harness/stats.ts';
+import type { Reference } from '../harness/result.ts';
+import { median, overRuns, round, spreadOf } from '../harness/stats.ts';
 import { checkTarget, type TargetCheck } from '../harness/targets.ts';
 import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
@@ -108,11 +108,6 @@ async function measureRun(ctx: BenchContext, size: { world: BenchWorld; models: 
 
 const key = (n: number) => (n % 1_000_000 === 0 ? `${n / 1_000_000}m` : n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
-/** The median over runs of a per-run figure, with min, max and the run count beside it. */
-function overRuns(values: number[], unit: string, note: string): Figure {
-  return { value: round(median(values)), unit, note, min: round(Math.min(...values)), max: round(Math.max(...values)), runs: values.length };
-}
-
 export const memoryBenchmark: Benchmark = {
   name: 'memory',
   description: `resident memory of a serving process with the trained model through ${FULL_TRAFFIC_S / 60} minutes of mixed traffic (feed + events), at 1M items`,
@@ -139,12 +134,12 @@ export const memoryBenchmark: Benchmark = {
             ctx.log(`  run ${r + 1}: RSS max ${Math.max(...run.samples_mib).toFixed(0)} MiB, median ${median(run.samples_mib).toFixed(0)} MiB, after GC ${run.rss_after_gc_mib.toFixed(0)} MiB (heap ${run.heap_after_gc_mib.toFixed(0)}), started in ${run.startup_s.toFixed(1)} s`);
           }
           rows.push({ items, runs, models, world });
-          const maxima = runs.map((r) => Math.max(...r.samples_mib));
+          const highest = overRuns(runs.map((r) => Math.max(...r.samples_mib)), 'MiB');
           targets.push(
-            checkTarget('serving_rss_1m', round(median(maxima)), {
+            checkTarget('serving_rss_1m', highest.value, {
               items,
               note: `median over ${runs.length} runs of the highest RSS sampled during ${trafficS} s of mixed traffic`,
-              spread: { min: round(Math.min(...maxima)), max: round(Math.max(...maxima)), runs: runs.length },
+              spread: spreadOf(highest),
             }),
           );
         } finally {
