@@ -3,7 +3,6 @@ import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { sleep, withContext } from '../../core/errors.ts';
-import { createKafka } from '../../storage/kafka.ts';
 import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
 import { HISTORY_CAP, postEvents, recentHistory, replayedEvents } from '../harness/history-replay.ts';
 import type { Reference } from '../harness/result.ts';
@@ -12,7 +11,7 @@ import type { BenchTable } from '../harness/table.ts';
 import { checkTarget } from '../harness/targets.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';
-import { dropWorld, ensureWorld } from '../harness/world.ts';
+import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
 import { openLoopStep, type StepResult } from './open-loop.ts';
 import { stageBreakdown } from './stages.ts';
 
@@ -103,22 +102,6 @@ async function startTargets(ctx: BenchContext, names: Target['name'][], worldOve
   return targets;
 }
 
-/**
- * Drops the events earlier runs left in the world's topic: the servers' stream followers read it
- * from the beginning (the world's ClickHouse holds no events), so each run starts from its own.
- */
-async function emptyEventLog(config: Config): Promise<void> {
-  const admin = createKafka(config).admin();
-  await withContext(`emptying Kafka topic ${config.kafka.topic}`, async () => {
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(config.kafka.topic);
-      await admin.deleteTopicRecords({ topic: config.kafka.topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
-    } finally {
-      await admin.disconnect();
-    }
-  });
-}
 
 interface HistoryStats {
   users: number;

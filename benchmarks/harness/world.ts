@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
+import { withContext } from '../../core/errors.ts';
 import { startIngest, waitForIngest } from '../../ingest/service.ts';
 import { seedWorld } from '../../simulator/seed.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
@@ -148,4 +149,22 @@ export async function dropWorld(config: Config): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Drops the events earlier runs posted to the world's topic (they never reach its ClickHouse: no
+ * ingest consumer runs during a benchmark). Servers bootstrap from the world's history in
+ * ClickHouse and then follow the topic, so each run starts from the same state.
+ */
+export async function emptyEventLog(config: Config): Promise<void> {
+  const admin = createKafka(config).admin();
+  await withContext(`emptying Kafka topic ${config.kafka.topic}`, async () => {
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(config.kafka.topic);
+      await admin.deleteTopicRecords({ topic: config.kafka.topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+    } finally {
+      await admin.disconnect();
+    }
+  });
 }

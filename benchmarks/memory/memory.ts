@@ -12,7 +12,7 @@ import { median, overRuns, round, spreadOf } from '../harness/stats.ts';
 import { checkTarget, type TargetCheck } from '../harness/targets.ts';
 import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
-import { dropWorld, ensureWorld, type BenchWorld } from '../harness/world.ts';
+import { dropWorld, emptyEventLog, ensureWorld, type BenchWorld } from '../harness/world.ts';
 
 const MiB = 2 ** 20;
 /** Mixed traffic per run: feed requests and engagement events together, as a live replica sees them. */
@@ -65,6 +65,7 @@ async function eventStream(server: ChildServer, config: Config, users: string[],
 /** One server start and `trafficS` of mixed traffic, RSS sampled throughout, then the post-GC figure. */
 async function measureRun(ctx: BenchContext, size: { world: BenchWorld; models: BenchModels; config: Config }, trafficS: number, hello: ChildServer, helloRss: number[]): Promise<Run> {
   const { world, models } = size;
+  await emptyEventLog(size.config);
   const t0 = Date.now();
   const server = await startServer({ mode: 'feed', config: serverConfig(ctx.config, world.overrides, { dataDir: size.config.dataDir }, benchKeys) }, { label: `memory-${world.items}` });
   const startup = (Date.now() - t0) / 1000;
