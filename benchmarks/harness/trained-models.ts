@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { withContext } from '../../core/errors.ts';
+import { flattenMetrics } from '../../feed-api/routes/dashboard.ts';
 import { readManifest, readPointer, versionDir } from '../../models/registry.ts';
 import { trainAll } from '../../models/train.ts';
 import { annFactory } from '../../ranker/models.ts';
@@ -51,16 +52,6 @@ export function modelKey(world: BenchWorld, config: Config, epochs: number): str
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
 }
 
-/** Headline offline metrics (numbers one level under each model), e.g. retrieval.recall@50. */
-function headlineMetrics(metrics: Record<string, unknown>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [model, m] of Object.entries(metrics)) {
-    if (!m || typeof m !== 'object') continue;
-    for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && Number.isFinite(v)) out[`${model}.${k}`] = Number(v.toPrecision(4));
-  }
-  return out;
-}
-
 function describe(world: BenchWorld, config: Config, version: string, key: string, epochs: number, reused: boolean, trainS: number | null): BenchModels {
   const manifest = readManifest(config, version);
   const dir = versionDir(config, version);
@@ -75,7 +66,7 @@ function describe(world: BenchWorld, config: Config, version: string, key: strin
     train_s: trainS,
     ann_index: annFactory(config, world.items),
     events: manifest.data_range.events,
-    metrics: headlineMetrics(manifest.metrics),
+    metrics: Object.fromEntries(Object.entries(flattenMetrics(manifest.metrics)).map(([k, v]) => [k, Number(v.toPrecision(4))])),
     files,
     size_mib: Number((total / 2 ** 20).toFixed(1)),
   };

@@ -55,8 +55,9 @@ async function eventStream(server: ChildServer, config: Config, users: string[],
       queue = queue.concat([...byUser.values()].flatMap((rows) => replayedEvents(rows, tag, Date.now())));
       if (queue.length === 0) throw new Error('memory benchmark: the world has no history to replay as events');
     }
-    await postEvents(server.url, BENCH_KEY, queue.splice(0, batch), batch, 1);
-    sent += batch;
+    const chunk = queue.splice(0, batch);
+    await postEvents(server.url, BENCH_KEY, chunk, batch, 1);
+    sent += chunk.length;
     await sleep(250);
   }
   return sent;
