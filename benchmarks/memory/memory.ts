@@ -166,6 +166,11 @@ export const memoryBenchmark: Benchmark = {
       figures[`heap_after_gc_mib_${k}`] = overRuns(r.runs.map((x) => x.heap_after_gc_mib), 'MiB', 'JS heap after the forced full GC');
       figures[`startup_s_${k}`] = overRuns(r.runs.map((x) => x.startup_s), 's', 'catalog and model load to listening');
     }
+    if (rows.length >= 2) {
+      const [a, b] = [rows[0]!, largest];
+      const highest = (r: SizeRow) => median(r.runs.map(maxOf));
+      figures.rss_bytes_per_item = { value: round(((highest(b) - highest(a)) * MiB) / (b.items - a.items)), unit: 'bytes/item', note: `slope of the highest RSS between ${key(a.items)} and ${key(b.items)}` };
+    }
     const references: Reference[] = [
       {
         name: 'bare Hono server',
