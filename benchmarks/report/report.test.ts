@@ -42,7 +42,7 @@ describe('writeReport', () => {
       figures: { p99_ms_at_200rps: { value: 75, unit: 'ms', min: 60, max: 190, runs: 3 } },
       targets: [checkTarget('feed_p99_200rps', 75, { items: 1_000_000, note: 'bottleneck: scorer', spread: { min: 60, max: 190, runs: 3 } })],
       series: {
-        steps: [50, 100, 200].flatMap((rate) => ['feed', 'hello'].map((target) => ({ target, rate, p50_ms: rate / 10, p99_ms: rate / 2 }))),
+        steps: [50, 100, 200].flatMap((rate) => ['feed', 'hello'].map((target) => ({ target, rate, p50_ms: rate / 10, p99_ms: rate / 2, p99_min_ms: rate / 3, p99_max_ms: rate }))),
       },
     }),
     results,
