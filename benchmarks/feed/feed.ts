@@ -13,7 +13,7 @@ import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';
 import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
 import { openLoopStep, type StepResult } from './open-loop.ts';
-import { stageBreakdown } from './stages.ts';
+import { counterValue, stageBreakdown } from './stages.ts';
 
 const P99_BUDGET_MS = 50;
 export const BENCH_KEY = 'bench-load-key';
@@ -110,6 +110,8 @@ interface HistoryStats {
   post_s: number;
   settle_s: number;
   online_training_steps: number[];
+  /** Events the serving processes' online trainers dropped (beyond 100,000 waiting), summed over processes. */
+  online_training_dropped: number;
 }
 
 /**
@@ -175,7 +177,8 @@ async function postHistory(ctx: BenchContext, config: Config, feed: Target, user
   ctx.log(`  posted in ${postS.toFixed(1)} s; waiting for the feed server to apply and train on them...`);
   const steps = await waitSettled([feed], all.length, ctx.config.api.workers, 900_000);
   const settleS = (Date.now() - t0) / 1000 - postS;
-  ctx.log(`  settled after ${settleS.toFixed(1)} s more (online training steps: ${steps.join(', ')})`);
+  const dropped = counterValue(await (await fetch(`${feed.server.url}/metrics`)).text(), 'feed_model_online_dropped_events_total');
+  ctx.log(`  settled after ${settleS.toFixed(1)} s more (online training steps: ${steps.join(', ')}; events dropped by the online trainers: ${dropped})`);
   return {
     users: users.length,
     events: all.length,
@@ -183,6 +186,7 @@ async function postHistory(ctx: BenchContext, config: Config, feed: Target, user
     post_s: round(postS),
     settle_s: round(settleS),
     online_training_steps: steps,
+    online_training_dropped: dropped,
   };
 }
 
