@@ -346,7 +346,7 @@ export const feedBenchmark: Benchmark = {
       notes: [
         'Load generator and servers share the machine: on 2 cores the generator takes CPU from the server at high rates.',
         `The feed and trending-only servers, measured one after the other, serve model version ${models.version}, trained ${models.epochs} epoch(s) on the world's ${models.events.toLocaleString('en-US')} simulated history events (${models.size_mib} MiB on disk${models.reused ? '; reused, same world and model config' : `; trained in ${models.train_s} s`}).`,
-        `Before measuring, each requested user's own recent history (newest ${HISTORY_CAP} events; per user p50 ${history!.events_per_user.p50}, p90 ${history!.events_per_user.p90}) is replayed as live events, ${history!.events.toLocaleString('en-US')} in all.`,
+        `Before measuring, each requested user's own recent history (newest ${HISTORY_CAP} events; per user p50 ${history!.events_per_user.p50}, p90 ${history!.events_per_user.p90}) is replayed as live events, ${history!.events.toLocaleString('en-US')} in all${history!.online_training_dropped ? `; the online trainers dropped ${history!.online_training_dropped.toLocaleString('en-US')} of them (more than 100,000 waiting)` : ''}.`,
         ...(bottleneck ? [`feed ${bottleneck}`] : []),
       ],
     };
