@@ -1,5 +1,5 @@
 import type { Config } from '../config/schema.ts';
-import { withContext } from '../core/errors.ts';
+import { sleep, withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
@@ -48,4 +48,19 @@ export async function startIngest(config: Config, opts: { progressEveryMs?: numb
       await consumer.stop();
     },
   };
+}
+
+/** Waits until the ingest consumer has handled `events` messages (inserted or deduplicated). */
+export async function waitForIngest(ingest: RunningIngest, events: number, say: (line: string) => void): Promise<void> {
+  let lastPrint = 0;
+  for (;;) {
+    const s = ingest.stats();
+    const handled = s.inserted + s.duplicates + s.deadLettered;
+    if (handled >= events) return;
+    if (Date.now() - lastPrint > 2000) {
+      say(`ingest ${handled.toLocaleString('en-US')}/${events.toLocaleString('en-US')} events into ClickHouse`);
+      lastPrint = Date.now();
+    }
+    await sleep(250);
+  }
 }

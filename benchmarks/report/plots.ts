@@ -14,7 +14,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 const subtitle = (r: BenchResult) => `${r.date.slice(0, 10)} · commit ${r.git.commit.slice(0, 8)} · ${r.machine.cores} cores · ${r.machine.cpu}`;
 
-/** p50 and p99 latency against offered request rate, one line per target (feed, trending-only, hello). */
+/** p50 and p99 latency against offered request rate, one line per target (feed, trending-only, hello), with the p99's spread over repeats. */
 export function latencyVsRateSpec(feed: BenchResult): TopLevelSpec | undefined {
   const steps = feed.series.steps ?? [];
   if (!steps.length) return undefined;
@@ -33,6 +33,17 @@ export function latencyVsRateSpec(feed: BenchResult): TopLevelSpec | undefined {
           y: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms, log)', scale: { type: 'log' } },
           color: { field: 'target', type: 'nominal', title: 'server' },
           strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile' },
+        },
+      },
+      // The p99's min–max over the repeats, where the result has it.
+      {
+        transform: [{ filter: 'isValid(datum.p99_min_ms) && isValid(datum.p99_max_ms)' }],
+        mark: { type: 'area', opacity: 0.15 },
+        encoding: {
+          x: { field: 'rate', type: 'quantitative' },
+          y: { field: 'p99_min_ms', type: 'quantitative', scale: { type: 'log' } },
+          y2: { field: 'p99_max_ms' },
+          color: { field: 'target', type: 'nominal', title: 'server' },
         },
       },
       { data: { values: [{ y: 50 }] }, mark: { type: 'rule', color: 'firebrick', strokeDash: [2, 2] }, encoding: { y: { field: 'y', type: 'quantitative' } } },

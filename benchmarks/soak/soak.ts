@@ -3,15 +3,17 @@ import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { isLoopback } from '../../config/security.ts';
 import { sleep } from '../../core/errors.ts';
+import { queryRows, sql } from '../../storage/sql.ts';
+import { createClickHouse } from '../../storage/clickhouse.ts';
 import { startConsumer } from '../../ingest/consumer.ts';
 import { createVersion, inheritModel, promote, readManifest, readPointer } from '../../models/registry.ts';
-import { benchKeys, BENCH_KEY, emptyEventLog, sampleItems } from '../feed/feed.ts';
+import { benchKeys, BENCH_KEY } from '../feed/feed.ts';
 import { openLoopStep } from '../feed/open-loop.ts';
-import { ensureBenchModels } from '../harness/bench-models.ts';
 import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
 import { median, round } from '../harness/stats.ts';
 import type { Benchmark, BenchOutput } from '../harness/types.ts';
-import { dropWorld, ensureWorld } from '../harness/world.ts';
+import { ensureTrainedModels, requireTrainedModel } from '../harness/trained-models.ts';
+import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
 import { startEventLoad } from './event-load.ts';
 
 const MiB = 2 ** 20;
@@ -59,6 +61,17 @@ function assertLoopback(config: Config): void {
   if (remote.length > 0) throw new Error(`the soak runs against a local stack only (loopback); not against ${remote.join(', ')}`);
 }
 
+/** A fixed sample of catalog item ids for the event load. */
+async function sampleItems(config: Config, n: number): Promise<string[]> {
+  const ch = createClickHouse(config);
+  try {
+    const rows = await queryRows<{ item_id: string }>(ch, sql`SELECT item_id FROM items ORDER BY cityHash64(item_id) LIMIT ${n}`);
+    return rows.map((r) => r.item_id);
+  } finally {
+    await ch.close();
+  }
+}
+
 /** A new registry version holding the promoted version's models (copied), promoted: what `feed models promote` does. */
 async function promoteCopy(config: Config): Promise<{ from: string; to: string }> {
   const from = readPointer(config).version;
@@ -93,12 +106,13 @@ export const soakBenchmark: Benchmark = {
     const plan = { ...(ctx.smoke ? SMOKE : FULL), ...(ctx.items[0] ? { items: ctx.items[0] } : {}) };
     const world = await ensureWorld(ctx.config, plan.items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'soak');
     const config = deepMerge(world.config as unknown as Record<string, unknown>, { ingest: { groupId: `${world.config.clickhouse.database}.soak-ingest` } }) as unknown as Config;
-    const models = await ensureBenchModels(config, ctx.log);
+    const models = await ensureTrainedModels(world, config, { smoke: ctx.smoke, log: ctx.log });
     await emptyEventLog(config);
-    const items = (await sampleItems(config, 20_000)).map((i) => i.item_id);
+    const items = await sampleItems(config, 20_000);
     const consumer = await startConsumer(config);
     ctx.log(`starting the feed server over ${plan.items.toLocaleString('en-US')} items (one serving process)...`);
     const server = await startServer({ mode: 'feed', config: serverConfig(config, benchKeys) }, { label: 'soak' });
+    requireTrainedModel(server.info, models, 'soak');
     const rows: WindowRow[] = [];
     let promotion: { from: string; to: string; served_s: number | null } | undefined;
     try {
@@ -147,7 +161,7 @@ export const soakBenchmark: Benchmark = {
     } finally {
       await server.stop();
       await consumer.stop();
-      // Leave the world's registry as found: its stand-in version promoted.
+      // Leave the world's registry as found: its trained version promoted.
       if (promotion && readPointer(config).version === promotion.to) promote(config, promotion.from);
       if (ctx.smoke) await dropWorld(config);
     }
@@ -161,7 +175,7 @@ export const soakBenchmark: Benchmark = {
     const ingest = consumer.stats();
     const windowName = plan.windowS === 60 ? 'minute' : `${plan.windowS} s window`;
     return {
-      dataset: { items: plan.items, users: world.users, stand_in_model: models.version },
+      dataset: { items: plan.items, users: world.users, model: models.version },
       params: { ...plan, serving_processes: 1, promotion: promotion ?? null },
       figures: {
         feed_p99_ms_median: { value: round(median(measured.map((r) => r.p99_ms))), unit: 'ms', note: `median over the ${windowName}s after warm-up` },

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +118,11 @@ describe('dashboard routes', () => {
   it('returns the newest result of each benchmark, a full run over a smoke run', async () => {
     const empty = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
     expect(await empty.json()).toEqual({ results: [], skipped: [] });
+    // A fresh clone has only the committed copies under latest/.
+    await mkdir(join(resultsDir, 'latest'), { recursive: true });
+    await writeFile(join(resultsDir, 'latest', 'simulate.json'), JSON.stringify(benchResult('simulate', '2025-12-31T00:00:00.000Z', false, 7)));
+    const committed = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
+    expect(((await committed.json()) as { results: BenchResult[] }).results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['simulate', 7]]);
     const write = (r: BenchResult) => writeResult(r, resultsDir);
     write(benchResult('feed', '2026-01-01T00:00:00.000Z', false, 100));
     write(benchResult('feed', '2026-01-02T00:00:00.000Z', false, 120));
@@ -126,7 +131,7 @@ describe('dashboard routes', () => {
     await writeFile(join(resultsDir, 'broken.json'), '{');
     const res = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
     const body = (await res.json()) as { results: BenchResult[]; skipped: { file: string }[] };
-    expect(body.results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['ann', 9], ['feed', 120]]);
+    expect(body.results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['ann', 9], ['feed', 120], ['simulate', 7]]);
     expect(body.skipped.map((s) => s.file)).toEqual(['broken.json']);
   });
 

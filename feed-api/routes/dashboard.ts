@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClickHouseClient } from '../../storage/clickhouse.ts';
 import { queryRows, sql } from '../../storage/sql.ts';
-import { BenchResultSchema, readResults, type BenchResult } from '../../benchmarks/harness/result.ts';
+import { BenchResultSchema, LATEST_DIR, readResultDirs, type BenchResult } from '../../benchmarks/harness/result.ts';
 import type { Config } from '../../config/schema.ts';
 import { withContext } from '../../core/errors.ts';
 import { listVersions, promote, readPointer, RegistryError, rollback } from '../../models/registry.ts';
@@ -20,7 +21,7 @@ import { parseJson, parseQuery } from '../validate.ts';
 export interface DashboardDeps {
   config: Config;
   clickhouse: ClickHouseClient;
-  /** Where benchmark scripts and the simulator write their JSON results. */
+  /** Where benchmark scripts and the simulator write their JSON results; its `latest/` holds the committed ones. */
   resultsDir?: string;
 }
 
@@ -222,10 +223,12 @@ export async function sampleUsers(client: ClickHouseClient, limit: number): Prom
 
 /**
  * The newest result of each benchmark (a full run over a smoke run), newest first, and the
- * files that could not be read. The simulator's policy comparison is one of these results.
+ * files that could not be read: the committed copies in `<dir>/latest/` (what a fresh clone
+ * shows) together with this machine's own runs in `dir`. The simulator's and `feed evaluate`'s
+ * results are among them.
  */
 export function latestResults(dir: string): { results: BenchResult[]; skipped: { file: string; reason: string }[] } {
-  const { results, skipped } = readResults(dir);
+  const { results, skipped } = readResultDirs([dir, join(dir, LATEST_DIR)]);
   const latest = new Map<string, BenchResult>();
   for (const r of results) {
     const held = latest.get(r.benchmark);
@@ -258,7 +261,7 @@ export function dashboardRoutes(deps: DashboardDeps): RouteModule {
       openapi.registerPath({
         method: 'get',
         path: '/v1/admin/dashboard/results',
-        summary: 'Latest benchmark and simulator results (JSON files under benchmarks/results/)',
+        summary: 'Latest benchmark, simulator and evaluation results (the committed benchmarks/results/latest/ and newer local runs)',
         responses: { 200: { description: 'results, newest first', content: { 'application/json': { schema: ResultsSchema } } } },
       });
       app.get('/v1/admin/dashboard/results', (c) => c.json(latestResults(resultsDir)));

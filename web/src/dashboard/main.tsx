@@ -289,7 +289,7 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
         {results === null ? <p class="muted">Loading results…</p> : null}
         {results && results.results.length === 0 ? (
           <p class="muted">
-            No results yet: run <code>node bin/feed.js bench</code> (results land in benchmarks/results/).
+            No results yet: run <code>node bin/feed.js bench &lt;name&gt;</code> (full runs are copied to benchmarks/results/latest/, which the repository commits).
           </p>
         ) : null}
         {results?.skipped.length ? <p class="muted small">Skipped unreadable results: {results.skipped.map((s) => s.file).join(', ')}</p> : null}
