@@ -4,15 +4,17 @@ export type { Logger };
 
 let root: Logger | undefined;
 
-/** The process-wide logger: JSON lines, pretty-printed when stdout is a terminal. */
+/** Logs go to stderr (fd 2): stdout carries data (`--json`, tables) and must stay parseable. */
+const STDERR = 2;
+
+/** The process-wide logger: JSON lines on stderr, pretty-printed when stderr is a terminal. */
 export function logger(level?: string): Logger {
   if (root && !level) return root;
-  const pretty = process.stdout.isTTY && process.env.LOG_FORMAT !== 'json';
-  root = pino({
-    level: level ?? process.env.LOG_LEVEL ?? 'info',
-    base: { pid: process.pid },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } } } : {}),
-  });
+  const pretty = process.stderr.isTTY && process.env.LOG_FORMAT !== 'json';
+  const options = { level: level ?? process.env.LOG_LEVEL ?? 'info', base: { pid: process.pid } };
+  root = pretty
+    ? pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', destination: STDERR } } })
+    : pino(options, pino.destination({ dest: STDERR, sync: true }));
   return root;
 }
 

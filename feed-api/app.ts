@@ -40,7 +40,7 @@ export function createApp(config: Config, modules: RouteModule[]): Hono<AppEnv> 
       },
     }),
   );
-  app.use('/v1/*', exceptHealth(apiKeyAuth(config.api.keys)), exceptHealth(rateLimit()));
+  app.use('/v1/*', exceptHealth(apiKeyAuth(config.api.keys, config.api.authFailuresPerMinute)), exceptHealth(rateLimit()));
 
   const registry = new OpenAPIRegistry();
   for (const m of modules) m.register(app, registry);

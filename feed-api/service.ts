@@ -2,18 +2,21 @@ import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
+import { startCatalogFollower, type CatalogFollower } from '../ingest/catalog-follower.ts';
+import { createCatalogProducer, type CatalogMessage, type CatalogProducer } from '../ingest/catalog-writes.ts';
 import { startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
 import type { RedisWriter } from '../ingest/redis-writer.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { createEventProducer, type EventProducer } from '../ingest/producer.ts';
 import { initBackend } from '../models/backend.ts';
+import { applyCatalogMessages } from '../ranker/catalog/apply-writes.ts';
 import { CatalogRefresher, loadServingCatalog } from '../ranker/catalog/loader.ts';
 import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
 import { ModelHolder, type PromotedModels } from '../ranker/models.ts';
 import { FeedPipeline } from '../ranker/pipeline.ts';
 import { TrafficPool } from '../ranker/traffic-pool.ts';
-import { clickhouseHealthy, createClickHouse } from '../storage/clickhouse.ts';
-import { kafkaHealthy } from '../storage/kafka.ts';
+import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
+import { kafkaProbe, type KafkaProbe } from '../storage/kafka.ts';
 import { createApp, type RouteModule } from './app.ts';
 import { disablePretenuring } from './gc-flags.ts';
 import { OnlineLearning, TeeOnlineState } from './online-learning.ts';
@@ -24,6 +27,8 @@ import { dashboardRoutes } from './routes/dashboard.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { opsRoutes, type HealthCheck } from './routes/ops.ts';
+import { publishRoutes } from './routes/publish.ts';
+import { usersRoutes } from './routes/users.ts';
 import { webRoutes } from './routes/web.ts';
 import { listen, type RunningServer } from './server.ts';
 
@@ -43,6 +48,8 @@ export interface FeedServiceOptions {
   followStream?: boolean;
   /** Default: a Kafka producer; `null` serves without POST /v1/events. */
   producer?: EventProducer | null;
+  /** Default: a Kafka producer when `producer` is one too; `null` serves without catalog writes and user deletion. */
+  catalogProducer?: CatalogProducer | null;
   /** Default: none, so the heuristic scorer serves until a model source is given. */
   models?: ModelSource;
   /** Include Kafka and ClickHouse in /v1/health (default true). */
@@ -67,6 +74,9 @@ export interface FeedService {
   stop(): Promise<void>;
 }
 
+/** Catalog writes produced before a replica's ClickHouse load that it replays from Kafka (the ingest process may not have inserted them yet). */
+const CATALOG_REPLAY_MS = 60_000;
+
 /**
  * Composes the serving process: catalog (+ refresher), online state (+ stream follower),
  * promoted models (+ hot reload), the ranker pipeline, the event producer and the routes.
@@ -83,19 +93,30 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
   try {
     let catalog = opts.catalog;
     let refresher: CatalogRefresher | undefined;
+    let loadStarted: number | undefined;
     if (!catalog) {
       const ch = createClickHouse(config);
       stops.push(() => ch.close());
-      const loadStarted = Date.now();
+      loadStarted = Date.now();
       catalog = await withContext('loading the serving catalog from ClickHouse', () => loadServingCatalog(ch, config));
       refresher = new CatalogRefresher(ch, config, catalog, loadStarted);
       refresher.start();
       stops.push(() => refresher!.stop());
     }
 
+    const items = catalog.items;
+    const inCatalog = (itemId: string) => items.row(itemId) >= 0;
     const followStream = opts.followStream ?? !opts.online;
-    const store = opts.online ? { state: opts.online } : await createOnlineStore(config, stops, { writeFromStream: followStream });
-    const online = new TeeOnlineState(store.state);
+    const store = opts.online ? { state: opts.online } : await createOnlineStore(config, stops, { writeFromStream: followStream, countsItem: inCatalog });
+    const online = new TeeOnlineState(store.state, inCatalog);
+    const servingCatalog = catalog;
+    const applyCatalog = (messages: CatalogMessage[]) => applyCatalogMessages(servingCatalog, online, messages);
+    let catalogFollower: CatalogFollower | undefined;
+    if (loadStarted !== undefined) {
+      const since = loadStarted - CATALOG_REPLAY_MS;
+      catalogFollower = await withContext('starting the catalog follower', () => startCatalogFollower(config, since, applyCatalog));
+      stops.push(() => catalogFollower!.stop());
+    }
     let follower: OnlineFollower | undefined;
     if (followStream) {
       follower = await withContext('starting the online-state stream follower', () => startOnlineFollower(config, online));
@@ -105,6 +126,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     const models = new ModelHolder(config, catalog.items);
     const learning = new OnlineLearning(config, catalog, models);
     stops.push(() => learning.detach());
+    stops.push(catalog.onNewItems((rows) => learning.indexNewItems(rows)));
     if (opts.onlineTraining ?? true) stops.push(online.onApply((events) => learning.push(events)));
     const activate = async (m: PromotedModels | undefined) => {
       if (!m) {
@@ -128,19 +150,34 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       const p = producer;
       stops.push(() => p.close());
     } else producer = opts.producer;
+    let catalogProducer = opts.catalogProducer ?? null;
+    if (opts.catalogProducer === undefined && opts.producer === undefined) {
+      const p = await withContext('connecting the catalog producer', () => createCatalogProducer(config));
+      stops.push(() => p.close());
+      catalogProducer = p;
+    }
 
     const pool = new TrafficPool(config.ranker);
     stops.push(pool.start(catalog, online, (listener) => online.onApply(listener)));
-    const servingCatalog = catalog;
+    stops.push(catalog.onNewItems((rows) => pool.admit(servingCatalog, rows)));
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
+    const dashboardCh = dashboardClickHouse(config, stops);
+    const stack = (opts.stackChecks ?? true) ? { clickhouse: dashboardCh, kafka: kafkaProbe(config) } : undefined;
+    if (stack) stops.push(() => stack.kafka.close());
     const modules: RouteModule[] = [
-      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, ...(store.writer ? { writer: store.writer } : {}), stackChecks: opts.stackChecks ?? true })),
+      opsRoutes(healthChecks(config, { catalog, refresher, catalogFollower, models, learning, follower, ...(store.writer ? { writer: store.writer } : {}), stack })),
       feedRoutes({ config, pipeline }),
       catalogRoutes({ catalog: () => servingCatalog }),
       webRoutes({ config }),
-      dashboardRoutes({ config, clickhouse: dashboardClickHouse(config, stops) }),
+      dashboardRoutes({ config, clickhouse: dashboardCh }),
     ];
     if (producer) modules.push(eventsRoutes({ config, producer, onlineState: online }));
+    if (catalogProducer) {
+      modules.push(
+        publishRoutes({ config, producer: catalogProducer, catalog, apply: applyCatalog }),
+        usersRoutes({ clickhouse: dashboardCh, producer: catalogProducer, apply: applyCatalog }),
+      );
+    }
     modules.push(...(opts.extraRoutes ?? []));
     const app = createApp(config, modules);
 
@@ -168,7 +205,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
   }
 }
 
-/** The dashboard's own ClickHouse client (its queries never share the catalog loader's). */
+/** The dashboard's own ClickHouse client (its queries never share the catalog loader's); health pings over it too. */
 function dashboardClickHouse(config: Config, stops: (() => unknown)[]) {
   const ch = createClickHouse(config);
   stops.push(() => ch.close());
@@ -180,11 +217,13 @@ function healthChecks(
   deps: {
     catalog: ServingCatalog;
     refresher?: CatalogRefresher;
+    catalogFollower?: CatalogFollower;
     models: ModelHolder;
     learning: OnlineLearning;
     follower?: OnlineFollower;
     writer?: RedisWriter;
-    stackChecks: boolean;
+    /** Kafka and ClickHouse, checked over connections kept open (health is public: no connection per call). */
+    stack?: { clickhouse: ClickHouseClient; kafka: KafkaProbe };
   },
 ): HealthCheck[] {
   const checks: HealthCheck[] = [
@@ -219,6 +258,7 @@ function healthChecks(
         ok: deps.catalog.items.size > 0 && !deps.refresher?.lastError,
         ...deps.catalog.size,
         indexed_at: deps.catalog.indexedAt ? new Date(deps.catalog.indexedAt * 1000).toISOString() : null,
+        ...(deps.catalogFollower ? { writes_applied: deps.catalogFollower.stats().applied } : {}),
         ...(deps.refresher?.lastError ? { error: deps.refresher.lastError } : {}),
       }),
     },
@@ -229,10 +269,11 @@ function healthChecks(
     // With Redis: `streamed` counts the events this replica's follower folded into its item counters; `redis_written` this replica's share of the writer group.
     checks.push({ name: 'online_state', check: async () => ({ ok: true, store: config.online.store, ...follower.stats(), ...(writer ? { redis_written: writer.stats().written } : {}) }) });
   }
-  if (deps.stackChecks) {
+  if (deps.stack) {
+    const { kafka, clickhouse } = deps.stack;
     checks.push(
-      { name: 'kafka', check: async () => ({ ok: await kafkaHealthy(config), brokers: config.kafka.brokers }) },
-      { name: 'clickhouse', check: async () => ({ ok: await clickhouseHealthy(config), url: config.clickhouse.url }) },
+      { name: 'kafka', check: async () => ({ ok: await kafka.healthy(), brokers: config.kafka.brokers }) },
+      { name: 'clickhouse', check: async () => ({ ok: (await clickhouse.ping()).success, url: config.clickhouse.url }) },
     );
   }
   return checks;

@@ -9,10 +9,14 @@ export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output
   return result.data;
 }
 
+/** The media type of a content-type header (`type/subtype`, lower case, parameters dropped). */
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+}
+
 /** Reads the body as JSON: 415 when it is not JSON, 400 when it does not parse. */
 export async function readJson(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? '';
-  if (!type.includes('application/json')) {
+  if (mediaType(c.req.header('content-type')) !== 'application/json') {
     throw new ApiError(415, 'unsupported_media_type', 'content-type must be application/json');
   }
   const text = await c.req.text();

@@ -7,23 +7,26 @@
  *
  * Deduplication, before insert (the stats materialized views count what is inserted, so a
  * duplicate must never reach the table):
+ * An event is identified by (user_id, event_id) (see eventKey): clients generate event ids, so
+ * two users may send the same one, and both events are kept.
+ *
  *  (a) Kafka replays. Every row stores `kafka_partition` and `kafka_offset`. When a partition
  *      is assigned, the consumer reads its highest stored offset; messages at or below it are
- *      looked up exactly (offset and event_id, in the batch's range) and skipped when present.
+ *      looked up exactly (offset and event, in the batch's range) and skipped when present.
  *      The exact lookup, rather than "skip everything at or below the max", matters because an
  *      insert spanning several daily table partitions is not atomic: a failed insert may have
  *      written some of its rows. The same lookup runs before retrying a failed insert.
- *  (b) Client retries (same event_id sent twice, possibly in different requests): a bounded
- *      window of recent event_ids per Kafka partition (`ingest.recentIdsPerPartition`); a user's
+ *  (b) Client retries (the same event sent twice, possibly in different requests): a bounded
+ *      window of recent events per Kafka partition (`ingest.recentIdsPerPartition`); a user's
  *      events always land on the same partition because messages are keyed by user_id. On
  *      assignment the window is refilled from the partition's latest stored rows.
  *  (c) The events table is a ReplacingMergeTree: merges collapse any duplicate that slipped
- *      through (e.g. a retry older than the window), so `count(DISTINCT event_id)` and FINAL
- *      reads stay exact even then.
+ *      through (e.g. a retry older than the window; its sorting key holds user_id and event_id),
+ *      so `uniqExact(user_id, event_id)` and FINAL reads stay exact even then.
  *
  * A message holds one JSON event, or several events of one user, one per line (the producer
  * packs them to save per-record work; see packMessages). Every event of a message stores the
- * message's offset, so "offset and event_id" identifies it.
+ * message's offset, so "offset and event" identifies it.
  *
  * Unreadable messages (bad JSON, an unsupported schema_version, a failed schema check) go to
  * the dead-letter topic with the original key, payload and headers plus `dlq_*` headers, and
@@ -49,7 +52,7 @@ import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { createKafka } from '../storage/kafka.ts';
-import { EVENT_SCHEMA_VERSION, parseEvent, type EngagementEvent } from './events.ts';
+import { EVENT_SCHEMA_VERSION, eventKey, parseEvent, type EngagementEvent } from './events.ts';
 import { RecentIds } from './recent-ids.ts';
 import { eventToTsv, TSV_COLUMNS } from './rows.ts';
 
@@ -99,7 +102,7 @@ interface PartitionState {
   recent: RecentIds;
 }
 
-/** A row waiting for its insert: its Kafka offset and event id (for dedup on retry) and its TSV line. */
+/** A row waiting for its insert: its Kafka offset and eventKey (for dedup on retry) and its TSV line. */
 interface PendingRow {
   offset: number;
   id: string;
@@ -203,22 +206,22 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
     const storedMax = row && Number(row.n) > 0 ? Number(row.max_offset) : -1;
     const recent = new RecentIds(config.ingest.recentIdsPerPartition);
     if (storedMax >= 0) {
-      const ids = await queryRows<{ event_id: string }>(
-        `SELECT event_id FROM events WHERE kafka_partition = ${p} ORDER BY kafka_offset DESC LIMIT ${int(config.ingest.recentIdsPerPartition)}`,
+      const ids = await queryRows<{ user_id: string; event_id: string }>(
+        `SELECT user_id, event_id FROM events WHERE kafka_partition = ${p} ORDER BY kafka_offset DESC LIMIT ${int(config.ingest.recentIdsPerPartition)}`,
       );
-      for (let i = ids.length - 1; i >= 0; i--) recent.add(ids[i]!.event_id);
+      for (let i = ids.length - 1; i >= 0; i--) recent.add(eventKey(ids[i]!));
     }
     log.info({ partition, storedMax, recentIds: recent.size }, 'partition assigned');
     return { storedMax, recent };
   }
 
-  /** Offsets in [lo, hi] already stored for this partition, keyed `offset/event_id`. */
+  /** Events at offsets [lo, hi] already stored for this partition, keyed `offset/eventKey`. */
   async function storedKeys(partition: number, lo: number, hi: number): Promise<Set<string>> {
-    const rows = await queryRows<{ o: string; event_id: string }>(
-      `SELECT toString(kafka_offset) AS o, event_id FROM events
+    const rows = await queryRows<{ o: string; user_id: string; event_id: string }>(
+      `SELECT toString(kafka_offset) AS o, user_id, event_id FROM events
        WHERE kafka_partition = ${int(partition)} AND kafka_offset >= ${int(lo)} AND kafka_offset <= ${int(hi)}`,
     );
-    return new Set(rows.map((r) => `${r.o}/${r.event_id}`));
+    return new Set(rows.map((r) => `${r.o}/${eventKey(r)}`));
   }
 
   /** One INSERT of prebuilt TabSeparated lines (a fresh stream per attempt). */
@@ -326,7 +329,7 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
           dead.push(deadLetterMessage(m, partition, decoded.reason, decoded.line));
           continue;
         }
-        const id = decoded.event.event_id;
+        const id = eventKey(decoded.event);
         if (present.has(`${offset}/${id}`)) {
           state.recent.add(id);
           dupOffset++;

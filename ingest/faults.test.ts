@@ -4,12 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepMerge } from '../config/load.ts';
 import { sleep } from '../core/errors.ts';
 import type { Config } from '../config/schema.ts';
+import { createApp } from '../feed-api/app.ts';
+import { eventsRoutes } from '../feed-api/routes/events.ts';
 import { createClickHouse, migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
 import { stackDown, stackUp, startLocalService, stopLocalService } from '../stack/stack.ts';
 import { testConfig } from '../test/stack.ts';
 import { startConsumer } from './consumer.ts';
 import { createEventProducer } from './producer.ts';
+import type { EngagementEvent } from './events.ts';
 import { eventCounts, itemStatsMismatch, makeEvent, waitUntil } from './test-helpers.ts';
 
 // A private stack on its own ports: these tests stop ClickHouse and kill consumers.
@@ -99,6 +102,63 @@ describe.skipIf(process.env.KAFKA_BROKERS || process.env.CLICKHOUSE_URL)('ingest
       await ch.close();
     }
   }, 180_000);
+
+  it('the Kafka broker restarted mid-stream: every event answered 200 is stored once, refusals are 503 with retry-after, retries are not doubled', async () => {
+    // A short produce timeout, so requests during the outage are answered quickly.
+    const config = await world('faults_kafka', { produceTimeoutMs: 1500 });
+    const ch = createClickHouse(config);
+    const producer = await createEventProducer(config);
+    const app = createApp(config, [eventsRoutes({ config, producer })]);
+    const consumer = await startConsumer(config);
+    const answers: { batch: EngagementEvent[]; status: number; retryAfter: string | null }[] = [];
+    const post = async (batch: EngagementEvent[]) => {
+      const res = await app.request('/v1/events', {
+        method: 'POST',
+        headers: { 'x-api-key': 'demo-app-key', 'content-type': 'application/json' },
+        body: JSON.stringify({ events: batch }),
+      });
+      return { batch, status: res.status, retryAfter: res.headers.get('retry-after') };
+    };
+    let next = 0;
+    let sending = true;
+    // Two clients posting batches of 20 while the broker goes down and comes back.
+    const client = async () => {
+      while (sending) {
+        const batch = Array.from({ length: 20 }, () => makeEvent(next++, 'kr'));
+        answers.push(await post(batch));
+        await sleep(20);
+      }
+    };
+    try {
+      await produce(config, 0, 2000, 'backlog'); // the consumer is mid-stream when the broker goes
+      const clients = [client(), client()];
+      await waitUntil('accepted batches before the outage', () => answers.filter((a) => a.status === 200).length >= 5);
+      expect(await stopLocalService(config, 'kafka')).toBe(true);
+      await waitUntil('refusals during the outage', () => answers.some((a) => a.status !== 200), 20_000);
+      await startLocalService(config, 'kafka');
+      const acceptedAtRestart = answers.filter((a) => a.status === 200).length;
+      await waitUntil('accepted batches after the restart', () => answers.filter((a) => a.status === 200).length >= acceptedAtRestart + 5, 30_000);
+      sending = false;
+      await Promise.all(clients);
+
+      const refused = answers.filter((a) => a.status !== 200);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(new Set(refused.map((a) => `${a.status} retry-after ${a.retryAfter}`))).toEqual(new Set(['503 retry-after 1']));
+      // The clients retry what was refused with the same event ids; some of it may have reached Kafka already.
+      for (const a of refused) expect((await post(a.batch)).status).toBe(200);
+
+      const sent = next + 2000;
+      await waitUntil(`${sent} events`, async () => (await eventCounts(ch).catch(() => ({ rows: 0 }))).rows >= sent, 30_000);
+      await sleep(1000); // a late duplicate would land now
+      expect(await eventCounts(ch)).toEqual({ rows: sent, distinct: sent });
+      expect(await itemStatsMismatch(ch)).toEqual([]);
+    } finally {
+      sending = false;
+      await consumer.stop();
+      await producer.close();
+      await ch.close();
+    }
+  }, 120_000);
 
   it('the consumer process SIGKILLed mid-batch and restarted: exactly N distinct events, aggregates match raw events', async () => {
     const N = 4000;

@@ -1,20 +1,40 @@
 import type { Hono } from 'hono';
+import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deepMerge } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createApp } from '../feed-api/app.ts';
 import type { AppEnv } from '../feed-api/env.ts';
 import { eventsRoutes } from '../feed-api/routes/events.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { createKafka } from '../storage/kafka.ts';
-import { isolatedConfig } from '../test/stack.ts';
+import { dropIsolated, isolatedConfig } from '../test/stack.ts';
 import { startConsumer, type IngestConsumer } from './consumer.ts';
 import { MemoryOnlineState } from './memory-online-state.ts';
+import type { OnlineState } from './online-state.ts';
 import { startOnlineFollower } from './online-follower.ts';
 import { createEventProducer, type EventProducer } from './producer.ts';
 import { eventToRow } from './rows.ts';
 import { eventCounts, itemStatsMismatch, makeEvent, scalar, waitUntil } from './test-helpers.ts';
 
 const KEY = { 'x-api-key': 'demo-app-key' };
+
+/** The events API, producer and ingest consumer on a topic and database of their own. */
+async function startPipeline(name: string, extra: Record<string, unknown> = {}, onlineState?: OnlineState) {
+  const config = await isolatedConfig(name, deepMerge({ ingest: { retryInitialMs: 50 } }, extra));
+  const ch = createClickHouse(config);
+  const producer = await createEventProducer(config);
+  const app = createApp(config, [eventsRoutes({ config, producer, ...(onlineState ? { onlineState } : {}) })]);
+  const consumer: IngestConsumer | undefined = await startConsumer(config);
+  return { config, ch, producer, app, consumer };
+}
+
+async function stopPipeline(p: { config: Config; ch: ClickHouseClient; producer: EventProducer; consumer?: IngestConsumer | undefined }): Promise<void> {
+  await p.consumer?.stop();
+  await p.producer?.close();
+  await p.ch.close();
+  await dropIsolated(p.config);
+}
 
 describe('events API → Kafka → ClickHouse', () => {
   let config: Config;
@@ -28,23 +48,10 @@ describe('events API → Kafka → ClickHouse', () => {
     app.request('/v1/events', { method: 'POST', headers: { ...KEY, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   beforeAll(async () => {
-    config = await isolatedConfig('ingest', { api: { maxEventsPerBatch: 50, maxBodyBytes: 64 * 1024 }, ingest: { retryInitialMs: 50 } });
-    ch = createClickHouse(config);
-    producer = await createEventProducer(config);
-    app = createApp(config, [eventsRoutes({ config, producer, onlineState: online })]);
-    consumer = await startConsumer(config);
+    ({ config, ch, producer, app, consumer } = await startPipeline('ingest', { api: { maxEventsPerBatch: 50, maxBodyBytes: 64 * 1024 } }, online));
   });
 
-  afterAll(async () => {
-    await consumer?.stop();
-    await producer?.close();
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database}` });
-    await ch.close();
-    const admin = createKafka(config).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.deadLetterTopic] }).catch(() => undefined);
-    await admin.disconnect();
-  });
+  afterAll(() => stopPipeline({ config, ch, producer, consumer }));
 
   it('accepts a valid batch after Kafka acknowledges, stores it, and updates the local online state at once', async () => {
     const events = Array.from({ length: 30 }, (_, i) => makeEvent(i, 'ok'));
@@ -257,5 +264,49 @@ describe('events API → Kafka → ClickHouse', () => {
     const op = doc.paths['/v1/events']?.post;
     expect(Object.keys(op?.responses ?? {}).sort()).toEqual(['200', '400', '413', '415', '503']);
     expect(JSON.stringify(op)).toContain('event_id');
+  });
+});
+
+/** The partition kafkajs's default partitioner gives a user's messages (they are keyed by user_id). */
+function partitionOf(user: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+  return Partitioners.DefaultPartitioner()({ topic: 't', partitionMetadata, message: { key: user, value: null } });
+}
+
+describe('event identity is (user_id, event_id)', () => {
+  let p: Awaited<ReturnType<typeof startPipeline>>;
+  beforeAll(async () => {
+    p = await startPipeline('identity');
+  });
+  afterAll(() => stopPipeline(p));
+
+  it('stores the same event_id from two users once each, on the same and on different partitions, and still drops retries', async () => {
+    const users = Array.from({ length: 50 }, (_, i) => `id-user-${i}`);
+    const [a, ...rest] = users;
+    const sameAsA = rest.find((u) => partitionOf(u, p.config.kafka.partitions) === partitionOf(a!, p.config.kafka.partitions))!;
+    const otherThanA = rest.find((u) => partitionOf(u, p.config.kafka.partitions) !== partitionOf(a!, p.config.kafka.partitions))!;
+    const post = (events: unknown[]) =>
+      p.app.request('/v1/events', { method: 'POST', headers: { ...KEY, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    const shared = (user: string) => Array.from({ length: 40 }, (_, i) => ({ ...makeEvent(i, 'shared'), user_id: user }));
+
+    const statuses: number[] = [];
+    for (const user of [a!, sameAsA, otherThanA]) statuses.push((await post(shared(user))).status);
+    // Both users' events in one request as well: not "repeated in this batch".
+    const oneRequest = (await (await post([{ ...makeEvent(1, 'both'), user_id: a }, { ...makeEvent(1, 'both'), user_id: sameAsA }])).json()) as { accepted: string[] };
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(oneRequest.accepted).toEqual(['both-1', 'both-1']);
+
+    await waitUntil('122 rows', async () => (await scalar(p.ch, 'SELECT count() FROM events')) >= 122, 20_000);
+    // A retry of user A's events is still a duplicate.
+    expect((await post(shared(a!))).status).toBe(200);
+    await waitUntil('the retry to be skipped', () => p.consumer!.stats().duplicates >= 40);
+    const perUser = await (
+      await p.ch.query({ query: `SELECT user_id, toString(count()) AS n, toString(any(kafka_partition)) AS p FROM events GROUP BY user_id ORDER BY user_id`, format: 'JSONEachRow' })
+    ).json<{ user_id: string; n: string; p: string }>();
+    const byUser = Object.fromEntries(perUser.map((r) => [r.user_id, r]));
+    expect([byUser[a!]?.n, byUser[sameAsA]?.n, byUser[otherThanA]?.n]).toEqual(['41', '41', '40']);
+    expect(byUser[a!]?.p).toBe(byUser[sameAsA]?.p);
+    expect(byUser[a!]?.p).not.toBe(byUser[otherThanA]?.p);
+    expect(await eventCounts(p.ch)).toEqual({ rows: 122, distinct: 122 });
   });
 });

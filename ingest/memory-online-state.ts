@@ -1,5 +1,5 @@
 import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
-import type { EngagementEvent, EventKind } from './events.ts';
+import { eventKey, type EngagementEvent, type EventKind } from './events.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
 import { PresenceFilter } from './presence-filter.ts';
 import { RecentIds } from './recent-ids.ts';
@@ -66,6 +66,8 @@ export interface MemoryOnlineStateOptions {
   now?: () => number;
   /** Trending results are reused for this long after a change (the "about a second" freshness). */
   trendingCacheMs?: number;
+  /** Only items for which this holds get counters and a trending score (the serving catalog's items; made-up ids get none). */
+  countsItem?: (itemId: string) => boolean;
   /** Keep item counters and trending only (per-user state lives elsewhere, e.g. in Redis). */
   itemsOnly?: boolean;
 }
@@ -92,6 +94,7 @@ export class MemoryOnlineState implements OnlineState {
   private readonly totals = new Map<string, number>();
   private trendingCache = new Map<number, { at: number; version: number; list: { item_id: string; score: number }[] }>();
   private version = 0;
+  private readonly countsItem: (itemId: string) => boolean;
   private readonly itemsOnly: boolean;
 
   constructor(opts: MemoryOnlineStateOptions = {}) {
@@ -101,13 +104,14 @@ export class MemoryOnlineState implements OnlineState {
     this.cacheMs = opts.trendingCacheMs ?? 1000;
     this.applied = new RecentIds(this.cfg.dedupWindow);
     this.itemKeys = new PresenceFilter(this.cfg.maxItems);
+    this.countsItem = opts.countsItem ?? (() => true);
   }
 
   apply(events: readonly EngagementEvent[]): void {
     for (const e of events) {
-      if (!this.applied.add(e.event_id)) continue;
+      if (!this.applied.add(eventKey(e))) continue;
       if (!this.itemsOnly) this.applyUser(e);
-      if (e.item_id) {
+      if (e.item_id && this.countsItem(e.item_id)) {
         this.applyItem(e, e.item_id);
         this.applyTrending(e, e.item_id);
       }
@@ -231,6 +235,10 @@ export class MemoryOnlineState implements OnlineState {
         else this.totals.set(item, left);
       }
     }
+  }
+
+  forgetUser(userId: string): void {
+    this.users.delete(userId);
   }
 
   recent(userId: string, limit: number): RecentEngagement[] {

@@ -5,7 +5,7 @@
  * On start it bootstraps from ClickHouse (events of the last `online.bootstrapHours`), then
  * reads Kafka from just after the highest offset ClickHouse holds per partition: whatever the
  * ingest consumer has not inserted yet comes from Kafka, so there is no gap between the two.
- * Overlap is harmless because OnlineState.apply is idempotent by event_id.
+ * Overlap is harmless because OnlineState.apply is idempotent by (user_id, event_id).
  *
  * Each replica uses its own consumer group (never committed, deleted on stop), so every
  * replica sees every partition.
@@ -17,7 +17,7 @@ import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { createKafka, deleteOwnGroup } from '../storage/kafka.ts';
 import { decodeMessage } from './consumer.ts';
 import type { EngagementEvent } from './events.ts';
 import { applyFromStream, type OnlineState } from './online-state.ts';
@@ -92,16 +92,7 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
     stats: () => ({ bootstrapped: boot.rows, streamed }),
     async stop() {
       await consumer.disconnect();
-      // The group is this replica's alone; leave nothing behind on the broker.
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        await admin.deleteGroups([groupId]);
-      } catch (err) {
-        log.debug({ err: (err as Error).message }, 'could not delete the follower group');
-      } finally {
-        await admin.disconnect();
-      }
+      await deleteOwnGroup(kafka, groupId);
     },
   };
 }

@@ -52,7 +52,7 @@ export function onlineStateContract(name: string, create: (opts: ContractFactory
       expect(s.recent('nobody', 5)).toEqual([]);
     });
 
-    it('is idempotent by event_id: the same event applied twice counts once', async () => {
+    it('is idempotent by (user_id, event_id): the same event applied twice counts once, another user’s event with that id counts too', async () => {
       const s = await make();
       const play = ev({ kind: 'play', user_id: 'u1', item_id: 'a', watch_ms: 900, duration_ms: 1000 });
       s.apply([play]);
@@ -60,6 +60,26 @@ export function onlineStateContract(name: string, create: (opts: ContractFactory
       expect(s.recent('u1', 10)).toHaveLength(1);
       expect(s.itemCounters('a')?.plays).toBe(1);
       expect(s.itemCounters('a')?.watchRatioSum).toBeCloseTo(0.9);
+      s.apply([{ ...play, user_id: 'u2' }]);
+      expect(s.recent('u2', 10)).toHaveLength(1);
+      expect(s.itemCounters('a')?.plays).toBe(2);
+    });
+
+    it('forgets a person on request: sequence, seen, hidden and follows; others keep theirs', async () => {
+      const s = await make();
+      s.apply([
+        ev({ kind: 'like', user_id: 'gone', item_id: 'a' }),
+        ev({ kind: 'not_interested', user_id: 'gone', creator_id: 'c9' }),
+        ev({ kind: 'follow', user_id: 'gone', creator_id: 'c1' }),
+        ev({ kind: 'like', user_id: 'stays', item_id: 'a' }),
+      ]);
+      s.forgetUser('gone');
+      expect(s.recent('gone', 10)).toEqual([]);
+      expect(s.seenItems('gone').size).toBe(0);
+      expect(s.hiddenCreators('gone').size).toBe(0);
+      expect(s.followedCreators('gone').size).toBe(0);
+      expect(s.positiveItems('gone', 10)).toEqual([]);
+      expect(s.recent('stays', 10).map((r) => r.item_id)).toEqual(['a']);
     });
 
     it('tracks the seen set per user, bounded to the most recent items', async () => {

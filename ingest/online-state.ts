@@ -29,7 +29,7 @@ export interface ItemCounters {
  * implementation lives next to this file; a shared store can implement the same interface.
  */
 export interface OnlineState {
-  /** Write path: fold a batch of accepted events in (idempotent by event_id within a window). */
+  /** Write path: fold a batch of accepted events in (idempotent by (user_id, event_id) within a window). */
   apply(events: readonly EngagementEvent[]): void;
   /**
    * Events from this replica's stream follower. A shared store whose users are written once by a
@@ -42,6 +42,9 @@ export interface OnlineState {
    * In-process states have nothing to load and leave it out.
    */
   prefetch?(userId: string, peers: readonly string[]): Promise<void>;
+
+  /** Drops everything held about a person (a data deletion request); their past events stay in item counters and trending, which hold no user ids. */
+  forgetUser(userId: string): void;
 
   /** Most recent first, at most `limit`. */
   recent(userId: string, limit: number): RecentEngagement[];

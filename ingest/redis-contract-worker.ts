@@ -11,6 +11,7 @@ import { createRedis, RedisUserStore } from './redis-user-store.ts';
 export type ContractCall =
   | { op: 'create'; url: string; config: Partial<OnlineConfig> }
   | { op: 'apply'; events: readonly EngagementEvent[] }
+  | { op: 'forgetUser'; userId: string }
   | { op: 'user'; method: 'recent' | 'positiveItems'; userId: string; limit: number }
   | { op: 'user'; method: 'seenItems' | 'hiddenItems' | 'hiddenCreators' | 'followedCreators'; userId: string }
   | { op: 'itemCounters'; itemId: string }
@@ -31,6 +32,9 @@ runAsWorker(async (now: number, call: ContractCall) => {
   switch (call.op) {
     case 'apply':
       s.apply(call.events);
+      return s.flush();
+    case 'forgetUser':
+      s.forgetUser(call.userId);
       return s.flush();
     case 'user':
       await s.prefetch(call.userId, []);

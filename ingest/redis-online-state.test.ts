@@ -21,6 +21,7 @@ onlineStateContract('Redis', ({ limits, now }) => {
   run({ op: 'create', url: config.online.redisUrl, config: { ...limits, redisKeyPrefix: `contract:${randomBytes(4).toString('hex')}:` } });
   const state: OnlineState = {
     apply: (events) => run({ op: 'apply', events }),
+    forgetUser: (userId) => run({ op: 'forgetUser', userId }),
     recent: (userId, limit) => run({ op: 'user', method: 'recent', userId, limit }),
     positiveItems: (userId, limit) => run({ op: 'user', method: 'positiveItems', userId, limit }),
     seenItems: (userId) => run({ op: 'user', method: 'seenItems', userId }),

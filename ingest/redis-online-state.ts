@@ -1,7 +1,7 @@
 import { childLogger } from '../core/logger.ts';
 import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
 import type { EngagementEvent } from './events.ts';
-import { MemoryOnlineState } from './memory-online-state.ts';
+import { MemoryOnlineState, type MemoryOnlineStateOptions } from './memory-online-state.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
 import { RedisUserStore, type UserSnapshot } from './redis-user-store.ts';
 
@@ -23,20 +23,25 @@ export class RedisOnlineState implements OnlineState {
 
   constructor(
     readonly users: RedisUserStore,
-    opts: { config?: Partial<OnlineConfig>; now?: () => number } = {},
+    opts: Pick<MemoryOnlineStateOptions, 'config' | 'now' | 'countsItem'> = {},
   ) {
-    const cfg = OnlineConfigSchema.parse(opts.config ?? {});
-    this.items = new MemoryOnlineState({ config: cfg, ...(opts.now ? { now: opts.now } : {}), itemsOnly: true });
+    this.items = new MemoryOnlineState({ ...opts, config: OnlineConfigSchema.parse(opts.config ?? {}), itemsOnly: true });
   }
 
   /** Item counters here, and the users' state in Redis at once (idempotent with the writer group's copy). */
   apply(events: readonly EngagementEvent[]): void {
     this.applyFromStream(events);
-    const write = this.users.write(events);
-    this.pending = Promise.all([this.pending, write]).then(
-      () => undefined,
-      (err: Error) => this.log.warn({ err: err.message, events: events.length }, 'writing user state to Redis failed; the writer group applies it from the stream'),
-    );
+    this.track(this.users.write(events), (err) => this.log.warn({ err: err.message, events: events.length }, 'writing user state to Redis failed; the writer group applies it from the stream'));
+  }
+
+  forgetUser(userId: string): void {
+    this.snapshots.delete(userId);
+    this.track(this.users.forget(userId), (err) => this.log.error({ err: err.message }, 'deleting a user from Redis failed'));
+  }
+
+  /** Keeps `flush()` waiting for the write; a failure is reported, not thrown, as `apply` has no caller to throw to. */
+  private track(write: Promise<void>, onError: (err: Error) => void): void {
+    this.pending = Promise.all([this.pending, write]).then(() => undefined, onError);
   }
 
   /** From this replica's stream follower: only the in-process part; the writer group writes users once. */

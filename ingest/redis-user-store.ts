@@ -134,6 +134,11 @@ export class RedisUserStore {
     await Promise.all(gone.map((u) => this.client.del(...this.keys(u))));
   }
 
+  /** Deletes everything held about the user (a data deletion request). */
+  async forget(userId: string): Promise<void> {
+    await Promise.all([this.client.del(...this.keys(userId)), this.client.zrem(`${this.cfg.redisKeyPrefix}users`, userId)]);
+  }
+
   /** One round trip: the user's full snapshot and the peers' recent and positive lists. */
   async load(userId: string, peers: readonly string[]): Promise<{ user: UserSnapshot; peers: Map<string, UserSnapshot> }> {
     const c = this.cfg;

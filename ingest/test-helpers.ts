@@ -31,9 +31,9 @@ export async function scalar(ch: ClickHouseClient, query: string): Promise<numbe
   return Number(rows[0]?.v);
 }
 
-/** Rows and distinct event ids in `events`. */
+/** Rows and distinct events (user_id, event_id) in `events`. */
 export async function eventCounts(ch: ClickHouseClient): Promise<{ rows: number; distinct: number }> {
-  return { rows: await scalar(ch, 'SELECT count() FROM events'), distinct: await scalar(ch, 'SELECT uniqExact(event_id) FROM events') };
+  return { rows: await scalar(ch, 'SELECT count() FROM events'), distinct: await scalar(ch, 'SELECT uniqExact(user_id, event_id) FROM events') };
 }
 
 /** Per-item aggregates from the materialized view and recomputed from raw events; equal when nothing was double counted. */

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { createRequire } from 'node:module';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type Producer } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { sleep, withContext } from '../core/errors.ts';
@@ -11,6 +12,29 @@ const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.INFO]: 'info',
   [logLevel.DEBUG]: 'debug',
 };
+
+/**
+ * Messages of the Kafka protocol errors that kafkajs marks retriable and retries itself (from its
+ * own error table, which the package does not export by name): "The coordinator is loading",
+ * "The group coordinator is not available" and the like, which every broker start produces.
+ */
+const RETRIED_BY_KAFKAJS: ReadonlySet<string> = new Set(
+  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] }).errorCodes
+    .filter((e) => e.retriable)
+    .map((e) => e.message),
+);
+
+/**
+ * The pino level for a kafkajs log line. kafkajs logs each failed attempt of a request it will
+ * retry at error level; those are debug here (a failure that outlasts the retries reaches the
+ * caller, which reports it). Everything else keeps its level.
+ */
+export function kafkaLogLevel(level: logLevel, entry: { message: string; error?: unknown; [key: string]: unknown }): 'error' | 'warn' | 'info' | 'debug' {
+  const mapped = KAFKAJS_LEVELS[level] ?? 'info';
+  if (mapped !== 'error' && mapped !== 'warn') return mapped;
+  const retried = RETRIED_BY_KAFKAJS.has(entry.message) || (typeof entry.error === 'string' && RETRIED_BY_KAFKAJS.has(entry.error));
+  return retried ? 'debug' : mapped;
+}
 
 /** A kafkajs client whose logs go through pino. */
 export interface KafkaClientOptions {
@@ -31,12 +55,25 @@ export function createKafka(config: Config, opts: KafkaClientOptions = {}): Kafk
     retry: { initialRetryTime: 200, retries: opts.retries ?? 8 },
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, ...rest } = entry;
-      log[KAFKAJS_LEVELS[level] ?? 'info']({ namespace, ...rest }, message);
+      log[kafkaLogLevel(level, entry)]({ namespace, ...rest }, message);
     },
   });
 }
 
-/** Creates the engagement and dead-letter topics when missing. */
+/**
+ * An idempotent producer: acks = all by its callers, one request in flight, no topic
+ * auto-creation. Idempotence needs unlimited retries, so callers bound their own waits.
+ */
+export function idempotentProducer(config: Config): Producer {
+  return createKafka(config).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+}
+
+/** Creates the engagement, dead-letter and catalog topics when missing. */
 export async function ensureTopics(config: Config, kafka = createKafka(config)): Promise<string[]> {
   const admin = kafka.admin();
   await withContext('connecting to Kafka admin', () => admin.connect());
@@ -45,6 +82,13 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
     const wanted: ITopicConfig[] = [
       { topic: config.kafka.topic, numPartitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor },
       { topic: config.kafka.deadLetterTopic, numPartitions: 1, replicationFactor: config.kafka.replicationFactor },
+      // Compacted: the newest write per id stays in the log for good, so the topic is the catalog's history.
+      {
+        topic: config.kafka.catalogTopic,
+        numPartitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       // kafkajs's waitForLeaders asks one broker, which on a cluster may not know the topic yet; ask until all do.
@@ -70,13 +114,55 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000
   }
 }
 
-export async function kafkaHealthy(config: Config): Promise<boolean> {
-  const admin = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true }).admin();
+/** Asks the cluster for its brokers over one admin connection, kept open between checks. */
+export interface KafkaProbe {
+  /** True when the cluster lists a broker; rejects when unreachable (the connection is then dropped and rebuilt next time). */
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function kafkaProbe(config: Config, kafka = createKafka(config, { clientId: `${config.kafka.clientId}-health`, retries: 0, quiet: true })): KafkaProbe {
+  let admin: Admin | undefined;
+  return {
+    async healthy() {
+      const a = (admin ??= kafka.admin());
+      try {
+        await a.connect();
+        const cluster = await a.describeCluster();
+        return cluster.brokers.length > 0;
+      } catch (err) {
+        admin = undefined;
+        await a.disconnect().catch(() => undefined);
+        throw err;
+      }
+    },
+    async close() {
+      const a = admin;
+      admin = undefined;
+      await a?.disconnect();
+    },
+  };
+}
+
+/** Deletes a consumer group only this process used (a replica's follower), leaving nothing behind on the broker; failures are only logged. */
+export async function deleteOwnGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
   try {
     await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0;
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    childLogger('kafka').debug({ err: (err as Error).message, groupId }, 'could not delete a consumer group');
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** One check on a connection of its own (the stack's start-up wait). */
+export async function kafkaHealthy(config: Config): Promise<boolean> {
+  const probe = kafkaProbe(config);
+  try {
+    return await probe.healthy();
+  } finally {
+    await probe.close();
   }
 }

@@ -3,18 +3,17 @@
  *
  *   node --import tsx benchmarks/feed-pipeline/profile.ts [--items 1000000] [--requests 2000] [--ann HNSW32] [--search efSearch=128]
  *
- * Loads the benchmark world's catalog (`bench_w<items>`, seeded by `feed bench feed`) from
- * ClickHouse, seeds the online state with recent engagement for the users it requests, and
- * serves the world's promoted stand-in models (harness/bench-models.ts, shared with `feed bench
- * feed`: a TwoTower and a MultiTaskRanker of the real architectures, untrained, with the FAISS
- * index prebuilt in the version) through the model registry, as `feed serve` does.
+ * Loads the benchmark world's catalog (harness/world.ts, seeded once and shared with `feed bench
+ * feed`) from ClickHouse, seeds the online state with recent engagement for the users it
+ * requests, and serves the world's promoted trained models (harness/trained-models.ts, trained
+ * once on the world's history and shared with `feed bench feed`, FAISS index prebuilt in the
+ * version) through the model registry, as `feed serve` does.
  * Prints p50/p99 end to end (through `app.request`, one request at a time) and per stage.
  * Add `--cpu-prof --cpu-prof-dir=DIR` to node for a V8 profile.
  */
 import { execFile } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge } from '../../config/load.ts';
 import { ConfigSchema, type Config } from '../../config/schema.ts';
@@ -26,7 +25,8 @@ import { newSession } from '../../ranker/session.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
 import { BENCH_KEY, benchKeys } from '../feed/feed.ts';
 import { recentHistory } from '../online-state/online-state.ts';
-import { ensureBenchModels } from '../harness/bench-models.ts';
+import { ensureTrainedModels } from '../harness/trained-models.ts';
+import { ensureWorld } from '../harness/world.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,14 +52,12 @@ const fmt = (xs: number[]) => `p50 ${pct(xs, 50).toFixed(2)}  p90 ${pct(xs, 90).
 const log = (m: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${m}`);
 
 async function main(): Promise<void> {
-  const base = ConfigSchema.parse({ logLevel: 'warn' });
-  const world = ConfigSchema.parse(
-    deepMerge(base as never, { clickhouse: { database: `bench_w${items}` }, dataDir: join(base.dataDir, 'bench', `w${items}`), ...benchKeys } as never),
-  ) as Config;
-  // The stand-in's stored index follows the default factory, as `feed bench feed` serves it; --ann rebuilds it at load.
-  await ensureBenchModels(world, log);
+  const base = ConfigSchema.parse({ logLevel: 'warn', ...benchKeys });
+  const world = await ensureWorld(base, items, log);
+  // The stored index follows the default factory, as `feed bench feed` serves it; --ann rebuilds it at load.
+  await ensureTrainedModels(world, world.config, { smoke: false, log });
   const config = ConfigSchema.parse(
-    deepMerge(world as never, { ranker: { ann: { ...(args.ann ? { factory: args.ann } : {}), ...(args.search ? { searchParams: args.search } : {}) } } } as never),
+    deepMerge(world.config as never, { ranker: { ann: { ...(args.ann ? { factory: args.ann } : {}), ...(args.search ? { searchParams: args.search } : {}) } } } as never),
   ) as Config;
 
   log(`loading the ${items}-item catalog from ClickHouse (${config.clickhouse.database})...`);

@@ -3,25 +3,23 @@ import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import { sleep, withContext } from '../../core/errors.ts';
-import { createClickHouse } from '../../storage/clickhouse.ts';
-import { createKafka } from '../../storage/kafka.ts';
-import { rng } from '../ann/vectors.ts';
-import { ensureBenchModels, type BenchModels } from '../harness/bench-models.ts';
 import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
+import { HISTORY_CAP, postEvents, recentHistory, replayedEvents } from '../harness/history-replay.ts';
 import type { Reference } from '../harness/result.ts';
-import { median, round } from '../harness/stats.ts';
+import { median, percentile, round } from '../harness/stats.ts';
 import type { BenchTable } from '../harness/table.ts';
 import { checkTarget } from '../harness/targets.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
-import { dropWorld, ensureWorld } from '../harness/world.ts';
+import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';
+import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
 import { openLoopStep, type StepResult } from './open-loop.ts';
-import { stageBreakdown } from './stages.ts';
+import { counterValue, stageBreakdown } from './stages.ts';
 
 const P99_BUDGET_MS = 50;
 export const BENCH_KEY = 'bench-load-key';
 
 /** A key the rate limiter never throttles: the benchmark measures the engine, not the limit. */
-export const benchKeys = { api: { keys: [{ key: BENCH_KEY, app: 'bench', admin: true, rateLimitPerMinute: 100_000_000 }] } };
+export const benchKeys = { api: { keys: [{ key: BENCH_KEY, app: 'bench', admin: true, rateLimitPerMinute: 100_000_000, userRateLimitPerMinute: 100_000_000 }] } };
 
 /** Every source off except trending: the cheapest real feed, as a reference. */
 export const TRENDING_ONLY = {
@@ -34,7 +32,8 @@ interface Target {
   path: (i: number) => string;
 }
 
-type StepRow = StepResult & { target: string };
+/** A rate step's medians over the repeats, with the spread of its p99. */
+type StepRow = StepResult & { target: string; repeats: number; p99_min_ms: number; p99_max_ms: number };
 
 function medianStep(target: string, runs: StepResult[]): StepRow {
   const m = (k: 'p50_ms' | 'p90_ms' | 'p99_ms' | 'max_ms' | 'achieved_rps') => median(runs.map((r) => r[k]));
@@ -51,9 +50,19 @@ function medianStep(target: string, runs: StepResult[]): StepRow {
     p90_ms: m('p90_ms'),
     p99_ms: m('p99_ms'),
     max_ms: m('max_ms'),
+    repeats: runs.length,
+    p99_min_ms: Math.min(...runs.map((r) => r.p99_ms)),
+    p99_max_ms: Math.max(...runs.map((r) => r.p99_ms)),
     ...(first ? { first_error: first } : {}),
   };
 }
+
+/**
+ * Requests per rate step in a full run: a p99 over 10,000 requests is the 100th-worst, so one
+ * GC pause cannot decide it. Each step lasts REQUESTS_PER_STEP / rate seconds.
+ */
+export const REQUESTS_PER_STEP = 10_000;
+const FULL_RATES = [100, 200, 300, 400];
 
 /** Highest offered rate whose median p99 stayed under the budget with no errors, stepping up. */
 export function maxRateUnder(rows: StepRow[], target: string, budgetMs = P99_BUDGET_MS): number | null {
@@ -93,58 +102,16 @@ async function startTargets(ctx: BenchContext, names: Target['name'][], worldOve
   return targets;
 }
 
-/**
- * Drops the events earlier runs left in the world's topic: the servers' stream followers read it
- * from the beginning (the world's ClickHouse holds no events), so each run starts from its own.
- */
-async function emptyEventLog(config: Config): Promise<void> {
-  const admin = createKafka(config).admin();
-  await withContext(`emptying Kafka topic ${config.kafka.topic}`, async () => {
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(config.kafka.topic);
-      await admin.deleteTopicRecords({ topic: config.kafka.topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
-    } finally {
-      await admin.disconnect();
-    }
-  });
-}
-
-/** Plays per user posted before measuring (a like on every LIKE_EVERY-th), over a sample of catalog items. */
-const HISTORY_PLAYS = 12;
-const LIKE_EVERY = 4;
-const HISTORY_ITEMS = 20_000;
 
 interface HistoryStats {
   users: number;
   events: number;
+  events_per_user: { p10: number; p50: number; p90: number; max: number };
   post_s: number;
   settle_s: number;
   online_training_steps: number[];
-}
-
-async function sampleItems(config: Config, n: number): Promise<{ item_id: string; duration_ms: number }[]> {
-  const ch = createClickHouse(config);
-  try {
-    const rs = await ch.query({ query: `SELECT item_id, duration_ms FROM items ORDER BY cityHash64(item_id) LIMIT ${n}`, format: 'JSONEachRow' });
-    return await rs.json<{ item_id: string; duration_ms: number }>();
-  } finally {
-    await ch.close();
-  }
-}
-
-/** Each user's history: plays of random sample items over the last minutes, oldest first. */
-function userEvents(user: number, items: { item_id: string; duration_ms: number }[], tag: string, now: number): Record<string, unknown>[] {
-  const rand = rng(1000 + user);
-  const out: Record<string, unknown>[] = [];
-  for (let k = 0; k < HISTORY_PLAYS; k++) {
-    const item = items[Math.floor(rand() * items.length)]!;
-    const base = { user_id: `u${user}`, item_id: item.item_id, ts: now - (HISTORY_PLAYS - k) * 15_000 };
-    const watch = Math.max(1, Math.floor(item.duration_ms * (0.2 + rand())));
-    out.push({ ...base, event_id: `${tag}.u${user}.${k}`, kind: 'play', watch_ms: watch, duration_ms: item.duration_ms });
-    if (k % LIKE_EVERY === LIKE_EVERY - 1) out.push({ ...base, event_id: `${tag}.u${user}.${k}l`, kind: 'like' });
-  }
-  return out;
+  /** Events the serving processes' online trainers dropped (beyond 100,000 waiting), summed over processes. */
+  online_training_dropped: number;
 }
 
 /**
@@ -189,41 +156,38 @@ async function healthOfEachWorker(url: string, workers: number): Promise<HealthC
 }
 
 /**
- * Recent engagement for every user the load requests (`users`), posted through the feed server's
- * POST /v1/events (up to 4 batches in flight), so the user tower, item-to-item and the other
- * history sources work. The trending-only server, started later, reads the same events from Kafka.
+ * Replays every requested user's own recent history (their simulated history, newest
+ * HISTORY_CAP events, so lengths vary as real users' do) through the feed server's
+ * POST /v1/events (up to 4 batches in flight), so the user tower, item-to-item, trending and
+ * the online counters work as on a live service. The trending-only server, started later, reads
+ * the same events from Kafka.
  */
 async function postHistory(ctx: BenchContext, config: Config, feed: Target, users: number[]): Promise<HistoryStats> {
-  const items = await sampleItems(config, HISTORY_ITEMS);
-  const perUser = HISTORY_PLAYS + Math.floor(HISTORY_PLAYS / LIKE_EVERY);
-  const usersPerBatch = Math.max(1, Math.floor(config.api.maxEventsPerBatch / perUser));
-  ctx.log(`posting history: ${HISTORY_PLAYS} plays (+ likes) for each of the ${users.length.toLocaleString('en-US')} users the load requests, over ${items.length.toLocaleString('en-US')} catalog items...`);
-  const tag = `h${Date.now().toString(36)}`;
+  const byUser = await recentHistory(config, users.map((u) => `u${u}`));
+  const tag = `r${Date.now().toString(36)}`;
   const now = Date.now();
+  const perUser = users.map((u) => replayedEvents(byUser.get(`u${u}`) ?? [], tag, now - 1000));
+  const lengths = perUser.map((e) => e.length);
+  const q = (p: number) => percentile(lengths, p * 100);
+  const all = perUser.flat();
+  ctx.log(`replaying the recent history of the ${users.length.toLocaleString('en-US')} users the load requests: ${all.length.toLocaleString('en-US')} events (per user p10 ${q(0.1)}, p50 ${q(0.5)}, p90 ${q(0.9)}, max ${q(1)})...`);
   const t0 = Date.now();
-  let next = 0;
-  let events = 0;
-  const post = async () => {
-    while (next < users.length) {
-      const batch = users.slice(next, next + usersPerBatch).flatMap((u) => userEvents(u, items, tag, now));
-      next += usersPerBatch;
-      const res = await fetch(`${feed.server.url}/v1/events`, {
-        method: 'POST',
-        headers: { 'x-api-key': BENCH_KEY, 'content-type': 'application/json' },
-        body: JSON.stringify({ events: batch }),
-      });
-      const body = (await res.json()) as { rejected?: unknown[] };
-      if (res.status !== 200 || body.rejected?.length) throw new Error(`POST /v1/events: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
-      events += batch.length;
-    }
-  };
-  await withContext('posting history events', () => Promise.all([post(), post(), post(), post()]));
+  await withContext('replaying history events', () => postEvents(feed.server.url, BENCH_KEY, all, config.api.maxEventsPerBatch));
   const postS = (Date.now() - t0) / 1000;
-  ctx.log(`  ${events.toLocaleString('en-US')} events posted in ${postS.toFixed(1)} s; waiting for the feed server to apply and train on them...`);
-  const steps = await waitSettled([feed], events, ctx.config.api.workers, 300_000);
+  ctx.log(`  posted in ${postS.toFixed(1)} s; waiting for the feed server to apply and train on them...`);
+  const steps = await waitSettled([feed], all.length, ctx.config.api.workers, 900_000);
   const settleS = (Date.now() - t0) / 1000 - postS;
-  ctx.log(`  settled after ${settleS.toFixed(1)} s more (online training steps: ${steps.join(', ')})`);
-  return { users: users.length, events, post_s: round(postS), settle_s: round(settleS), online_training_steps: steps };
+  const dropped = counterValue(await (await fetch(`${feed.server.url}/metrics`)).text(), 'feed_model_online_dropped_events_total');
+  ctx.log(`  settled after ${settleS.toFixed(1)} s more (online training steps: ${steps.join(', ')}; events dropped by the online trainers: ${dropped})`);
+  return {
+    users: users.length,
+    events: all.length,
+    events_per_user: { p10: q(0.1), p50: q(0.5), p90: q(0.9), max: q(1) },
+    post_s: round(postS),
+    settle_s: round(settleS),
+    online_training_steps: steps,
+    online_training_dropped: dropped,
+  };
 }
 
 export const feedBenchmark: Benchmark = {
@@ -233,8 +197,8 @@ export const feedBenchmark: Benchmark = {
   stack: true,
   async run(ctx): Promise<BenchOutput> {
     const items = ctx.items[0] ?? (ctx.smoke ? 2_000 : 1_000_000);
-    const rates = ctx.smoke ? [20, 40] : [50, 100, 200, 300, 400, 600, 800];
-    const stepS = ctx.smoke ? 0.5 : 5;
+    const rates = ctx.smoke ? [20, 40] : FULL_RATES;
+    const stepSeconds = (rate: number) => (ctx.smoke ? 0.5 : REQUESTS_PER_STEP / rate);
     const world = await ensureWorld(ctx.config, items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'bench');
     // Smoke worlds of one size share a data folder: this run's model registry gets its own, removed afterwards.
     const config: Config = ctx.smoke ? { ...world.config, dataDir: join(world.config.dataDir, world.config.clickhouse.database) } : world.config;
@@ -255,7 +219,7 @@ export const feedBenchmark: Benchmark = {
         for (let r = 0; r < ctx.repeats; r++) {
           for (const t of targets) {
             if (saturated.has(t.name)) continue;
-            const res = await openLoopStep({ baseUrl: t.server.url, path: t.path, rate, durationS: stepS, headers });
+            const res = await openLoopStep({ baseUrl: t.server.url, path: t.path, rate, durationS: stepSeconds(rate), headers });
             runs.set(t.name, [...(runs.get(t.name) ?? []), res]);
           }
         }
@@ -272,13 +236,15 @@ export const feedBenchmark: Benchmark = {
     };
 
     try {
-      models = await ensureBenchModels(config, ctx.log);
+      models = await ensureTrainedModels(world, config, { smoke: ctx.smoke, log: ctx.log });
       await emptyEventLog(config);
-      const requested = [...new Set(Array.from({ length: Math.round(Math.max(...rates) * stepS) }, (_, i) => userOf(i, world.users)))];
+      const perStep = Math.max(...rates.map((r) => Math.round(r * stepSeconds(r))));
+      const requested = [...new Set(Array.from({ length: perStep }, (_, i) => userOf(i, world.users)))];
       for (const names of PHASES) {
         const targets = await startTargets(ctx, names, { ...world.overrides, dataDir: config.dataDir }, world.users);
         try {
           const feed = targets.find((t) => t.name !== 'hello')!;
+          requireTrainedModel(feed.server.info, models, feed.name);
           if (!history) history = await postHistory(ctx, config, feed, requested);
           else {
             ctx.log(`waiting for the ${feed.name} server to stream the ${history.events.toLocaleString('en-US')} history events from Kafka...`);
@@ -331,10 +297,11 @@ export const feedBenchmark: Benchmark = {
         ratio_meaning: 'full feed p99 / trending-only p99',
       },
     ];
+    const perStepNote = ctx.smoke ? `${stepSeconds(rates[0]!)} s per step` : `${REQUESTS_PER_STEP.toLocaleString('en-US')} requests per step`;
     const table: BenchTable = {
-      title: `GET /v1/feed, open loop, ${items.toLocaleString('en-US')} items, ${stepS}s per step (medians of ${ctx.repeats}; errors summed)`,
-      columns: ['req/s', 'server', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'done/s', 'errors'],
-      rows: rows.map((r) => [r.rate, r.target, round(r.p50_ms), round(r.p90_ms), round(r.p99_ms), round(r.max_ms), round(r.achieved_rps), r.errors]),
+      title: `GET /v1/feed, open loop, ${items.toLocaleString('en-US')} items, ${perStepNote} (medians of ${ctx.repeats}, p99 min-max over them; errors summed)`,
+      columns: ['req/s', 'server', 'p50 ms', 'p90 ms', 'p99 ms', 'p99 min', 'p99 max', 'max ms', 'done/s', 'errors'],
+      rows: rows.map((r) => [r.rate, r.target, round(r.p50_ms), round(r.p90_ms), round(r.p99_ms), round(r.p99_min_ms), round(r.p99_max_ms), round(r.max_ms), round(r.achieved_rps), r.errors]),
     };
     const stageTable: BenchTable = {
       title: 'feed server: mean time per pipeline stage over the whole run (from /metrics)',
@@ -345,27 +312,41 @@ export const feedBenchmark: Benchmark = {
       dataset: { items, users: world.users, world_database: world.config.clickhouse.database },
       params: {
         rates,
-        step_s: stepS,
+        requests_per_step: ctx.smoke ? null : REQUESTS_PER_STEP,
+        step_s: rates.map(stepSeconds),
         p99_budget_ms: P99_BUDGET_MS,
         seeded_now: world.seeded,
         seed_seconds: round(world.seedSeconds),
         feed_server: feedInfo,
-        models: { version: models.version, reused: models.reused, note: models.note, items: models.items, ann_index: models.ann_index },
-        history: { ...history!, plays_per_user: HISTORY_PLAYS, like_every: LIKE_EVERY, sample_items: HISTORY_ITEMS },
+        models,
+        world_history: world.history,
+        replayed_history: { ...history!, cap_per_user: HISTORY_CAP },
       },
       figures: {
-        [`p99_ms_at_${refRate}rps`]: { value: feedAt ? round(feedAt.p99_ms) : null, unit: 'ms', note: `p50 ${feedAt ? round(feedAt.p50_ms) : '-'} ms` },
+        [`p99_ms_at_${refRate}rps`]: {
+          value: feedAt ? round(feedAt.p99_ms) : null,
+          unit: 'ms',
+          note: `median of ${ctx.repeats} steps; p50 ${feedAt ? round(feedAt.p50_ms) : '-'} ms`,
+          ...(feedAt ? { min: round(feedAt.p99_min_ms), max: round(feedAt.p99_max_ms), runs: feedAt.repeats } : {}),
+        },
         max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: 'highest step with p99 < 50 ms and no errors' },
         trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s' },
         hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `highest step tried: ${rates[rates.length - 1]}` },
       },
       references,
       tables: stageTable.rows.length ? [table, stageTable] : [table],
-      targets: [checkTarget('feed_p99_200rps', feedAt ? round(feedAt.p99_ms) : null, { items, ...(bottleneck ? { note: bottleneck } : {}) })],
-      series: { steps: rows.map((r) => ({ target: r.target, rate: r.rate, p50_ms: round(r.p50_ms), p90_ms: round(r.p90_ms), p99_ms: round(r.p99_ms), max_ms: round(r.max_ms), errors: r.errors })) },
+      targets: [
+        checkTarget('feed_p99_200rps', feedAt ? round(feedAt.p99_ms) : null, {
+          items,
+          ...(bottleneck ? { note: bottleneck } : {}),
+          ...(feedAt ? { spread: { min: round(feedAt.p99_min_ms), max: round(feedAt.p99_max_ms), runs: feedAt.repeats } } : {}),
+        }),
+      ],
+      series: { steps: rows.map((r) => ({ target: r.target, rate: r.rate, p50_ms: round(r.p50_ms), p90_ms: round(r.p90_ms), p99_ms: round(r.p99_ms), p99_min_ms: round(r.p99_min_ms), p99_max_ms: round(r.p99_max_ms), max_ms: round(r.max_ms), errors: r.errors })) },
       notes: [
         'Load generator and servers share the machine: on 2 cores the generator takes CPU from the server at high rates.',
-        `The feed and trending-only servers, measured one after the other, serve model version ${models.version}: ${models.note}. Latency does not depend on the weights.`,
+        `The feed and trending-only servers, measured one after the other, serve model version ${models.version}, trained ${models.epochs} epoch(s) on the world's ${models.events.toLocaleString('en-US')} simulated history events (${models.size_mib} MiB on disk${models.reused ? '; reused, same world and model config' : `; trained in ${models.train_s} s`}).`,
+        `Before measuring, each requested user's own recent history (newest ${HISTORY_CAP} events; per user p50 ${history!.events_per_user.p50}, p90 ${history!.events_per_user.p90}) is replayed as live events, ${history!.events.toLocaleString('en-US')} in all${history!.online_training_dropped ? `; the online trainers dropped ${history!.online_training_dropped.toLocaleString('en-US')} of them (more than 100,000 waiting)` : ''}.`,
         ...(bottleneck ? [`feed ${bottleneck}`] : []),
       ],
     };

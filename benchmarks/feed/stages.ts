@@ -15,3 +15,10 @@ export function stageBreakdown(metricsText: string): Record<string, number> {
   }
   return out;
 }
+
+/** The value of an unlabelled counter (summed over its series) in Prometheus text; 0 when absent. */
+export function counterValue(metricsText: string, name: string): number {
+  let total = 0;
+  for (const m of metricsText.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+([0-9.eE+-]+)$`, 'gm'))) total += Number(m[1]);
+  return total;
+}

@@ -1,4 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MAX_COMMITTED_POINTS, RESULT_SCHEMA_VERSION, writeResult, type BenchResult } from './result.ts';
 import { cpuTimes, stealShare } from './machine.ts';
 import { median, medianOf, percentile, summarize } from './stats.ts';
 import { checkTarget } from './targets.ts';
@@ -57,5 +63,86 @@ describe('machine', () => {
     expect(stealShare({ total: 5, steal: 0 }, { total: 5, steal: 0 })).toBeNull();
     const now = cpuTimes();
     if (now) expect(now.total).toBeGreaterThanOrEqual(now.steal);
+  });
+});
+
+describe('writeResult', () => {
+  const result = (smoke: boolean, points: number): BenchResult => ({
+    schema_version: RESULT_SCHEMA_VERSION, benchmark: 'feed', smoke, date: '2026-01-02T03:04:05.678Z', duration_s: 1,
+    git: { commit: 'c', dirty: false },
+    machine: { cpu: 'x', cores: 2, memory_bytes: 1, node: 'v20', platform: 'linux', kernel: '6', load_1m: 0 },
+    backend: { tfjs: 'wasm', reason: 'test' }, repeats: 3, dataset: { items: 1 }, params: {},
+    figures: { p99_ms: { value: 20, unit: 'ms', min: 18, max: 31, runs: 3 } },
+    references: [], tables: [], targets: [], notes: [],
+    series: { rss: Array.from({ length: points }, (_, i) => ({ t: i })) },
+  });
+
+  it('keeps smoke results out of latest/ and copies a full one there with long series thinned', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-result-'));
+    try {
+      writeResult(result(true, 10), dir);
+      expect(existsSync(join(dir, 'latest'))).toBe(false);
+      const file = writeResult(result(false, 1000), dir);
+      expect(readdirSync(dir).sort()).toEqual(['feed-2026-01-02T03-04-05Z.json', 'feed-smoke-2026-01-02T03-04-05Z.json', 'latest']);
+      expect(JSON.parse(readFileSync(file, 'utf8')).series.rss).toHaveLength(1000);
+      const committed = JSON.parse(readFileSync(join(dir, 'latest', 'feed.json'), 'utf8')) as BenchResult;
+      expect(committed.series.rss).toHaveLength(MAX_COMMITTED_POINTS);
+      expect(committed.series.rss!.at(0)).toEqual({ t: 0 });
+      expect(committed.series.rss!.at(-1)).toEqual({ t: 999 });
+      expect(committed.figures).toEqual(result(false, 0).figures);
+      expect(committed.notes.join(' ')).toContain('thinned from 1000 to 200 points');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('feed bench --json', () => {
+  it('prints only the JSON result on stdout (tables and logs on stderr)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-json-'));
+    try {
+      const bin = fileURLToPath(new URL('../../bin/feed.js', import.meta.url));
+      const stdout = execFileSync(process.execPath, [bin, 'bench', 'ann', '--smoke', '--json', '--out', dir], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        env: { ...process.env, LOG_LEVEL: 'info' },
+      });
+      const result = JSON.parse(stdout) as BenchResult;
+      expect(result).toMatchObject({ benchmark: 'ann', smoke: true });
+      expect(readdirSync(dir)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('benchmark history and models', () => {
+  it('replays a user history shifted to end at a given time, gaps kept, with new ids and only the fields each kind needs', async () => {
+    const { replayedEvents } = await import('./history-replay.ts');
+    const row = { user_id: 'u1', item_id: 'v1', product_id: '', creator_id: '', live_id: '', watch_ms: 0, duration_ms: 0, price: 0, quantity: 0 };
+    const events = replayedEvents(
+      [
+        { ...row, kind: 'play', ts_ms: '1000', watch_ms: 5000, duration_ms: 9000 },
+        { ...row, kind: 'like', ts_ms: '4000' },
+        { ...row, item_id: '', product_id: 'p1', kind: 'purchase', ts_ms: '6000', price: 19.9, quantity: 2 },
+      ],
+      'r1',
+      100_000,
+    );
+    expect(events).toEqual([
+      { event_id: 'r1.u1.0', kind: 'play', user_id: 'u1', ts: 95_000, item_id: 'v1', watch_ms: 5000, duration_ms: 9000 },
+      { event_id: 'r1.u1.1', kind: 'like', user_id: 'u1', ts: 98_000, item_id: 'v1' },
+      { event_id: 'r1.u1.2', kind: 'purchase', user_id: 'u1', ts: 100_000, product_id: 'p1', price: 19.9, quantity: 2 },
+    ]);
+    expect(replayedEvents([], 'r1', 1)).toEqual([]);
+  });
+
+  it('refuses a server that serves another model or the heuristic scorer', async () => {
+    const { requireTrainedModel } = await import('./trained-models.ts');
+    const models = { version: 'v2' } as Parameters<typeof requireTrainedModel>[1];
+    expect(() => requireTrainedModel({ model: { version: 'v2', scorer: 'ranker-model' } }, models, 'feed')).not.toThrow();
+    expect(() => requireTrainedModel({ model: { version: 'v1', scorer: 'ranker-model' } }, models, 'feed')).toThrow(/did not load the trained model v2/);
+    expect(() => requireTrainedModel({ model: { version: 'v2', scorer: 'heuristic' } }, models, 'memory')).toThrow(/memory server/);
+    expect(() => requireTrainedModel({}, models, 'feed')).toThrow(/serves null/);
   });
 });

@@ -34,6 +34,16 @@ export function stealShare(from: CpuTimes | null, to: CpuTimes | null): number |
   return Number(((to.steal - from.steal) / (to.total - from.total)).toFixed(3));
 }
 
+/** Resident set size of a process from /proc, without disturbing it (no GC); 0 where unknown. */
+export function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export interface GitInfo {
   commit: string;
   /** Uncommitted changes in the working tree when the benchmark ran. */

@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
 /** Bumped when the JSON layout changes; the README script skips results it cannot read. */
@@ -7,7 +7,16 @@ export const RESULT_SCHEMA_VERSION = 1;
 
 const Cell = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-export const FigureSchema = z.object({ value: z.number().nullable(), unit: z.string(), note: z.string().optional() });
+export const FigureSchema = z.object({
+  /** The headline: the median over the repeats. */
+  value: z.number().nullable(),
+  unit: z.string(),
+  note: z.string().optional(),
+  /** Spread of the repeats the median is taken over (absent for figures measured once). */
+  min: z.number().optional(),
+  max: z.number().optional(),
+  runs: z.number().int().positive().optional(),
+});
 
 export const BenchResultSchema = z.object({
   schema_version: z.literal(RESULT_SCHEMA_VERSION),
@@ -24,6 +33,8 @@ export const BenchResultSchema = z.object({
     platform: z.string(),
     kernel: z.string(),
     load_1m: z.number(),
+    /** 1-minute load average when the run ended. */
+    load_1m_end: z.number().optional(),
     /** Share of CPU time the hypervisor took (steal) over the run; null where unknown. */
     cpu_steal: z.number().nullable().optional(),
   }),
@@ -49,6 +60,9 @@ export const BenchResultSchema = z.object({
       margin: z.string(),
       applies: z.boolean(),
       note: z.string().optional(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      runs: z.number().int().positive().optional(),
     }),
   ),
   /** Raw points for plots (latency per rate step, recall per ANN setting). */
@@ -66,10 +80,51 @@ export function resultFileName(r: Pick<BenchResult, 'benchmark' | 'date' | 'smok
   return `${r.benchmark}${r.smoke ? '-smoke' : ''}-${stamp}.json`;
 }
 
+/** Committed copies of the newest full result of each benchmark, `<outDir>/latest/<benchmark>.json`. */
+export const LATEST_DIR = 'latest';
+
+/** Points kept per series in the committed copy; plots need no more. */
+export const MAX_COMMITTED_POINTS = 200;
+
+/** The result with each long series thinned to MAX_COMMITTED_POINTS evenly spaced points (first and last kept). */
+export function trimmedForCommit(result: BenchResult): BenchResult {
+  const series: BenchResult['series'] = {};
+  const notes = [...result.notes];
+  for (const [name, points] of Object.entries(result.series)) {
+    if (points.length <= MAX_COMMITTED_POINTS) {
+      series[name] = points;
+      continue;
+    }
+    const step = (points.length - 1) / (MAX_COMMITTED_POINTS - 1);
+    series[name] = Array.from({ length: MAX_COMMITTED_POINTS }, (_, i) => points[Math.round(i * step)]!);
+    notes.push(`series "${name}" thinned from ${points.length} to ${MAX_COMMITTED_POINTS} points in this copy; the full series is in ${resultFileName(result)}`);
+  }
+  return { ...result, series, notes };
+}
+
+/** The date of the result in `file`; '' when there is none or it cannot be read. */
+function dateOf(file: string): string {
+  try {
+    return String((JSON.parse(readFileSync(file, 'utf8')) as { date?: unknown }).date ?? '');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Writes the result time-stamped into `outDir`; a full (non-smoke) result is also copied,
+ * trimmed, to `<outDir>/latest/<benchmark>.json` (the file the repository commits) unless a
+ * newer one is there.
+ */
 export function writeResult(result: BenchResult, outDir: string): string {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, resultFileName(result));
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  const latest = join(outDir, LATEST_DIR, `${result.benchmark}.json`);
+  if (!result.smoke && !(dateOf(latest) > result.date)) {
+    mkdirSync(dirname(latest), { recursive: true });
+    writeFileSync(latest, `${JSON.stringify(trimmedForCommit(result), null, 2)}\n`);
+  }
   return file;
 }
 
@@ -90,6 +145,24 @@ export function readResults(dir: string): { results: BenchResult[]; skipped: { f
       else skipped.push({ file: f, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ') });
     } catch (err) {
       skipped.push({ file: f, reason: (err as Error).message });
+    }
+  }
+  results.sort((a, b) => a.date.localeCompare(b.date));
+  return { results, skipped };
+}
+
+/** Results of several folders together, oldest first (a committed copy and its local original count once). */
+export function readResultDirs(dirs: readonly string[]): { results: BenchResult[]; skipped: { file: string; reason: string }[] } {
+  const seen = new Set<string>();
+  const results: BenchResult[] = [];
+  const skipped: { file: string; reason: string }[] = [];
+  for (const dir of dirs) {
+    const read = readResults(dir);
+    skipped.push(...read.skipped);
+    for (const r of read.results) {
+      const key = `${r.benchmark} ${r.date} ${r.smoke}`;
+      if (!seen.has(key)) results.push(r);
+      seen.add(key);
     }
   }
   results.sort((a, b) => a.date.localeCompare(b.date));

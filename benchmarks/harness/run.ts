@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../config/schema.ts';
 import { initBackend } from '../../models/backend.ts';
@@ -45,7 +46,7 @@ export function startRun() {
         duration_s: Math.round((Date.now() - started) / 100) / 10,
         git,
         // On a shared VM the hypervisor's steal explains slow runs that the load average does not.
-        machine: { ...machine, cpu_steal: stealShare(cpuAtStart, cpuTimes()) },
+        machine: { ...machine, load_1m_end: Number(loadavg()[0]!.toFixed(2)), cpu_steal: stealShare(cpuAtStart, cpuTimes()) },
         backend: run.backend,
         repeats: run.repeats,
         ...output,
@@ -80,7 +81,7 @@ export async function runBenchmark(name: string, opts: RunOptions): Promise<{ re
 
   print(`\n${name}: ${bench.description}`);
   const steal = result.machine.cpu_steal;
-  print(`commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''} · ${machine.cpu} · ${machine.cores} cores · node ${machine.node} · tfjs ${backend.name} · medians of ${repeats}${steal != null ? ` · ${(steal * 100).toFixed(1)}% CPU stolen by the hypervisor` : ''}`);
+  print(`commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''} · ${machine.cpu} · ${machine.cores} cores · node ${machine.node} · tfjs ${backend.name} · medians of ${repeats} · load ${machine.load_1m} → ${result.machine.load_1m_end}${steal != null ? ` · ${(steal * 100).toFixed(1)}% CPU stolen by the hypervisor` : ''}`);
   for (const t of result.tables) print(`\n${formatTable(t)}`);
   if (result.references.length) {
     print('\nreferences (measured in the same run)');

@@ -5,12 +5,12 @@
  * feed workers (feed-api/cluster.ts), each running this script as a cluster worker.
  */
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { ConfigSchema, type Config } from '../../config/schema.ts';
 import { reportReady, startCluster } from '../../feed-api/cluster.ts';
 import { listen, type RunningServer } from '../../feed-api/server.ts';
 import type { FromChild, ServerSpec, ToChild } from './child.ts';
+import { rssOf } from './machine.ts';
 
 const send = (m: FromChild) => process.send?.(m);
 
@@ -18,12 +18,6 @@ function memory(): { rss: number; heapUsed: number } {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed };
-}
-
-/** Resident set size of another process (a cluster worker), from /proc. */
-function rssOf(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return kb ? Number(kb) * 1024 : 0;
 }
 
 export interface Started {

@@ -1,4 +1,5 @@
 /** Order statistics for benchmark samples. */
+import type { Figure } from './result.ts';
 
 export interface LatencySummary {
   n: number;
@@ -54,4 +55,14 @@ export function round(v: number): number {
   if (!Number.isFinite(v)) return v;
   if (Math.abs(v) >= 100) return Math.round(v);
   return Number(v.toPrecision(3));
+}
+
+/** A headline figure: the median over runs of a per-run value, with min, max and the run count beside it. */
+export function overRuns(values: readonly number[], unit: string, note?: string): Figure {
+  return { value: round(median(values)), unit, ...(note ? { note } : {}), min: round(Math.min(...values)), max: round(Math.max(...values)), runs: values.length };
+}
+
+/** The spread of a figure from `overRuns`, as `checkTarget` takes it. */
+export function spreadOf(f: Figure): { min: number; max: number; runs: number } | undefined {
+  return f.min !== undefined && f.max !== undefined && f.runs !== undefined ? { min: f.min, max: f.max, runs: f.runs } : undefined;
 }

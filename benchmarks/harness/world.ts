@@ -1,10 +1,31 @@
 import { join } from 'node:path';
 import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
+import { withContext } from '../../core/errors.ts';
+import { startIngest, waitForIngest } from '../../ingest/service.ts';
 import { seedWorld } from '../../simulator/seed.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
 import { createKafka, ensureTopics } from '../../storage/kafka.ts';
-import { quoteString } from '../../storage/sql.ts';
+import { queryRows, quoteString, sql } from '../../storage/sql.ts';
+import { dropIsolated } from '../../test/stack.ts';
+
+/**
+ * Days of simulated engagement history in a benchmark world: the models train on it, and each
+ * user's history length follows the simulator's activity mix (segments, sessions per day,
+ * fatigue) instead of a fixed count. One day at 1M items is ~2 million events.
+ */
+export const HISTORY_DAYS = 1;
+
+/** Far enough back to reach a reused world's whole history. */
+const BOOTSTRAP_HOURS = 24 * 365;
+
+/** Per-user history in the world's ClickHouse: how long real users' histories are. */
+export interface HistoryShape {
+  days: number;
+  events: number;
+  users_with_history: number;
+  plays_per_user: { p10: number; p50: number; p90: number; max: number };
+}
 
 export interface BenchWorld {
   /** Config pointing at the world's own ClickHouse database and data folder. */
@@ -15,6 +36,27 @@ export interface BenchWorld {
   /** False when an existing world of this size was reused. */
   seeded: boolean;
   seedSeconds: number;
+  history: HistoryShape;
+}
+
+async function historyShape(config: Config): Promise<HistoryShape> {
+  const ch = createClickHouse(config);
+  try {
+    const [row] = await queryRows<{ events: string; users: string; q: number[]; max: string }>(
+      ch,
+      sql`SELECT sum(n_all) AS events, count() AS users, quantiles(0.1, 0.5, 0.9)(plays) AS q, max(plays) AS max
+          FROM (SELECT user_id, count() AS n_all, countIf(kind = 'play') AS plays FROM events GROUP BY user_id)`,
+    );
+    const q = (row?.q ?? [0, 0, 0]).map((v) => Math.round(Number(v)));
+    return {
+      days: HISTORY_DAYS,
+      events: Number(row?.events ?? 0),
+      users_with_history: Number(row?.users ?? 0),
+      plays_per_user: { p10: q[0] ?? 0, p50: q[1] ?? 0, p90: q[2] ?? 0, max: Number(row?.max ?? 0) },
+    };
+  } finally {
+    await ch.close();
+  }
 }
 
 /** Items in the world's catalog; 0 when its database or table does not exist yet. */
@@ -40,26 +82,32 @@ export async function countItems(config: Config): Promise<number> {
 }
 
 /**
- * A simulated catalog of `items` videos in its own database (`bench_w<items>`) and data
- * folder, seeded once and reused by later runs (seeding 1M items takes minutes). Benchmark
- * worlds never touch the demo world's database or its simulator spec.
+ * A simulated catalog of `items` videos with HISTORY_DAYS of engagement history, in its own
+ * database (`bench_w<items>_d<days>`), Kafka topic and data folder, seeded once (history through
+ * Kafka and the ingest consumer, as `feed start` loads the demo world) and reused by later runs.
+ * Benchmark worlds never touch the demo world's database or its simulator spec.
  */
 export async function ensureWorld(base: Config, items: number, log: (m: string) => void, dbPrefix = 'bench'): Promise<BenchWorld> {
   const users = Math.max(100, Math.min(50_000, Math.round(items / 20)));
+  const name = `w${items}_d${HISTORY_DAYS}`;
   const overrides = {
-    clickhouse: { database: `${dbPrefix}_w${items}` },
+    clickhouse: { database: `${dbPrefix}_${name}` },
+    // Servers bootstrap their online state from the whole history (up to online.bootstrapMaxRows,
+    // the newest first), as a replica of a live service does, however long ago the world was seeded.
+    online: { bootstrapHours: BOOTSTRAP_HOURS },
     // Its own topic, so benchmark events never reach the demo world's consumers.
-    kafka: { topic: `${dbPrefix}.w${items}.engagement`, deadLetterTopic: `${dbPrefix}.w${items}.dlq` },
-    dataDir: join(base.dataDir, 'bench', `w${items}`),
+    kafka: { topic: `${dbPrefix}.${name}.engagement`, deadLetterTopic: `${dbPrefix}.${name}.dlq` },
+    dataDir: join(base.dataDir, 'bench', name),
   };
   const config = deepMerge(base as unknown as Record<string, unknown>, overrides) as unknown as Config;
   await ensureTopics(config);
   const have = await countItems(config);
-  if (have === items) {
-    log(`reusing the ${items.toLocaleString('en-US')}-item world in database ${config.clickhouse.database}`);
-    return { overrides, config, items, users, seeded: false, seedSeconds: 0 };
+  const shape = have === items ? await historyShape(config) : undefined;
+  if (shape && shape.events > 0) {
+    log(`reusing the ${items.toLocaleString('en-US')}-item world in database ${config.clickhouse.database} (${shape.events.toLocaleString('en-US')} history events)`);
+    return { overrides, config, items, users, seeded: false, seedSeconds: 0, history: shape };
   }
-  log(`seeding a ${items.toLocaleString('en-US')}-item, ${users.toLocaleString('en-US')}-user world into ${config.clickhouse.database} (once; reused later)...`);
+  log(`seeding a ${items.toLocaleString('en-US')}-item, ${users.toLocaleString('en-US')}-user world with ${HISTORY_DAYS} day(s) of history into ${config.clickhouse.database} (once; reused later)...`);
   const t0 = Date.now();
   if (have > 0) {
     const ch = createClickHouse(config);
@@ -67,33 +115,43 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
     await ch.close();
   }
   let lastLog = 0;
-  await seedWorld(config, {
-    items,
-    users,
-    days: 0,
-    onProgress: (phase, done, total) => {
-      if (Date.now() - lastLog > 5000 || done === total) {
-        lastLog = Date.now();
-        log(`  ${phase} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`);
-      }
-    },
-  });
-  return { overrides, config, items, users, seeded: true, seedSeconds: (Date.now() - t0) / 1000 };
+  const ingest = await startIngest(config);
+  try {
+    const seeded = await seedWorld(config, {
+      items,
+      users,
+      days: HISTORY_DAYS,
+      onProgress: (phase, done, total) => {
+        if (Date.now() - lastLog > 5000 || done === total) {
+          lastLog = Date.now();
+          log(`  ${phase} ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`);
+        }
+      },
+    });
+    await waitForIngest(ingest, seeded.events, (line) => log(`  ${line}`));
+  } finally {
+    await ingest.stop();
+  }
+  return { overrides, config, items, users, seeded: true, seedSeconds: (Date.now() - t0) / 1000, history: await historyShape(config) };
 }
 
 /** Removes a world's database and topics (smoke runs: tiny and never reused). */
-export async function dropWorld(config: Config): Promise<void> {
-  const ch = createClickHouse(config);
-  try {
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database}` });
-  } finally {
-    await ch.close();
-  }
+export const dropWorld = dropIsolated;
+
+/**
+ * Drops the events earlier runs posted to the world's topic (they never reach its ClickHouse: no
+ * ingest consumer runs during a benchmark). Servers bootstrap from the world's history in
+ * ClickHouse and then follow the topic, so each run starts from the same state.
+ */
+export async function emptyEventLog(config: Config): Promise<void> {
   const admin = createKafka(config).admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.deadLetterTopic] }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
+  await withContext(`emptying Kafka topic ${config.kafka.topic}`, async () => {
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(config.kafka.topic);
+      await admin.deleteTopicRecords({ topic: config.kafka.topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+    } finally {
+      await admin.disconnect();
+    }
+  });
 }

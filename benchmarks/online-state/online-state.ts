@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Config } from '../../config/schema.ts';
+import { deepMerge } from '../../config/load.ts';
+import { ConfigSchema, type Config } from '../../config/schema.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
 import { createFeedService, type FeedService } from '../../feed-api/service.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
@@ -15,7 +16,7 @@ import { startLocalService } from '../../stack/stack.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
 import { rng } from '../ann/vectors.ts';
 import { BENCH_KEY, benchKeys } from '../feed/feed.ts';
-import { ensureBenchModels } from '../harness/bench-models.ts';
+import { ensureTrainedModels } from '../harness/trained-models.ts';
 import { procCpuSeconds } from '../harness/proc-cpu.ts';
 import { median, percentile, round } from '../harness/stats.ts';
 import type { BenchTable } from '../harness/table.ts';
@@ -80,16 +81,15 @@ export const onlineStateBenchmark: Benchmark = {
     const users = ctx.smoke ? 100 : 5_000;
     const requests = ctx.smoke ? 50 : 2_000;
     const world = await ensureWorld(ctx.config, items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'bench');
-    const config: Config = {
-      ...(ctx.smoke ? { ...world.config, dataDir: join(world.config.dataDir, world.config.clickhouse.database) } : world.config),
-      api: { ...world.config.api, keys: benchKeys.api.keys },
-      online: { ...world.config.online, store: 'redis', redisKeyPrefix: `bench:${randomBytes(4).toString('hex')}:` },
-    };
+    const base = ctx.smoke ? { ...world.config, dataDir: join(world.config.dataDir, world.config.clickhouse.database) } : world.config;
+    const config = ConfigSchema.parse(
+      deepMerge(base as never, { ...benchKeys, online: { store: 'redis', redisKeyPrefix: `bench:${randomBytes(4).toString('hex')}:` } } as never),
+    ) as Config;
     // The stack's Redis (under the harness's data folder, like `feed stack up` with online.store=redis), not one per world.
     const stack: Config = { ...ctx.config, online: { ...ctx.config.online, store: 'redis' } };
     await startLocalService(stack, 'redis');
     const redisPid = config.online.redisExternal ? undefined : runningPid(redisProcess(stack));
-    const models = await ensureBenchModels(config, ctx.log);
+    const models = await ensureTrainedModels(world, config, { smoke: ctx.smoke, log: ctx.log });
     const ch = createClickHouse(config);
     const catalog = await loadServingCatalog(ch, config).finally(() => ch.close());
     const events = recentHistory(catalog, users);
@@ -143,7 +143,7 @@ export const onlineStateBenchmark: Benchmark = {
     };
     return {
       dataset: { items, users, world_database: world.config.clickhouse.database },
-      params: { requests, plays_per_user: PLAYS_PER_USER, redis: config.online.redisUrl, models: { version: models.version, note: models.note } },
+      params: { requests, plays_per_user: PLAYS_PER_USER, redis: config.online.redisUrl, models: { version: models.version, key: models.key, epochs: models.epochs } },
       figures: {
         in_process_p99_ms: { value: mem.p99, unit: 'ms', note: `p50 ${mem.p50} ms` },
         redis_p99_ms: { value: red.p99, unit: 'ms', note: `p50 ${red.p50} ms` },

@@ -14,7 +14,7 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 
 const subtitle = (r: BenchResult) => `${r.date.slice(0, 10)} · commit ${r.git.commit.slice(0, 8)} · ${r.machine.cores} cores · ${r.machine.cpu}`;
 
-/** p50 and p99 latency against offered request rate, one line per target (feed, trending-only, hello). */
+/** p50 and p99 latency against offered request rate, one line per target (feed, trending-only, hello), with the p99's spread over repeats. */
 export function latencyVsRateSpec(feed: BenchResult): TopLevelSpec | undefined {
   const steps = feed.series.steps ?? [];
   if (!steps.length) return undefined;
@@ -33,6 +33,17 @@ export function latencyVsRateSpec(feed: BenchResult): TopLevelSpec | undefined {
           y: { field: 'latency_ms', type: 'quantitative', title: 'latency (ms, log)', scale: { type: 'log' } },
           color: { field: 'target', type: 'nominal', title: 'server' },
           strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile' },
+        },
+      },
+      // The p99's min–max over the repeats, where the result has it.
+      {
+        transform: [{ filter: 'isValid(datum.p99_min_ms) && isValid(datum.p99_max_ms)' }],
+        mark: { type: 'area', opacity: 0.15 },
+        encoding: {
+          x: { field: 'rate', type: 'quantitative' },
+          y: { field: 'p99_min_ms', type: 'quantitative', scale: { type: 'log' } },
+          y2: { field: 'p99_max_ms' },
+          color: { field: 'target', type: 'nominal', title: 'server' },
         },
       },
       { data: { values: [{ y: 50 }] }, mark: { type: 'rule', color: 'firebrick', strokeDash: [2, 2] }, encoding: { y: { field: 'y', type: 'quantitative' } } },
@@ -66,5 +77,41 @@ export function recallVsLatencySpec(ann: BenchResult): TopLevelSpec | undefined 
         { mark: { type: 'rule', color: 'firebrick', strokeDash: [2, 2] }, encoding: { y: { datum: 0.95 } } },
       ],
     },
+  };
+}
+
+/** The soak, window by window: feed p50/p99 above, serving RSS below, the promotion marked. */
+export function soakSpec(soak: BenchResult): TopLevelSpec | undefined {
+  const windows = soak.series.windows ?? [];
+  if (!windows.length) return undefined;
+  const promotedAt = (soak.tables[0]?.rows ?? []).find((r) => String(r[r.length - 1]).includes('model promoted'))?.[0];
+  const promotion = promotedAt === undefined ? [] : [{ mark: { type: 'rule' as const, color: 'gray', strokeDash: [4, 3] }, encoding: { x: { datum: promotedAt } } }];
+  const x = { field: 'minute', type: 'quantitative' as const, title: 'minute' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Soak: feed latency and serving RSS per minute (dashed: model promotion)', subtitle: subtitle(soak) },
+    data: { values: windows },
+    vconcat: [
+      {
+        width: 560,
+        height: 200,
+        layer: [
+          {
+            transform: [{ fold: ['p50_ms', 'p99_ms'], as: ['percentile', 'latency_ms'] }],
+            mark: { type: 'line', point: true },
+            encoding: { x, y: { field: 'latency_ms', type: 'quantitative', title: 'GET /v1/feed latency (ms)' }, color: { field: 'percentile', type: 'nominal' } },
+          },
+          ...promotion,
+        ],
+      },
+      {
+        width: 560,
+        height: 140,
+        layer: [
+          { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'rss_mib', type: 'quantitative', title: 'RSS after GC (MiB)', scale: { zero: false } } } },
+          ...promotion,
+        ],
+      },
+    ],
   };
 }

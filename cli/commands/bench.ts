@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BENCHMARK_NAMES } from '../../benchmarks/harness/registry.ts';
 import { configFrom } from '../context.ts';
@@ -31,12 +32,15 @@ export function registerBenchCommands(program: Command): void {
     .option('--repeats <n>', 'repeated runs per measurement; figures are medians', positiveInt('--repeats'))
     .option('--items <sizes>', 'dataset sizes, e.g. 100k,1m', itemSizes)
     .option('--workers <n>', 'serving processes of each feed server, as `feed serve --workers` (default: one per core)', positiveInt('--workers'))
-    .addHelpText('after', '\nEach run prints a table and writes one JSON result; `feed bench report` rewrites benchmarks/README.md and benchmarks/plots/*.svg from the results.')
-    .action(async (name: string, opts: { smoke?: boolean; out?: string; repeats?: number; items?: number[]; workers?: number }, cmd: Command) => {
+    .option('--json', 'print the JSON result on stdout (an array for "all"); tables and progress go to stderr')
+    .addHelpText('after', '\nEach run prints a table and writes one JSON result (a full run also to <out>/latest/<name>.json, which is committed); `feed bench report` rewrites the generated tables of README.md and benchmarks/README.md and benchmarks/plots/*.svg from <out>/latest/.')
+    .action(async (name: string, opts: { smoke?: boolean; out?: string; repeats?: number; items?: number[]; workers?: number; json?: boolean }, cmd: Command) => {
       if (name === 'report') {
         const { writeReport } = await import('../../benchmarks/report/report.ts');
-        const written = await writeReport({ ...(opts.out ? { resultsDir: opts.out } : {}) });
-        for (const f of written) console.log(`wrote ${f}`);
+        const { LATEST_DIR } = await import('../../benchmarks/harness/result.ts');
+        const written = await writeReport({ ...(opts.out ? { resultsDir: join(opts.out, LATEST_DIR) } : {}) });
+        if (opts.json) console.log(JSON.stringify({ written }, null, 2));
+        else for (const f of written) console.log(`wrote ${f}`);
         return;
       }
       const names = name === 'all' ? BENCHMARK_NAMES : [name];
@@ -51,14 +55,18 @@ export function registerBenchCommands(program: Command): void {
         await stackUp(config);
       }
       const { runBenchmark } = await import('../../benchmarks/harness/run.ts');
+      const results = [];
       for (const n of names) {
-        await runBenchmark(n, {
+        const { result } = await runBenchmark(n, {
           config,
           ...(opts.smoke ? { smoke: true } : {}),
           ...(opts.repeats ? { repeats: opts.repeats } : {}),
           ...(opts.items ? { items: opts.items } : {}),
           ...(opts.out ? { outDir: opts.out } : {}),
+          ...(opts.json ? { print: (t: string) => process.stderr.write(`${t}\n`) } : {}),
         });
+        results.push(result);
       }
+      if (opts.json) console.log(JSON.stringify(name === 'all' ? results : results[0], null, 2));
     });
 }

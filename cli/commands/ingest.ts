@@ -14,7 +14,10 @@ export function registerIngestCommands(program: Command): void {
       const every = Number(opts.progress);
       if (!Number.isFinite(every) || every <= 0) throw new Error(`--progress must be a positive number of seconds, got ${opts.progress}`);
       const log = childLogger('ingest');
-      const ingest = await startIngest(config, { progressEveryMs: every * 1000 });
-      await runUntilSignal(log, 'finishing the current batch and committing', () => ingest.stop());
+      // Signals are handled from the start: the event consumer inserts while the catalog consumer is still joining its group.
+      const ingest = startIngest(config, { progressEveryMs: every * 1000 });
+      const stopped = runUntilSignal(log, 'finishing the current batch and committing', async () => (await ingest).stop());
+      await ingest;
+      await stopped;
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { childLogger } from '../../core/logger.ts';
 import { isClusterWorker, reportReady, startCluster } from '../../feed-api/cluster.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
+import { guardDefaultSecrets } from '../../feed-api/server.ts';
 import { createFeedService } from '../../feed-api/service.ts';
 import { configFrom } from '../context.ts';
 import { runUntilSignal } from '../signals.ts';
@@ -21,6 +22,8 @@ export function registerServeCommands(program: Command): void {
       if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new Error(`--workers must be an integer from 1 to 64, got ${opts.workers}`);
       const log = childLogger('serve');
       const started = Date.now();
+      // Before the catalog load (or forking workers): would the API be allowed to listen at all?
+      if (!isClusterWorker()) guardDefaultSecrets(config);
 
       if (workers > 1 && !isClusterWorker()) {
         log.info({ workers }, 'starting serving workers');

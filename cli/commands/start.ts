@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
-import { sleep } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
+import { guardDefaultSecrets } from '../../feed-api/server.ts';
 import { createFeedService } from '../../feed-api/service.ts';
-import { startIngest, type RunningIngest } from '../../ingest/service.ts';
+import { startIngest, waitForIngest } from '../../ingest/service.ts';
 import { progressBar } from '../../models/progress-bar.ts';
 import { promotedVersion } from '../../models/registry.ts';
 import { trainAll } from '../../models/train.ts';
@@ -37,21 +37,6 @@ async function catalogSize(config: Config): Promise<number> {
   }
 }
 
-/** Waits until the ingest consumer has handled `events` messages (inserted or deduplicated). */
-async function waitForIngest(ingest: RunningIngest, events: number, say: (line: string) => void): Promise<void> {
-  let lastPrint = 0;
-  for (;;) {
-    const s = ingest.stats();
-    const handled = s.inserted + s.duplicates + s.deadLettered;
-    if (handled >= events) return;
-    if (Date.now() - lastPrint > 2000) {
-      say(`[start] ingest ${handled.toLocaleString('en-US')}/${events.toLocaleString('en-US')} events into ClickHouse`);
-      lastPrint = Date.now();
-    }
-    await sleep(250);
-  }
-}
-
 /**
  * The all-in-one development job: local stack, ingest consumer, demo world (first run),
  * trained and promoted models (first run), and the feed API with hot reload.
@@ -60,6 +45,8 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
   const log = childLogger('start');
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const t0 = Date.now();
+  // Before minutes of seeding and training: would the API be allowed to listen at all?
+  guardDefaultSecrets(config);
 
   const stack = await stackUp(config);
   say(`[start] stack: ${Object.entries(stack).map(([k, v]) => `${k} ${v}`).join(', ')} (data in ${config.dataDir}/)`);
@@ -73,7 +60,7 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
       onProgress: progressPrinter('seed'),
     });
     say(`[start] demo world: ${seeded.rows.items.toLocaleString('en-US')} videos, ${seeded.rows.users.toLocaleString('en-US')} users, ${seeded.events.toLocaleString('en-US')} historical events`);
-    await waitForIngest(seeding, seeded.events, say);
+    await waitForIngest(seeding, seeded.events, (line) => say(`[start] ${line}`));
     await seeding.stop();
   } else {
     say('[start] catalog already loaded (use --reseed for a new demo world)');

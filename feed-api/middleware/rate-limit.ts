@@ -1,34 +1,37 @@
 import type { MiddlewareHandler } from 'hono';
+import type { ApiKey } from '../../config/schema.ts';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from '../errors.ts';
+import { TokenBuckets } from './token-buckets.ts';
 
-interface Bucket {
-  tokens: number;
-  updated: number;
+export function rateLimited(message: string, retryAfterS: number): ApiError {
+  return new ApiError(429, 'rate_limited', message, undefined, { 'retry-after': String(retryAfterS) });
 }
 
 /**
- * Token bucket per API key: `rateLimitPerMinute` sustained, bursts up to a tenth of a minute's
- * allowance. Per replica; put a shared limiter at the edge when running several.
+ * Token buckets per API key and id, at the key's allowance `perMinute(key)` with bursts up to a
+ * tenth of a minute's allowance. Returns a function that takes a token for (key, id) and answers
+ * 0 or the seconds to wait. Per replica; put a shared limiter at the edge when running several.
  */
+export function keyedLimiter(perMinute: (key: ApiKey) => number, now: () => number = Date.now): (key: ApiKey, id: string) => number {
+  const byKey = new Map<string, TokenBuckets>();
+  return (key, id) => {
+    let buckets = byKey.get(key.key);
+    if (!buckets) {
+      const rate = perMinute(key);
+      byKey.set(key.key, (buckets = new TokenBuckets(rate, Math.max(1, Math.ceil(rate / 10)), now)));
+    }
+    return buckets.take(id);
+  };
+}
+
+/** `rateLimitPerMinute` per API key (one app's whole budget). */
 export function rateLimit(now: () => number = Date.now): MiddlewareHandler<AppEnv> {
-  const buckets = new Map<string, Bucket>();
+  const take = keyedLimiter((k) => k.rateLimitPerMinute, now);
   return async function rateLimit(c, next) {
     const key = c.get('apiKey');
-    const perMs = key.rateLimitPerMinute / 60_000;
-    const burst = Math.max(1, Math.ceil(key.rateLimitPerMinute / 10));
-    const t = now();
-    const b = buckets.get(key.key) ?? { tokens: burst, updated: t };
-    b.tokens = Math.min(burst, b.tokens + (t - b.updated) * perMs);
-    b.updated = t;
-    buckets.set(key.key, b);
-    if (b.tokens < 1) {
-      const retryAfter = Math.ceil((1 - b.tokens) / perMs / 1000);
-      throw new ApiError(429, 'rate_limited', `rate limit of ${key.rateLimitPerMinute}/min exceeded for app ${key.app}`, undefined, {
-        'retry-after': String(retryAfter),
-      });
-    }
-    b.tokens -= 1;
+    const wait = take(key, key.key);
+    if (wait > 0) throw rateLimited(`rate limit of ${key.rateLimitPerMinute}/min exceeded for app ${key.app}`, wait);
     await next();
   };
 }

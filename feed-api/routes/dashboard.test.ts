@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,10 @@ beforeAll(async () => {
     { user_id: 'u2', locale: 'zh', segment: 'shopper', created_at: 0 },
     { user_id: 'u9', locale: 'en', segment: 'new', created_at: 0 },
   ]);
+  await insertCatalog(client, 'products', [
+    { product_id: 'p1', title: 'p1', category: 'food', price: 12.5, currency: 'CNY', image_url: '', seller_id: '', stock: 5, available: 1 },
+    { product_id: 'p2', title: 'p2', category: 'food', price: 3, currency: 'CNY', image_url: '', seller_id: '', stock: 5, available: 1 },
+  ]);
   app = createApp(config, [dashboardRoutes({ config, clickhouse: client, resultsDir })]);
 });
 
@@ -80,6 +84,7 @@ describe('dashboard routes', () => {
     expect(live.rates.purchase).toBeCloseTo(1 / 4);
     const impressions = live.series.filter((p) => p.kind === 'impression').reduce((a, p) => a + p.per_minute, 0);
     expect(impressions).toBe(4);
+    expect(live.catalog_series.filter((p) => p.kind === 'products').reduce((a, p) => a + p.per_minute, 0)).toBe(2);
     // u1's 50-minutes-ago play and 5-minutes-ago play are separate sessions.
     expect(live.sessions.count).toBe(3);
     expect(live.sessions.watch_ms_mean).toBeCloseTo(40_000);
@@ -113,6 +118,11 @@ describe('dashboard routes', () => {
   it('returns the newest result of each benchmark, a full run over a smoke run', async () => {
     const empty = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
     expect(await empty.json()).toEqual({ results: [], skipped: [] });
+    // A fresh clone has only the committed copies under latest/.
+    await mkdir(join(resultsDir, 'latest'), { recursive: true });
+    await writeFile(join(resultsDir, 'latest', 'simulate.json'), JSON.stringify(benchResult('simulate', '2025-12-31T00:00:00.000Z', false, 7)));
+    const committed = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
+    expect(((await committed.json()) as { results: BenchResult[] }).results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['simulate', 7]]);
     const write = (r: BenchResult) => writeResult(r, resultsDir);
     write(benchResult('feed', '2026-01-01T00:00:00.000Z', false, 100));
     write(benchResult('feed', '2026-01-02T00:00:00.000Z', false, 120));
@@ -121,7 +131,7 @@ describe('dashboard routes', () => {
     await writeFile(join(resultsDir, 'broken.json'), '{');
     const res = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
     const body = (await res.json()) as { results: BenchResult[]; skipped: { file: string }[] };
-    expect(body.results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['ann', 9], ['feed', 120]]);
+    expect(body.results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['ann', 9], ['feed', 120], ['simulate', 7]]);
     expect(body.skipped.map((s) => s.file)).toEqual(['broken.json']);
   });
 
@@ -160,6 +170,7 @@ describe('dashboard routes', () => {
     expect(JSON.stringify(await incomplete.json())).toContain('no ranker model');
     expect((await post('/v1/admin/dashboard/models/promote', { version: 'v9' })).status).toBe(404);
     expect((await post('/v1/admin/dashboard/models/promote', {})).status).toBe(400);
+    for (const bad of ['../v1', 'v 1', 'v1;rm']) expect((await post('/v1/admin/dashboard/models/promote', { version: bad })).status, bad).toBe(400);
 
     const back = (await (await post('/v1/admin/dashboard/models/rollback', {})).json()) as ModelsView;
     expect(back).toMatchObject({ promoted: 'v1', rollback_to: null });

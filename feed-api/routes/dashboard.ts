@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClickHouseClient } from '../../storage/clickhouse.ts';
 import { queryRows, sql } from '../../storage/sql.ts';
-import { BenchResultSchema, readResults, type BenchResult } from '../../benchmarks/harness/result.ts';
+import { BenchResultSchema, LATEST_DIR, readResultDirs, type BenchResult } from '../../benchmarks/harness/result.ts';
 import type { Config } from '../../config/schema.ts';
 import { withContext } from '../../core/errors.ts';
 import { listVersions, promote, readPointer, RegistryError, rollback } from '../../models/registry.ts';
@@ -20,7 +21,7 @@ import { parseJson, parseQuery } from '../validate.ts';
 export interface DashboardDeps {
   config: Config;
   clickhouse: ClickHouseClient;
-  /** Where benchmark scripts and the simulator write their JSON results. */
+  /** Where benchmark scripts and the simulator write their JSON results; its `latest/` holds the committed ones. */
   resultsDir?: string;
 }
 
@@ -68,12 +69,13 @@ export function modelsView(config: Config): ModelsView {
   return { promoted: pointer.version, rollback_to: pointer.history.at(-1) ?? null, versions };
 }
 
-/** Registry refusals as API errors: unknown versions are 404, the rest 409. */
+/** Registry refusals as API errors: malformed version names are 400, unknown versions 404, the rest 409. */
 function registryCall(fn: () => void): void {
   try {
     fn();
   } catch (err) {
     if (!(err instanceof RegistryError)) throw err;
+    if (/^invalid version name/.test(err.message)) throw new ApiError(400, 'invalid_request', `body.version: ${err.message}`, [{ field: 'body.version', message: err.message }]);
     throw new ApiError(/unknown model version/.test(err.message) ? 404 : 409, 'registry_refused', err.message);
   }
 }
@@ -92,6 +94,8 @@ const LiveSchema = z.object({
   window_minutes: z.number(),
   bucket_minutes: z.number(),
   series: z.array(MinutePoint),
+  /** Catalog rows written per minute, `kind` being the table (repeated writes of one id that ClickHouse already merged count once). */
+  catalog_series: z.array(MinutePoint),
   totals: z.object({
     events: z.number(), users: z.number(), impressions: z.number(), plays: z.number(), completions: z.number(),
     likes: z.number(), shares: z.number(), product_clicks: z.number(), purchases: z.number(), gmv: z.number(), watch_ms: z.number(),
@@ -132,13 +136,20 @@ export async function liveFigures(client: ClickHouseClient, minutes: number): Pr
   const windowS = minutes * 60;
   const bucketS = bucket * 60;
   return withContext(`dashboard figures for the last ${minutes} minutes`, async () => {
-    const [series, totals, sessions] = await Promise.all([
+    const catalogSince = (table: string) =>
+      `SELECT toUInt32(intDiv(toUInt32(updated_at), ${bucketS}) * ${bucketS}) AS t, '${table}' AS kind FROM ${table} WHERE updated_at >= now() - ${windowS}`;
+    const [series, catalogSeries, totals, sessions] = await Promise.all([
       // Buckets are aligned to UTC epoch multiples, so minutes, hours and days mean the same everywhere.
       queryRows<{ t: number; kind: string; n: string }>(
         client,
         sql`SELECT toUInt32(intDiv(toUInt32(ts), ${bucketS}) * ${bucketS}) AS t, kind, count() AS n
             FROM events WHERE ts >= now() - ${windowS} GROUP BY t, kind ORDER BY t, kind`,
       ),
+      // Table names and the integers are this module's constants, not request values.
+      queryRows<{ t: number; kind: string; n: string }>(client, {
+        strings: [`SELECT t, kind, count() AS n FROM (${['items', 'products', 'creators', 'live_streams'].map(catalogSince).join(' UNION ALL ')}) GROUP BY t, kind ORDER BY t, kind`],
+        values: [],
+      }),
       queryRows<Record<string, string | number>>(
         client,
         sql`SELECT count() AS events, uniq(user_id) AS users,
@@ -177,6 +188,7 @@ export async function liveFigures(client: ClickHouseClient, minutes: number): Pr
       window_minutes: minutes,
       bucket_minutes: bucket,
       series: series.map((r) => ({ t: num(r.t), kind: r.kind, per_minute: num(r.n) / bucket })),
+      catalog_series: catalogSeries.map((r) => ({ t: num(r.t), kind: r.kind, per_minute: num(r.n) / bucket })),
       totals: tot,
       rates: {
         completion: ratio(tot.completions, tot.plays),
@@ -211,10 +223,12 @@ export async function sampleUsers(client: ClickHouseClient, limit: number): Prom
 
 /**
  * The newest result of each benchmark (a full run over a smoke run), newest first, and the
- * files that could not be read. The simulator's policy comparison is one of these results.
+ * files that could not be read: the committed copies in `<dir>/latest/` (what a fresh clone
+ * shows) together with this machine's own runs in `dir`. The simulator's and `feed evaluate`'s
+ * results are among them.
  */
 export function latestResults(dir: string): { results: BenchResult[]; skipped: { file: string; reason: string }[] } {
-  const { results, skipped } = readResults(dir);
+  const { results, skipped } = readResultDirs([dir, join(dir, LATEST_DIR)]);
   const latest = new Map<string, BenchResult>();
   for (const r of results) {
     const held = latest.get(r.benchmark);
@@ -247,7 +261,7 @@ export function dashboardRoutes(deps: DashboardDeps): RouteModule {
       openapi.registerPath({
         method: 'get',
         path: '/v1/admin/dashboard/results',
-        summary: 'Latest benchmark and simulator results (JSON files under benchmarks/results/)',
+        summary: 'Latest benchmark, simulator and evaluation results (the committed benchmarks/results/latest/ and newer local runs)',
         responses: { 200: { description: 'results, newest first', content: { 'application/json': { schema: ResultsSchema } } } },
       });
       app.get('/v1/admin/dashboard/results', (c) => c.json(latestResults(resultsDir)));

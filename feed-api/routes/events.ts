@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import { childLogger } from '../../core/logger.ts';
-import { EngagementEventSchema, parseEvent, type EngagementEvent, type EventRejection } from '../../ingest/events.ts';
+import { EngagementEventSchema, eventKey, parseEvent, type EngagementEvent, type EventRejection } from '../../ingest/events.ts';
 import type { OnlineState } from '../../ingest/online-state.ts';
 import { ProduceError, type EventProducer } from '../../ingest/producer.ts';
 import type { RouteModule } from '../app.ts';
@@ -39,7 +39,7 @@ const log = childLogger('events-api');
  * - 413: body over `api.maxBodyBytes`, or more than `api.maxEventsPerBatch` events.
  * - 415: content-type is not application/json.
  * - 503: Kafka did not acknowledge in time; nothing is known to be stored, retry with the
- *   same event_ids (duplicates are dropped by event_id downstream).
+ *   same event_ids (duplicates are dropped by (user_id, event_id) downstream).
  */
 export function eventsRoutes(deps: { config: Config; producer: EventProducer; onlineState?: OnlineState }): RouteModule {
   const { config, producer, onlineState } = deps;
@@ -82,9 +82,9 @@ export function eventsRoutes(deps: { config: Config; producer: EventProducer; on
           const rawId = (item as { event_id?: unknown } | null)?.event_id;
           const eventId = typeof rawId === 'string' && rawId.length <= 64 ? rawId : undefined;
           if (!parsed.ok) rejected.push({ index, ...(eventId ? { event_id: eventId } : {}), reason: parsed.reason });
-          else if (ids.has(parsed.event.event_id)) rejected.push({ index, event_id: parsed.event.event_id, reason: 'event_id: repeated in this batch' });
+          else if (ids.has(eventKey(parsed.event))) rejected.push({ index, event_id: parsed.event.event_id, reason: 'event_id: repeated for this user in this batch' });
           else {
-            ids.add(parsed.event.event_id);
+            ids.add(eventKey(parsed.event));
             accepted.push(parsed.event);
           }
         });

@@ -188,6 +188,35 @@ describe('GET /v1/feed', () => {
   });
 });
 
+describe('rate limits beyond the per-key budget', () => {
+  const from = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
+  const get = async (s: FeedService, query: string, headers: Record<string, string>, address: string) =>
+    s.app.request(`/v1/feed?${query}`, { headers }, from(address));
+
+  it('limits the feed per user_id, so one client cannot spend the whole app budget', async () => {
+    const { service } = await make({ api: { keys: [{ key: 'demo-app-key', app: 'demo', userRateLimitPerMinute: 20 }] } });
+    const u1: number[] = [];
+    for (let i = 0; i < 3; i++) u1.push((await feed(service, 'user_id=u1&count=1')).status);
+    expect(u1).toEqual([200, 200, 429]);
+    const limited = await feed(service, 'user_id=u1&count=1');
+    expect([limited.body.error?.code, Number(limited.res.headers.get('retry-after'))]).toEqual(['rate_limited', 3]);
+    expect((await feed(service, 'user_id=u2&count=1')).status).toBe(200);
+  });
+
+  it('limits failed authentications per client address, then refuses every key from it with 429', async () => {
+    const { service } = await make({ api: { authFailuresPerMinute: 3 } });
+    const wrong = { 'x-api-key': 'wrong-key-123' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await get(service, 'user_id=u1', wrong, '10.0.0.5')).status);
+    statuses.push((await get(service, 'user_id=u1', {}, '10.0.0.5')).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const blocked = await get(service, 'user_id=u1', APP, '10.0.0.5');
+    expect([blocked.status, blocked.headers.get('retry-after')]).toEqual([429, '20']);
+    expect((await get(service, 'user_id=u1', APP, '10.0.0.6')).status).toBe(200);
+    expect((await get(service, 'user_id=u1', wrong, '10.0.0.6')).status).toBe(401);
+  });
+});
+
 describe('item, product, health and OpenAPI routes', () => {
   it('returns items and products from the serving catalog, 404 JSON for unknown ids, 400 for bad ids', async () => {
     const { service, rows } = await make();

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
-import type { FeedPipeline } from '../../ranker/pipeline.ts';
+import { FeedPipeline, FOLLOWING_STAGES } from '../../ranker/pipeline.ts';
 import type { RouteModule } from '../app.ts';
 import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
+import { keyedLimiter, rateLimited } from '../middleware/rate-limit.ts';
 import { FeedResponseSchema, type FeedResponse } from '../feed-response.ts';
 import { parseQuery } from '../validate.ts';
 
@@ -19,6 +20,10 @@ export function feedQuerySchema(config: Config) {
     user_id: IdSchema.describe('the viewer; unknown ids get a cold-start feed'),
     count: z.coerce.number().int().min(1).max(maxCount).default(defaultCount).describe('entries on this page'),
     cursor: z.string().min(1).max(16_384).optional().describe('opaque cursor from the previous page of this session'),
+    tab: z
+      .enum(['for_you', 'following'])
+      .default('for_you')
+      .describe("for_you: the personalized feed; following: followed creators' recent videos, newest first, the ranker's order inside a day"),
     explain: z
       .enum(['0', '1', 'true', 'false'])
       .optional()
@@ -38,9 +43,11 @@ const ErrorSchema = z.object({
 
 /** GET /v1/feed: one page of the personalized feed and the cursor for the next. */
 export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): RouteModule {
-  const { config, pipeline } = deps;
+  const { config } = deps;
+  const pipelines = { for_you: deps.pipeline, following: new FeedPipeline(deps.pipeline.deps, FOLLOWING_STAGES) };
   const Query = feedQuerySchema(config);
   const { bloomBits, bloomHashes } = config.ranker.feed;
+  const perUser = keyedLimiter((k) => k.userRateLimitPerMinute);
   return {
     name: 'feed',
     register(app, openapi) {
@@ -54,11 +61,14 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           400: { description: 'invalid parameter or cursor', content: { 'application/json': { schema: ErrorSchema } } },
           401: { description: 'missing or unknown API key', content: { 'application/json': { schema: ErrorSchema } } },
           403: { description: 'explain=1 without an admin key', content: { 'application/json': { schema: ErrorSchema } } },
-          429: { description: 'rate limit exceeded', content: { 'application/json': { schema: ErrorSchema } } },
+          429: { description: 'rate limit exceeded: for the API key, or for this user_id of the key', content: { 'application/json': { schema: ErrorSchema } } },
         },
       });
       app.get('/v1/feed', async (c) => {
         const q = parseQuery(c, Query);
+        const key = c.get('apiKey');
+        const wait = perUser(key, q.user_id);
+        if (wait > 0) throw rateLimited(`rate limit of ${key.userRateLimitPerMinute}/min per user exceeded for user_id ${q.user_id}`, wait);
         if (q.explain && !c.get('apiKey')?.admin) throw new ApiError(403, 'forbidden', 'explain=1 needs an admin API key');
         let session;
         try {
@@ -67,7 +77,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           if (!(err instanceof CursorError)) throw err;
           throw new ApiError(400, 'invalid_cursor', `query.cursor ${err.message}`, [{ field: 'query.cursor', message: err.message }]);
         }
-        const result = await pipeline.run({
+        const result = await pipelines[q.tab].run({
           userId: q.user_id,
           count: q.count,
           session,
@@ -80,6 +90,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           user_id: q.user_id,
           cursor: encodeCursor(config.api.cursorSecret, q.user_id, result.session),
           items: result.entries,
+          end_of_feed: result.endOfFeed,
           ...(result.explain ? { explain: result.explain } : {}),
         };
         c.header('x-model-version', result.modelVersion ?? 'none');

@@ -15,9 +15,28 @@ const HealthSchema = z.object({
   components: z.record(z.string(), z.object({ ok: z.boolean() }).loose()),
 });
 
-/** GET /v1/health (components: model, tfjs backend, Kafka, ClickHouse, ...) and GET /metrics. */
-export function opsRoutes(checks: HealthCheck[]): RouteModule {
+type HealthReport = { ok: boolean; components: Record<string, { ok: boolean } & Record<string, unknown>> };
+
+/**
+ * GET /v1/health (components: model, tfjs backend, Kafka, ClickHouse, ...) and GET /metrics.
+ * Health is public and unlimited, so the component checks run at most once per `cacheMs`:
+ * calls in between (and concurrent ones) share the last report.
+ */
+export function opsRoutes(checks: HealthCheck[], opts: { cacheMs?: number } = {}): RouteModule {
   const started = Date.now();
+  const cacheMs = opts.cacheMs ?? 1000;
+  let last: { at: number; report: Promise<HealthReport> } | undefined;
+  const runChecks = async (): Promise<HealthReport> => {
+    const results = await Promise.all(
+      checks.map(async (h) => [h.name, await h.check().catch((err: Error) => ({ ok: false, error: err.message }))] as const),
+    );
+    return { ok: results.every(([, r]) => r.ok), components: Object.fromEntries(results) };
+  };
+  const report = (): Promise<HealthReport> => {
+    const now = Date.now();
+    if (!last || now - last.at >= cacheMs) last = { at: now, report: runChecks() };
+    return last.report;
+  };
   return {
     name: 'ops',
     register(app, openapi) {
@@ -32,11 +51,7 @@ export function opsRoutes(checks: HealthCheck[]): RouteModule {
         },
       });
       app.get('/v1/health', async (c) => {
-        const results = await Promise.all(
-          checks.map(async (h) => [h.name, await h.check().catch((err: Error) => ({ ok: false, error: err.message }))] as const),
-        );
-        const components = Object.fromEntries(results);
-        const ok = results.every(([, r]) => r.ok);
+        const { ok, components } = await report();
         return c.json({ status: ok ? 'ok' : 'degraded', uptime_s: Math.round((Date.now() - started) / 1000), components }, ok ? 200 : 503);
       });
       app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': metrics.contentType }));

@@ -2,17 +2,20 @@ import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import { ApiConfigSchema, type Config } from '../../config/schema.ts';
+import { isLoopback } from '../../config/security.ts';
 import type { RouteModule } from '../app.ts';
 
 /**
  * Serves the built web pages (`npm run build:web` writes web/dist): the feed app at /app/,
  * the team dashboard at /dashboard/, their assets under /web/.
  *
- * GET /app/config.json hands the pages an API key only when the server still uses a
- * published default key (demo-app-key, demo-admin-key): those are in the source already, so
- * nothing is revealed. With real keys (FEED_API_KEYS) it returns nulls and the pages ask.
+ * GET /app/config.json hands the pages an API key only in the demo setup: the server still
+ * accepts a published default key (demo-app-key, demo-admin-key), listens on loopback, and the
+ * request names a loopback Host (a DNS-rebinding page reaches 127.0.0.1 under its own name).
+ * Otherwise it returns nulls and the pages ask for a key.
  */
 export interface WebOptions {
   config: Config;
@@ -49,9 +52,39 @@ export function exposedDemoKeys(config: Config): z.infer<typeof WebConfigSchema>
   return { app_key: accepted(false), admin_key: accepted(true) };
 }
 
+/** The hostname of a Host header is a loopback name or address. */
+function loopbackHostHeader(host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return isLoopback(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** The pages load only their own scripts, styles and data, and no one may frame them (clickjacking the dashboard's promote button). */
+const pageHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    objectSrc: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  },
+  xFrameOptions: 'DENY',
+  // Plain HTTP on loopback: HSTS would only confuse a later local server.
+  strictTransportSecurity: false,
+});
+
+/** Reading these means "no such file" (a name too long, a path through a file), never a server fault. */
+const NOT_FOUND_CODES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'ENAMETOOLONG']);
+
 export function webRoutes(opts: WebOptions): RouteModule {
   const dist = resolve(opts.distDir ?? defaultDist);
-  const keys = exposedDemoKeys(opts.config);
+  const demoKeys = exposedDemoKeys(opts.config);
+  const noKeys = { app_key: null, admin_key: null };
+  const loopbackServer = isLoopback(opts.config.api.host);
 
   async function sendFile(c: Context, relative: string, cacheControl: string): Promise<Response> {
     const path = resolve(dist, relative);
@@ -61,7 +94,7 @@ export function webRoutes(opts: WebOptions): RouteModule {
       body = await readFile(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'EISDIR') throw err;
+      if (!code || !NOT_FOUND_CODES.has(code)) throw err;
       if (relative.endsWith('index.html')) {
         return c.html('<h1>The web app is not built</h1><p>Run <code>npm run build:web</code>, then reload.</p>', 503);
       }
@@ -79,19 +112,30 @@ export function webRoutes(opts: WebOptions): RouteModule {
       openapi.registerPath({
         method: 'get',
         path: '/app/config.json',
-        summary: 'Keys the web pages may use without asking (only the published demo defaults)',
+        summary: 'Keys the web pages may use without asking: the published demo defaults, to a loopback Host of a loopback server',
         security: [],
         responses: { 200: { description: 'keys or nulls', content: { 'application/json': { schema: WebConfigSchema } } } },
       });
-      app.get('/app/config.json', (c) => c.json(keys, 200, { 'cache-control': 'no-store' }));
+      app.get('/app/config.json', (c) =>
+        c.json(loopbackServer && loopbackHostHeader(c.req.header('host')) ? demoKeys : noKeys, 200, { 'cache-control': 'no-store', vary: 'host' }),
+      );
 
       for (const page of ['app', 'dashboard']) {
+        app.use(`/${page}`, pageHeaders);
+        app.use(`/${page}/*`, pageHeaders);
         app.get(`/${page}`, (c) => c.redirect(`/${page}/`, 301));
         app.get(`/${page}/`, (c) => sendFile(c, `${page}/index.html`, 'no-cache'));
       }
       // Vite puts content hashes in asset names, so those can be cached for good.
+      app.use('/web/*', pageHeaders);
       app.get('/web/*', (c) => {
-        const relative = decodeURIComponent(c.req.path.slice('/web/'.length));
+        let relative: string;
+        try {
+          relative = decodeURIComponent(c.req.path.slice('/web/'.length));
+        } catch {
+          return c.text('bad request: malformed percent-encoding in the path', 400);
+        }
+        if (relative.includes('\0')) return c.text('bad request: NUL in the path', 400);
         return sendFile(c, relative, relative.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
       });
     },

@@ -1,7 +1,6 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../config/schema.ts';
@@ -17,11 +16,9 @@ import { launchBrowser } from './browser.ts';
 
 /**
  * The web app in a real browser against the real stack: a small seeded world, the ingest
- * consumer, and the whole serving process on a free port. FEED_SCREENSHOTS=1 also writes the
- * README screenshots to docs/screenshots/.
+ * consumer, and the whole serving process on a free port. (`npm run screenshots` takes the
+ * README screenshots from the demo.)
  */
-const SCREENSHOTS = process.env.FEED_SCREENSHOTS === '1';
-const screenshotDir = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const APP_KEY = { 'x-api-key': 'demo-app-key' };
 
 let config: Config;
@@ -121,8 +118,8 @@ async function swipe(how: 'wheel' | 'key' | 'touch'): Promise<void> {
   await page.waitForTimeout(500);
 }
 
-async function feedPage(user: string, cursor?: string): Promise<FeedResponse> {
-  const q = new URLSearchParams({ user_id: user, count: '20', ...(cursor ? { cursor } : {}) });
+async function feedPage(user: string, cursor?: string, tab = 'for_you'): Promise<FeedResponse> {
+  const q = new URLSearchParams({ user_id: user, count: '20', tab, ...(cursor ? { cursor } : {}) });
   const res = await fetch(`${baseUrl}/v1/feed?${q}`, { headers: APP_KEY });
   if (!res.ok) throw new Error(`GET /v1/feed: ${res.status} ${await res.text()}`);
   return (await res.json()) as FeedResponse;
@@ -191,20 +188,11 @@ describe('the feed app and the dashboard in a browser', () => {
     const drawer = page.locator('[data-testid=why-drawer]');
     await expect.poll(() => drawer.locator('[data-testid=why-detail]').textContent()).toContain((await active()).item);
     expect(await drawer.textContent()).toMatch(/filters_passed/);
-    if (SCREENSHOTS) {
-      await mkdir(screenshotDir, { recursive: true });
-      await page.waitForTimeout(400); // the sheet's slide-in
-      await page.screenshot({ path: `${screenshotDir}feed-why.png` });
-    }
     await page.keyboard.press('Escape');
 
     for (let i = 0; i < 40 && !(await active()).buy; i++) await swipe('key');
     const buy = page.locator('.slide[data-active=true] [data-testid=buy]').first();
     purchased = (await buy.getAttribute('data-product'))!;
-    if (SCREENSHOTS) {
-      await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-      await page.screenshot({ path: `${screenshotDir}feed.png` });
-    }
     await buy.click();
     await page.locator('[data-testid=pay]').click();
     await expect.poll(() => page.locator('[data-testid=order-confirmation]').textContent()).toContain('confirmed');
@@ -212,10 +200,6 @@ describe('the feed app and the dashboard in a browser', () => {
     // The sheet sits at the bottom of the screen: nothing scrolled the feed underneath.
     const sheet = (await page.locator('[data-testid=checkout]').boundingBox())!;
     expect(Math.round(sheet.y + sheet.height)).toBe(860);
-    if (SCREENSHOTS) {
-      await page.waitForTimeout(400);
-      await page.screenshot({ path: `${screenshotDir}feed-purchase.png` });
-    }
 
     const events = await until('the events in ClickHouse', async () => {
       const rows = await userEvents(userId);
@@ -271,6 +255,15 @@ describe('the feed app and the dashboard in a browser', () => {
     }
   }, 180_000);
 
+  it("the Following tab shows followed creators' newest videos first, and For You again", async () => {
+    const first = (await feedPage(userId, undefined, 'following')).items[0];
+    expect(first?.type, 'the demo user follows creators with recent videos').toBe('video');
+    await page.locator('[data-testid=tab-following]').click();
+    await until('the newest followed video on screen', async () => first?.type === 'video' && (await active()).item === first.item_id);
+    await page.locator('[data-testid=tab-for_you]').click();
+    await until('the For You feed again', async () => (await active()).type !== '' && (await active()).index === 0);
+  }, 60_000);
+
   it('shows the purchase on the dashboard', async () => {
     const dash = await context.newPage();
     await dash.setViewportSize({ width: 1280, height: 1400 });
@@ -287,15 +280,6 @@ describe('the feed app and the dashboard in a browser', () => {
     });
     expect(shown).toBeGreaterThanOrEqual(1);
     await dash.locator('[data-testid=chart-events] canvas').waitFor();
-    if (SCREENSHOTS) {
-      // A day of the seeded history, and some feed traffic for the latency chart.
-      await dash.selectOption('[data-testid=window]', String(24 * 60));
-      for (let i = 0; i < 60; i++) {
-        await feedPage(`u${i % 40}`);
-        await dash.waitForTimeout(200);
-      }
-      await dash.screenshot({ path: `${screenshotDir}dashboard.png`, fullPage: true });
-    }
     await dash.close();
   }, 120_000);
 });

@@ -98,6 +98,23 @@ function useMetrics(live: boolean): [MetricsView, string | null] {
   return [view, error];
 }
 
+/** A stacked per-minute bar chart of one series of the live figures, largest kinds first. */
+function perMinuteChart(figures: LiveFigures, series: LiveFigures['series']) {
+  const times = timeAxis(series.map((p) => p.t), figures.window_minutes, figures.bucket_minutes, Date.now() / 1000);
+  const totals = new Map<string, number>();
+  for (const p of series) totals.set(p.kind, (totals.get(p.kind) ?? 0) + p.per_minute);
+  const kinds = [...totals.keys()].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
+  const at = new Map(series.map((p) => [`${p.kind}@${p.t}`, p.per_minute]));
+  return {
+    labels: times.map((t) => clock(t, figures.bucket_minutes)),
+    datasets: kinds.map((kind, i) => ({
+      label: kind,
+      data: times.map((t) => at.get(`${kind}@${t}`) ?? 0),
+      backgroundColor: PALETTE[i % PALETTE.length],
+    })),
+  };
+}
+
 function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
   const [minutes, setMinutes] = useState(60);
   const [live, setLive] = useState(true);
@@ -130,22 +147,8 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
       .catch((err: Error) => setError(err.message));
   }, [props.adminKey]);
 
-  const eventsChart = useMemo(() => {
-    if (!figures) return null;
-    const times = timeAxis(figures.series.map((p) => p.t), figures.window_minutes, figures.bucket_minutes, Date.now() / 1000);
-    const totals = new Map<string, number>();
-    for (const p of figures.series) totals.set(p.kind, (totals.get(p.kind) ?? 0) + p.per_minute);
-    const kinds = [...totals.keys()].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
-    const at = new Map(figures.series.map((p) => [`${p.kind}@${p.t}`, p.per_minute]));
-    return {
-      labels: times.map((t) => clock(t, figures.bucket_minutes)),
-      datasets: kinds.map((kind, i) => ({
-        label: kind,
-        data: times.map((t) => at.get(`${kind}@${t}`) ?? 0),
-        backgroundColor: PALETTE[i % PALETTE.length],
-      })),
-    };
-  }, [figures]);
+  const eventsChart = useMemo(() => figures && perMinuteChart(figures, figures.series), [figures]);
+  const catalogChart = useMemo(() => figures && perMinuteChart(figures, figures.catalog_series), [figures]);
 
   const sessionsChart = useMemo(
     () =>
@@ -245,6 +248,18 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
             />
           ) : null}
         </div>
+        <div class="panel wide">
+          <h3>Catalog writes per minute</h3>
+          {catalogChart ? (
+            <ChartBox
+              type="bar"
+              data={catalogChart}
+              testid="chart-catalog"
+              height={180}
+              options={{ scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'rows / minute' } } } }}
+            />
+          ) : null}
+        </div>
         <div class="panel">
           <h3>Watch time per session</h3>
           {sessionsChart ? <ChartBox type="bar" data={sessionsChart} testid="chart-sessions" options={{ plugins: { legend: { display: false } } }} /> : null}
@@ -274,7 +289,7 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
         {results === null ? <p class="muted">Loading results…</p> : null}
         {results && results.results.length === 0 ? (
           <p class="muted">
-            No results yet: run <code>node bin/feed.js bench</code> (results land in benchmarks/results/).
+            No results yet: run <code>node bin/feed.js bench &lt;name&gt;</code> (full runs are copied to benchmarks/results/latest/, which the repository commits).
           </p>
         ) : null}
         {results?.skipped.length ? <p class="muted small">Skipped unreadable results: {results.skipped.map((s) => s.file).join(', ')}</p> : null}

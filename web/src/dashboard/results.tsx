@@ -71,6 +71,12 @@ export function ResultCard(props: { result: BenchResult }) {
           <div class="figure" key={name} title={f.note ?? ''}>
             <span class="muted">{name}</span>
             <strong>{fmt(f.value, f.unit)}</strong>
+            {f.min != null && f.max != null ? (
+              <span class="muted" data-testid="spread">
+                {fmt(f.min)}–{fmt(f.max)}
+                {f.runs ? ` over ${f.runs} runs` : ''}
+              </span>
+            ) : null}
           </div>
         ))}
       </div>

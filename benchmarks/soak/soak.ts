@@ -1,0 +1,226 @@
+import { randomBytes } from 'node:crypto';
+import { deepMerge } from '../../config/load.ts';
+import type { Config } from '../../config/schema.ts';
+import { isLoopback } from '../../config/security.ts';
+import { sleep } from '../../core/errors.ts';
+import { queryRows, sql } from '../../storage/sql.ts';
+import { createClickHouse } from '../../storage/clickhouse.ts';
+import { startConsumer } from '../../ingest/consumer.ts';
+import { createVersion, inheritModel, promote, readManifest, readPointer } from '../../models/registry.ts';
+import { benchKeys, BENCH_KEY } from '../feed/feed.ts';
+import { openLoopStep } from '../feed/open-loop.ts';
+import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
+import { median, round } from '../harness/stats.ts';
+import type { Benchmark, BenchOutput } from '../harness/types.ts';
+import { ensureTrainedModels, requireTrainedModel } from '../harness/trained-models.ts';
+import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
+import { startEventLoad } from './event-load.ts';
+
+const MiB = 2 ** 20;
+
+/** A bounded soak: fixed rates for a fixed number of windows, nothing ramps until failure. */
+export interface SoakPlan {
+  windows: number;
+  windowS: number;
+  /** Windows before the RSS baseline (caches, JIT and the online state fill up first). */
+  warmupWindows: number;
+  feedRate: number;
+  eventRate: number;
+  items: number;
+}
+
+/** 30 minutes at 100 feed req/s and 2,000 events/s, per-minute figures, growth judged after minute 5. */
+export const FULL: SoakPlan = { windows: 30, windowS: 60, warmupWindows: 5, feedRate: 100, eventRate: 2000, items: 100_000 };
+export const SMOKE: SoakPlan = { windows: 4, windowS: 3, warmupWindows: 1, feedRate: 20, eventRate: 200, items: 2_000 };
+
+/** The RSS growth after warm-up that the soak accepts, in percent (issue #20). */
+const MAX_RSS_GROWTH_PCT = 10;
+
+interface WindowRow {
+  minute: number;
+  feed_ok: number;
+  feed_errors: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  events_per_s: number;
+  event_errors: number;
+  rss_mib: number;
+  heap_mib: number;
+  note: string;
+}
+
+function hostOf(endpoint: string): string {
+  return endpoint.includes('://') ? new URL(endpoint).hostname : endpoint.replace(/:\d+$/, '');
+}
+
+/** The soak sends thousands of requests a second for half an hour: only ever to this machine. */
+function assertLoopback(config: Config): void {
+  const hosts = [config.api.host, hostOf(config.clickhouse.url), ...config.kafka.brokers.map(hostOf)];
+  const remote = hosts.filter((h) => !isLoopback(h));
+  if (remote.length > 0) throw new Error(`the soak runs against a local stack only (loopback); not against ${remote.join(', ')}`);
+}
+
+/** A fixed sample of catalog item ids for the event load. */
+async function sampleItems(config: Config, n: number): Promise<string[]> {
+  const ch = createClickHouse(config);
+  try {
+    const rows = await queryRows<{ item_id: string }>(ch, sql`SELECT item_id FROM items ORDER BY cityHash64(item_id) LIMIT ${n}`);
+    return rows.map((r) => r.item_id);
+  } finally {
+    await ch.close();
+  }
+}
+
+/** A new registry version holding the promoted version's models (copied), promoted: what `feed models promote` does. */
+async function promoteCopy(config: Config): Promise<{ from: string; to: string }> {
+  const from = readPointer(config).version;
+  if (!from) throw new Error('no promoted version to copy');
+  const { version: _v, created_at: _c, git_commit: _g, models: _m, ...meta } = readManifest(config, from);
+  const copy = await createVersion(config, meta, (dir) => ({
+    retrieval: inheritModel(config, from, 'retrieval', dir),
+    ranker: inheritModel(config, from, 'ranker', dir),
+  }));
+  promote(config, copy.version);
+  return { from, to: copy.version };
+}
+
+/** Seconds until the server's health reports `version` as the served model. */
+async function servedAfter(server: ChildServer, version: string, timeoutS: number): Promise<number | null> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutS * 1000) {
+    const health = (await (await fetch(`${server.url}/v1/health`)).json()) as { components?: { model?: { version?: string } } };
+    if (health.components?.model?.version === version) return (Date.now() - t0) / 1000;
+    await sleep(250);
+  }
+  return null;
+}
+
+export const soakBenchmark: Benchmark = {
+  name: 'soak',
+  description: 'a bounded soak on loopback: feed requests and events at fixed rates with a model promotion halfway; p99 and RSS per minute',
+  defaultRepeats: 1,
+  stack: true,
+  async run(ctx): Promise<BenchOutput> {
+    assertLoopback(ctx.config);
+    const plan = { ...(ctx.smoke ? SMOKE : FULL), ...(ctx.items[0] ? { items: ctx.items[0] } : {}) };
+    const world = await ensureWorld(ctx.config, plan.items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'soak');
+    const config = deepMerge(world.config as unknown as Record<string, unknown>, { ingest: { groupId: `${world.config.clickhouse.database}.soak-ingest` } }) as unknown as Config;
+    const models = await ensureTrainedModels(world, config, { smoke: ctx.smoke, log: ctx.log });
+    await emptyEventLog(config);
+    const items = await sampleItems(config, 20_000);
+    const consumer = await startConsumer(config);
+    ctx.log(`starting the feed server over ${plan.items.toLocaleString('en-US')} items (one serving process)...`);
+    const server = await startServer({ mode: 'feed', config: serverConfig(config, benchKeys) }, { label: 'soak' });
+    requireTrainedModel(server.info, models, 'soak');
+    const rows: WindowRow[] = [];
+    let promotion: { from: string; to: string; served_s: number | null } | undefined;
+    try {
+      const events = startEventLoad({ baseUrl: server.url, apiKey: BENCH_KEY, rate: plan.eventRate, users: world.users, items, runId: `soak-${randomBytes(3).toString('hex')}` });
+      try {
+        const promoteAt = Math.floor(plan.windows / 2);
+        for (let w = 0; w < plan.windows; w++) {
+          let promoting: Promise<void> | undefined;
+          if (w === promoteAt) {
+            promoting = promoteCopy(config).then(async (p) => {
+              promotion = { ...p, served_s: await servedAfter(server, p.to, plan.windowS) };
+              ctx.log(`promoted ${p.to} (a copy of ${p.from}); served after ${promotion.served_s ?? 'more than a window of'} s`);
+            });
+          }
+          const feed = await openLoopStep({
+            baseUrl: server.url,
+            path: (i) => `/v1/feed?user_id=u${(i * 7919 + w) % world.users}&count=10`,
+            rate: plan.feedRate,
+            durationS: plan.windowS,
+            headers: { 'x-api-key': BENCH_KEY },
+          });
+          await promoting;
+          const ev = events.take();
+          const mem = await server.rss();
+          const row: WindowRow = {
+            minute: round(((w + 1) * plan.windowS) / 60),
+            feed_ok: feed.ok,
+            feed_errors: feed.errors,
+            p50_ms: round(feed.p50_ms),
+            p99_ms: round(feed.p99_ms),
+            max_ms: round(feed.max_ms),
+            events_per_s: round(ev.accepted / plan.windowS),
+            event_errors: ev.errors,
+            rss_mib: round(mem.rss / MiB),
+            heap_mib: round(mem.heapUsed / MiB),
+            note: [w === promoteAt ? 'model promoted' : '', w === plan.warmupWindows - 1 ? 'RSS baseline' : '', feed.first_error ?? '', ev.first_error ?? '']
+              .filter(Boolean)
+              .join('; '),
+          };
+          rows.push(row);
+          ctx.log(`window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB`);
+        }
+      } finally {
+        await events.stop();
+      }
+    } finally {
+      await server.stop();
+      await consumer.stop();
+      // Leave the world's registry as found: its trained version promoted.
+      if (promotion && readPointer(config).version === promotion.to) promote(config, promotion.from);
+      if (ctx.smoke) await dropWorld(config);
+    }
+
+    const measured = rows.slice(plan.warmupWindows);
+    const baseline = rows[plan.warmupWindows - 1]!;
+    const last = rows[rows.length - 1]!;
+    const growthPct = ((last.rss_mib - baseline.rss_mib) / baseline.rss_mib) * 100;
+    const errors = rows.reduce((sum, r) => sum + r.feed_errors + r.event_errors, 0);
+    const accepted = rows.reduce((sum, r) => sum + r.events_per_s * plan.windowS, 0);
+    const ingest = consumer.stats();
+    const windowName = plan.windowS === 60 ? 'minute' : `${plan.windowS} s window`;
+    return {
+      dataset: { items: plan.items, users: world.users, model: models.version },
+      params: { ...plan, serving_processes: 1, promotion: promotion ?? null },
+      figures: {
+        feed_p99_ms_median: { value: round(median(measured.map((r) => r.p99_ms))), unit: 'ms', note: `median over the ${windowName}s after warm-up` },
+        feed_p99_ms_worst: { value: round(Math.max(...measured.map((r) => r.p99_ms))), unit: 'ms', note: `worst ${windowName} after warm-up` },
+        feed_p50_ms_median: { value: round(median(measured.map((r) => r.p50_ms))), unit: 'ms' },
+        rss_growth_pct: { value: round(growthPct), unit: '%', note: `RSS (after GC) at the end against the end of ${windowName} ${plan.warmupWindows}` },
+        errors: { value: errors, unit: 'requests', note: 'feed and event requests not answered 200 (or over the in-flight cap)' },
+        events_accepted_per_s: { value: round(accepted / (rows.length * plan.windowS)), unit: 'events/s' },
+        events_inserted: { value: ingest.inserted, unit: 'events', note: `by the ingest consumer, of ${accepted} accepted` },
+        promotion_served_s: { value: promotion?.served_s ?? null, unit: 's', note: 'from the registry promote to /v1/health reporting the version' },
+      },
+      references: [
+        {
+          name: 'the same process after warm-up',
+          description: `serving RSS after GC at the end of ${windowName} ${plan.warmupWindows}, under the same load`,
+          figure: 'RSS',
+          value: baseline.rss_mib,
+          unit: 'MiB',
+          ratio: round(last.rss_mib / baseline.rss_mib),
+          ratio_meaning: 'RSS at the end / RSS after warm-up',
+        },
+      ],
+      tables: [
+        {
+          title: `Soak: ${plan.feedRate} feed req/s and ${plan.eventRate} events/s for ${plan.windows} × ${plan.windowS} s, model promoted in window ${Math.floor(plan.windows / 2) + 1}`,
+          columns: ['minute', 'feed ok', 'feed errors', 'p50 ms', 'p99 ms', 'max ms', 'events/s', 'event errors', 'RSS MiB', 'heap MiB', 'note'],
+          rows: rows.map((r) => [r.minute, r.feed_ok, r.feed_errors, r.p50_ms, r.p99_ms, r.max_ms, r.events_per_s, r.event_errors, r.rss_mib, r.heap_mib, r.note]),
+        },
+        {
+          title: 'Soak criteria (issue #20)',
+          columns: ['criterion', 'value', 'met'],
+          rows: [
+            [`RSS growth after warm-up under ${MAX_RSS_GROWTH_PCT}%`, `${round(growthPct)}%`, growthPct < MAX_RSS_GROWTH_PCT],
+            ['no errors', errors, errors === 0],
+            ['promoted model served', promotion?.served_s == null ? 'no' : `after ${round(promotion.served_s)} s`, promotion?.served_s != null],
+          ],
+        },
+      ],
+      targets: [],
+      series: { windows: rows.map(({ note: _n, ...r }) => r) },
+      notes: [
+        'One run: the soak is long; its figures are over windows, not repeats.',
+        'RSS and heap are read in the server after a full GC at the end of each window (--expose-gc).',
+        'Feed latency is open loop, from each request’s due time (coordinated omission avoided); the ingest consumer runs in the harness process.',
+      ],
+    };
+  },
+};

@@ -1,0 +1,36 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/load.ts';
+import { createApp } from './app.ts';
+import { eventsRoutes } from './routes/events.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { listen } from './server.ts';
+
+const metricLines = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(name));
+
+describe('a client that disconnects mid-upload', () => {
+  it('is counted as a client abort, not as a 500', async () => {
+    const config = loadConfig({ env: {}, overrides: { api: { port: 33181 } } });
+    const producer = { send: async () => undefined, close: async () => undefined };
+    const server = await listen(createApp(config, [opsRoutes([]), eventsRoutes({ config, producer })]), config);
+    try {
+      const sock = connect(33181, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      sock.write(
+        'POST /v1/events HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: demo-app-key\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"events":[',
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      sock.destroy();
+      let text = '';
+      for (let i = 0; i < 50 && metricLines(text, 'feed_http_client_aborts_total{').length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        text = await (await fetch(`${server.url}/metrics`)).text();
+      }
+      expect(metricLines(text, 'feed_http_client_aborts_total{')).toEqual(['feed_http_client_aborts_total{route="/v1/events"} 1']);
+      const events = metricLines(text, 'feed_http_request_duration_seconds_count{').filter((l) => l.includes('/v1/events'));
+      expect(events).toEqual(['feed_http_request_duration_seconds_count{method="POST",route="/v1/events",status="499"} 1']);
+    } finally {
+      await server.close();
+    }
+  });
+});
