@@ -10,6 +10,7 @@ import { registerModelsCommands } from './commands/models.ts';
 import { registerTrainCommands } from './commands/train.ts';
 import { registerBenchCommands } from './commands/bench.ts';
 import { registerIngestCommands } from './commands/ingest.ts';
+import { registerExperimentsCommands } from './commands/experiments.ts';
 
 const program = new Command('feed')
   .description('Douyin-style feed engine: local stack, ingest, training, serving, simulation and benchmarks')
@@ -27,6 +28,7 @@ registerModelsCommands(program);
 registerTrainCommands(program);
 registerBenchCommands(program);
 registerIngestCommands(program);
+registerExperimentsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

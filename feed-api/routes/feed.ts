@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
-import type { FeedPipeline } from '../../ranker/pipeline.ts';
+import type { ServedPage } from '../../experiments/router.ts';
+import type { FeedRequest } from '../../ranker/types.ts';
 import type { RouteModule } from '../app.ts';
 import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
@@ -37,9 +38,12 @@ const ErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), fields: z.array(z.object({ field: z.string(), message: z.string() })).optional() }),
 });
 
+/** Builds a page: the pipeline, through the running experiment when there is one (experiments/router.ts). */
+export type ServeFeed = (request: FeedRequest & { locale?: string }, requestId: string) => Promise<ServedPage>;
+
 /** GET /v1/feed: one page of the personalized feed and the cursor for the next. */
-export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): RouteModule {
-  const { config, pipeline } = deps;
+export function feedRoutes(deps: { config: Config; serve: ServeFeed }): RouteModule {
+  const { config, serve } = deps;
   const Query = feedQuerySchema(config);
   const { bloomBits, bloomHashes } = config.ranker.feed;
   const perUser = keyedLimiter((k) => k.userRateLimitPerMinute);
@@ -72,20 +76,18 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           if (!(err instanceof CursorError)) throw err;
           throw new ApiError(400, 'invalid_cursor', `query.cursor ${err.message}`, [{ field: 'query.cursor', message: err.message }]);
         }
-        const result = await pipeline.run({
-          userId: q.user_id,
-          count: q.count,
-          session,
-          explain: q.explain,
-          now: Date.now(),
-          ...(q.locale ? { locale: q.locale } : {}),
-        });
+        const requestId = c.get('requestId');
+        const result = await serve(
+          { userId: q.user_id, count: q.count, session, explain: q.explain, now: Date.now(), ...(q.locale ? { locale: q.locale } : {}) },
+          requestId,
+        );
         const body: FeedResponse = {
-          request_id: c.get('requestId'),
+          request_id: requestId,
           user_id: q.user_id,
           cursor: encodeCursor(config.api.cursorSecret, q.user_id, result.session),
           items: result.entries,
           ...(result.explain ? { explain: result.explain } : {}),
+          ...(result.experiment ? { experiment: result.experiment } : {}),
         };
         c.header('x-model-version', result.modelVersion ?? 'none');
         c.header('x-scorer', result.scorer ?? 'none');

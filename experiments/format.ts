@@ -1,0 +1,40 @@
+import { formatTable } from '../benchmarks/harness/table.ts';
+import { METRICS, type ExperimentReport } from './report.ts';
+
+const num = (v: number) => (!Number.isFinite(v) ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(4));
+const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%` : '-');
+
+/** The report as text tables: one column per arm, the non-control arms with their difference to the control. */
+export function formatReport(r: ExperimentReport): string {
+  const e = r.experiment;
+  const head = `experiment ${e.id} (${e.mode}, ${e.status}; control ${e.control}) window ${r.window.from} .. ${r.window.to}, ${Math.round(r.confidence * 100)}% intervals`;
+  const rows: (string | number | null)[][] = [
+    ['users', ...r.arms.map((a) => a.users)],
+    ['sessions', ...r.arms.map((a) => a.sessions)],
+    ['impressions', ...r.arms.map((a) => a.impressions)],
+  ];
+  for (const m of METRICS) {
+    rows.push([
+      m.label,
+      ...r.arms.map((a) => {
+        const v = a.metrics[m.name]!;
+        const base = `${num(v.value)} [${num(v.ci[0])}, ${num(v.ci[1])}]`;
+        const d = v.vs_control;
+        return d ? `${base} ${pct(d.relative)} p=${Number.isFinite(d.p) ? d.p.toFixed(3) : '-'}${d.significant ? ' *' : ''}` : base;
+      }),
+    ]);
+  }
+  rows.push(['feed p99 ms', ...r.arms.map((a) => (a.latency.p99_ms === null ? null : Number(a.latency.p99_ms.toFixed(1))))]);
+  rows.push(['p99 guardrail', ...r.arms.map((a) => a.latency.guardrail)]);
+  const parts = [head, formatTable({ title: '', columns: ['metric', ...r.arms.map((a) => (a.control ? `${a.name} (control)` : a.name))], rows }).trimStart()];
+  parts.push('* significant at the report\'s confidence (delta method over users); p99 from ' + r.latency_source);
+  if (r.interleave) {
+    const i = r.interleave;
+    const s = i.treatment_win_share;
+    parts.push(
+      `interleaving: ${i.pages} pages from ${i.users} users, ${i.decided_pages} decided; wins ${Object.entries(i.wins).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
+        `treatment win share ${num(s.value)} [${num(s.ci[0])}, ${num(s.ci[1])}] p=${Number.isFinite(s.vs_even.p) ? s.vs_even.p.toFixed(3) : '-'}${s.vs_even.significant ? ' *' : ''}`,
+    );
+  }
+  return parts.join('\n');
+}
