@@ -97,6 +97,11 @@ export class ExperimentRouter {
     this.log.info({ experiment: experiment.id, mode: experiment.mode, arms: experiment.arms.map((a) => a.name) }, 'serving experiment');
   }
 
+  /** Inserts the buffered exposures now (they also go every `experiments.exposureFlushMs`). */
+  flushExposures(): Promise<void> {
+    return this.exposures?.flush() ?? Promise.resolve();
+  }
+
   /** One page for `request`, through the running experiment when there is one. */
   async run(request: FeedRequest & { locale?: string }, requestId: string): Promise<ServedPage> {
     const live = this.live;
