@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
-import { sleep } from '../core/errors.ts';
 import type { FeedResponse } from '../feed-api/feed-response.ts';
 import { createFeedService, type FeedService } from '../feed-api/service.ts';
 import { startIngest, type RunningIngest } from '../ingest/service.ts';
@@ -11,22 +10,13 @@ import { seedWorld } from '../simulator/seed.ts';
 import { simulate } from '../simulator/simulate.ts';
 import { generateWorld, type World } from '../simulator/world/generate.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
+import { waitFor } from '../stack/process.ts';
 import { queryRows, sql } from '../storage/sql.ts';
 import { dropIsolated, isolatedConfig } from '../test/stack.ts';
 import { assignArm } from './assign.ts';
 import type { ExperimentReport } from './report.ts';
 
 const ADMIN = { 'x-api-key': 'demo-admin-key', 'content-type': 'application/json' };
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /**
  * The worse arm sees only the fresh-content pool, in whatever language, with every slot an
@@ -54,7 +44,7 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     ingest = await startIngest(config, { progressEveryMs: 600_000 });
     await waitFor('the seeded history in ClickHouse', async () => {
       const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events`);
-      return Number(row!.n) >= seeded.events ? true : undefined;
+      return Number(row!.n) >= seeded.events;
     }, 90_000);
     // Two replicas of the same engine: one registry folder, one ClickHouse, one Kafka.
     for (let i = 0; i < 2; i++) replicas.push(await createFeedService(config));
@@ -95,7 +85,7 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     expect(created.status).toBe(201);
     expect((await admin('/v1/admin/experiments/worse-sources/start', { method: 'POST' })).status).toBe(200);
     expect((await admin('/v1/admin/experiments/worse-sources/start', { method: 'POST' })).status).toBe(409);
-    await waitFor('both replicas to serve the experiment', () => (replicas.every((r) => r.experiments.current?.id === 'worse-sources') ? true : undefined), 5_000);
+    await waitFor('both replicas to serve the experiment', async () => replicas.every((r) => r.experiments.current?.id === 'worse-sources'), 5_000);
 
     const armOn = async (replica: FeedService, user: string) => {
       const res = await replica.app.request(`/v1/feed?user_id=${user}&count=5`, { headers: { 'x-api-key': 'demo-app-key' } });
@@ -125,7 +115,7 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     for (const r of replicas) await r.experiments.flushExposures();
     await waitFor('the simulated events in ClickHouse', async () => {
       const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE startsWith(event_id, 'exp-')`);
-      return Number(row!.n) >= policy.stats.postedEvents ? true : undefined;
+      return Number(row!.n) >= policy.stats.postedEvents;
     }, 60_000);
 
     const res = await admin('/v1/admin/experiments/worse-sources/report');
@@ -143,7 +133,7 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     expect(['pass', 'fail']).toContain(worse.latency.guardrail);
 
     expect((await admin('/v1/admin/experiments/worse-sources/stop', { method: 'POST' })).status).toBe(200);
-    await waitFor('both replicas to stop the experiment', () => (replicas.every((r) => r.experiments.current === undefined) ? true : undefined), 5_000);
+    await waitFor('both replicas to stop the experiment', async () => replicas.every((r) => r.experiments.current === undefined), 5_000);
     const after = await replicas[1]!.app.request('/v1/feed?user_id=u1&count=5', { headers: { 'x-api-key': 'demo-app-key' } });
     expect(((await after.json()) as FeedResponse).experiment).toBeUndefined();
     const concluded = await admin('/v1/admin/experiments/worse-sources/conclude', { method: 'POST', body: { winner: 'control', note: 'worse lost' } });
