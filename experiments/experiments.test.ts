@@ -139,4 +139,26 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     const concluded = await admin('/v1/admin/experiments/worse-sources/conclude', { method: 'POST', body: { winner: 'control', note: 'worse lost' } });
     expect(concluded.status).toBe(200);
   }, 600_000);
+
+  it('interleaving finds the worse ranking worse from one mixed page per request', async () => {
+    const spec = { id: 'worse-interleaved', mode: 'interleave', control: 'control', arms: [{ name: 'control', share: 0.5 }, { name: 'worse', share: 0.5, overlay: WORSE_OVERLAY }] };
+    expect((await admin('/v1/admin/experiments', { method: 'POST', body: spec })).status).toBe(201);
+    expect((await admin('/v1/admin/experiments/worse-interleaved/start', { method: 'POST' })).status).toBe(200);
+    await waitFor('both replicas to serve the experiment', async () => replicas.every((r) => r.experiments.current?.id === 'worse-interleaved'), 5_000);
+    const policy = httpPolicy({ url: 'http://feed.test', apiKey: 'demo-app-key', fetch: (url, init) => Promise.resolve(replicas[0]!.app.request(url, init)) });
+    // Fewer people than the A/B run: every page compares both arms.
+    await simulate(world, policy, { users: 150, sessions: 2, seed: 8, wallClock: true, runTag: 'inter' });
+    await replicas[0]!.experiments.flushExposures();
+    await waitFor('the simulated events in ClickHouse', async () => {
+      const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE startsWith(event_id, 'inter-')`);
+      return Number(row!.n) >= policy.stats.postedEvents;
+    }, 60_000);
+    const report = (await (await admin('/v1/admin/experiments/worse-interleaved/report')).json()) as ExperimentReport;
+    const share = report.interleave!.treatment_win_share;
+    expect(report.interleave!.users).toBeGreaterThanOrEqual(100);
+    expect(report.interleave!.wins.control).toBeGreaterThan(report.interleave!.wins.worse!);
+    expect(share.value).toBeLessThan(0.5);
+    expect(share.vs_even.significant).toBe(true);
+    expect((await admin('/v1/admin/experiments/worse-interleaved/stop', { method: 'POST' })).status).toBe(200);
+  }, 600_000);
 });
