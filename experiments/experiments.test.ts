@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.ts';
 import type { FeedResponse } from '../feed-api/feed-response.ts';
 import { createFeedService, type FeedService } from '../feed-api/service.ts';
 import { startIngest, type RunningIngest } from '../ingest/service.ts';
+import { engineExperimentReport } from '../simulator/experiment.ts';
 import { httpPolicy } from '../simulator/policies/http.ts';
 import { seedWorld } from '../simulator/seed.ts';
 import { simulate } from '../simulator/simulate.ts';
@@ -118,9 +119,9 @@ describe('experiments on the real Kafka and ClickHouse', () => {
       return Number(row!.n) >= policy.stats.postedEvents;
     }, 60_000);
 
-    const res = await admin('/v1/admin/experiments/worse-sources/report');
-    expect(res.status).toBe(200);
-    const report = (await res.json()) as ExperimentReport;
+    // What `feed simulate --policy http` adds to its result when the engine runs an experiment.
+    const report = (await engineExperimentReport({ url: 'http://feed.test', adminKey: 'demo-admin-key', fetch: (url, init) => Promise.resolve(replicas[1]!.app.request(url, init)) }))!;
+    expect(report.experiment.id).toBe('worse-sources');
     const control = report.arms.find((a) => a.name === 'control')!;
     const worse = report.arms.find((a) => a.name === 'worse')!;
     expect(control.users + worse.users).toBeGreaterThanOrEqual(500);
