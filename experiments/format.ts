@@ -1,5 +1,6 @@
 import { formatTable, type BenchTable } from '../benchmarks/harness/table.ts';
-import { METRICS, type ExperimentReport } from './report.ts';
+import { METRICS } from './metrics.ts';
+import type { ExperimentReport } from './report.ts';
 
 const num = (v: number) => (!Number.isFinite(v) ? '-' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(4));
 const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%` : '-');

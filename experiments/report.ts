@@ -2,28 +2,9 @@ import type { Config } from '../config/schema.ts';
 import type { ClickHouseClient } from '../storage/clickhouse.ts';
 import { queryRows, type SqlFragment, type SqlValue } from '../storage/sql.ts';
 import { armLatencies, type ArmLatency } from './latency.ts';
+import { METRICS, type MetricDef } from './metrics.ts';
 import { compare, interval, ratioEstimate, type Comparison, type RatioSums } from './stats.ts';
 import type { Experiment } from './store.ts';
-
-/** A per-user ratio metric: Σ numerator / Σ denominator over the arm's users, times `scale`. */
-interface MetricDef {
-  name: string;
-  label: string;
-  num: string;
-  den: 'sessions' | 'impressions';
-  scale: number;
-}
-
-/** The report's metrics; numerators are per-user columns of USER_EVENTS, denominators too. */
-export const METRICS: readonly MetricDef[] = [
-  { name: 'watch_s_per_session', label: 'watch s / session', num: 'watch_s', den: 'sessions', scale: 1 },
-  { name: 'completion_rate', label: 'completions / impression', num: 'completes', den: 'impressions', scale: 1 },
-  { name: 'likes_per_1k', label: 'likes / 1k impressions', num: 'likes', den: 'impressions', scale: 1000 },
-  { name: 'shares_per_1k', label: 'shares / 1k impressions', num: 'shares', den: 'impressions', scale: 1000 },
-  { name: 'follows_per_1k', label: 'follows / 1k impressions', num: 'follows', den: 'impressions', scale: 1000 },
-  { name: 'purchases_per_1k', label: 'purchases / 1k impressions', num: 'purchases', den: 'impressions', scale: 1000 },
-  { name: 'gmv_per_1k', label: 'GMV / 1k impressions', num: 'gmv', den: 'impressions', scale: 1000 },
-];
 
 /** Per-user event aggregates the metrics read. */
 const USER_EVENTS = `
