@@ -100,4 +100,33 @@ describe('experiment serving', () => {
       cursor = body.cursor;
     }
   });
+
+  it('answers bad admin input with a 4xx that names the problem', async () => {
+    const { service } = await make();
+    const post = (path: string, body: string, type = 'application/json') =>
+      service.app.request(path, { method: 'POST', headers: { 'x-api-key': 'demo-admin-key', 'content-type': type }, body });
+    const arms = (second: Record<string, unknown>) => JSON.stringify({ id: 'bad', control: 'a', arms: [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.5, ...second }] });
+    const cases: [Response, number, RegExp][] = [
+      [await post('/v1/admin/experiments', '{"id":'), 400, /not valid JSON/],
+      [await post('/v1/admin/experiments', 'id=x', 'text/plain'), 415, /application\/json/],
+      [await post('/v1/admin/experiments', arms({ model: 'v9' })), 400, /unknown model version "v9"/],
+      [await post('/v1/admin/experiments', arms({ model: '../v1' })), 400, /invalid version name/],
+      [await post('/v1/admin/experiments', arms({ overlay: { ranker: { rerank: { explorationShare: 2 } } } })), 400, /ranker\.rerank\.explorationShare/],
+      [await post('/v1/admin/experiments', arms({ overlay: { ranker: { feed: { bloomBits: 1024 } } } })), 400, /feed/],
+      [await post('/v1/admin/experiments', arms({ overlay: { models: { weights: { complete: -1 } } } })), 400, /models\.weights\.complete/],
+      [await post('/v1/admin/experiments/Bad%20Id/start', ''), 400, /not an experiment id/],
+    ];
+    for (const [res, status, message] of cases) {
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(message);
+    }
+    expect((await post('/v1/admin/experiments', arms({}))).status).toBe(201);
+    const conclude = await post('/v1/admin/experiments/bad/conclude', JSON.stringify({ winner: 'a' }));
+    expect(conclude.status).toBe(409);
+    expect((await post('/v1/admin/experiments/bad/start', '')).status).toBe(200);
+    expect((await post('/v1/admin/experiments/bad/stop', '')).status).toBe(200);
+    expect((await post('/v1/admin/experiments/bad/conclude', JSON.stringify({ winner: 'c' }))).status).toBe(400);
+    const done = await post('/v1/admin/experiments/bad/conclude', JSON.stringify({ winner: 'b', note: 'b won' }));
+    expect(await done.json()).toMatchObject({ status: 'concluded', conclusion: { winner: 'b', note: 'b won' } });
+  });
 });
