@@ -160,6 +160,10 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     expect(report.interleave!.wins.control).toBeGreaterThan(report.interleave!.wins.worse!);
     expect(share.value).toBeLessThan(0.5);
     expect(share.vs_even.significant).toBe(true);
+    // Per arm, events count for the team whose entry they name.
+    for (const arm of report.arms) expect(arm.users).toBeGreaterThanOrEqual(100);
+    const [control, worse] = ['control', 'worse'].map((n) => report.arms.find((a) => a.name === n)!.metrics.completion_rate!);
+    expect(worse!.value).toBeLessThan(control!.value);
     expect((await admin('/v1/admin/experiments/worse-interleaved/stop', { method: 'POST' })).status).toBe(200);
   }, 600_000);
 });

@@ -6,11 +6,15 @@ import { METRICS, type MetricDef } from './metrics.ts';
 import { compare, interval, ratioEstimate, type Comparison, type RatioSums } from './stats.ts';
 import type { Experiment } from './store.ts';
 
-/** Per-user event aggregates the metrics read. */
-const USER_EVENTS = `
-  sumIf(watch_ms, kind = 'play') / 1000 AS watch_s, countIf(kind = 'impression') AS impressions,
-  countIf(kind = 'complete') AS completes, countIf(kind = 'like') AS likes, countIf(kind = 'share') AS shares,
-  countIf(kind = 'follow') AS follows, countIf(kind = 'purchase') AS purchases, sumIf(price * quantity, kind = 'purchase') AS gmv`;
+/** The per-user numerators and denominators the metrics read (besides sessions), named `${prefix}watch_s`... */
+const NUMERATORS = ['watch_s', 'impressions', 'completes', 'likes', 'shares', 'follows', 'purchases', 'gmv'] as const;
+const eventAggregates = (prefix: string) => `
+  sumIf(watch_ms, kind = 'play') / 1000 AS ${prefix}watch_s, countIf(kind = 'impression') AS ${prefix}impressions,
+  countIf(kind = 'complete') AS ${prefix}completes, countIf(kind = 'like') AS ${prefix}likes, countIf(kind = 'share') AS ${prefix}shares,
+  countIf(kind = 'follow') AS ${prefix}follows, countIf(kind = 'purchase') AS ${prefix}purchases, sumIf(price * quantity, kind = 'purchase') AS ${prefix}gmv`;
+
+/** The entry an event names, as experiment_exposures.entry_key does. */
+const ENTRY_KEY = `if(item_id != '', item_id, if(product_id != '', product_id, live_id))`;
 
 /** Engagement that credits an interleaved entry's team. */
 const CREDIT_KINDS = ['complete', 'like', 'share', 'follow', 'add_to_cart', 'purchase'];
@@ -31,19 +35,44 @@ const DENS = ['sessions', 'impressions'] as const;
  * without one) counts for it. ClickHouse returns per-arm sums over users; the ratios and
  * their delta-method intervals are computed from them.
  */
+const ARM_SUMS = `arm, count() AS n, ${DENS.map((d) => `sum(${d}) AS ${d}_sy, sum(${d} * ${d}) AS ${d}_syy`).join(', ')},
+  ${METRICS.map(sumsOf).join(',\n  ')}`;
+
 const AB_SQL = `
-SELECT arm, count() AS n, ${DENS.map((d) => `sum(${d}) AS ${d}_sy, sum(${d} * ${d}) AS ${d}_syy`).join(', ')},
-  ${METRICS.map(sumsOf).join(',\n  ')}
+SELECT ${ARM_SUMS}
 FROM (
   SELECT user_id, any(arm) AS arm, uniqExact(session_id) AS sessions
   FROM experiment_exposures WHERE experiment_id = $ GROUP BY user_id
 ) ANY LEFT JOIN (
-  SELECT user_id, ${USER_EVENTS}
+  SELECT user_id, ${eventAggregates('')}
   FROM events
   WHERE ts >= toDateTime($) AND ts <= toDateTime($)
     AND user_id IN (SELECT user_id FROM experiment_exposures WHERE experiment_id = $)
   GROUP BY user_id
 ) USING user_id
+GROUP BY arm`;
+
+/**
+ * Interleaving per arm: an event counts for the team whose entry it names (request_id and
+ * entry), so each user has a row per arm, both over the same sessions. The per-arm sums have
+ * the A/B shape; the comparison treats the arms as independent, which overstates the variance
+ * of paired rows (a conservative test).
+ */
+const INTERLEAVE_ARMS_SQL = `
+SELECT ${ARM_SUMS}
+FROM (
+  SELECT user_id, arm, uniqExact(session_id) AS sessions, ${NUMERATORS.map((n) => `sum(e_${n}) AS ${n}`).join(', ')}
+  FROM (
+    SELECT request_id, entry_key, any(user_id) AS user_id, any(arm) AS arm, any(session_id) AS session_id
+    FROM experiment_exposures WHERE experiment_id = $ GROUP BY request_id, entry_key
+  ) ANY LEFT JOIN (
+    SELECT request_id, ${ENTRY_KEY} AS entry_key, ${eventAggregates('e_')}
+    FROM events
+    WHERE request_id IN (SELECT request_id FROM experiment_exposures WHERE experiment_id = $)
+    GROUP BY request_id, entry_key
+  ) USING (request_id, entry_key)
+  GROUP BY user_id, arm
+)
 GROUP BY arm`;
 
 /**
@@ -58,11 +87,11 @@ FROM (
     SELECT request_id, entry_key, any(user_id) AS user_id, any(arm) AS arm
     FROM experiment_exposures WHERE experiment_id = $ GROUP BY request_id, entry_key
   ) ANY LEFT JOIN (
-    SELECT request_id, if(item_id != '', item_id, if(product_id != '', product_id, live_id)) AS entry_key, count() AS c
+    SELECT request_id, ${ENTRY_KEY} AS entry_key, count() AS c
     FROM events
     WHERE has($, kind) AND request_id IN (SELECT request_id FROM experiment_exposures WHERE experiment_id = $)
     GROUP BY request_id, entry_key
-  ) USING request_id, entry_key
+  ) USING (request_id, entry_key)
   GROUP BY request_id
 ) GROUP BY user_id`;
 
@@ -121,7 +150,10 @@ export async function experimentReport(
   const { confidence } = config.experiments;
   const fromS = e.started_at ? Math.floor(Date.parse(e.started_at) / 1000) : 0;
   const toS = Math.floor((e.stopped_at ? Date.parse(e.stopped_at) : Date.now()) / 1000) + 60;
-  const rows = await queryRows<AbRow>(ch, fragment(AB_SQL, [e.id, fromS, toS, e.id]));
+  const rows = await queryRows<AbRow>(
+    ch,
+    e.mode === 'interleave' ? fragment(INTERLEAVE_ARMS_SQL, [e.id, e.id]) : fragment(AB_SQL, [e.id, fromS, toS, e.id]),
+  );
   const byArm = new Map(rows.map((r) => [String(r.arm), r]));
   const num = (r: AbRow | undefined, k: string) => Number(r?.[k] ?? 0);
   const sums = (r: AbRow | undefined, m: MetricDef): RatioSums => ({

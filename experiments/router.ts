@@ -51,7 +51,6 @@ export class ExperimentRouter {
   private live: LiveExperiment | undefined;
   /** Bumped by every `set`, so a slow model load never installs an experiment replaced meanwhile. */
   private generation = 0;
-  private holders: ModelHolder[] = [];
   private readonly log = childLogger('experiments');
 
   constructor(
@@ -70,9 +69,18 @@ export class ExperimentRouter {
     const generation = ++this.generation;
     if (!experiment) {
       this.live = undefined;
-      this.holders = [];
       return;
     }
+    try {
+      await this.install(experiment, generation);
+    } catch (err) {
+      // The registry no longer runs what was served before: serve without an experiment rather than a stale one.
+      if (generation === this.generation) this.live = undefined;
+      throw err;
+    }
+  }
+
+  private async install(experiment: Experiment, generation: number): Promise<void> {
     const config = this.base.deps.config;
     const holders = new Map<string, ModelHolder>();
     const arms: LiveArm[] = [];
@@ -93,7 +101,6 @@ export class ExperimentRouter {
     }
     if (generation !== this.generation) return;
     this.live = { experiment, arms };
-    this.holders = [...holders.values()];
     this.log.info({ experiment: experiment.id, mode: experiment.mode, arms: experiment.arms.map((a) => a.name) }, 'serving experiment');
   }
 
