@@ -10,6 +10,7 @@ import { registerModelsCommands } from './commands/models.ts';
 import { registerTrainCommands } from './commands/train.ts';
 import { registerBenchCommands } from './commands/bench.ts';
 import { registerIngestCommands } from './commands/ingest.ts';
+import { registerPublishCommands } from './commands/publish.ts';
 import { registerExperimentsCommands } from './commands/experiments.ts';
 
 const program = new Command('feed')
@@ -28,6 +29,7 @@ registerModelsCommands(program);
 registerTrainCommands(program);
 registerBenchCommands(program);
 registerIngestCommands(program);
+registerPublishCommands(program);
 registerExperimentsCommands(program);
 
 try {

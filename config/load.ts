@@ -30,11 +30,11 @@ const ENV_BINDINGS: EnvBinding[] = [
   { env: 'FEED_API_KEYS', path: ['api', 'keys'], parse: parseApiKeys },
 ];
 
-/** `key:app[:admin]` entries separated by commas. */
+/** `key:app[:admin|:publisher]` entries separated by commas. */
 function parseApiKeys(raw: string): unknown {
   return list(raw).map((entry) => {
     const [key, app, role] = entry.split(':');
-    return { key, app, admin: role === 'admin' };
+    return { key, app, admin: role === 'admin', publisher: role === 'publisher' };
   });
 }
 

@@ -12,6 +12,8 @@ export const ApiKeySchema = z.object({
   key: z.string().min(8, 'API keys must be at least 8 characters'),
   app: z.string().min(1),
   admin: z.boolean().default(false),
+  /** May create, update and retire catalog rows (items, products, creators, live streams); admin implies it. */
+  publisher: z.boolean().default(false),
   /** Requests per minute allowed for this key. */
   rateLimitPerMinute: z.number().int().positive().default(6000),
   /** GET /v1/feed requests per minute allowed for one user_id of this key (one client must not spend the app's budget). */
@@ -26,6 +28,8 @@ export const KafkaConfigSchema = z.object({
   clientId: z.string().min(1).default('feed-engine'),
   topic: z.string().min(1).default('engagement'),
   deadLetterTopic: z.string().min(1).default('engagement.dlq'),
+  /** Catalog writes and user deletions, keyed by `<kind>:<id>`, compacted (ingest/catalog-writes.ts). */
+  catalogTopic: z.string().min(1).default('catalog'),
   partitions: z.number().int().min(1).max(256).default(4),
   replicationFactor: z.number().int().min(1).default(1),
   heapMb: z.number().int().min(128).default(512),
@@ -48,8 +52,9 @@ export const ApiConfigSchema = z.object({
   /** Serving processes sharing the port (`feed serve`); one event loop per core. Each holds its own catalog and models. */
   workers: z.number().int().min(1).max(64).default(1),
   keys: z.array(ApiKeySchema).min(1).default([
-    { key: 'demo-app-key', app: 'demo', admin: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
-    { key: 'demo-admin-key', app: 'admin', admin: true, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
+    { key: 'demo-app-key', app: 'demo', admin: false, publisher: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
+    { key: 'demo-admin-key', app: 'admin', admin: true, publisher: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
+    { key: 'demo-publisher-key', app: 'studio', admin: false, publisher: true, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
   ]),
   /** Failed authentications per minute (and at once) allowed from one client address before it gets 429. */
   authFailuresPerMinute: z.number().int().positive().default(30),

@@ -126,6 +126,7 @@ export class ExperimentRouter {
       page = {
         ...pa,
         entries: merged.map(({ entry }, position) => ({ ...entry, position })),
+        endOfFeed: pa.endOfFeed && pb.endOfFeed && merged.length < request.count,
         // Both rankings' entries count as served: an entry either arm ranked for this page is not offered again in the session.
         session: { ...pa.session, served: unionBloom(pa.session.served, pb.session.served) },
         experiment: { id: experiment.id, arm: INTERLEAVED },

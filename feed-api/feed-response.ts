@@ -61,6 +61,8 @@ export const FeedResponseSchema = z.object({
   /** Opaque, signed; pass it back to get the next page without repeats. */
   cursor: z.string(),
   items: z.array(FeedEntrySchema),
+  /** true: nothing is left for this session (the page may be short); a new session starts over. Never a silently short page. */
+  end_of_feed: z.boolean(),
   /** Present only with explain=1 and an admin key. */
   explain: z.unknown().optional(),
   /** The running experiment and the arm that served this page (`interleaved`: both arms' entries mixed). */

@@ -1,4 +1,6 @@
+import { Counter } from 'prom-client';
 import type { Config } from '../config/schema.ts';
+import { metrics } from '../core/metrics.ts';
 import { childLogger } from '../core/logger.ts';
 import { TurnQueue } from '../core/turn-queue.ts';
 import { eventKey, type EngagementEvent } from '../ingest/events.ts';
@@ -12,9 +14,17 @@ import type { ModelHolder, PromotedModels } from '../ranker/models.ts';
 
 type Listener = (events: readonly EngagementEvent[]) => void;
 
+const unknownItemEvents = new Counter({
+  name: 'feed_events_unknown_item_total',
+  help: 'Applied events naming an item the serving catalog does not hold: stored in ClickHouse, but no ANN vector, training or online counters',
+  registers: [metrics],
+});
+
 /**
  * An OnlineState that also hands every newly applied event, once (the HTTP path and the
- * stream follower both apply the same events), to listeners such as the online trainer.
+ * stream follower both apply the same events), to listeners such as the online trainer and
+ * the traffic pool. Events naming an item outside the catalog (`knownItem`) are counted and
+ * kept from the listeners: made-up ids must not grow the ANN index.
  */
 export class TeeOnlineState implements OnlineState {
   private readonly seen: RecentIds;
@@ -22,6 +32,7 @@ export class TeeOnlineState implements OnlineState {
 
   constructor(
     private readonly inner: OnlineState,
+    private readonly knownItem: (itemId: string) => boolean = () => true,
     dedupWindow = 200_000,
   ) {
     this.seen = new RecentIds(dedupWindow);
@@ -36,9 +47,12 @@ export class TeeOnlineState implements OnlineState {
     this.inner.apply(events);
     if (this.listeners.size === 0) return;
     const fresh = events.filter((e) => this.seen.add(eventKey(e)));
-    if (fresh.length > 0) for (const cb of this.listeners) cb(fresh);
+    const known = fresh.filter((e) => !e.item_id || this.knownItem(e.item_id));
+    if (known.length < fresh.length) unknownItemEvents.inc(fresh.length - known.length);
+    if (known.length > 0) for (const cb of this.listeners) cb(known);
   }
 
+  forgetUser: OnlineState['forgetUser'] = (u) => this.inner.forgetUser(u);
   recent: OnlineState['recent'] = (u, l) => this.inner.recent(u, l);
   seenItems: OnlineState['seenItems'] = (u) => this.inner.seenItems(u);
   hiddenItems: OnlineState['hiddenItems'] = (u) => this.inner.hiddenItems(u);
@@ -114,6 +128,26 @@ export class OnlineLearning {
     });
     this.trainer = trainer;
     this.version = models.version;
+    // Items published after this version was trained.
+    const indexed = this.holder.current?.annIds;
+    const missing: number[] = [];
+    for (let row = 0; row < this.catalog.items.size; row++) if (!indexed?.has(this.catalog.items.id(row))) missing.push(row);
+    this.indexNewItems(missing);
+  }
+
+  /**
+   * Gives new catalog items a vector at once, from the item tower on their content features
+   * (category, creator, product, price): they have no id row yet, which online training adds
+   * as engagement arrives. The ANN index can then retrieve them from their first request.
+   */
+  indexNewItems(rows: readonly number[]): void {
+    const model = this.trainer?.model;
+    if (!model || rows.length === 0) return;
+    const features = rows.flatMap((row) => catalogItemFeatures(this.catalog, this.catalog.items.id(row)) ?? []);
+    model.setItems(features);
+    const ids = features.map((f) => f.item_id);
+    const added = this.holder.addItemVectors(ids, model.itemVectors(ids));
+    if (added > 0) this.log.info({ added }, 'new catalog items in the ANN index');
   }
 
   detach(): void {

@@ -2,11 +2,14 @@ import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
+import { startCatalogFollower, type CatalogFollower } from '../ingest/catalog-follower.ts';
+import { createCatalogProducer, type CatalogMessage, type CatalogProducer } from '../ingest/catalog-writes.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { createEventProducer, type EventProducer } from '../ingest/producer.ts';
 import { initBackend } from '../models/backend.ts';
+import { applyCatalogMessages } from '../ranker/catalog/apply-writes.ts';
 import { CatalogRefresher, loadServingCatalog } from '../ranker/catalog/loader.ts';
 import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
 import { ModelHolder, type PromotedModels } from '../ranker/models.ts';
@@ -27,6 +30,8 @@ import { eventsRoutes } from './routes/events.ts';
 import { experimentsRoutes } from './routes/experiments.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { opsRoutes, type HealthCheck } from './routes/ops.ts';
+import { publishRoutes } from './routes/publish.ts';
+import { usersRoutes } from './routes/users.ts';
 import { webRoutes } from './routes/web.ts';
 import { listen, type RunningServer } from './server.ts';
 
@@ -48,6 +53,8 @@ export interface FeedServiceOptions {
   followStream?: boolean;
   /** Default: a Kafka producer; `null` serves without POST /v1/events. */
   producer?: EventProducer | null;
+  /** Default: a Kafka producer when `producer` is one too; `null` serves without catalog writes and user deletion. */
+  catalogProducer?: CatalogProducer | null;
   /** Default: none, so the heuristic scorer serves until a model source is given. */
   models?: ModelSource;
   /** Include Kafka and ClickHouse in /v1/health (default true). */
@@ -74,6 +81,9 @@ export interface FeedService {
   stop(): Promise<void>;
 }
 
+/** Catalog writes produced before a replica's ClickHouse load that it replays from Kafka (the ingest process may not have inserted them yet). */
+const CATALOG_REPLAY_MS = 60_000;
+
 /**
  * Composes the serving process: catalog (+ refresher), online state (+ stream follower),
  * promoted models (+ hot reload), the ranker pipeline, the event producer and the routes.
@@ -90,17 +100,28 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
   try {
     let catalog = opts.catalog;
     let refresher: CatalogRefresher | undefined;
+    let loadStarted: number | undefined;
     if (!catalog) {
       const ch = createClickHouse(config);
       stops.push(() => ch.close());
-      const loadStarted = Date.now();
+      loadStarted = Date.now();
       catalog = await withContext('loading the serving catalog from ClickHouse', () => loadServingCatalog(ch, config));
       refresher = new CatalogRefresher(ch, config, catalog, loadStarted);
       refresher.start();
       stops.push(() => refresher!.stop());
     }
 
-    const online = new TeeOnlineState(opts.online ?? new MemoryOnlineState({ config: config.online }));
+    const items = catalog.items;
+    const inCatalog = (itemId: string) => items.row(itemId) >= 0;
+    const online = new TeeOnlineState(opts.online ?? new MemoryOnlineState({ config: config.online, countsItem: inCatalog }), inCatalog);
+    const servingCatalog = catalog;
+    const applyCatalog = (messages: CatalogMessage[]) => applyCatalogMessages(servingCatalog, online, messages);
+    let catalogFollower: CatalogFollower | undefined;
+    if (loadStarted !== undefined) {
+      const since = loadStarted - CATALOG_REPLAY_MS;
+      catalogFollower = await withContext('starting the catalog follower', () => startCatalogFollower(config, since, applyCatalog));
+      stops.push(() => catalogFollower!.stop());
+    }
     let follower: OnlineFollower | undefined;
     if (opts.followStream ?? !opts.online) {
       follower = await withContext('starting the online-state stream follower', () => startOnlineFollower(config, online));
@@ -110,6 +131,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     const models = new ModelHolder(config, catalog.items);
     const learning = new OnlineLearning(config, catalog, models);
     stops.push(() => learning.detach());
+    stops.push(catalog.onNewItems((rows) => learning.indexNewItems(rows)));
     if (opts.onlineTraining ?? true) stops.push(online.onApply((events) => learning.push(events)));
     const activate = async (m: PromotedModels | undefined) => {
       if (!m) {
@@ -133,24 +155,36 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       const p = producer;
       stops.push(() => p.close());
     } else producer = opts.producer;
+    let catalogProducer = opts.catalogProducer ?? null;
+    if (opts.catalogProducer === undefined && opts.producer === undefined) {
+      const p = await withContext('connecting the catalog producer', () => createCatalogProducer(config));
+      stops.push(() => p.close());
+      catalogProducer = p;
+    }
 
     const pool = new TrafficPool(config.ranker);
     stops.push(pool.start(catalog, online, (listener) => online.onApply(listener)));
-    const servingCatalog = catalog;
+    stops.push(catalog.onNewItems((rows) => pool.admit(servingCatalog, rows)));
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
     const experiments = await startExperiments(config, pipeline, opts.models, stops);
     const dashboardCh = dashboardClickHouse(config, stops);
     const stack = (opts.stackChecks ?? true) ? { clickhouse: dashboardCh, kafka: kafkaProbe(config) } : undefined;
     if (stack) stops.push(() => stack.kafka.close());
     const modules: RouteModule[] = [
-      opsRoutes(healthChecks(config, { catalog, refresher, models, learning, follower, stack })),
-      feedRoutes({ config, serve: (request, requestId) => experiments.run(request, requestId) }),
+      opsRoutes(healthChecks(config, { catalog, refresher, catalogFollower, models, learning, follower, stack })),
+      feedRoutes({ config, pipeline, serve: (request, requestId) => experiments.run(request, requestId) }),
       catalogRoutes({ catalog: () => servingCatalog }),
       webRoutes({ config }),
       dashboardRoutes({ config, clickhouse: dashboardCh }),
       experimentsRoutes({ config, clickhouse: dashboardCh }),
     ];
     if (producer) modules.push(eventsRoutes({ config, producer, onlineState: online }));
+    if (catalogProducer) {
+      modules.push(
+        publishRoutes({ config, producer: catalogProducer, catalog, apply: applyCatalog }),
+        usersRoutes({ clickhouse: dashboardCh, producer: catalogProducer, apply: applyCatalog }),
+      );
+    }
     modules.push(...(opts.extraRoutes ?? []));
     const app = createApp(config, modules);
 
@@ -212,6 +246,7 @@ function healthChecks(
   deps: {
     catalog: ServingCatalog;
     refresher?: CatalogRefresher;
+    catalogFollower?: CatalogFollower;
     models: ModelHolder;
     learning: OnlineLearning;
     follower?: OnlineFollower;
@@ -251,6 +286,7 @@ function healthChecks(
         ok: deps.catalog.items.size > 0 && !deps.refresher?.lastError,
         ...deps.catalog.size,
         indexed_at: deps.catalog.indexedAt ? new Date(deps.catalog.indexedAt * 1000).toISOString() : null,
+        ...(deps.catalogFollower ? { writes_applied: deps.catalogFollower.stats().applied } : {}),
         ...(deps.refresher?.lastError ? { error: deps.refresher.lastError } : {}),
       }),
     },

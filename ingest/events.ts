@@ -4,12 +4,16 @@ import { fastEvent } from './fast-event.ts';
 
 export { EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS, type EventKind } from './event-rules.ts';
 
-const id = z
+/** Ids of users, items, products, creators, live streams and events. */
+export const idString = z
   .string()
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+const id = idString;
 const shortText = z.string().max(64);
+/** A BCP 47-style language tag. */
+export const localeTag = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as zh or en-US');
 
 const timestamp = z
   .union([z.number().int(), z.iso.datetime({ offset: true })])
@@ -36,7 +40,7 @@ export const EngagementEventSchema = z
     position: z.number().int().min(0).max(100_000).optional(),
     app: shortText.optional(),
     device: shortText.optional(),
-    locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as zh or en-US').optional(),
+    locale: localeTag.optional(),
   })
   .superRefine((e, ctx) => {
     for (const field of REQUIRED_FIELDS[e.kind] ?? []) {

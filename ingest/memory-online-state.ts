@@ -66,6 +66,8 @@ export interface MemoryOnlineStateOptions {
   now?: () => number;
   /** Trending results are reused for this long after a change (the "about a second" freshness). */
   trendingCacheMs?: number;
+  /** Only items for which this holds get counters and a trending score (the serving catalog's items; made-up ids get none). */
+  countsItem?: (itemId: string) => boolean;
 }
 
 /**
@@ -90,6 +92,7 @@ export class MemoryOnlineState implements OnlineState {
   private readonly totals = new Map<string, number>();
   private trendingCache = new Map<number, { at: number; version: number; list: { item_id: string; score: number }[] }>();
   private version = 0;
+  private readonly countsItem: (itemId: string) => boolean;
 
   constructor(opts: MemoryOnlineStateOptions = {}) {
     this.cfg = OnlineConfigSchema.parse(opts.config ?? {});
@@ -97,13 +100,14 @@ export class MemoryOnlineState implements OnlineState {
     this.cacheMs = opts.trendingCacheMs ?? 1000;
     this.applied = new RecentIds(this.cfg.dedupWindow);
     this.itemKeys = new PresenceFilter(this.cfg.maxItems);
+    this.countsItem = opts.countsItem ?? (() => true);
   }
 
   apply(events: readonly EngagementEvent[]): void {
     for (const e of events) {
       if (!this.applied.add(eventKey(e))) continue;
       this.applyUser(e);
-      if (e.item_id) {
+      if (e.item_id && this.countsItem(e.item_id)) {
         this.applyItem(e, e.item_id);
         this.applyTrending(e, e.item_id);
       }
@@ -227,6 +231,10 @@ export class MemoryOnlineState implements OnlineState {
         else this.totals.set(item, left);
       }
     }
+  }
+
+  forgetUser(userId: string): void {
+    this.users.delete(userId);
   }
 
   recent(userId: string, limit: number): RecentEngagement[] {

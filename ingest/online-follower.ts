@@ -17,7 +17,7 @@ import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { createKafka, deleteOwnGroup } from '../storage/kafka.ts';
 import { decodeMessage } from './consumer.ts';
 import type { EngagementEvent } from './events.ts';
 import type { OnlineState } from './online-state.ts';
@@ -92,16 +92,7 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
     stats: () => ({ bootstrapped: boot.rows, streamed }),
     async stop() {
       await consumer.disconnect();
-      // The group is this replica's alone; leave nothing behind on the broker.
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        await admin.deleteGroups([groupId]);
-      } catch (err) {
-        log.debug({ err: (err as Error).message }, 'could not delete the follower group');
-      } finally {
-        await admin.disconnect();
-      }
+      await deleteOwnGroup(kafka, groupId);
     },
   };
 }

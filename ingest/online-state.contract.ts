@@ -65,6 +65,23 @@ export function onlineStateContract(name: string, create: (opts: ContractFactory
       expect(s.itemCounters('a')?.plays).toBe(2);
     });
 
+    it('forgets a person on request: sequence, seen, hidden and follows; others keep theirs', async () => {
+      const s = await make();
+      s.apply([
+        ev({ kind: 'like', user_id: 'gone', item_id: 'a' }),
+        ev({ kind: 'not_interested', user_id: 'gone', creator_id: 'c9' }),
+        ev({ kind: 'follow', user_id: 'gone', creator_id: 'c1' }),
+        ev({ kind: 'like', user_id: 'stays', item_id: 'a' }),
+      ]);
+      s.forgetUser('gone');
+      expect(s.recent('gone', 10)).toEqual([]);
+      expect(s.seenItems('gone').size).toBe(0);
+      expect(s.hiddenCreators('gone').size).toBe(0);
+      expect(s.followedCreators('gone').size).toBe(0);
+      expect(s.positiveItems('gone', 10)).toEqual([]);
+      expect(s.recent('stays', 10).map((r) => r.item_id)).toEqual(['a']);
+    });
+
     it('tracks the seen set per user, bounded to the most recent items', async () => {
       const s = await make();
       s.apply([ev({ kind: 'impression', user_id: 'u1', item_id: 'x' })]);

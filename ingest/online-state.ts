@@ -32,6 +32,9 @@ export interface OnlineState {
   /** Write path: fold a batch of accepted events in (idempotent by (user_id, event_id) within a window). */
   apply(events: readonly EngagementEvent[]): void;
 
+  /** Drops everything held about a person (a data deletion request); their past events stay in item counters and trending, which hold no user ids. */
+  forgetUser(userId: string): void;
+
   /** Most recent first, at most `limit`. */
   recent(userId: string, limit: number): RecentEngagement[];
   /** Items the user was shown or played (cross-session seen set, bounded). */

@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { ContextError, sleep, withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { idempotentProducer } from '../storage/kafka.ts';
 import type { EngagementEvent } from './events.ts';
 
 export interface EventProducer {
@@ -81,13 +81,8 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
  */
 export async function createEventProducer(config: Config): Promise<EventProducer> {
   const log = childLogger('event-producer');
-  const producer: Producer = createKafka(config).producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    // Idempotence needs unlimited retries; send() callers still get an answer after produceTimeoutMs.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
-  });
+  // send() callers still get an answer after produceTimeoutMs.
+  const producer: Producer = idempotentProducer(config);
   await withContext(`connecting the event producer to Kafka ${config.kafka.brokers.join(',')}`, () => producer.connect());
   const topic = config.kafka.topic;
   let queue: Pending[] = [];

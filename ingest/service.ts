@@ -3,6 +3,7 @@ import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
+import { startCatalogConsumer } from './catalog-consumer.ts';
 import { startConsumer, type IngestStats } from './consumer.ts';
 
 export interface RunningIngest {
@@ -11,7 +12,7 @@ export interface RunningIngest {
 }
 
 /**
- * Runs the ingest consumer in this process (used by `feed ingest` and the all-in-one
+ * Runs the ingest consumer and the catalog consumer (catalog writes into ClickHouse) in this process (used by `feed ingest` and the all-in-one
  * `feed start`): makes sure the topics and tables exist, then consumes until stop().
  * Logs progress (events/s, lag in Kafka messages) every `progressEveryMs` while there is traffic.
  */
@@ -20,6 +21,7 @@ export async function startIngest(config: Config, opts: { progressEveryMs?: numb
   await withContext('preparing Kafka topics for ingest', () => ensureTopics(config));
   await withContext('migrating the ClickHouse schema for ingest', () => migrate(config));
   const consumer = await startConsumer(config);
+  const catalog = await startCatalogConsumer(config);
   const every = opts.progressEveryMs ?? 10_000;
   let last = consumer.stats();
   let lastAt = Date.now();
@@ -42,6 +44,7 @@ export async function startIngest(config: Config, opts: { progressEveryMs?: numb
     stats: () => consumer.stats(),
     async stop() {
       clearInterval(timer);
+      await catalog.stop();
       await consumer.stop();
     },
   };

@@ -14,6 +14,10 @@ export const SourceQuotasSchema = z.object({
   social: z.number().int().min(0).default(40),
   locale: z.number().int().min(0).default(80),
   segment: z.number().int().min(0).default(40),
+  /** The Following tab (`tab=following`): followed creators' recent videos. */
+  following_tab: z.number().int().min(0).default(500),
+  /** Only when a page came out short: the widened pool (candidate-source/backfill.ts). */
+  backfill: z.number().int().min(0).default(200),
 });
 export type SourceName = keyof z.infer<typeof SourceQuotasSchema>;
 
@@ -65,6 +69,9 @@ export const RankerConfigSchema = z.object({
       categoryWindow: z.number().int().min(1).default(4),
       /** Share of slots reserved for the fresh-content pool. */
       explorationShare: share.default(0.1),
+      /** No item takes more than this share of a replica's last `explorationWindowSlots` exploration slots. */
+      explorationMaxItemShare: share.default(0.1),
+      explorationWindowSlots: z.number().int().min(1).default(100),
     })
     .prefault({}),
   commerce: z

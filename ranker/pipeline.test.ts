@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
 import { itemToItemSource } from './candidate-source/i2i.ts';
+import { trendingSource } from './candidate-source/trending.ts';
 import { hiddenFilter } from './filter/hidden.ts';
 import { ownItemsFilter } from './filter/own-items.ts';
 import { seenFilter } from './filter/seen.ts';
@@ -316,18 +317,52 @@ describe('page composition', () => {
     const s = setup();
     const nowSec = Math.floor(NOW / 1000);
     s.catalog.upsertItems([{ ...s.rows.items[1]!, item_id: 'fresh-en', locale: 'en', published_at: nowSec - 60 }]);
-    s.catalog.stats.segmentTop = new Map([['casual', ['v20', 'v21', 'v22']]]);
+    // People the catalog does not know are segment `new`: they get what new people engaged with.
+    s.catalog.stats.segmentTop = new Map([['new', ['v20', 'v21', 'v22']]]);
     s.catalog.reindex({ freshMaxAgeHours: 72, popularListSize: 100 }, nowSec);
     s.online.apply(['v30', 'v31', 'v32'].map((id) => event('like', 'someone', { item_id: id })));
     const p = new FeedPipeline(s.deps);
     const res = await p.run({ ...request('brand-new-user', 20, true), locale: 'zh' });
     expect(res.explain!.cold_start).toBe(true);
+    expect(res.explain!.user.segment).toBe('new');
     expect(res.entries.length).toBe(20);
     for (const src of ['trending', 'fresh', 'locale', 'segment', 'kol']) expect(res.explain!.candidates_per_source[src]).toBeGreaterThan(0);
     expect(res.explain!.candidates_per_source.ann).toBe(0);
     expect(new Set(res.explain!.items.map((i) => i.source)).size).toBeGreaterThanOrEqual(2);
     const videos = res.entries.filter((e) => e.type === 'video');
     expect(videos.filter((v) => v.locale === 'zh').length).toBeGreaterThan(videos.length / 2);
+  });
+
+  it('trending falls back to the last day from ClickHouse while the online window is empty', async () => {
+    const s = setup();
+    s.catalog.stats.trendingFallback = [{ item_id: 'v7', score: 9 }, { item_id: 'v3', score: 4 }];
+    const p = new FeedPipeline(s.deps);
+    const rows = async () => (await trendingSource.fetch(p.contextFor(request('u1')), 10)).map((h) => s.catalog.items.id(h.row));
+    expect(await rows()).toEqual(['v7', 'v3']);
+    s.online.apply([event('like', 'someone', { item_id: 'v30' })]);
+    expect(await rows()).toEqual(['v30']);
+  });
+
+  it('a session that runs out of candidates widens the pool, then says end_of_feed instead of a silently short page', async () => {
+    const s = setup({}, { items: 120 });
+    const p = new FeedPipeline(s.deps);
+    const req = request('u1', 20);
+    const served = new Set<string>();
+    let res;
+    let pages = 0;
+    do {
+      res = await p.run(req);
+      pages++;
+      for (const e of res.entries) if (e.type === 'video') {
+        expect(served.has(e.item_id)).toBe(false);
+        served.add(e.item_id);
+      }
+      if (!res.endOfFeed) expect(res.entries.length).toBe(20);
+    } while (!res.endOfFeed && pages < 30);
+    expect(res.endOfFeed).toBe(true);
+    // Well past what the sources' quotas give one session: the backfill source widened the pool.
+    const available = s.catalog.itemAvailable.subarray(0, s.catalog.items.size).reduce((a, b) => a + b, 0);
+    expect(served.size).toBeGreaterThan(0.8 * available);
   });
 
   it('traffic pool: a new item its first audience watched fully reaches more users than one they skipped', async () => {

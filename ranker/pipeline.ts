@@ -1,7 +1,9 @@
 import type { FeedEntry } from '../feed-api/feed-response.ts';
 import type { UserContext } from '../models/types.ts';
 import { annSource } from './candidate-source/ann.ts';
+import { backfillSource } from './candidate-source/backfill.ts';
 import { followingSource } from './candidate-source/following.ts';
+import { followingTabSource } from './candidate-source/following-tab.ts';
 import { freshSource } from './candidate-source/fresh.ts';
 import { itemToItemSource } from './candidate-source/i2i.ts';
 import { kolSource } from './candidate-source/kol.ts';
@@ -25,6 +27,7 @@ import { runStage, StageError, type StageTrace } from './run-stage.ts';
 import { heuristicScorer } from './scorer/heuristic.ts';
 import { modelScorer } from './scorer/model.ts';
 import { diversitySelector } from './selector/diversity.ts';
+import { newestFirstSelector } from './selector/newest-first.ts';
 import type { SessionState } from './session.ts';
 import {
   byScoreDesc,
@@ -58,12 +61,22 @@ export interface PipelineStages {
  * applies and succeeds sets the scores (the model, else the heuristic fallback).
  */
 export const STAGES: PipelineStages = {
-  sources: [annSource, itemToItemSource, followingSource, socialSource, trendingSource, freshSource, kolSource, localeSource, segmentSource],
+  sources: [annSource, itemToItemSource, followingSource, socialSource, trendingSource, freshSource, kolSource, localeSource, segmentSource, backfillSource],
   hydrators: [signalsHydrator],
   filters: [unavailableFilter, ownItemsFilter, sessionSeenFilter, hiddenFilter, seenFilter, trafficPoolFilter],
   scorers: [modelScorer, heuristicScorer],
   selectors: [diversitySelector],
   blenders: [productCardBlender, shoppableSlotBlender],
+};
+
+/** The Following tab: followed creators' recent videos, newest day first, scored by the same ranker inside a day. */
+export const FOLLOWING_STAGES: PipelineStages = {
+  sources: [followingTabSource],
+  hydrators: [signalsHydrator],
+  filters: [unavailableFilter, sessionSeenFilter, hiddenFilter],
+  scorers: [modelScorer, heuristicScorer],
+  selectors: [newestFirstSelector],
+  blenders: [productCardBlender],
 };
 
 export interface FeedExplain {
@@ -90,6 +103,8 @@ export interface FeedExplain {
 
 export interface FeedResult {
   entries: FeedEntry[];
+  /** Nothing is left for this session even with the widened pool: the page is short, every candidate on it, and the next would be empty. */
+  endOfFeed: boolean;
   /** The session after this page (goes into the next cursor). */
   session: SessionState;
   modelVersion: string | null;
@@ -104,7 +119,8 @@ export class FeedPipeline {
     readonly deps: PipelineDeps,
     readonly stages: PipelineStages = STAGES,
   ) {
-    const names = new Set(Object.values(stages).flat().map((s: { name: string }) => s.name));
+    // Budgets are checked against every stage of both tabs: one config serves both pipelines.
+    const names = new Set([...Object.values(STAGES), ...Object.values(FOLLOWING_STAGES)].flat().map((s: { name: string }) => s.name));
     const unknown = Object.keys(deps.config.ranker.stageBudgetsMs).filter((n) => !names.has(n));
     if (unknown.length > 0) {
       throw new Error(`ranker.stageBudgetsMs names unknown stages: ${unknown.join(', ')} (stages: ${[...names].join(', ')})`);
@@ -112,7 +128,7 @@ export class FeedPipeline {
   }
 
   /** Builds the context: who the user is (known, history, or cold start) and the model snapshot. */
-  contextFor(request: FeedRequest & { locale?: string }): FeedContext {
+  contextFor(request: FeedRequest & { locale?: string }, widened = false): FeedContext {
     const { catalog, online } = this.deps;
     const profile = catalog.userProfile(request.userId);
     const recent: UserContext['recent'] = online.recent(request.userId, RECENT_LIMIT).map((e) => ({
@@ -124,7 +140,7 @@ export class FeedPipeline {
     }));
     const requested = request.locale ? catalog.locales.find(request.locale) : -1;
     const localeCode = profile.known ? profile.locale : requested >= 0 ? requested : catalog.defaultLocale;
-    const segmentCode = profile.known ? profile.segment : catalog.defaultSegment;
+    const segmentCode = profile.known ? profile.segment : catalog.newSegment;
     return {
       ...this.deps,
       request,
@@ -140,6 +156,7 @@ export class FeedPipeline {
       snapshot: this.deps.models(),
       cache: {},
       ranked: [],
+      widened,
     };
   }
 
@@ -154,8 +171,9 @@ export class FeedPipeline {
     }
   }
 
-  private async build(request: FeedRequest & { locale?: string }): Promise<FeedResult> {
-    const ctx = this.contextFor(request);
+  /** A page shorter than asked for is built again with the widened pool (where the stages have one); still short, it is the end of the feed. */
+  private async build(request: FeedRequest & { locale?: string }, widened = false): Promise<FeedResult> {
+    const ctx = this.contextFor(request, widened);
     const trace: StageTrace[] = [];
     const { config } = ctx;
     const removed: RemovedCandidate[] = [];
@@ -209,6 +227,7 @@ export class FeedPipeline {
       );
     }
 
+    if (selected.length < request.count && !widened && this.stages.sources.includes(backfillSource)) return this.build(request, true);
     let page: PageEntry[] = selected.slice(0, request.count).map((candidate) => ({ type: 'video', candidate, productRow: -1 }));
     for (const b of this.stages.blenders) {
       const input = page;
@@ -219,6 +238,8 @@ export class FeedPipeline {
     const explain = request.explain ? explainOf(ctx, trace, perSource, page, removed) : undefined;
     return {
       entries,
+      // Short because every candidate left is on it (not because creator spacing held some back).
+      endOfFeed: selected.length < request.count && selected.length >= candidates.length,
       session: advanceSession(ctx, page),
       modelVersion: ctx.snapshot?.version ?? null,
       scorer: ctx.scoredBy ?? null,

@@ -21,15 +21,8 @@ export function productCard(catalog: ServingCatalog, row: number, itemId?: strin
 
 /** A video's catalog fields as the API shows them. */
 export function itemFields(catalog: ServingCatalog, row: number): ItemFields {
-  return {
-    item_id: catalog.items.id(row),
-    creator_id: catalog.creators.id(catalog.itemCreator[row]!),
-    title: catalog.itemTitle.get(row),
-    category: catalog.categories.value(catalog.itemCategory[row]!),
-    locale: catalog.locales.value(catalog.itemLocale[row]!),
-    duration_ms: catalog.itemDuration[row]!,
-    published_at: catalog.itemPublished[row]!,
-  };
+  const { product_id: _product, available: _available, ...fields } = catalog.itemRow(row);
+  return fields;
 }
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;

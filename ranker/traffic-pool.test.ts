@@ -24,6 +24,19 @@ describe('TrafficPool', () => {
   let stop: (() => void) | undefined;
   afterEach(() => stop?.());
 
+  it('admits a new item to the first tier at once, a retired one not at all', () => {
+    const { config, catalog } = freshWorld(100, 1000);
+    const online = new MemoryOnlineState();
+    const pool = new TrafficPool(config.ranker);
+    pool.refresh(catalog, online);
+    const base = { ...catalog.itemRow(0), published_at: nowSec };
+    const [fresh, retired] = catalog.upsertItems([{ ...base, item_id: 'new-1' }, { ...base, item_id: 'new-2', available: 0 }]);
+    pool.admit(catalog, [fresh!, retired!]);
+    expect(pool.tierName(fresh!)).toBe(config.ranker.trafficPool.tiers[0]!.name);
+    expect(pool.eligible[0]![0]).toBe(fresh);
+    expect(pool.tierName(retired!)).toBeUndefined();
+  });
+
   it('computes the same lists in slices as in one pass', async () => {
     const { config, catalog } = freshWorld(40_000, 1000);
     const online = new MemoryOnlineState();

@@ -1,6 +1,7 @@
 import type { RankerConfig, TrafficTier } from './config.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
+import { ExplorationLedger } from './exploration-ledger.ts';
 
 /** How an item in the fresh window stands in the traffic pool. */
 export type PoolStatus =
@@ -89,7 +90,12 @@ export class TrafficPool {
   private readonly dirty = new Set<string>();
   private unsubscribe: (() => void) | undefined;
 
-  constructor(private readonly config: RankerConfig) {}
+  /** Exploration slots are shared among the pool's items (ranker/selector/diversity.ts reads and records it). */
+  readonly exploration: ExplorationLedger;
+
+  constructor(private readonly config: RankerConfig) {
+    this.exploration = new ExplorationLedger(config.rerank.explorationWindowSlots, config.rerank.explorationMaxItemShare);
+  }
 
   refresh(catalog: ServingCatalog, online: OnlineState, now = Date.now()): void {
     const build = this.newBuild(catalog);
@@ -141,6 +147,20 @@ export class TrafficPool {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.dirty.clear();
+  }
+
+  /**
+   * New items enter the first tier at publish (`ServingCatalog.onNewItems`), before the next
+   * tick classifies them with the rest; a retired one is left out.
+   */
+  admit(catalog: ServingCatalog, rows: readonly number[]): void {
+    const tierOfRow = new Int8Array(catalog.items.size).fill(-1);
+    tierOfRow.set(this.tierOfRow.subarray(0, Math.min(this.tierOfRow.length, tierOfRow.length)));
+    const added = rows.filter((row) => catalog.itemAvailable[row] && tierOfRow[row] === -1);
+    for (const row of added) tierOfRow[row] = 0;
+    this.tierOfRow = tierOfRow;
+    if (added.length === 0 || this.eligible.length === 0) return;
+    this.eligible = [Int32Array.from([...added, ...this.eligible[0]!]), ...this.eligible.slice(1)];
   }
 
   /** The lists; recomputed here when stale only if no background refresh keeps them current. */

@@ -101,6 +101,8 @@ export interface FeedContext extends PipelineDeps {
   scoredBy?: string;
   /** Scored candidates, best first (blenders pick shoppable products from them). */
   ranked: Candidate[];
+  /** The session ran out of candidates: the backfill source adds the rest of the catalog and items seen in earlier sessions may return. */
+  widened: boolean;
 }
 
 export type StageKind = 'source' | 'hydrator' | 'filter' | 'scorer' | 'selector' | 'blender';

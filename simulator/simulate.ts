@@ -24,6 +24,8 @@ export interface PolicyOptions {
   /** For `http`. */
   url?: string;
   apiKey?: string;
+  /** For `http` scenarios that publish videos: a key with the publisher role. */
+  publisherKey?: string;
 }
 
 export async function createPolicy(name: string, world: World, opts: PolicyOptions): Promise<FeedPolicy> {
@@ -39,7 +41,7 @@ export async function createPolicy(name: string, world: World, opts: PolicyOptio
       return oraclePolicy(world, opts.seed);
     case 'http':
       if (!opts.url || !opts.apiKey) throw new Error('the http policy needs --url and --api-key');
-      return httpPolicy({ url: opts.url, apiKey: opts.apiKey });
+      return httpPolicy({ url: opts.url, apiKey: opts.apiKey, ...(opts.publisherKey ? { publisherKey: opts.publisherKey } : {}) });
     default:
       throw new Error(`unknown policy "${name}"; choose from ${POLICY_NAMES.join(', ')}`);
   }

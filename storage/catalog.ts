@@ -93,16 +93,19 @@ function fromRow<T>(table: CatalogTable, row: Record<string, unknown>): T {
   return row as T;
 }
 
-/** Inserts catalog rows (upserts: the tables are ReplacingMergeTree by updated_at). */
+/**
+ * Inserts catalog rows (upserts: the tables are ReplacingMergeTree by updated_at). A row's own
+ * `updated_at` (epoch seconds; catalog writes carry the time they were accepted) wins over now.
+ */
 export async function insertCatalog<T extends CatalogTable>(
   client: ClickHouseClient,
   table: T,
-  rows: CatalogTables[T][],
+  rows: (CatalogTables[T] & { updated_at?: number })[],
 ): Promise<void> {
   if (rows.length === 0) return;
   const updated_at = Math.floor(Date.now() / 1000);
   await withContext(`inserting ${rows.length} rows into ${table}`, () =>
-    client.insert({ table, values: rows.map((r) => ({ ...r, updated_at })), format: 'JSONEachRow' }),
+    client.insert({ table, values: rows.map((r) => ({ updated_at, ...r })), format: 'JSONEachRow' }),
   );
 }
 

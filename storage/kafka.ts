@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Kafka, logLevel, type Admin, type ITopicConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type Producer } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
@@ -60,7 +60,20 @@ export function createKafka(config: Config, opts: KafkaClientOptions = {}): Kafk
   });
 }
 
-/** Creates the engagement and dead-letter topics when missing. */
+/**
+ * An idempotent producer: acks = all by its callers, one request in flight, no topic
+ * auto-creation. Idempotence needs unlimited retries, so callers bound their own waits.
+ */
+export function idempotentProducer(config: Config): Producer {
+  return createKafka(config).producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+  });
+}
+
+/** Creates the engagement, dead-letter and catalog topics when missing. */
 export async function ensureTopics(config: Config, kafka = createKafka(config)): Promise<string[]> {
   const admin = kafka.admin();
   await withContext('connecting to Kafka admin', () => admin.connect());
@@ -69,6 +82,13 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
     const wanted: ITopicConfig[] = [
       { topic: config.kafka.topic, numPartitions: config.kafka.partitions, replicationFactor: config.kafka.replicationFactor },
       { topic: config.kafka.deadLetterTopic, numPartitions: 1, replicationFactor: config.kafka.replicationFactor },
+      // Compacted: the newest write per id stays in the log for good, so the topic is the catalog's history.
+      {
+        topic: config.kafka.catalogTopic,
+        numPartitions: config.kafka.partitions,
+        replicationFactor: config.kafka.replicationFactor,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
       await withContext('creating Kafka topics', () => admin.createTopics({ topics: wanted, waitForLeaders: true }));
@@ -107,6 +127,19 @@ export function kafkaProbe(config: Config, kafka = createKafka(config, { clientI
       await a?.disconnect();
     },
   };
+}
+
+/** Deletes a consumer group only this process used (a replica's follower), leaving nothing behind on the broker; failures are only logged. */
+export async function deleteOwnGroup(kafka: Kafka, groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    childLogger('kafka').debug({ err: (err as Error).message, groupId }, 'could not delete a consumer group');
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** One check on a connection of its own (the stack's start-up wait). */

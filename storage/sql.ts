@@ -76,3 +76,8 @@ export async function queryRows<T>(client: ClickHouseClient, frag: SqlFragment):
   const rs = await client.query({ ...render(frag, await bindMode(client)), format: 'JSONEachRow' });
   return rs.json<T>();
 }
+
+/** Runs a statement without result rows (ALTER … DELETE, say) built with `sql`. */
+export async function runCommand(client: ClickHouseClient, frag: SqlFragment): Promise<void> {
+  await client.command(render(frag, await bindMode(client)));
+}

@@ -33,7 +33,7 @@ export async function isolatedConfig(name: string, extra: Record<string, unknown
     deepMerge(
       {
         clickhouse: { database: `t_${tag}` },
-        kafka: { topic: `t.${tag}.engagement`, deadLetterTopic: `t.${tag}.dlq`, partitions: 2 },
+        kafka: { topic: `t.${tag}.engagement`, deadLetterTopic: `t.${tag}.dlq`, catalogTopic: `t.${tag}.catalog`, partitions: 2 },
         ingest: { groupId: `t.${tag}.ingest` },
       },
       extra,

@@ -6,6 +6,7 @@ import { median, percentile, round } from '../harness/stats.ts';
 import { checkTarget } from '../harness/targets.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import { dropWorld, ensureWorld } from '../harness/world.ts';
+import { catalogWriteTrial, type CatalogWriteTrial } from './catalog-write.ts';
 import { newItemToAnn } from './new-item.ts';
 
 const headers = { 'x-api-key': BENCH_KEY, 'content-type': 'application/json' };
@@ -74,7 +75,7 @@ async function measurePath(ctx: BenchContext, post: ChildServer, poll: ChildServ
 
 export const freshnessBenchmark: Benchmark = {
   name: 'freshness',
-  description: 'time from an event accepted by POST /v1/events to the same user\'s next feed changing; new item to retrievable via ANN',
+  description: 'time from an event accepted by POST /v1/events to the same user\'s next feed changing; catalog writes to another replica; new item to retrievable via ANN',
   defaultRepeats: 3,
   stack: true,
   async run(ctx): Promise<BenchOutput> {
@@ -87,11 +88,20 @@ export const freshnessBenchmark: Benchmark = {
     const feedMs: number[] = [];
     let same: Awaited<ReturnType<typeof measurePath>>;
     let other: Awaited<ReturnType<typeof measurePath>>;
+    const writeRuns: CatalogWriteTrial[][] = [];
     try {
       ctx.log(`same replica: POST to A, read the feed from A (${perRun} users x ${ctx.repeats})`);
       same = await measurePath(ctx, a, a, world.users, 0, perRun, feedMs);
       ctx.log(`other replica: POST to A, read the feed from B through Kafka and B's stream follower`);
       other = await measurePath(ctx, a, b, world.users, Math.floor(world.users / 2), perRun, feedMs);
+      ctx.log(`catalog writes: publish and retire on A, read the item on B through the catalog topic (${perRun} items x ${ctx.repeats})`);
+      const template = (await feedPage(a, 'u0')).ids[0];
+      if (!template) throw new Error('the feed of u0 is empty: no item to copy for the catalog-write trials');
+      for (let r = 0; r < ctx.repeats; r++) {
+        const run: CatalogWriteTrial[] = [];
+        for (let t = 0; t < perRun; t++) run.push(await catalogWriteTrial(a, b, template));
+        writeRuns.push(run);
+      }
     } finally {
       await Promise.all([a.stop(), b.stop()]);
       if (ctx.smoke) await dropWorld(world.config);
@@ -110,6 +120,10 @@ export const freshnessBenchmark: Benchmark = {
     const otherP99 = med(other.runs, 'p99');
     const sameP99 = med(same.runs, 'p99');
     const worst = otherP99 >= sameP99 ? { p99: otherP99, path: 'other replica (through Kafka and the stream follower)' } : { p99: sameP99, path: 'same replica' };
+    const writeStat = (k: keyof CatalogWriteTrial, stat: 'p50' | 'p99') =>
+      median(writeRuns.map((run) => percentile(run.map((x) => x[k] ?? TIMEOUT_MS), stat === 'p50' ? 50 : 99)));
+    const writeTimeouts = (k: keyof CatalogWriteTrial) => writeRuns.flat().filter((x) => x[k] === null).length;
+    const writeP99 = Math.max(writeStat('publishMs', 'p99'), writeStat('retireMs', 'p99'));
     const row = (name: string, p: { runs: PathRun[] }) => [name, round(med(p.runs, 'p50')), round(med(p.runs, 'p99')), p.runs.reduce((s, r) => s + r.trials, 0), p.runs.reduce((s, r) => s + r.timeouts, 0)];
     return {
       dataset: { items, users: world.users },
@@ -119,6 +133,10 @@ export const freshnessBenchmark: Benchmark = {
         event_to_feed_p99_ms_same_replica: { value: round(sameP99), unit: 'ms' },
         event_to_feed_p50_ms_other_replica: { value: round(med(other.runs, 'p50')), unit: 'ms', note: 'through Kafka and the stream follower' },
         event_to_feed_p99_ms_other_replica: { value: round(otherP99), unit: 'ms', note: 'through Kafka and the stream follower' },
+        catalog_publish_to_other_replica_p50_ms: { value: round(writeStat('publishMs', 'p50')), unit: 'ms', note: 'POST /v1/items on A -> GET /v1/items/:id on B finds it' },
+        catalog_publish_to_other_replica_p99_ms: { value: round(writeStat('publishMs', 'p99')), unit: 'ms' },
+        catalog_retire_to_other_replica_p50_ms: { value: round(writeStat('retireMs', 'p50')), unit: 'ms', note: 'DELETE /v1/items/:id on A -> B reports it unavailable' },
+        catalog_retire_to_other_replica_p99_ms: { value: round(writeStat('retireMs', 'p99')), unit: 'ms' },
         ...Object.fromEntries(
           annRuns.map((r) => [`new_item_to_ann_s_at_${r.rate}eps`, { value: r.secs.every((x) => x !== null) ? round(median(r.secs as number[])) : null, unit: 's', note: `median of ${r.secs.length} new items, ${r.rate} background events/s` }]),
         ),
@@ -141,6 +159,11 @@ export const freshnessBenchmark: Benchmark = {
           rows: [row('same replica (POST and GET on A)', same), row('other replica (POST on A, GET on B)', other)],
         },
         {
+          title: `Catalog write accepted on A -> applied by B (through the catalog topic; medians of ${ctx.repeats} runs of ${perRun} items)`,
+          columns: ['write', 'p50 ms', 'p99 ms', 'trials', 'timeouts'],
+          rows: (['publishMs', 'retireMs'] as const).map((k) => [k === 'publishMs' ? 'publish (POST /v1/items)' : 'retire (DELETE /v1/items/:id)', round(writeStat(k, 'p50')), round(writeStat(k, 'p99')), writeRuns.flat().length, writeTimeouts(k)]),
+        },
+        {
           title: 'New item: first engagement -> returned by the serving ANN index (online trainer -> index)',
           columns: ['background events/s', 'median s', 'max s', 'items', 'not retrievable'],
           rows: annRuns.map((r) => {
@@ -151,6 +174,7 @@ export const freshnessBenchmark: Benchmark = {
       ],
       targets: [
         checkTarget('event_to_feed_p99', round(worst.p99), { note: `slower path: ${worst.path}` }),
+        checkTarget('catalog_write_p99', round(writeP99), { note: 'the slower of publish and retire; a timeout counts as 10 s' }),
         checkTarget('new_item_ann', annFigure, { note: 'slowest new item over all runs (quiet stream: the online trainer flushes every 10 s)' }),
       ],
       series: {

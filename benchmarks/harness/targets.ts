@@ -4,6 +4,7 @@ export const TARGETS = {
   ingest_end_to_end: { figure: 'ingest end to end', target: 'at least 50,000 events/s', atLeast: 50_000, unit: 'events/s' },
   event_to_feed_p99: { figure: 'event to next-feed effect', target: 'p99 under 1 s', below: 1000, unit: 'ms' },
   new_item_ann: { figure: 'new item retrievable via ANN', target: 'under 60 s', below: 60, unit: 's' },
+  catalog_write_p99: { figure: 'catalog write applied by another replica', target: 'p99 under 1 s', below: 1000, unit: 'ms' },
   ann_recall_1m: {
     figure: 'ANN recall@100 vs exact, 1M items',
     target: 'at least 0.95, at 20x or more less time than exact search',

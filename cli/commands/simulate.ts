@@ -27,6 +27,7 @@ interface SimulateFlags {
   out: string;
   url?: string;
   apiKey?: string;
+  publisherKey?: string;
   seed?: number;
   worldItems?: number;
   worldUsers?: number;
@@ -53,6 +54,7 @@ export function registerSimulateCommands(program: Command): void {
     .option('--out <dir>', 'folder for the JSON result', DEFAULT_RESULTS_DIR)
     .option('--url <url>', 'feed API for the http policy (default: http://api.host:api.port)')
     .option('--api-key <key>', 'API key for the http policy (default: the first non-admin key in the config)')
+    .option('--publisher-key <key>', 'key with the publisher role, for scenarios that publish videos (default: the first publisher, else admin, key in the config)')
     .option('--seed <n>', 'seed of the people and their behaviour (default: config seed)', integer)
     .option('--world-items <n>', 'videos in the world (default: the world `feed seed` loaded, else simulator.items)', nonNegativeInt)
     .option('--world-users <n>', 'people in the world (default: as seeded, else simulator.users)', nonNegativeInt)
@@ -91,7 +93,8 @@ export function registerSimulateCommands(program: Command): void {
       const backend = engine ? { tfjs: engine.tfjs, reason: `the engine's (${engine.reason})` } : { tfjs: 'none', reason: 'in-process policies only: no model runs' };
       const seed = opts.seed ?? config.seed;
       const pageSize = opts.pageSize ?? config.simulator.pageSize;
-      const policyOpts = { seed, warmupDays: config.simulator.days, url, apiKey };
+      const publisherKey = opts.publisherKey ?? (config.api.keys.find((k) => k.publisher) ?? config.api.keys.find((k) => k.admin))?.key;
+      const policyOpts = { seed, warmupDays: config.simulator.days, url, apiKey, publisherKey };
       const params = {
         command: `feed simulate ${process.argv.slice(3).join(' ')}`.trim(),
         seed, page_size: pageSize, warmup_days: config.simulator.days, engine_model: engine?.model ?? null,

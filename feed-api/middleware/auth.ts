@@ -45,3 +45,12 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
     await next();
   };
 }
+
+/** 403 unless the key may write the catalog: publisher keys, and admin keys (admin implies it). */
+export function requirePublisher(): MiddlewareHandler<AppEnv> {
+  return async function requirePublisher(c, next) {
+    const key = c.get('apiKey');
+    if (!key?.publisher && !key?.admin) throw new ApiError(403, 'forbidden', 'this endpoint needs a publisher or admin API key');
+    await next();
+  };
+}

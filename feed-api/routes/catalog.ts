@@ -84,18 +84,7 @@ export function catalogRoutes(deps: { catalog: () => ServingCatalog }): RouteMod
         const catalog = deps.catalog();
         const p = catalog.products.row(id);
         if (p < 0) throw new ApiError(404, 'not_found', `no product ${id}`);
-        const body: z.infer<typeof ProductSchema> = {
-          product_id: id,
-          title: catalog.productTitle[p] ?? id,
-          category: catalog.categories.value(catalog.productCategory[p]!),
-          price: catalog.productPrice[p]!,
-          currency: catalog.currencies.value(catalog.productCurrency[p]!),
-          image_url: catalog.productImage[p] ?? '',
-          seller_id: catalog.productSeller[p] ?? '',
-          stock: catalog.productStock[p]!,
-          available: catalog.isProductBuyable(p),
-          buy_url: buyUrl(id),
-        };
+        const body: z.infer<typeof ProductSchema> = { ...catalog.productRow(p), available: catalog.isProductBuyable(p), buy_url: buyUrl(id) };
         return c.json(body);
       });
     },

@@ -58,6 +58,10 @@ beforeAll(async () => {
     { user_id: 'u2', locale: 'zh', segment: 'shopper', created_at: 0 },
     { user_id: 'u9', locale: 'en', segment: 'new', created_at: 0 },
   ]);
+  await insertCatalog(client, 'products', [
+    { product_id: 'p1', title: 'p1', category: 'food', price: 12.5, currency: 'CNY', image_url: '', seller_id: '', stock: 5, available: 1 },
+    { product_id: 'p2', title: 'p2', category: 'food', price: 3, currency: 'CNY', image_url: '', seller_id: '', stock: 5, available: 1 },
+  ]);
   app = createApp(config, [dashboardRoutes({ config, clickhouse: client, resultsDir })]);
 });
 
@@ -80,6 +84,7 @@ describe('dashboard routes', () => {
     expect(live.rates.purchase).toBeCloseTo(1 / 4);
     const impressions = live.series.filter((p) => p.kind === 'impression').reduce((a, p) => a + p.per_minute, 0);
     expect(impressions).toBe(4);
+    expect(live.catalog_series.filter((p) => p.kind === 'products').reduce((a, p) => a + p.per_minute, 0)).toBe(2);
     // u1's 50-minutes-ago play and 5-minutes-ago play are separate sessions.
     expect(live.sessions.count).toBe(3);
     expect(live.sessions.watch_ms_mean).toBeCloseTo(40_000);

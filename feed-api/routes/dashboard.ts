@@ -93,6 +93,8 @@ const LiveSchema = z.object({
   window_minutes: z.number(),
   bucket_minutes: z.number(),
   series: z.array(MinutePoint),
+  /** Catalog rows written per minute, `kind` being the table (repeated writes of one id that ClickHouse already merged count once). */
+  catalog_series: z.array(MinutePoint),
   totals: z.object({
     events: z.number(), users: z.number(), impressions: z.number(), plays: z.number(), completions: z.number(),
     likes: z.number(), shares: z.number(), product_clicks: z.number(), purchases: z.number(), gmv: z.number(), watch_ms: z.number(),
@@ -133,13 +135,20 @@ export async function liveFigures(client: ClickHouseClient, minutes: number): Pr
   const windowS = minutes * 60;
   const bucketS = bucket * 60;
   return withContext(`dashboard figures for the last ${minutes} minutes`, async () => {
-    const [series, totals, sessions] = await Promise.all([
+    const catalogSince = (table: string) =>
+      `SELECT toUInt32(intDiv(toUInt32(updated_at), ${bucketS}) * ${bucketS}) AS t, '${table}' AS kind FROM ${table} WHERE updated_at >= now() - ${windowS}`;
+    const [series, catalogSeries, totals, sessions] = await Promise.all([
       // Buckets are aligned to UTC epoch multiples, so minutes, hours and days mean the same everywhere.
       queryRows<{ t: number; kind: string; n: string }>(
         client,
         sql`SELECT toUInt32(intDiv(toUInt32(ts), ${bucketS}) * ${bucketS}) AS t, kind, count() AS n
             FROM events WHERE ts >= now() - ${windowS} GROUP BY t, kind ORDER BY t, kind`,
       ),
+      // Table names and the integers are this module's constants, not request values.
+      queryRows<{ t: number; kind: string; n: string }>(client, {
+        strings: [`SELECT t, kind, count() AS n FROM (${['items', 'products', 'creators', 'live_streams'].map(catalogSince).join(' UNION ALL ')}) GROUP BY t, kind ORDER BY t, kind`],
+        values: [],
+      }),
       queryRows<Record<string, string | number>>(
         client,
         sql`SELECT count() AS events, uniq(user_id) AS users,
@@ -178,6 +187,7 @@ export async function liveFigures(client: ClickHouseClient, minutes: number): Pr
       window_minutes: minutes,
       bucket_minutes: bucket,
       series: series.map((r) => ({ t: num(r.t), kind: r.kind, per_minute: num(r.n) / bucket })),
+      catalog_series: catalogSeries.map((r) => ({ t: num(r.t), kind: r.kind, per_minute: num(r.n) / bucket })),
       totals: tot,
       rates: {
         completion: ratio(tot.completions, tot.plays),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import type { ServedPage } from '../../experiments/router.ts';
+import { FeedPipeline, FOLLOWING_STAGES } from '../../ranker/pipeline.ts';
 import type { FeedRequest } from '../../ranker/types.ts';
 import type { RouteModule } from '../app.ts';
 import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
@@ -21,6 +22,10 @@ export function feedQuerySchema(config: Config) {
     user_id: IdSchema.describe('the viewer; unknown ids get a cold-start feed'),
     count: z.coerce.number().int().min(1).max(maxCount).default(defaultCount).describe('entries on this page'),
     cursor: z.string().min(1).max(16_384).optional().describe('opaque cursor from the previous page of this session'),
+    tab: z
+      .enum(['for_you', 'following'])
+      .default('for_you')
+      .describe("for_you: the personalized feed; following: followed creators' recent videos, newest first, the ranker's order inside a day"),
     explain: z
       .enum(['0', '1', 'true', 'false'])
       .optional()
@@ -38,12 +43,13 @@ const ErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), fields: z.array(z.object({ field: z.string(), message: z.string() })).optional() }),
 });
 
-/** Builds a page: the pipeline, through the running experiment when there is one (experiments/router.ts). */
+/** Builds a For You page: the pipeline, through the running experiment when there is one (experiments/router.ts). */
 export type ServeFeed = (request: FeedRequest & { locale?: string }, requestId: string) => Promise<ServedPage>;
 
 /** GET /v1/feed: one page of the personalized feed and the cursor for the next. */
-export function feedRoutes(deps: { config: Config; serve: ServeFeed }): RouteModule {
+export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline; serve: ServeFeed }): RouteModule {
   const { config, serve } = deps;
+  const following = new FeedPipeline(deps.pipeline.deps, FOLLOWING_STAGES);
   const Query = feedQuerySchema(config);
   const { bloomBits, bloomHashes } = config.ranker.feed;
   const perUser = keyedLimiter((k) => k.userRateLimitPerMinute);
@@ -77,15 +83,15 @@ export function feedRoutes(deps: { config: Config; serve: ServeFeed }): RouteMod
           throw new ApiError(400, 'invalid_cursor', `query.cursor ${err.message}`, [{ field: 'query.cursor', message: err.message }]);
         }
         const requestId = c.get('requestId');
-        const result = await serve(
-          { userId: q.user_id, count: q.count, session, explain: q.explain, now: Date.now(), ...(q.locale ? { locale: q.locale } : {}) },
-          requestId,
-        );
+        const request = { userId: q.user_id, count: q.count, session, explain: q.explain, now: Date.now(), ...(q.locale ? { locale: q.locale } : {}) };
+        // Experiments compare For You rankings; the Following tab is the same for everyone.
+        const result: ServedPage = q.tab === 'following' ? await following.run(request) : await serve(request, requestId);
         const body: FeedResponse = {
           request_id: requestId,
           user_id: q.user_id,
           cursor: encodeCursor(config.api.cursorSecret, q.user_id, result.session),
           items: result.entries,
+          end_of_feed: result.endOfFeed,
           ...(result.explain ? { explain: result.explain } : {}),
           ...(result.experiment ? { experiment: result.experiment } : {}),
         };

@@ -1,3 +1,4 @@
+import { idHash } from '../../core/hash.ts';
 import type { Objective } from '../../models/types.ts';
 import { hiddenCreators } from '../request-cache.ts';
 import { expectedValue } from '../scorer/value.ts';
@@ -34,6 +35,23 @@ function liveSlots(ctx: FeedContext): LiveSlot[] {
 }
 
 /**
+ * On-air streams for this viewer: by value times a per-viewer factor in [0.5, 1.5) from a hash
+ * of viewer and stream, so a better stream still comes first for most people but every stream
+ * on air reaches some (the same order for everyone showed 2 of 4 streams, to everyone).
+ */
+function rotateLives(ctx: FeedContext, slots: LiveSlot[]): LiveSlot[] {
+  if (slots.length < 2) return slots;
+  const user = ctx.request.userId;
+  const key = (s: LiveSlot) => s.value * (0.5 + idHash(`${user}:${ctx.catalog.lives[s.liveIndex]!.live_id}`) / 2 ** 32);
+  return slots.map((s) => ({ s, k: key(s) })).sort((a, b) => b.k - a.k).map(({ s }) => s);
+}
+
+/** The creator row of a shoppable slot: the video's creator for a product, the host for a live stream. */
+function slotCreator(ctx: FeedContext, slot: ShoppableSlot): number {
+  return slot.type === 'product' ? slot.creatorRow : ctx.catalog.lives[slot.liveIndex]!.creator;
+}
+
+/**
  * Shoppable candidates valued on the organic scale, best first, at most `limit` of them. The
  * session's served check (string hashing) runs only while walking the best ones, not for
  * every product of 500 ranked candidates and every live stream.
@@ -55,8 +73,8 @@ export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<numbe
     products.push({ type: 'product', productRow: product, creatorRow: catalog.itemCreator[c.row]!, value, source: c.source });
   }
   products.sort((a, b) => descending(a.value, b.value)); // stable
-  // Merged with the live slots (already sorted) best first; on a tie the product comes first.
-  const lives = includeLive ? liveSlots(ctx) : [];
+  // Merged with the live slots best first; on a tie the product comes first.
+  const lives = includeLive ? rotateLives(ctx, liveSlots(ctx)) : [];
   const hidden = hiddenCreators(ctx);
   const out: ShoppableSlot[] = [];
   let i = 0;
@@ -77,8 +95,10 @@ export function shoppableCandidates(ctx: FeedContext, exclude: ReadonlySet<numbe
 /**
  * Inserts shoppable slots (products, live-stream sales) at most once per `slotEvery` entries
  * and with at least `minSpacing` entries between two of them, also across pages; a slot goes
- * in only when its expected value reaches `minValueRatio` of the organic entry it displaces.
- * The page keeps its length: the lowest organic entry drops off the end.
+ * in only when its expected value reaches `minValueRatio` of the organic entry it displaces,
+ * and never within `rerank.creatorSpacing` positions of a video by the same creator (the best
+ * slot that keeps the spacing is taken). The page keeps its length: the lowest organic entry
+ * drops off the end.
  */
 export const shoppableSlotBlender: Blender = {
   name: 'shoppable-slots',
@@ -92,21 +112,31 @@ export const shoppableSlotBlender: Blender = {
     for (const e of page) if (e.type === 'video' && e.productRow >= 0) onPage.add(e.productRow);
     // A page of `count` entries holds fewer than `count` slots.
     const slots = shoppableCandidates(ctx, onPage, count);
+    const { catalog } = ctx;
+    const spacing = ctx.config.ranker.rerank.creatorSpacing;
+    const hashOf = (e: PageEntry) => catalog.creatorHash[e.type === 'video' ? catalog.itemCreator[e.candidate.row]! : slotCreator(ctx, e)]!;
+    // Creators (hashes) of the entries before the insertion point: the previous page's tail, then this page.
+    const before = [...ctx.request.session.recentCreators];
+    const used = new Uint8Array(slots.length);
     const out: PageEntry[] = [];
     let since = ctx.request.session.sinceShoppable;
-    let next = 0;
-    for (const e of page) {
-      if (out.length >= count) break;
-      const slot = slots[next];
-      if (slot && since >= gap && e.type === 'video' && slot.value >= minValueRatio * e.candidate.score) {
-        out.push(slot);
-        next++;
-        since = 0;
-        if (out.length >= count) break;
+    page.forEach((e, at) => {
+      if (out.length >= count) return;
+      if (since >= gap && e.type === 'video') {
+        const near = new Set([...before.slice(-spacing), ...page.slice(at, at + spacing).map(hashOf)]);
+        const k = slots.findIndex((s, i) => !used[i] && s.value >= minValueRatio * e.candidate.score && !near.has(hashOf(s)));
+        if (k >= 0) {
+          used[k] = 1;
+          out.push(slots[k]!);
+          before.push(hashOf(slots[k]!));
+          since = 0;
+          if (out.length >= count) return;
+        }
       }
       out.push(e);
+      before.push(hashOf(e));
       since++;
-    }
+    });
     return out;
   },
 };

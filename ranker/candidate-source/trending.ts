@@ -1,6 +1,9 @@
 import type { CandidateSource } from '../types.ts';
 
-/** Items with the most weighted engagement in the short online window. */
+/**
+ * Items with the most weighted engagement in the short online window; when it has none (right
+ * after a start, a quiet hour), over the last day from ClickHouse (ItemStats.trendingFallback).
+ */
 export const trendingSource: CandidateSource = {
   name: 'trending',
   kind: 'source',
@@ -9,7 +12,8 @@ export const trendingSource: CandidateSource = {
   fetch(ctx, limit) {
     const out: { row: number; score: number }[] = [];
     const { served } = ctx.request.session;
-    for (const t of ctx.online.trending(limit * 3)) {
+    const online = ctx.online.trending(limit * 3);
+    for (const t of online.length > 0 ? online : ctx.catalog.stats.trendingFallback) {
       const row = ctx.catalog.items.row(t.item_id);
       if (row < 0 || served.has(t.item_id)) continue;
       out.push({ row, score: t.score });

@@ -26,6 +26,9 @@ const POSITIVE_KINDS = ['like', 'complete', 'share', 'purchase'];
 /** Catalog rows per slice of the popularity pass of a stats refresh (a few ms of work). */
 const POPULAR_SLICE = 20_000;
 
+/** Trending's longer window, for when the online one (the last hour) is empty: right after a start, or a quiet hour. */
+const TRENDING_FALLBACK_HOURS = 24;
+
 const sortedTops = (tops: Map<number, TopK>) => new Map([...tops].map(([loc, top]) => [loc, top.sorted()]));
 
 export class ItemStats {
@@ -41,6 +44,8 @@ export class ItemStats {
   gmv = new Float32Array(0);
   /** Segment name → item ids, most popular first. */
   segmentTop = new Map<string, string[]>();
+  /** Items by weighted engagement over the last TRENDING_FALLBACK_HOURS, best first (trending's fallback). */
+  trendingFallback: { item_id: string; score: number }[] = [];
 
   reserve(n: number): void {
     this.impressions = ensureCapacity(this.impressions, n);
@@ -167,6 +172,15 @@ export class ItemStats {
       segmentTop.set(r.segment, list);
     }
     this.segmentTop = segmentTop;
+    this.trendingFallback = await withContext('reading trending items over the fallback window', async () => {
+      const rs = await client.query({
+        query: `SELECT item_id, sum(completions + 2 * likes + 3 * shares + 5 * purchases + 0.1 * plays - 0.5 * skips) AS score
+                FROM item_stats_hourly WHERE hour >= now() - INTERVAL ${TRENDING_FALLBACK_HOURS} HOUR
+                GROUP BY item_id HAVING score > 0 ORDER BY score DESC LIMIT ${limit}`,
+        format: 'JSONEachRow',
+      });
+      return (await rs.json<{ item_id: string; score: number }>()).map((r) => ({ item_id: r.item_id, score: Number(r.score) }));
+    });
     return { items, segments: segmentTop.size };
   }
 }

@@ -49,18 +49,21 @@ export function latestById<T>(rows: readonly (T & { version: number })[], id: (r
  * replica, every refresh, which showed as feed latency spikes); the newest version per id is
  * picked here instead, which is the same answer.
  */
-async function changedSince(client: ClickHouseClient, sinceSec: number): Promise<{ items: ItemRow[]; products: ProductRow[] }> {
+type Versioned<T> = T & { updated_at: number };
+
+async function changedSince(client: ClickHouseClient, sinceSec: number): Promise<{ items: Versioned<ItemRow>[]; products: Versioned<ProductRow>[] }> {
   const since = Math.max(0, Math.floor(sinceSec));
   return withContext('reading catalog changes', async () => {
-    const items = await queryRows<ItemRow & { version: number }>(
+    // updated_at stays on the rows: the serving catalog skips versions older than a catalog write it already applied.
+    const items = await queryRows<ItemRow & { version: number; updated_at: number }>(
       client,
       sql`SELECT item_id, creator_id, title, category, locale, duration_ms, toUInt32(published_at) AS published_at,
-            product_id, available, toUInt32(updated_at) AS version
+            product_id, available, toUInt32(updated_at) AS version, toUInt32(updated_at) AS updated_at
           FROM items WHERE updated_at >= toDateTime(${since})`,
     );
-    const products = await queryRows<ProductRow & { version: number }>(
+    const products = await queryRows<ProductRow & { version: number; updated_at: number }>(
       client,
-      sql`SELECT product_id, title, category, price, currency, image_url, seller_id, stock, available, toUInt32(updated_at) AS version
+      sql`SELECT product_id, title, category, price, currency, image_url, seller_id, stock, available, toUInt32(updated_at) AS version, toUInt32(updated_at) AS updated_at
           FROM products WHERE updated_at >= toDateTime(${since})`,
     );
     return { items: latestById(items, (r) => r.item_id), products: latestById(products, (r) => r.product_id) };

@@ -22,6 +22,33 @@ describe('ServingCatalog', () => {
     expect(catalog.freshItems.length).toBe(0);
   });
 
+  it('ignores a row older than the version it holds (a catalog write then an older ClickHouse row)', () => {
+    const rows = makeWorld({ items: 20, creators: 4 });
+    const catalog = catalogFromRows(rows, config, nowSec);
+    const row = catalog.items.row('v3');
+    catalog.upsertItems([{ ...rows.items[3]!, available: 0, updated_at: nowSec + 1 }]);
+    catalog.upsertItems([{ ...rows.items[3]!, available: 1, updated_at: nowSec }]);
+    expect(catalog.itemAvailable[row]).toBe(0);
+    catalog.upsertItems([{ ...rows.items[3]!, title: 'renamed', available: 0, updated_at: nowSec + 1 }]);
+    expect(catalog.itemRow(row)).toMatchObject({ item_id: 'v3', title: 'renamed', available: 0 });
+  });
+
+  it('tells listeners about new items and forgets an erased person', () => {
+    const rows = makeWorld({ items: 20, creators: 4, users: 6 });
+    const catalog = catalogFromRows(rows, config, nowSec);
+    const seen: number[][] = [];
+    const stop = catalog.onNewItems((r) => seen.push([...r]));
+    catalog.indexNewItems(catalog.upsertItems([{ ...rows.items[0]!, item_id: 'fresh-1', published_at: nowSec }]));
+    stop();
+    catalog.indexNewItems(catalog.upsertItems([{ ...rows.items[0]!, item_id: 'fresh-2', published_at: nowSec }]));
+    expect(seen).toEqual([[catalog.items.row('fresh-1')]]);
+    expect(catalog.userProfile('u0').known).toBe(true);
+    catalog.eraseUser('u0');
+    expect(catalog.userProfile('u0').known).toBe(false);
+    expect(catalog.follows.has('u0')).toBe(false);
+    expect([...catalog.friends.values()].some((f) => f.has('u0'))).toBe(false);
+  });
+
   it('applies availability changes in place and indexes new items without a full reindex', () => {
     const rows = makeWorld({ items: 60, creators: 6 });
     const catalog = catalogFromRows(rows, config, nowSec);

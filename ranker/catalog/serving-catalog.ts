@@ -34,6 +34,8 @@ export class ServingCatalog {
   itemPublished = new Uint32Array(0);
   itemProduct = new Int32Array(0);
   itemAvailable = new Uint8Array(0);
+  /** updated_at (epoch seconds) of the row applied; an older version arriving later is ignored. */
+  itemVersion = new Uint32Array(0);
   readonly itemTitle = new TextColumn();
 
   readonly products = new IdIndex();
@@ -41,6 +43,7 @@ export class ServingCatalog {
   productCurrency = new Uint16Array(0);
   productStock = new Uint32Array(0);
   productAvailable = new Uint8Array(0);
+  productVersion = new Uint32Array(0);
   productCategory = new Uint16Array(0);
   productTitle: string[] = [];
   productImage: string[] = [];
@@ -58,6 +61,8 @@ export class ServingCatalog {
   readonly users = new IdIndex();
   userLocale = new Uint16Array(0);
   userSegment = new Uint16Array(0);
+  /** People whose data was deleted: unknown from then on (an IdIndex row cannot be removed). */
+  readonly erasedUsers = new Set<string>();
 
   lives: (LiveStreamRow & { creator: number; product: number })[] = [];
   /** user → friends (both directions stored upstream). */
@@ -66,6 +71,7 @@ export class ServingCatalog {
   readonly follows = new Map<string, Set<number>>();
 
   readonly stats = new ItemStats();
+  private readonly newItemListeners = new Set<(rows: readonly number[]) => void>();
 
   // Derived by reindex().
   /** Per creator, its item rows, newest first. */
@@ -78,9 +84,10 @@ export class ServingCatalog {
   popularBySegment = new Map<number, Int32Array>();
   /** Per locale code: popular available item rows by long-term engagement. */
   popularByLocale = new Map<number, Int32Array>();
-  /** Locale with the most items and segment with the most users: the cold-start defaults. */
+  /** Locale with the most items: the cold-start default. */
   defaultLocale = -1;
-  defaultSegment = -1;
+  /** People the catalog does not know are segment `new` (not the most common segment: that was "heavy"). */
+  readonly newSegment = this.segments.code('new');
   /** When reindex() last ran (epoch seconds). */
   indexedAt = 0;
 
@@ -120,7 +127,7 @@ export class ServingCatalog {
     return row;
   }
 
-  private productRow(id: string): number {
+  private productRowOf(id: string): number {
     if (!id) return -1;
     const { row, created } = this.products.upsert(id);
     if (created) {
@@ -132,8 +139,12 @@ export class ServingCatalog {
     return row;
   }
 
-  /** Upserts items; returns the rows that are new (callers index them with `indexNewItems`). */
-  upsertItems(rows: readonly ItemRow[]): number[] {
+  /**
+   * Upserts items; returns the rows that are new (callers index them with `indexNewItems`). A
+   * row with an `updated_at` older than the version applied is skipped: catalog writes from
+   * Kafka and the periodic ClickHouse refresh arrive in either order.
+   */
+  upsertItems(rows: readonly (ItemRow & { updated_at?: number })[]): number[] {
     const created: number[] = [];
     const n = this.items.size + rows.length;
     this.itemCreator = ensureCapacity(this.itemCreator, n);
@@ -143,15 +154,18 @@ export class ServingCatalog {
     this.itemPublished = ensureCapacity(this.itemPublished, n);
     this.itemProduct = ensureCapacity(this.itemProduct, n);
     this.itemAvailable = ensureCapacity(this.itemAvailable, n);
+    this.itemVersion = ensureCapacity(this.itemVersion, n);
     for (const r of rows) {
       const { row, created: isNew } = this.items.upsert(r.item_id);
       if (isNew) created.push(row);
+      else if ((r.updated_at ?? 0) < this.itemVersion[row]!) continue;
+      this.itemVersion[row] = r.updated_at ?? 0;
       this.itemCreator[row] = this.creatorRow(r.creator_id);
       this.itemCategory[row] = this.categories.code(r.category);
       this.itemLocale[row] = this.locales.code(r.locale);
       this.itemDuration[row] = Number(r.duration_ms);
       this.itemPublished[row] = Number(r.published_at);
-      this.itemProduct[row] = this.productRow(r.product_id);
+      this.itemProduct[row] = this.productRowOf(r.product_id);
       this.itemAvailable[row] = Number(r.available) ? 1 : 0;
       this.itemTitle.set(row, r.title);
     }
@@ -166,6 +180,7 @@ export class ServingCatalog {
    */
   indexNewItems(rows: readonly number[]): void {
     if (rows.length === 0) return;
+    for (const cb of this.newItemListeners) cb(rows);
     const published = this.itemPublished;
     const byCreator = new Map<number, number[]>();
     for (const row of rows) {
@@ -182,18 +197,58 @@ export class ServingCatalog {
     this.freshItems = fresh;
   }
 
+  /** Calls `cb` with the rows of items added after the initial load (to give them ANN vectors); returns the unsubscribe. */
+  onNewItems(cb: (rows: readonly number[]) => void): () => void {
+    this.newItemListeners.add(cb);
+    return () => this.newItemListeners.delete(cb);
+  }
+
+  /** The stored row of item `row`, as written to ClickHouse (a retire rewrites it with available = 0). */
+  itemRow(row: number): ItemRow {
+    const product = this.itemProduct[row]!;
+    return {
+      item_id: this.items.id(row),
+      creator_id: this.creators.id(this.itemCreator[row]!),
+      title: this.itemTitle.get(row),
+      category: this.categories.value(this.itemCategory[row]!),
+      locale: this.locales.value(this.itemLocale[row]!),
+      duration_ms: this.itemDuration[row]!,
+      published_at: this.itemPublished[row]!,
+      product_id: product >= 0 ? this.products.id(product) : '',
+      available: this.itemAvailable[row]!,
+    };
+  }
+
+  productRow(row: number): ProductRow {
+    return {
+      product_id: this.products.id(row),
+      title: this.productTitle[row] ?? '',
+      category: this.categories.value(this.productCategory[row]!),
+      price: this.productPrice[row]!,
+      currency: this.currencies.value(this.productCurrency[row]!),
+      image_url: this.productImage[row] ?? '',
+      seller_id: this.productSeller[row] ?? '',
+      stock: this.productStock[row]!,
+      available: this.productAvailable[row]!,
+    };
+  }
+
   private reserveProducts(n: number): void {
     this.productPrice = ensureCapacity(this.productPrice, n);
     this.productCurrency = ensureCapacity(this.productCurrency, n);
     this.productStock = ensureCapacity(this.productStock, n);
     this.productAvailable = ensureCapacity(this.productAvailable, n);
     this.productCategory = ensureCapacity(this.productCategory, n);
+    this.productVersion = ensureCapacity(this.productVersion, n);
   }
 
-  upsertProducts(rows: readonly ProductRow[]): void {
+  /** Upserts products; like items, an older version than the one applied is skipped. */
+  upsertProducts(rows: readonly (ProductRow & { updated_at?: number })[]): void {
     this.reserveProducts(this.products.size + rows.length);
     for (const r of rows) {
-      const row = this.products.upsert(r.product_id).row;
+      const { row, created } = this.products.upsert(r.product_id);
+      if (!created && (r.updated_at ?? 0) < this.productVersion[row]!) continue;
+      this.productVersion[row] = r.updated_at ?? 0;
       this.productPrice[row] = Number(r.price);
       this.productCurrency[row] = this.currencies.code(r.currency);
       this.productStock[row] = Number(r.stock);
@@ -218,7 +273,21 @@ export class ServingCatalog {
 
   /** Replaces the live streams (a small table, read whole). */
   setLives(rows: readonly LiveStreamRow[]): void {
-    this.lives = rows.map((r) => ({ ...r, creator: this.creatorRow(r.creator_id), product: this.productRow(r.product_id) }));
+    this.lives = rows.map((r) => ({ ...r, creator: this.creatorRow(r.creator_id), product: this.productRowOf(r.product_id) }));
+  }
+
+  /** Adds or replaces live streams by live_id. */
+  upsertLives(rows: readonly LiveStreamRow[]): void {
+    const ids = new Set(rows.map((r) => r.live_id));
+    this.setLives([...this.lives.filter((l) => !ids.has(l.live_id)), ...rows]);
+  }
+
+  /** Forgets a person: their profile, friend edges (both directions) and follows. */
+  eraseUser(userId: string): void {
+    this.erasedUsers.add(userId);
+    for (const friend of this.friends.get(userId) ?? []) this.friends.get(friend)?.delete(userId);
+    this.friends.delete(userId);
+    this.follows.delete(userId);
   }
 
   applySocialEdges(rows: readonly SocialEdgeRow[]): void {
@@ -265,8 +334,16 @@ export class ServingCatalog {
     fresh.sort((a, b) => published[b]! - published[a]!);
     this.freshItems = Int32Array.from(fresh);
 
+    this.reindexKols();
+
+    this.defaultLocale = mostCommon(this.itemLocale.subarray(0, nItems), this.locales.values.length);
+    this.reindexPopular(config.popularListSize, nowSec);
+  }
+
+  /** KOL creators per locale by followers (a small pass over creators: also after creator writes). */
+  reindexKols(): void {
     const kols = new Map<number, number[]>();
-    for (let c = 0; c < nCreators; c++) {
+    for (let c = 0; c < this.creators.size; c++) {
       if (!this.creatorKol[c]) continue;
       const loc = this.creatorLocale[c]!;
       const list = kols.get(loc) ?? [];
@@ -276,10 +353,6 @@ export class ServingCatalog {
     this.kolsByLocale = new Map(
       [...kols].map(([loc, list]) => [loc, Int32Array.from(list.sort((a, b) => this.creatorFollowers[b]! - this.creatorFollowers[a]!))]),
     );
-
-    this.defaultLocale = mostCommon(this.itemLocale.subarray(0, nItems), this.locales.values.length);
-    this.defaultSegment = mostCommon(this.userSegment.subarray(0, this.users.size), this.segments.values.length);
-    this.reindexPopular(config.popularListSize, nowSec);
   }
 
   /** Recomputes the popularity lists from the current stats (after a stats refresh). */
@@ -300,7 +373,7 @@ export class ServingCatalog {
 
   /** Locale and segment codes for a user; unknown users get -1. */
   userProfile(userId: string): { known: boolean; locale: number; segment: number } {
-    const row = this.users.row(userId);
+    const row = this.erasedUsers.has(userId) ? -1 : this.users.row(userId);
     if (row < 0) return { known: false, locale: -1, segment: -1 };
     return { known: true, locale: this.userLocale[row]!, segment: this.userSegment[row]! };
   }

@@ -8,7 +8,8 @@ export const seenFilter: Filter = {
   failOpen: true,
   filter(ctx, candidates) {
     const seen = ctx.online.seenItems(ctx.request.userId);
-    if (seen.size === 0) return { kept: candidates, removed: [] };
+    // A widened request may show again what earlier sessions had, rather than end the feed.
+    if (seen.size === 0 || ctx.widened) return { kept: candidates, removed: [] };
     const kept = [];
     const removed = [];
     for (const c of candidates) {

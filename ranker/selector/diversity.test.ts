@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../config/schema.ts';
 import { Rng } from '../../models/rng.ts';
+import { ExplorationLedger } from '../exploration-ledger.ts';
 import type { Candidate, FeedContext } from '../types.ts';
 import { diversitySelector, explorationPositions } from './diversity.ts';
 
 const rerank = { creatorSpacing: 2, categoryPenalty: 0.3, categoryWindow: 3, explorationShare: 0 };
 
 /** Items row 0..n-1 with the given categories and creators (the creator row is its hash). */
-function contextFor(categories: number[], creators: number[], r = rerank): FeedContext {
+function contextFor(categories: number[], creators: number[], r = rerank, exploration = new ExplorationLedger(1000, 1)): FeedContext {
   const config = ConfigSchema.parse({ ranker: { rerank: r } });
   const catalog = {
     itemCategory: Uint16Array.from(categories),
     itemCreator: Int32Array.from(creators),
     creatorHash: Uint32Array.from({ length: Math.max(...creators) + 1 }, (_, i) => i),
   };
-  return { config, catalog, request: { explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
+  return { config, catalog, pool: { exploration }, request: { explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
 }
 
 const candidate = (row: number, score: number, sources = ['ann']): Candidate =>
@@ -30,18 +31,23 @@ function reference(ctx: FeedContext, pool: Candidate[], count: number): number[]
   const out: number[] = [];
   for (let pos = 0; pos < count; pos++) {
     const wantFresh = explore.has(pos) && pool.some((c, i) => !used.has(i) && c.sources.includes('fresh'));
-    let best = -1;
-    let bestAdj = -Infinity;
-    let scanned = 0;
-    pool.forEach((c, i) => {
-      if (used.has(i) || (wantFresh && !c.sources.includes('fresh')) || scanned >= 300) return;
-      scanned++;
-      const creator = ctx.catalog.itemCreator[c.row]!;
-      if (creatorSpacing > 0 && creators.slice(-creatorSpacing).includes(creator)) return;
-      const repeats = categories.slice(-categoryWindow).filter((k) => k === ctx.catalog.itemCategory[c.row]).length;
-      const adj = c.score * (1 - (categoryPenalty * repeats) / categoryWindow);
-      if (adj > bestAdj) (bestAdj = adj), (best = i);
-    });
+    const pick = (fresh: boolean) => {
+      let best = -1;
+      let bestAdj = -Infinity;
+      let scanned = 0;
+      pool.forEach((c, i) => {
+        if (used.has(i) || (fresh && !c.sources.includes('fresh')) || scanned >= 300) return;
+        scanned++;
+        const creator = ctx.catalog.itemCreator[c.row]!;
+        if (creatorSpacing > 0 && creators.slice(-creatorSpacing).includes(creator)) return;
+        const repeats = categories.slice(-categoryWindow).filter((k) => k === ctx.catalog.itemCategory[c.row]).length;
+        const adj = c.score * (1 - (categoryPenalty * repeats) / categoryWindow);
+        if (adj > bestAdj) (bestAdj = adj), (best = i);
+      });
+      return best;
+    };
+    let best = wantFresh ? pick(true) : -1;
+    if (best < 0) best = pick(false);
     if (best < 0) break;
     used.add(best);
     out.push(pool[best]!.row);
@@ -78,5 +84,25 @@ describe('diversity selector', () => {
       const got = (await diversitySelector.select(ctx, pool, 20)).map((c) => c.row);
       expect(got).toEqual(reference(ctx, pool, 20));
     }
+  });
+
+  it('shares exploration slots: no fresh item takes more than its share of the window', async () => {
+    // Row 0 is the best fresh item for every request; rows 1-4 are weaker fresh items, rows 5-24 regular.
+    const n = 25;
+    const ledger = new ExplorationLedger(20, 0.1);
+    const ctx = contextFor(Array.from({ length: n }, (_, i) => i % 5), Array.from({ length: n }, (_, i) => i), { ...rerank, explorationShare: 0.2 }, ledger);
+    (ctx.request as { explain: boolean }).explain = true; // exploration slots are marked in the explained scores
+    const explored = new Map<number, number>();
+    for (let request = 0; request < 20; request++) {
+      const pool = Array.from({ length: n }, (_, row) => candidate(row, row < 5 ? 0.5 - row * 0.01 : 1 - row * 0.01, row < 5 ? ['fresh'] : ['ann']));
+      pool.sort((a, b) => b.score - a.score);
+      for (const c of await diversitySelector.select(ctx, pool, 10)) {
+        if (c.scores?.exploration) explored.set(c.row, (explored.get(c.row) ?? 0) + 1);
+      }
+    }
+    // 2 exploration slots per request, 40 in all; each item takes at most 2 of every 20 consecutive ones,
+    // so every fresh item gets some instead of row 0 taking them all.
+    expect(Math.max(...explored.values())).toBeLessThanOrEqual(4);
+    expect([...explored.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
   });
 });

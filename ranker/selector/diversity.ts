@@ -20,8 +20,9 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * Greedy re-rank: each slot takes the candidate with the best MMR-style adjusted score (the
  * score discounted for categories repeated in the last `categoryWindow` slots), never a
  * creator seen in the last `creatorSpacing` slots (including the previous page's tail), and
- * reserved exploration slots go to the best fresh-pool candidate. The page comes out shorter
- * rather than break creator spacing.
+ * reserved exploration slots go to the best fresh-pool candidate that has not had its share
+ * of recent exploration slots (TrafficPool.exploration; otherwise the slot goes to the best
+ * candidate). The page comes out shorter rather than break creator spacing.
  */
 export const diversitySelector: Selector = {
   name: 'diversity',
@@ -51,13 +52,14 @@ export const diversitySelector: Selector = {
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
     const out: Candidate[] = [];
-    for (let pos = 0; pos < count; pos++) {
-      const wantFresh = explore.has(pos) && freshLeft > 0;
+    const ledger = ctx.pool.exploration;
+    /** The best slot-`pos` candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left. */
+    const pick = (explore: boolean): { best: number; adj: number } => {
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
-        if (used[i] || (wantFresh && !fresh[i])) continue;
+        if (used[i] || (explore && (!fresh[i] || !ledger.allows(pool[i]!.row)))) continue;
         // Best first and discounts only shrink a non-negative score: nothing further down can win.
         const score = pool[i]!.score;
         if (score >= 0 && score <= bestAdj) break;
@@ -71,12 +73,26 @@ export const diversitySelector: Selector = {
           best = i;
         }
       }
+      return { best, adj: bestAdj };
+    };
+    for (let pos = 0; pos < count; pos++) {
+      let explored = explore.has(pos) && freshLeft > 0;
+      let { best, adj } = explored ? pick(true) : { best: -1, adj: 0 };
+      if (best < 0) {
+        // The window counts every exploration slot, also one no fresh item could take, so it moves on.
+        if (explored) ledger.record(-1);
+        explored = false;
+        ({ best, adj } = pick(false));
+      }
       if (best < 0) break;
       used[best] = 1;
       if (fresh[best]) freshLeft--;
       const chosen = pool[best]!;
-      noteScore(ctx, chosen, 'rerank', bestAdj);
-      if (wantFresh) noteScore(ctx, chosen, 'exploration', 1);
+      noteScore(ctx, chosen, 'rerank', adj);
+      if (explored) {
+        noteScore(ctx, chosen, 'exploration', 1);
+        ledger.record(chosen.row);
+      }
       out.push(chosen);
       recentCreators.push(creator[best]!);
       if (recentCreators.length > creatorSpacing) recentCreators.shift();

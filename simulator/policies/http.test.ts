@@ -23,7 +23,7 @@ function stubApi() {
     cursors.push(c.req.query('cursor'));
     const page = ++n;
     const items = Array.from({ length: count }, (_, k) => videoEntry(world, (page * 7 + k * 13) % 500, k, 'stub', 1));
-    return c.json({ request_id: `r${page}`, user_id: c.req.query('user_id'), cursor: `cur${page}`, items });
+    return c.json({ request_id: `r${page}`, user_id: c.req.query('user_id'), cursor: `cur${page}`, items, end_of_feed: false });
   });
   app.post('/v1/events', async (c) => {
     const body = (await c.req.json()) as { events: unknown[] };

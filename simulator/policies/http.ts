@@ -1,13 +1,15 @@
 import { withContext } from '../../core/errors.ts';
 import { FeedResponseSchema } from '../../feed-api/feed-response.ts';
 import { describeIssues, type EngagementEvent } from '../../ingest/events.ts';
-import type { PublishItem } from '../../feed-api/publish-items.ts';
+import type { ItemWrite } from '../../ingest/catalog-writes.ts';
 import type { FeedPage, FeedPolicy, PageContext, PublishOutcome } from './types.ts';
 
 export interface HttpPolicyOptions {
   /** Base URL of a running feed API, e.g. http://127.0.0.1:8080. */
   url: string;
   apiKey: string;
+  /** Key for POST /v1/items (needs the publisher role); default `apiKey`. */
+  publisherKey?: string;
   /** Events per POST /v1/events (at most 500, the API's batch limit). */
   batchSize?: number;
   timeoutMs?: number;
@@ -85,11 +87,11 @@ export function httpPolicy(opts: HttpPolicyOptions): FeedPolicy & { stats: HttpP
       const { items, cursor: next, request_id } = parsed.data;
       return { entries: items, cursor: next, request_id };
     },
-    async publish(items: readonly PublishItem[]): Promise<PublishOutcome> {
+    async publish(items: readonly ItemWrite[]): Promise<PublishOutcome> {
       const res = await withContext(`publishing ${items.length} items to ${base}/v1/items`, () =>
         doFetch(`${base}/v1/items`, {
           method: 'POST',
-          headers: { ...headers, 'content-type': 'application/json' },
+          headers: { 'x-api-key': opts.publisherKey ?? opts.apiKey, 'content-type': 'application/json' },
           body: JSON.stringify(items),
           signal: AbortSignal.timeout(timeoutMs),
         }),

@@ -1,6 +1,6 @@
 import type { FeedEntry } from '../../feed-api/feed-response.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
-import type { PublishItem } from '../../feed-api/publish-items.ts';
+import type { ItemWrite } from '../../ingest/catalog-writes.ts';
 
 export interface FeedPage {
   entries: FeedEntry[];
@@ -25,7 +25,7 @@ export interface FeedPolicy {
   /** Events the simulated users produced from this policy's pages (a policy may learn from them). */
   observe?(events: readonly EngagementEvent[]): void | Promise<void>;
   /** Adds new videos to the catalog (the engine's POST /v1/items); absent where a policy cannot. */
-  publish?(items: readonly PublishItem[]): Promise<PublishOutcome>;
+  publish?(items: readonly ItemWrite[]): Promise<PublishOutcome>;
   /** Flushes anything buffered (may be called more than once). */
   close?(): Promise<void>;
 }

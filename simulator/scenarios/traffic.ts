@@ -1,5 +1,5 @@
 import type { FeedEntry } from '../../feed-api/feed-response.ts';
-import type { PublishItem } from '../../feed-api/publish-items.ts';
+import type { ItemWrite } from '../../ingest/catalog-writes.ts';
 import type { VideoTruth } from '../behaviour.ts';
 import type { FeedPolicy } from '../policies/types.ts';
 import { Simulator } from '../session.ts';
@@ -42,10 +42,10 @@ async function traffic(
 }
 
 /** The two videos the new-item scenario publishes: one people love, one they swipe away. */
-export function newItems(ctx: ScenarioContext): { items: PublishItem[]; truth: Map<string, VideoTruth> } {
+export function newItems(ctx: ScenarioContext): { items: ItemWrite[]; truth: Map<string, VideoTruth> } {
   const { world } = ctx;
   const creator = 0;
-  const make = (kind: 'good' | 'bad', quality: number): [PublishItem, VideoTruth] => [
+  const make = (kind: 'good' | 'bad', quality: number): [ItemWrite, VideoTruth] => [
     {
       item_id: `${ctx.runTag}-${kind}`, creator_id: ids.creator(creator), title: `new ${kind} video`,
       category: CATEGORIES[world.creators.category[creator]!]!, locale: LOCALES[world.creators.locale[creator]!]!,

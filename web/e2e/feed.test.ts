@@ -122,8 +122,8 @@ async function swipe(how: 'wheel' | 'key' | 'touch'): Promise<void> {
   await page.waitForTimeout(500);
 }
 
-async function feedPage(user: string, cursor?: string): Promise<FeedResponse> {
-  const q = new URLSearchParams({ user_id: user, count: '20', ...(cursor ? { cursor } : {}) });
+async function feedPage(user: string, cursor?: string, tab = 'for_you'): Promise<FeedResponse> {
+  const q = new URLSearchParams({ user_id: user, count: '20', tab, ...(cursor ? { cursor } : {}) });
   const res = await fetch(`${baseUrl}/v1/feed?${q}`, { headers: APP_KEY });
   if (!res.ok) throw new Error(`GET /v1/feed: ${res.status} ${await res.text()}`);
   return (await res.json()) as FeedResponse;
@@ -271,6 +271,15 @@ describe('the feed app and the dashboard in a browser', () => {
       await swipe('key');
     }
   }, 180_000);
+
+  it("the Following tab shows followed creators' newest videos first, and For You again", async () => {
+    const first = (await feedPage(userId, undefined, 'following')).items[0];
+    expect(first?.type, 'the demo user follows creators with recent videos').toBe('video');
+    await page.locator('[data-testid=tab-following]').click();
+    await until('the newest followed video on screen', async () => first?.type === 'video' && (await active()).item === first.item_id);
+    await page.locator('[data-testid=tab-for_you]').click();
+    await until('the For You feed again', async () => (await active()).type !== '' && (await active()).index === 0);
+  }, 60_000);
 
   it('shows the purchase on the dashboard', async () => {
     const dash = await context.newPage();

@@ -23,8 +23,11 @@ interface Slot {
 /** Request ids are only sent back when they pass the event schema's id rule. */
 const safeId = (s: string) => (/^[A-Za-z0-9_.:-]{1,64}$/.test(s) ? s : undefined);
 
-export function Feed(props: { keys: Keys; userId: string; onExit: () => void }) {
-  const { keys, userId } = props;
+/** Douyin's two feeds: followed creators' new videos, and the personalized one. */
+export type FeedTab = 'following' | 'for_you';
+
+export function Feed(props: { keys: Keys; userId: string; tab: FeedTab; onTab: (tab: FeedTab) => void; onExit: () => void }) {
+  const { keys, userId, tab } = props;
   const appKey = keys.app!;
   const [slots, setSlots] = useState<Slot[]>([]);
   const [index, setIndex] = useState(0);
@@ -93,13 +96,13 @@ export function Feed(props: { keys: Keys; userId: string; onExit: () => void }) 
     try {
       // Hidden creators must reach the server before it builds the next page.
       await sender.current?.flush();
-      const q = new URLSearchParams({ user_id: userId, count: String(PAGE_SIZE) });
+      const q = new URLSearchParams({ user_id: userId, count: String(PAGE_SIZE), tab });
       if (cursor.current) q.set('cursor', cursor.current);
       if (keys.admin) q.set('explain', '1');
       const page = await api<FeedResponse>(`/v1/feed?${q}`, { key: keys.admin ?? appKey });
       cursor.current = page.cursor;
       setError(null);
-      if (page.items.length === 0) setEnded(true);
+      if (page.end_of_feed || page.items.length === 0) setEnded(true);
       setSlots((old) => [...old, ...page.items.map((entry) => ({ entry, requestId: page.request_id, explain: page.explain }))]);
     } catch (err) {
       setError((err as Error).message);
@@ -107,7 +110,7 @@ export function Feed(props: { keys: Keys; userId: string; onExit: () => void }) 
       loadingRef.current = false;
       setLoading(false);
     }
-  }, [userId, appKey, keys.admin]);
+  }, [userId, appKey, keys.admin, tab]);
 
   useEffect(() => {
     void loadMore();
@@ -270,11 +273,19 @@ export function Feed(props: { keys: Keys; userId: string; onExit: () => void }) 
         <button class="ghost" onClick={props.onExit} data-testid="switch-user">
           ‹ {userId}
         </button>
+        <nav class="tabs">
+          {(['following', 'for_you'] as const).map((t) => (
+            <button key={t} class={t === tab ? 'tab active' : 'tab'} onClick={() => props.onTab(t)} data-testid={`tab-${t}`}>
+              {t === 'following' ? 'Following' : 'For You'}
+            </button>
+          ))}
+        </nav>
         <span class="muted" data-testid="event-status" title={status.lastError ?? ''}>
           {status.sent} events sent{status.rejected ? `, ${status.rejected} rejected` : ''}
         </span>
       </header>
       {slots.length === 0 && loading ? <p class="center muted">Loading your feed…</p> : null}
+      {slots.length === 0 && ended && tab === 'following' ? <p class="center muted">No new videos from creators you follow.</p> : null}
       {ended && index >= slots.length - 1 ? (
         <p class="center muted" data-testid="caught-up">
           You're all caught up.{' '}

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, loadKeys, saveKey, type Keys } from '../shared/api.ts';
 import { KeyForm } from '../shared/key-form.tsx';
 import { Artwork } from './artwork.tsx';
-import { Feed } from './feed.tsx';
+import { Feed, type FeedTab } from './feed.tsx';
 import '../shared/base.css';
 import './app.css';
 
@@ -71,6 +71,7 @@ function UserPicker(props: { appKey: string; onPick: (userId: string) => void; o
 function App() {
   const [keys, setKeys] = useState<Keys | null>(null);
   const [userId, setUserId] = useState<string | null>(() => new URLSearchParams(location.search).get('user'));
+  const [tab, setTab] = useState<FeedTab>('for_you');
   useEffect(() => void loadKeys().then(setKeys), []);
   if (!keys) return <p class="center muted">Loading…</p>;
   if (!keys.app) {
@@ -99,7 +100,7 @@ function App() {
       />
     );
   }
-  return <Feed key={userId} keys={keys} userId={userId} onExit={() => setUserId(null)} />;
+  return <Feed key={`${userId}:${tab}`} keys={keys} userId={userId} tab={tab} onTab={setTab} onExit={() => setUserId(null)} />;
 }
 
 render(<App />, document.getElementById('root')!);

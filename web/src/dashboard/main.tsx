@@ -99,6 +99,23 @@ function useMetrics(live: boolean): [MetricsView, string | null] {
   return [view, error];
 }
 
+/** A stacked per-minute bar chart of one series of the live figures, largest kinds first. */
+function perMinuteChart(figures: LiveFigures, series: LiveFigures['series']) {
+  const times = timeAxis(series.map((p) => p.t), figures.window_minutes, figures.bucket_minutes, Date.now() / 1000);
+  const totals = new Map<string, number>();
+  for (const p of series) totals.set(p.kind, (totals.get(p.kind) ?? 0) + p.per_minute);
+  const kinds = [...totals.keys()].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
+  const at = new Map(series.map((p) => [`${p.kind}@${p.t}`, p.per_minute]));
+  return {
+    labels: times.map((t) => clock(t, figures.bucket_minutes)),
+    datasets: kinds.map((kind, i) => ({
+      label: kind,
+      data: times.map((t) => at.get(`${kind}@${t}`) ?? 0),
+      backgroundColor: PALETTE[i % PALETTE.length],
+    })),
+  };
+}
+
 function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
   const [minutes, setMinutes] = useState(60);
   const [live, setLive] = useState(true);
@@ -131,22 +148,8 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
       .catch((err: Error) => setError(err.message));
   }, [props.adminKey]);
 
-  const eventsChart = useMemo(() => {
-    if (!figures) return null;
-    const times = timeAxis(figures.series.map((p) => p.t), figures.window_minutes, figures.bucket_minutes, Date.now() / 1000);
-    const totals = new Map<string, number>();
-    for (const p of figures.series) totals.set(p.kind, (totals.get(p.kind) ?? 0) + p.per_minute);
-    const kinds = [...totals.keys()].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));
-    const at = new Map(figures.series.map((p) => [`${p.kind}@${p.t}`, p.per_minute]));
-    return {
-      labels: times.map((t) => clock(t, figures.bucket_minutes)),
-      datasets: kinds.map((kind, i) => ({
-        label: kind,
-        data: times.map((t) => at.get(`${kind}@${t}`) ?? 0),
-        backgroundColor: PALETTE[i % PALETTE.length],
-      })),
-    };
-  }, [figures]);
+  const eventsChart = useMemo(() => figures && perMinuteChart(figures, figures.series), [figures]);
+  const catalogChart = useMemo(() => figures && perMinuteChart(figures, figures.catalog_series), [figures]);
 
   const sessionsChart = useMemo(
     () =>
@@ -243,6 +246,18 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
               testid="chart-events"
               height={260}
               options={{ scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'events / minute' } } } }}
+            />
+          ) : null}
+        </div>
+        <div class="panel wide">
+          <h3>Catalog writes per minute</h3>
+          {catalogChart ? (
+            <ChartBox
+              type="bar"
+              data={catalogChart}
+              testid="chart-catalog"
+              height={180}
+              options={{ scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'rows / minute' } } } }}
             />
           ) : null}
         </div>

@@ -1,0 +1,35 @@
+/**
+ * Who got this replica's last `windowSlots` exploration slots. An item already holding
+ * `maxItemShare` of them waits for the next slots, so one strong fresh item cannot take every
+ * first audience (one took 32 of 60 before); each replica enforces it on its own traffic.
+ */
+export class ExplorationLedger {
+  private readonly ring: Int32Array;
+  private next = 0;
+  private filled = 0;
+  private readonly counts = new Map<number, number>();
+  private readonly cap: number;
+
+  constructor(windowSlots: number, maxItemShare: number) {
+    this.ring = new Int32Array(windowSlots);
+    this.cap = Math.max(1, Math.floor(windowSlots * maxItemShare));
+  }
+
+  /** Whether catalog row `row` may take another exploration slot now. */
+  allows(row: number): boolean {
+    return (this.counts.get(row) ?? 0) < this.cap;
+  }
+
+  /** Records who took an exploration slot (-1: a slot no fresh item could take). */
+  record(row: number): void {
+    if (this.filled === this.ring.length) {
+      const old = this.ring[this.next]!;
+      const left = this.counts.get(old)! - 1;
+      if (left === 0) this.counts.delete(old);
+      else this.counts.set(old, left);
+    } else this.filled++;
+    this.ring[this.next] = row;
+    this.next = (this.next + 1) % this.ring.length;
+    this.counts.set(row, (this.counts.get(row) ?? 0) + 1);
+  }
+}
