@@ -54,6 +54,30 @@ describe('statistics', () => {
     expect(est.se / sd).toBeLessThan(1.15);
   });
 
+  it('keeps the false-positive rate near 5% on A/A data with clustered users', () => {
+    let seed = 5;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    // Users differ in taste (their own rate) and activity: events within a user are correlated.
+    const arm = () => {
+      const xs: number[] = [];
+      const ys: number[] = [];
+      for (let u = 0; u < 300; u++) {
+        const y = 1 + Math.floor(rand() * rand() * 60);
+        const rate = rand() * 0.6;
+        let x = 0;
+        for (let i = 0; i < y; i++) if (rand() < rate) x++;
+        xs.push(x);
+        ys.push(y);
+      }
+      return ratioEstimate(sums(xs, ys));
+    };
+    let positives = 0;
+    const runs = 400;
+    for (let r = 0; r < runs; r++) if (compare(arm(), arm(), 0.95).significant) positives++;
+    expect(positives / runs).toBeGreaterThan(0.02);
+    expect(positives / runs).toBeLessThan(0.09);
+  });
+
   it('calls a difference significant only when the interval excludes zero', () => {
     const c = { value: 10, se: 1 };
     expect(compare({ value: 13, se: 1 }, c, 0.95)).toMatchObject({ significant: true, diff: 3 });
