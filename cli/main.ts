@@ -11,6 +11,7 @@ import { registerTrainCommands } from './commands/train.ts';
 import { registerBenchCommands } from './commands/bench.ts';
 import { registerIngestCommands } from './commands/ingest.ts';
 import { registerPublishCommands } from './commands/publish.ts';
+import { registerExperimentsCommands } from './commands/experiments.ts';
 
 const program = new Command('feed')
   .description('Douyin-style feed engine: local stack, ingest, training, serving, simulation and benchmarks')
@@ -29,6 +30,7 @@ registerTrainCommands(program);
 registerBenchCommands(program);
 registerIngestCommands(program);
 registerPublishCommands(program);
+registerExperimentsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

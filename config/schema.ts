@@ -3,6 +3,7 @@ import { ModelsConfigSchema } from '../models/config.ts';
 import { RankerConfigSchema } from '../ranker/config.ts';
 import { OnlineConfigSchema } from '../ingest/config.ts';
 import { SimulatorConfigSchema } from '../simulator/config.ts';
+import { ExperimentsConfigSchema } from '../experiments/config.ts';
 
 const port = z.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
@@ -109,6 +110,7 @@ export const ConfigSchema = z.object({
   ranker: RankerConfigSchema.prefault({}),
   models: ModelsConfigSchema.prefault({}),
   simulator: SimulatorConfigSchema.prefault({}),
+  experiments: ExperimentsConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

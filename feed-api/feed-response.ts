@@ -65,6 +65,8 @@ export const FeedResponseSchema = z.object({
   end_of_feed: z.boolean(),
   /** Present only with explain=1 and an admin key. */
   explain: z.unknown().optional(),
+  /** The running experiment and the arm that served this page (`interleaved`: both arms' entries mixed). */
+  experiment: z.object({ id: z.string(), arm: z.string() }).optional(),
 });
 
 export type ProductCard = z.infer<typeof ProductCardSchema>;

@@ -23,7 +23,8 @@ const KEYS = ['demo-app-key', 'demo-admin-key', 'wrong-key-123', '', 'x'.repeat(
 const PATHS = [
   '/v1/feed', '/v1/events', '/v1/health', '/v1/items/i1', '/v1/products/p1', '/v1/demo/users', '/metrics', '/openapi.json',
   '/v1/admin/dashboard/live', '/v1/admin/dashboard/models', '/v1/admin/dashboard/models/promote', '/v1/admin/dashboard/models/rollback',
-  '/v1/admin/dashboard/results', '/app/config.json', '/app/', '/dashboard/', '/web/assets/x.js', '/v1/nope', '/',
+  '/v1/admin/dashboard/results', '/v1/admin/experiments', '/v1/admin/experiments/e1', '/v1/admin/experiments/e1/start',
+  '/v1/admin/experiments/e1/conclude', '/v1/admin/experiments/e1/report', '/app/config.json', '/app/', '/dashboard/', '/web/assets/x.js', '/v1/nope', '/',
 ];
 const JUNK_SEGMENTS = ['%', '%E0%A4%A', '%00', '%FF%FE', '..', '%2e%2e', '%2F', '~', '🙂', 'a'.repeat(5000), ' ', '\t', 'a%20b', '%%', '?', '#'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];

@@ -17,5 +17,6 @@ export function registryModelSource(config: Config): ModelSource {
       });
       return () => watcher.close();
     },
+    loadVersion: (version) => loadVersion(config, version),
   };
 }

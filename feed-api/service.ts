@@ -17,6 +17,9 @@ import { FeedPipeline } from '../ranker/pipeline.ts';
 import { TrafficPool } from '../ranker/traffic-pool.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { kafkaProbe, type KafkaProbe } from '../storage/kafka.ts';
+import { ExposureLog } from '../experiments/exposures.ts';
+import { ExperimentRouter } from '../experiments/router.ts';
+import { runningExperiment, watchRunning, type Experiment } from '../experiments/store.ts';
 import { createApp, type RouteModule } from './app.ts';
 import { disablePretenuring } from './gc-flags.ts';
 import { OnlineLearning, TeeOnlineState } from './online-learning.ts';
@@ -25,6 +28,7 @@ import type { AppEnv } from './env.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { eventsRoutes } from './routes/events.ts';
+import { experimentsRoutes } from './routes/experiments.ts';
 import { feedRoutes } from './routes/feed.ts';
 import { opsRoutes, type HealthCheck } from './routes/ops.ts';
 import { publishRoutes } from './routes/publish.ts';
@@ -37,6 +41,8 @@ export interface ModelSource {
   load(): Promise<PromotedModels | undefined>;
   /** Calls `onChange` with each newly promoted version (undefined: none promoted); returns a stop function. */
   watch(onChange: (models: PromotedModels | undefined) => void): () => void | Promise<void>;
+  /** Loads one version, promoted or not (experiment arms pinned to a version). */
+  loadVersion?(version: string): Promise<PromotedModels>;
 }
 
 export interface FeedServiceOptions {
@@ -66,6 +72,8 @@ export interface FeedService {
   catalog: ServingCatalog;
   online: OnlineState;
   models: ModelHolder;
+  /** Routes requests through the running experiment (registry experiments.json, followed like promotions). */
+  experiments: ExperimentRouter;
   /** Applies catalog changes from ClickHouse now (also runs every `ranker.catalog.refreshSeconds`). */
   refreshCatalog(): Promise<{ items: number; products: number }>;
   /** Listens on `port` (default config.api.port; 0 for any free port). */
@@ -161,15 +169,17 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     stops.push(pool.start(catalog, online, (listener) => online.onApply(listener)));
     stops.push(catalog.onNewItems((rows) => pool.admit(servingCatalog, rows)));
     const pipeline = new FeedPipeline({ config, catalog, online, models: () => models.current, pool });
+    const experiments = await startExperiments(config, pipeline, opts.models, stops);
     const dashboardCh = dashboardClickHouse(config, stops);
     const stack = (opts.stackChecks ?? true) ? { clickhouse: dashboardCh, kafka: kafkaProbe(config) } : undefined;
     if (stack) stops.push(() => stack.kafka.close());
     const modules: RouteModule[] = [
       opsRoutes(healthChecks(config, { catalog, refresher, catalogFollower, models, learning, follower, ...(store.writer ? { writer: store.writer } : {}), stack })),
-      feedRoutes({ config, pipeline }),
+      feedRoutes({ config, pipeline, serve: (request, requestId) => experiments.run(request, requestId) }),
       catalogRoutes({ catalog: () => servingCatalog }),
       webRoutes({ config }),
       dashboardRoutes({ config, clickhouse: dashboardCh }),
+      experimentsRoutes({ config, clickhouse: dashboardCh }),
     ];
     if (producer) modules.push(eventsRoutes({ config, producer, onlineState: online }));
     if (catalogProducer) {
@@ -188,6 +198,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       catalog,
       online,
       models,
+      experiments,
       refreshCatalog: async () => (refresher ? refresher.refreshChanges() : { items: 0, products: 0 }),
       async start(port?: number) {
         server = await listen(app, config, port ?? config.api.port);
@@ -203,6 +214,27 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     await stopAll();
     throw err;
   }
+}
+
+/**
+ * The experiment router over `pipeline`, serving the running experiment now and following
+ * experiments.json; served entries go to ClickHouse through an exposure log with its own client.
+ */
+async function startExperiments(config: Config, pipeline: FeedPipeline, models: ModelSource | undefined, stops: (() => unknown)[]): Promise<ExperimentRouter> {
+  const log = childLogger('experiments');
+  const ch = createClickHouse(config);
+  stops.push(() => ch.close());
+  const exposures = new ExposureLog(ch, config.experiments.exposureFlushMs);
+  stops.push(() => exposures.stop());
+  const load = (version: string) =>
+    models?.loadVersion ? models.loadVersion(version) : Promise.reject(new Error(`no model source to load version ${version} from`));
+  const router = new ExperimentRouter(pipeline, load, exposures);
+  const apply = (e: Experiment | undefined) =>
+    router.set(e).catch((err: Error) => log.error({ experiment: e?.id, err: err.message }, 'could not serve the experiment; keeping the previous state'));
+  await apply(runningExperiment(config));
+  const watcher = watchRunning(config, (e) => void apply(e));
+  stops.push(() => watcher.close());
+  return router;
 }
 
 /** The dashboard's own ClickHouse client (its queries never share the catalog loader's); health pings over it too. */

@@ -129,4 +129,16 @@ export const MIGRATIONS: Migration[] = [
        GROUP BY creator_id`,
     ],
   },
+  {
+    id: 4,
+    name: 'experiment exposures',
+    statements: [
+      // One row per entry served under an experiment, with its arm (experiments/exposures.ts):
+      // events join it by request_id (and entry) for attribution, by user for the assignment.
+      `CREATE TABLE IF NOT EXISTS experiment_exposures (
+        experiment_id String, arm String, user_id String, request_id String, session_id String,
+        entry_key String, position Int32, ts DateTime
+      ) ENGINE = MergeTree PARTITION BY toYYYYMM(ts) ORDER BY (experiment_id, request_id, position)`,
+    ],
+  },
 ];

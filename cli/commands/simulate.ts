@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { writeResult } from '../../benchmarks/harness/result.ts';
 import { DEFAULT_RESULTS_DIR, startRun } from '../../benchmarks/harness/run.ts';
 import { formatTable } from '../../benchmarks/harness/table.ts';
+import { armSeries, reportTable } from '../../experiments/format.ts';
+import { engineExperimentReport } from '../../simulator/experiment.ts';
 import { engineInfo } from '../../simulator/policies/http.ts';
 import { progressPrinter } from '../../simulator/progress.ts';
 import { policiesOutput, scenariosOutput, SIMULATE_BENCHMARKS, writeSimulateReadme } from '../../simulator/results.ts';
@@ -120,10 +122,16 @@ export function registerSimulateCommands(program: Command): void {
           maxEntriesPerSession: config.simulator.maxEntriesPerSession,
           onProgress: (done, total, policy) => progress(`${policy} sessions`, done, total),
         });
-        result = run.finish(
-          { benchmark: SIMULATE_BENCHMARKS.policies, smoke: reports[0]!.sessions < FULL_RUN.sessions, repeats: 1, backend },
-          policiesOutput(spec, { ...params, users: opts.users, sessions: opts.sessions }, reports),
-        );
+        const output = policiesOutput(spec, { ...params, users: opts.users, sessions: opts.sessions }, reports);
+        // Against an engine running an experiment, the same run is also that experiment's traffic: add its per-arm results.
+        const adminKey = config.api.keys.find((k) => k.admin)?.key;
+        const experiment = names.includes('http') && adminKey ? await engineExperimentReport({ url, adminKey }) : undefined;
+        if (experiment) {
+          output.tables.push(reportTable(experiment));
+          output.series.experiment_arms = armSeries(experiment);
+          output.params.experiment = experiment.experiment.id;
+        }
+        result = run.finish({ benchmark: SIMULATE_BENCHMARKS.policies, smoke: reports[0]!.sessions < FULL_RUN.sessions, repeats: 1, backend }, output);
       }
       const file = writeResult(result, opts.out);
       if (opts.json) {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
+import type { ServedPage } from '../../experiments/router.ts';
 import { FeedPipeline, FOLLOWING_STAGES } from '../../ranker/pipeline.ts';
+import type { FeedRequest } from '../../ranker/types.ts';
 import type { RouteModule } from '../app.ts';
 import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
 import { ApiError } from '../errors.ts';
@@ -41,10 +43,13 @@ const ErrorSchema = z.object({
   error: z.object({ code: z.string(), message: z.string(), fields: z.array(z.object({ field: z.string(), message: z.string() })).optional() }),
 });
 
+/** Builds a For You page: the pipeline, through the running experiment when there is one (experiments/router.ts). */
+export type ServeFeed = (request: FeedRequest & { locale?: string }, requestId: string) => Promise<ServedPage>;
+
 /** GET /v1/feed: one page of the personalized feed and the cursor for the next. */
-export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): RouteModule {
-  const { config } = deps;
-  const pipelines = { for_you: deps.pipeline, following: new FeedPipeline(deps.pipeline.deps, FOLLOWING_STAGES) };
+export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline; serve: ServeFeed }): RouteModule {
+  const { config, serve } = deps;
+  const following = new FeedPipeline(deps.pipeline.deps, FOLLOWING_STAGES);
   const Query = feedQuerySchema(config);
   const { bloomBits, bloomHashes } = config.ranker.feed;
   const perUser = keyedLimiter((k) => k.userRateLimitPerMinute);
@@ -77,21 +82,18 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline }): Ro
           if (!(err instanceof CursorError)) throw err;
           throw new ApiError(400, 'invalid_cursor', `query.cursor ${err.message}`, [{ field: 'query.cursor', message: err.message }]);
         }
-        const result = await pipelines[q.tab].run({
-          userId: q.user_id,
-          count: q.count,
-          session,
-          explain: q.explain,
-          now: Date.now(),
-          ...(q.locale ? { locale: q.locale } : {}),
-        });
+        const requestId = c.get('requestId');
+        const request = { userId: q.user_id, count: q.count, session, explain: q.explain, now: Date.now(), ...(q.locale ? { locale: q.locale } : {}) };
+        // Experiments compare For You rankings; the Following tab is the same for everyone.
+        const result: ServedPage = q.tab === 'following' ? await following.run(request) : await serve(request, requestId);
         const body: FeedResponse = {
-          request_id: c.get('requestId'),
+          request_id: requestId,
           user_id: q.user_id,
           cursor: encodeCursor(config.api.cursorSecret, q.user_id, result.session),
           items: result.entries,
           end_of_feed: result.endOfFeed,
           ...(result.explain ? { explain: result.explain } : {}),
+          ...(result.experiment ? { experiment: result.experiment } : {}),
         };
         c.header('x-model-version', result.modelVersion ?? 'none');
         c.header('x-scorer', result.scorer ?? 'none');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../config/schema.ts';
+import { createExperiment, startExperiment, stopExperiment } from '../../experiments/store.ts';
 import { createFeedService, type FeedService } from '../../feed-api/service.ts';
 import type { FeedResponse } from '../../feed-api/feed-response.ts';
 import { startIngest, type RunningIngest } from '../../ingest/service.ts';
@@ -280,6 +281,26 @@ describe('the feed app and the dashboard in a browser', () => {
     });
     expect(shown).toBeGreaterThanOrEqual(1);
     await dash.locator('[data-testid=chart-events] canvas').waitFor();
+    await dash.close();
+  }, 120_000);
+
+  it('shows the running experiment\'s arms on the dashboard', async () => {
+    const arms = [{ name: 'control', share: 0.5 }, { name: 'fresh-only', share: 0.5, overlay: { ranker: { rerank: { explorationShare: 1 } } } }];
+    createExperiment(config, { id: 'dash', control: 'control', arms });
+    startExperiment(config, 'dash');
+    await until('the service to serve the experiment', async () => service.experiments.current?.id === 'dash');
+    for (let i = 0; i < 20; i++) expect((await feedPage(`u${i}`)).experiment?.id).toBe('dash');
+    await service.experiments.flushExposures();
+    const dash = await context.newPage();
+    await dash.setViewportSize({ width: 1280, height: 1400 });
+    await dash.goto(`${baseUrl}/dashboard/`);
+    const rows = dash.locator('[data-testid=experiment-arm]');
+    await until('both arms on the dashboard', async () => (await rows.count()) === 2);
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-arm')))).toEqual(['control', 'fresh-only']);
+    // Every exposed user counts in one arm.
+    const users = await rows.evaluateAll((els) => els.map((e) => Number(e.children[1]!.textContent!.replace(/[^\d]/g, ''))));
+    expect(users[0]! + users[1]!).toBe(20);
+    stopExperiment(config, 'dash');
     await dash.close();
   }, 120_000);
 });

@@ -5,6 +5,7 @@ import type { LiveFigures } from '../../../feed-api/routes/dashboard.ts';
 import { api, ApiRequestError, loadKeys, saveKey } from '../shared/api.ts';
 import { KeyForm } from '../shared/key-form.tsx';
 import { ChartBox, PALETTE } from './chart.tsx';
+import { Experiments } from './experiments.tsx';
 import { Models } from './models.tsx';
 import { bucketDelta, histogramBuckets, histogramQuantile, parseMetrics, sumBy, type Bucket } from './prom.ts';
 import { timeAxis } from './layout.ts';
@@ -281,6 +282,8 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
       </section>
 
       <Models adminKey={props.adminKey} />
+
+      <Experiments adminKey={props.adminKey} />
 
       {results ? <SimulatorPanel results={results.results} /> : null}
 
