@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.data/**', '.cache/**', 'web/dist/**'],
+    // *.cluster.test.ts start extra brokers and servers: `npm run test:cluster` (CI runs both).
+    exclude: ['node_modules/**', '.data/**', '.cache/**', 'web/dist/**', ...(process.env.FEED_CLUSTER_TESTS ? [] : ['**/*.cluster.test.ts'])],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,

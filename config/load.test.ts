@@ -19,6 +19,19 @@ describe('loadConfig', () => {
     expect(c.clickhouse).toMatchObject({ external: true, url: 'https://ch.example:8443' });
   });
 
+  it('treats ONLINE_STATE_URL as an existing Redis holding the online state; in process otherwise', () => {
+    expect(loadConfig({ env: {} }).online.store).toBe('memory');
+    const c = loadConfig({ env: { ONLINE_STATE_URL: 'redis://cache.internal:6379' } });
+    expect(c.online).toMatchObject({ store: 'redis', redisExternal: true, redisUrl: 'redis://cache.internal:6379' });
+    expect(() => loadConfig({ env: { ONLINE_STATE_URL: 'cache.internal:6379' } })).toThrow(/online\.redisUrl: expected redis:\/\/host:port \(from environment variable ONLINE_STATE_URL\)/);
+  });
+
+  it('needs one address per local Kafka broker', () => {
+    expect(() => loadConfig({ env: {}, overrides: { kafka: { localBrokers: 3 } } })).toThrow(/kafka\.brokers: a local stack of N brokers needs N addresses/);
+    const c = loadConfig({ env: {}, overrides: { kafka: { localBrokers: 3, brokers: ['127.0.0.1:19092', '127.0.0.1:19192', '127.0.0.1:19292'] } } });
+    expect(c.kafka.localBrokers).toBe(3);
+  });
+
   it('layers file, then environment, then overrides', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'feed.json');

@@ -27,6 +27,7 @@ const ENV_BINDINGS: EnvBinding[] = [
   { env: 'FEED_PORT', path: ['api', 'port'], parse: num },
   { env: 'FEED_WORKERS', path: ['api', 'workers'], parse: num },
   { env: 'FEED_CURSOR_SECRET', path: ['api', 'cursorSecret'], parse: String },
+  { env: 'ONLINE_STATE_URL', path: ['online', 'redisUrl'], parse: String },
   { env: 'FEED_API_KEYS', path: ['api', 'keys'], parse: parseApiKeys },
 ];
 
@@ -98,6 +99,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
   if (env.KAFKA_BROKERS) setPath(fromEnv, ['kafka', 'external'], true);
   if (env.CLICKHOUSE_URL) setPath(fromEnv, ['clickhouse', 'external'], true);
+  if (env.ONLINE_STATE_URL) {
+    setPath(fromEnv, ['online', 'store'], 'redis');
+    setPath(fromEnv, ['online', 'redisExternal'], true);
+  }
   raw = deepMerge(raw, fromEnv);
   if (opts.overrides) raw = deepMerge(raw, opts.overrides);
 

@@ -33,6 +33,16 @@ export const KafkaConfigSchema = z.object({
   partitions: z.number().int().min(1).max(256).default(4),
   replicationFactor: z.number().int().min(1).default(1),
   heapMb: z.number().int().min(128).default(512),
+  /**
+   * Brokers the local stack runs (KRaft, each broker also a controller): 1, or 3 for a cluster
+   * that survives one broker (`feed stack up --kafka-brokers 3`). With N, `brokers` lists N
+   * addresses (broker i listens on the i-th, its controller on controllerPort + i) and topics get
+   * replication factor 3 with min.insync.replicas 2.
+   */
+  localBrokers: z.number().int().min(1).max(5).default(1),
+}).refine((k) => k.external || k.brokers.length === k.localBrokers, {
+  message: 'a local stack of N brokers needs N addresses in kafka.brokers',
+  path: ['brokers'],
 });
 
 export const ClickHouseConfigSchema = z.object({
@@ -44,6 +54,14 @@ export const ClickHouseConfigSchema = z.object({
   password: z.string().default(''),
   database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('feed'),
   requestTimeoutMs: z.number().int().positive().default(30_000),
+  /**
+   * Sharded layout: the servers of the cluster, each with its HTTP URL (migrations run on every
+   * one) and native host:port (for the `remote_servers` entry). Empty: one server, plain tables.
+   * `url` stays the entry point for inserts and queries and should be one of them.
+   */
+  shards: z.array(z.object({ url: z.url(), tcp: hostPort })).default([]),
+  /** Cluster name in each server's `remote_servers` (the local stack writes it). */
+  cluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('feed'),
 });
 
 export const ApiConfigSchema = z.object({

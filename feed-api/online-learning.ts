@@ -4,7 +4,7 @@ import { metrics } from '../core/metrics.ts';
 import { childLogger } from '../core/logger.ts';
 import { TurnQueue } from '../core/turn-queue.ts';
 import { eventKey, type EngagementEvent } from '../ingest/events.ts';
-import type { OnlineState } from '../ingest/online-state.ts';
+import { applyFromStream, type OnlineState } from '../ingest/online-state.ts';
 import { RecentIds } from '../ingest/recent-ids.ts';
 import { onlineDropped } from '../models/metrics.ts';
 import { OnlineTrainer } from '../models/online-trainer.ts';
@@ -29,6 +29,8 @@ const unknownItemEvents = new Counter({
 export class TeeOnlineState implements OnlineState {
   private readonly seen: RecentIds;
   private readonly listeners = new Set<Listener>();
+  /** Only when the inner state loads per request: an in-process one costs the feed nothing here. */
+  readonly prefetch: OnlineState['prefetch'];
 
   constructor(
     private readonly inner: OnlineState,
@@ -36,6 +38,7 @@ export class TeeOnlineState implements OnlineState {
     dedupWindow = 200_000,
   ) {
     this.seen = new RecentIds(dedupWindow);
+    this.prefetch = inner.prefetch?.bind(inner);
   }
 
   onApply(cb: Listener): () => void {
@@ -45,6 +48,15 @@ export class TeeOnlineState implements OnlineState {
 
   apply(events: readonly EngagementEvent[]): void {
     this.inner.apply(events);
+    this.notify(events);
+  }
+
+  applyFromStream(events: readonly EngagementEvent[]): void {
+    applyFromStream(this.inner, events);
+    this.notify(events);
+  }
+
+  private notify(events: readonly EngagementEvent[]): void {
     if (this.listeners.size === 0) return;
     const fresh = events.filter((e) => this.seen.add(eventKey(e)));
     const known = fresh.filter((e) => !e.item_id || this.knownItem(e.item_id));

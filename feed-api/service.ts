@@ -4,8 +4,8 @@ import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { startCatalogFollower, type CatalogFollower } from '../ingest/catalog-follower.ts';
 import { createCatalogProducer, type CatalogMessage, type CatalogProducer } from '../ingest/catalog-writes.ts';
-import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
+import type { RedisWriter } from '../ingest/redis-writer.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { createEventProducer, type EventProducer } from '../ingest/producer.ts';
 import { initBackend } from '../models/backend.ts';
@@ -23,6 +23,7 @@ import { runningExperiment, watchRunning, type Experiment } from '../experiments
 import { createApp, type RouteModule } from './app.ts';
 import { disablePretenuring } from './gc-flags.ts';
 import { OnlineLearning, TeeOnlineState } from './online-learning.ts';
+import { createOnlineStore } from './online-store.ts';
 import type { AppEnv } from './env.ts';
 import { catalogRoutes } from './routes/catalog.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
@@ -47,7 +48,7 @@ export interface ModelSource {
 export interface FeedServiceOptions {
   /** A prebuilt catalog (tests, benchmarks); default: loaded from ClickHouse and refreshed periodically. */
   catalog?: ServingCatalog;
-  /** Default: an in-process MemoryOnlineState kept current by the Kafka stream follower. */
+  /** Default: from `online.store` (in process, or users in Redis), kept current by the Kafka stream follower. */
   online?: OnlineState;
   /** Follow the Kafka stream into the online state (default: when `online` is not given). */
   followStream?: boolean;
@@ -113,7 +114,9 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
 
     const items = catalog.items;
     const inCatalog = (itemId: string) => items.row(itemId) >= 0;
-    const online = new TeeOnlineState(opts.online ?? new MemoryOnlineState({ config: config.online, countsItem: inCatalog }), inCatalog);
+    const followStream = opts.followStream ?? !opts.online;
+    const store = opts.online ? { state: opts.online } : await createOnlineStore(config, stops, { writeFromStream: followStream, countsItem: inCatalog });
+    const online = new TeeOnlineState(store.state, inCatalog);
     const servingCatalog = catalog;
     const applyCatalog = (messages: CatalogMessage[]) => applyCatalogMessages(servingCatalog, online, messages);
     let catalogFollower: CatalogFollower | undefined;
@@ -123,7 +126,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       stops.push(() => catalogFollower!.stop());
     }
     let follower: OnlineFollower | undefined;
-    if (opts.followStream ?? !opts.online) {
+    if (followStream) {
       follower = await withContext('starting the online-state stream follower', () => startOnlineFollower(config, online));
       stops.push(() => follower!.stop());
     }
@@ -171,7 +174,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     const stack = (opts.stackChecks ?? true) ? { clickhouse: dashboardCh, kafka: kafkaProbe(config) } : undefined;
     if (stack) stops.push(() => stack.kafka.close());
     const modules: RouteModule[] = [
-      opsRoutes(healthChecks(config, { catalog, refresher, catalogFollower, models, learning, follower, stack })),
+      opsRoutes(healthChecks(config, { catalog, refresher, catalogFollower, models, learning, follower, ...(store.writer ? { writer: store.writer } : {}), stack })),
       feedRoutes({ config, pipeline, serve: (request, requestId) => experiments.run(request, requestId) }),
       catalogRoutes({ catalog: () => servingCatalog }),
       webRoutes({ config }),
@@ -250,6 +253,7 @@ function healthChecks(
     models: ModelHolder;
     learning: OnlineLearning;
     follower?: OnlineFollower;
+    writer?: RedisWriter;
     /** Kafka and ClickHouse, checked over connections kept open (health is public: no connection per call). */
     stack?: { clickhouse: ClickHouseClient; kafka: KafkaProbe };
   },
@@ -293,7 +297,9 @@ function healthChecks(
   ];
   if (deps.follower) {
     const follower = deps.follower;
-    checks.push({ name: 'online_state', check: async () => ({ ok: true, ...follower.stats() }) });
+    const writer = deps.writer;
+    // With Redis: `streamed` counts the events this replica's follower folded into its item counters; `redis_written` this replica's share of the writer group.
+    checks.push({ name: 'online_state', check: async () => ({ ok: true, store: config.online.store, ...follower.stats(), ...(writer ? { redis_written: writer.stats().written } : {}) }) });
   }
   if (deps.stack) {
     const { kafka, clickhouse } = deps.stack;

@@ -20,6 +20,19 @@ export const OnlineConfigSchema = z.object({
   /** Stream follower: how far back to bootstrap from ClickHouse on start, and a row cap. */
   bootstrapHours: z.number().positive().default(24),
   bootstrapMaxRows: z.number().int().min(0).default(1_000_000),
+  /**
+   * Where per-user state lives: `memory` (each replica its own copy, the default) or `redis`
+   * (shared by all replicas; item counters and trending stay in process on each replica).
+   * With `redis`, `maxUsers` caps the users Redis keeps.
+   */
+  store: z.enum(['memory', 'redis']).default('memory'),
+  /** Set from ONLINE_STATE_URL: an existing Redis, so the stack starts none. */
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').default('redis://127.0.0.1:16379'),
+  redisExternal: z.boolean().default(false),
+  /** Prefix of every key, so several deployments (or test files) can share one Redis. */
+  redisKeyPrefix: z.string().default('feed:'),
+  /** Event ids remembered per user in Redis for idempotence. */
+  redisDedupPerUser: z.number().int().positive().default(2_000),
 });
 
 export type OnlineConfig = z.infer<typeof OnlineConfigSchema>;

@@ -68,6 +68,8 @@ export interface MemoryOnlineStateOptions {
   trendingCacheMs?: number;
   /** Only items for which this holds get counters and a trending score (the serving catalog's items; made-up ids get none). */
   countsItem?: (itemId: string) => boolean;
+  /** Keep item counters and trending only (per-user state lives elsewhere, e.g. in Redis). */
+  itemsOnly?: boolean;
 }
 
 /**
@@ -93,8 +95,10 @@ export class MemoryOnlineState implements OnlineState {
   private trendingCache = new Map<number, { at: number; version: number; list: { item_id: string; score: number }[] }>();
   private version = 0;
   private readonly countsItem: (itemId: string) => boolean;
+  private readonly itemsOnly: boolean;
 
   constructor(opts: MemoryOnlineStateOptions = {}) {
+    this.itemsOnly = opts.itemsOnly ?? false;
     this.cfg = OnlineConfigSchema.parse(opts.config ?? {});
     this.now = opts.now ?? Date.now;
     this.cacheMs = opts.trendingCacheMs ?? 1000;
@@ -106,7 +110,7 @@ export class MemoryOnlineState implements OnlineState {
   apply(events: readonly EngagementEvent[]): void {
     for (const e of events) {
       if (!this.applied.add(eventKey(e))) continue;
-      this.applyUser(e);
+      if (!this.itemsOnly) this.applyUser(e);
       if (e.item_id && this.countsItem(e.item_id)) {
         this.applyItem(e, e.item_id);
         this.applyTrending(e, e.item_id);

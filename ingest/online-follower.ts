@@ -20,7 +20,7 @@ import { createClickHouse } from '../storage/clickhouse.ts';
 import { createKafka, deleteOwnGroup } from '../storage/kafka.ts';
 import { decodeMessage } from './consumer.ts';
 import type { EngagementEvent } from './events.ts';
-import type { OnlineState } from './online-state.ts';
+import { applyFromStream, type OnlineState } from './online-state.ts';
 import { ONLINE_COLUMNS, rowToEvent, type OnlineRow } from './rows.ts';
 
 export interface OnlineFollower {
@@ -43,7 +43,7 @@ async function bootstrap(config: Config, state: OnlineState): Promise<{ rows: nu
     // Oldest first, so that "most recent" lists end up in order.
     const events: EngagementEvent[] = [];
     for (let i = rows.length - 1; i >= 0; i--) events.push(rowToEvent(rows[i]!));
-    for (let i = 0; i < events.length; i += 10_000) state.apply(events.slice(i, i + 10_000));
+    for (let i = 0; i < events.length; i += 10_000) applyFromStream(state, events.slice(i, i + 10_000));
 
     const offsets = await (
       await ch.query({
@@ -81,7 +81,7 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
       for (const m of batch.messages) {
         for (const d of decodeMessage(m)) if (d.ok) events.push(d.event);
       }
-      state.apply(events);
+      applyFromStream(state, events);
       streamed += events.length;
     },
   });

@@ -31,6 +31,17 @@ export interface ItemCounters {
 export interface OnlineState {
   /** Write path: fold a batch of accepted events in (idempotent by (user_id, event_id) within a window). */
   apply(events: readonly EngagementEvent[]): void;
+  /**
+   * Events from this replica's stream follower. A shared store whose users are written once by a
+   * consumer group applies only its replica-local part (item counters, trending); default: `apply`.
+   */
+  applyFromStream?(events: readonly EngagementEvent[]): void;
+  /**
+   * Loads what a feed request reads about the user and their friends (`peers`: recent and
+   * positive items only) before the request's reads; a shared store does it in one round trip.
+   * In-process states have nothing to load and leave it out.
+   */
+  prefetch?(userId: string, peers: readonly string[]): Promise<void>;
 
   /** Drops everything held about a person (a data deletion request); their past events stay in item counters and trending, which hold no user ids. */
   forgetUser(userId: string): void;
@@ -54,4 +65,10 @@ export interface OnlineState {
   trending(limit: number, windowMs?: number): { item_id: string; score: number }[];
   /** Items a user engaged with positively (liked, completed, shared, bought) recently. */
   positiveItems(userId: string, limit: number): string[];
+}
+
+/** Hands a stream follower's events to the state (`applyFromStream` where it has one). */
+export function applyFromStream(state: OnlineState, events: readonly EngagementEvent[]): void {
+  if (state.applyFromStream) state.applyFromStream(events);
+  else state.apply(events);
 }

@@ -1,10 +1,10 @@
-import type { Message, Producer } from 'kafkajs';
+import { Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import { ContextError, sleep, withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
-import { idempotentProducer } from '../storage/kafka.ts';
+import { createKafka, idempotentProducer } from '../storage/kafka.ts';
 import type { EngagementEvent } from './events.ts';
 
 export interface EventProducer {
@@ -72,6 +72,17 @@ const MAX_REQUEST_BYTES = 768 * 1024;
 /** Upper bound of one packed message. */
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
+/** The topic's partitions (the key → partition hash needs their number; a topic's partitions only grow by an operator's change). */
+async function topicPartitions(config: Config): Promise<PartitionMetadata[]> {
+  const admin = createKafka(config).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicMetadata({ topics: [config.kafka.topic] })).topics[0]!.partitions;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Produces to `config.kafka.topic`, keyed by user_id so one user's events stay ordered on one
  * partition. Idempotent producer (acks = all, one request in flight); concurrent send() calls
@@ -85,6 +96,8 @@ export async function createEventProducer(config: Config): Promise<EventProducer
   const producer: Producer = idempotentProducer(config);
   await withContext(`connecting the event producer to Kafka ${config.kafka.brokers.join(',')}`, () => producer.connect());
   const topic = config.kafka.topic;
+  const partitions = await withContext(`reading the partitions of Kafka topic ${topic}`, () => topicPartitions(config));
+  const partitionOf = Partitioners.DefaultPartitioner();
   let queue: Pending[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -97,7 +110,18 @@ export async function createEventProducer(config: Config): Promise<EventProducer
       const batch = queue.splice(0, n);
       const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
       try {
-        await producer.send({ topic, acks: -1, messages: packMessages(events, config.ingest.maxEventsPerMessage) });
+        // One send per partition: kafkajs 2.2.4 retries a send that spans several leaders only to
+        // the brokers that have not answered yet, so when a leader dies and its partition moves to
+        // a broker that already answered, that partition's messages were dropped while the send
+        // resolved (seen in ingest/kafka-brokers.cluster.test.ts; kafkajs issue #1303).
+        const byPartition = new Map<number, Message[]>();
+        for (const message of packMessages(events, config.ingest.maxEventsPerMessage)) {
+          const partition = partitionOf({ topic, partitionMetadata: partitions, message });
+          let list = byPartition.get(partition);
+          if (!list) byPartition.set(partition, (list = []));
+          list.push({ ...message, partition });
+        }
+        await Promise.all([...byPartition.values()].map((messages) => producer.send({ topic, acks: -1, messages })));
         produced.inc(events.length);
         for (const p of batch) p.resolve();
       } catch (err) {

@@ -23,6 +23,7 @@ import { productCardBlender } from './blender/product-cards.ts';
 import { shoppableSlotBlender } from './blender/shoppable-slots.ts';
 import { feedRequests, filterRemoved, observeSourceCandidates, scorerUsed } from './metrics.ts';
 import { renderEntries } from './render.ts';
+import { socialPeers } from './request-cache.ts';
 import { runStage, StageError, type StageTrace } from './run-stage.ts';
 import { heuristicScorer } from './scorer/heuristic.ts';
 import { modelScorer } from './scorer/model.ts';
@@ -162,6 +163,8 @@ export class FeedPipeline {
 
   async run(request: FeedRequest & { locale?: string }): Promise<FeedResult> {
     try {
+      const { online, catalog } = this.deps;
+      if (online.prefetch) await online.prefetch(request.userId, socialPeers(catalog, request.userId));
       const result = await this.build(request);
       feedRequests.inc({ outcome: 'ok' });
       return result;

@@ -1,3 +1,4 @@
+import type { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { FeedContext } from './types.ts';
 
 const POSITIVE_LIMIT = 30;
@@ -32,12 +33,16 @@ export function hiddenCreators(ctx: FeedContext): ReadonlySet<string> {
   return (ctx.cache.hiddenCreators ??= ctx.online.hiddenCreators(ctx.request.userId));
 }
 
+/** The friends whose engagement counts as social proof (bounded: their state is read per request). */
+export function socialPeers(catalog: ServingCatalog, userId: string): string[] {
+  return [...(catalog.friends.get(userId) ?? [])].slice(0, MAX_FRIENDS);
+}
+
 /** Items the user's friends engaged with positively or bought, with counts of friends. */
 export function socialProof(ctx: FeedContext): Map<number, { engaged: number; purchased: number }> {
   if (ctx.cache.social) return ctx.cache.social;
   const out = new Map<number, { engaged: number; purchased: number }>();
-  const friends = [...(ctx.catalog.friends.get(ctx.request.userId) ?? [])].slice(0, MAX_FRIENDS);
-  for (const friend of friends) {
+  for (const friend of socialPeers(ctx.catalog, ctx.request.userId)) {
     const engaged = new Set(ctx.online.positiveItems(friend, POSITIVE_LIMIT));
     const purchased = new Set<string>();
     for (const e of ctx.online.recent(friend, RECENT_LIMIT)) if (e.kind === 'purchase' && e.item_id) purchased.add(e.item_id);

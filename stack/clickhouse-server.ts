@@ -15,6 +15,17 @@ export function clickhouseProcess(config: Config): ManagedProcess {
   };
 }
 
+/** The cluster of the sharded layout (`clickhouse.shards`), one replica per shard. */
+function remoteServers(config: Config): string {
+  const { shards, cluster } = config.clickhouse;
+  if (shards.length === 0) return '';
+  const entries = shards.map((s) => {
+    const [host, port] = s.tcp.split(':');
+    return `<shard><replica><host>${host}</host><port>${port}</port></replica></shard>`;
+  });
+  return `\n  <remote_servers><${cluster}>${entries.join('')}</${cluster}></remote_servers>`;
+}
+
 /** Writes config.xml and users.xml for a loopback-only server with all data under dataDir. */
 export function writeClickhouseConfig(config: Config): void {
   const dir = resolve(config.dataDir, 'clickhouse');
@@ -43,7 +54,7 @@ export function writeClickhouseConfig(config: Config): void {
   <default_database>default</default_database>
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
-  <timezone>UTC</timezone>
+  <timezone>UTC</timezone>${remoteServers(config)}
 </yandex>
 `,
   );

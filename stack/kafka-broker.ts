@@ -12,15 +12,41 @@ export function kafkaLibDir(): string {
   return resolve(process.env.FEED_KAFKA_LIB ?? join('.cache', `kafka-${KAFKA_VERSION}`, 'lib'));
 }
 
-function brokerPort(config: Config): number {
-  const first = config.kafka.brokers[0] ?? '127.0.0.1:19092';
-  return Number(first.split(':')[1]);
+/** One local broker: node ids from 1; the first keeps the single-broker paths (`<dataDir>/kafka`). */
+export interface LocalBroker {
+  name: string;
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+  dir: string;
 }
 
-export function kafkaProcess(config: Config): ManagedProcess {
-  const dir = resolve(config.dataDir, 'kafka');
+export function localBrokers(config: Config): LocalBroker[] {
+  return config.kafka.brokers.slice(0, config.kafka.localBrokers).map((address, i) => ({
+    name: i === 0 ? 'kafka' : `kafka-${i + 1}`,
+    nodeId: i + 1,
+    port: Number(address.split(':')[1]),
+    controllerPort: config.kafka.controllerPort + i,
+    dir: resolve(config.dataDir, i === 0 ? 'kafka' : `kafka-${i + 1}`),
+  }));
+}
+
+/** Config overrides for N local brokers next to the first one's port (+100 each), replication 3 from 3 brokers. */
+export function localClusterOverrides(config: Config, n: number): Record<string, unknown> {
+  const [host, port] = config.kafka.brokers[0]!.split(':');
   return {
-    name: 'kafka',
+    kafka: {
+      localBrokers: n,
+      brokers: Array.from({ length: n }, (_, i) => `${host}:${Number(port) + 100 * i}`),
+      replicationFactor: Math.min(3, n),
+    },
+  };
+}
+
+export function kafkaProcess(config: Config, broker: LocalBroker): ManagedProcess {
+  const { dir } = broker;
+  return {
+    name: broker.name,
     pidFile: join(dir, 'kafka.pid'),
     logFile: join(dir, 'logs', 'stdout.log'),
     command: 'java',
@@ -37,19 +63,22 @@ export function kafkaProcess(config: Config): ManagedProcess {
   };
 }
 
-/** Writes a single-node KRaft config on loopback and formats the log directory once. */
-export function prepareKafka(config: Config): void {
-  const dir = resolve(config.dataDir, 'kafka');
+/**
+ * Writes a KRaft config on loopback for one broker of the local stack (every broker is also a
+ * controller voter) and formats its log directory once, with a cluster id shared by all of them.
+ */
+export function prepareKafka(config: Config, broker: LocalBroker): void {
+  const { dir, port, controllerPort: ctrl } = broker;
   mkdirSync(join(dir, 'logs'), { recursive: true });
   if (!existsSync(kafkaLibDir())) {
     throw new Error(`Kafka jars not found in ${kafkaLibDir()}; run \`npm run setup\` first`);
   }
-  const port = brokerPort(config);
-  const ctrl = config.kafka.controllerPort;
+  const all = localBrokers(config);
+  const internalRf = String(Math.min(3, all.length));
   const props = {
     'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.voters': `1@127.0.0.1:${ctrl}`,
+    'node.id': String(broker.nodeId),
+    'controller.quorum.voters': all.map((b) => `${b.nodeId}@127.0.0.1:${b.controllerPort}`).join(','),
     listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${ctrl}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
     'controller.listener.names': 'CONTROLLER',
@@ -57,10 +86,13 @@ export function prepareKafka(config: Config): void {
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'log.dirs': join(dir, 'data'),
     'num.partitions': String(config.kafka.partitions),
-    'offsets.topic.replication.factor': '1',
+    'offsets.topic.replication.factor': internalRf,
     'offsets.topic.num.partitions': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
+    'transaction.state.log.replication.factor': internalRf,
+    'transaction.state.log.min.isr': all.length >= 3 ? '2' : '1',
+    'default.replication.factor': internalRf,
+    // acks=all then needs two copies: losing one broker loses no acknowledged event.
+    'min.insync.replicas': all.length >= 3 ? '2' : '1',
     'group.initial.rebalance.delay.ms': '0',
     'auto.create.topics.enable': 'false',
     'log.retention.hours': '168',
@@ -83,7 +115,7 @@ export function prepareKafka(config: Config): void {
   if (!existsSync(join(dir, 'data', 'meta.properties'))) {
     // Cluster ids are 16 bytes in base64url; derive one from the data dir so it is stable.
     // The first byte is masked so the id never starts with '-', which the CLI would take for a flag.
-    const id = createHash('sha256').update(dir).digest().subarray(0, 16);
+    const id = createHash('sha256').update(all[0]!.dir).digest().subarray(0, 16);
     id[0]! &= 0x7f;
     const clusterId = id.toString('base64url');
     try {

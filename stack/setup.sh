@@ -8,7 +8,7 @@ KAFKA_LIB=.cache/kafka-$KAFKA_VERSION/lib
 say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# 1. Debian packages: ClickHouse server, FAISS (static) with BLAS/LAPACK, Java for Kafka.
+# 1. Debian packages: ClickHouse server, FAISS (static) with BLAS/LAPACK, Java for Kafka, Redis.
 need_apt=()
 command -v clickhouse-server >/dev/null || need_apt+=(clickhouse-server clickhouse-client)
 dpkg -s libfaiss-dev >/dev/null 2>&1 || need_apt+=(libfaiss-dev)
@@ -18,6 +18,7 @@ command -v mvn >/dev/null || need_apt+=(maven)
 command -v g++ >/dev/null || need_apt+=(g++ make)
 command -v curl >/dev/null || need_apt+=(curl)  # faiss source for the distance kernels (stack/faiss/kernels.sh)
 command -v chromium >/dev/null || need_apt+=(chromium)  # browser tests (playwright-core)
+command -v redis-server >/dev/null || need_apt+=(redis-server)  # shared online state (online.store: redis)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "apt-get install ${need_apt[*]}"
   as_root apt-get update -qq

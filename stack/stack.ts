@@ -3,12 +3,14 @@ import { childLogger } from '../core/logger.ts';
 import { clickhouseHealthy, migrate } from '../storage/clickhouse.ts';
 import { ensureTopics, kafkaHealthy } from '../storage/kafka.ts';
 import { clickhouseProcess, writeClickhouseConfig } from './clickhouse-server.ts';
-import { kafkaProcess, prepareKafka } from './kafka-broker.ts';
+import { kafkaProcess, localBrokers, prepareKafka } from './kafka-broker.ts';
+import { redisHealthy, redisProcess, writeRedisConfig } from './redis-server.ts';
 import { isAlive, runningPid, startDetached, stopProcess, waitFor, type ManagedProcess } from './process.ts';
 
 const log = childLogger('stack');
 
-export type ServiceName = 'kafka' | 'clickhouse';
+/** `kafka` is the first (or only) local broker; `kafka-2`, `kafka-3` the others of a local cluster. */
+export type ServiceName = 'kafka' | `kafka-${number}` | 'clickhouse' | 'redis';
 
 export interface ServiceStatus {
   name: ServiceName;
@@ -30,8 +32,9 @@ interface Service {
   startTimeoutMs: number;
 }
 
+/** Kafka and ClickHouse always; Redis when the online state lives there. */
 function services(config: Config): Service[] {
-  return [
+  const all: Service[] = [
     {
       name: 'clickhouse',
       external: config.clickhouse.external,
@@ -41,16 +44,31 @@ function services(config: Config): Service[] {
       healthy: () => clickhouseHealthy(config),
       startTimeoutMs: 60_000,
     },
-    {
-      name: 'kafka',
-      external: config.kafka.external,
-      endpoint: config.kafka.brokers.join(','),
-      process: kafkaProcess(config),
-      prepare: () => prepareKafka(config),
-      healthy: () => kafkaHealthy(config),
-      startTimeoutMs: 90_000,
-    },
+    ...localBrokers(config).map((broker): Service => {
+      const address = `127.0.0.1:${broker.port}`;
+      return {
+        name: broker.name as ServiceName,
+        external: config.kafka.external,
+        endpoint: config.kafka.external ? config.kafka.brokers.join(',') : address,
+        process: kafkaProcess(config, broker),
+        prepare: () => prepareKafka(config, broker),
+        healthy: () => (config.kafka.external ? kafkaHealthy(config) : kafkaHealthy({ ...config, kafka: { ...config.kafka, brokers: [address] } })),
+        startTimeoutMs: 90_000,
+      };
+    }),
   ];
+  if (config.online.store === 'redis') {
+    all.push({
+      name: 'redis',
+      external: config.online.redisExternal,
+      endpoint: config.online.redisUrl,
+      process: redisProcess(config),
+      prepare: () => writeRedisConfig(config),
+      healthy: () => redisHealthy(config),
+      startTimeoutMs: 20_000,
+    });
+  }
+  return all;
 }
 
 async function startService(s: Service): Promise<'started' | 'running' | 'external'> {
@@ -72,8 +90,8 @@ async function startService(s: Service): Promise<'started' | 'running' | 'extern
  * Starts whatever local services are not running, waits until they answer, then creates
  * topics and tables. A second call while the stack runs reports it and starts nothing.
  */
-export async function stackUp(config: Config): Promise<Record<ServiceName, 'started' | 'running' | 'external'>> {
-  const result = {} as Record<ServiceName, 'started' | 'running' | 'external'>;
+export async function stackUp(config: Config): Promise<Partial<Record<ServiceName, 'started' | 'running' | 'external'>>> {
+  const result: Partial<Record<ServiceName, 'started' | 'running' | 'external'>> = {};
   const all = services(config);
   await Promise.all(all.map(async (s) => (result[s.name] = await startService(s))));
   await waitFor('ClickHouse', () => clickhouseHealthy(config), 30_000);

@@ -2,6 +2,7 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { shardStatement } from './sharded-schema.ts';
 
 export type { ClickHouseClient };
 
@@ -16,6 +17,9 @@ export function createClickHouse(config: Config, database = config.clickhouse.da
     request_timeout: config.clickhouse.requestTimeoutMs,
     application: 'feed-engine',
     compression: { request: false, response: false },
+    // Sharded layout: an insert returns once every shard has its rows (the ingest consumer reads
+    // back what it stored), and joins/IN over distributed tables read the right side once, GLOBAL.
+    ...(config.clickhouse.shards.length > 0 ? { clickhouse_settings: { insert_distributed_sync: 1, distributed_product_mode: 'global' } } : {}),
   });
 }
 
@@ -35,8 +39,26 @@ export async function clickhouseVersion(client: ClickHouseClient): Promise<strin
   return rows[0]?.v ?? 'unknown';
 }
 
-/** Creates the database and applies every migration not yet recorded. Returns the ids applied. */
+/**
+ * Creates the database and applies every migration not yet recorded; with `clickhouse.shards`,
+ * on every shard in the sharded layout (storage/sharded-schema.ts). Returns the ids applied
+ * (on the entry server).
+ */
 export async function migrate(config: Config): Promise<number[]> {
+  const { shards, cluster, database } = config.clickhouse;
+  if (shards.length === 0) return migrateServer(config, (statement) => [statement]);
+  let applied: number[] = [];
+  for (const shard of shards) {
+    const tables = new Set<string>();
+    const ids = await withContext(`migrating shard ${shard.url}`, () =>
+      migrateServer({ ...config, clickhouse: { ...config.clickhouse, url: shard.url } }, (statement) => shardStatement(statement, cluster, database, tables)),
+    );
+    if (shard.url === config.clickhouse.url) applied = ids;
+  }
+  return applied;
+}
+
+async function migrateServer(config: Config, layout: (statement: string) => string[]): Promise<number[]> {
   const db = config.clickhouse.database;
   const boot = createClickHouse(config, 'default');
   try {
@@ -54,8 +76,10 @@ export async function migrate(config: Config): Promise<number[]> {
     const done = new Set((await rs.json<{ id: number }>()).map((r) => Number(r.id)));
     const applied: number[] = [];
     for (const m of MIGRATIONS) {
+      // Every statement goes through the layout, also for applied migrations: it tracks the tables created.
+      const statements = m.statements.flatMap(layout);
       if (done.has(m.id)) continue;
-      for (const statement of m.statements) {
+      for (const statement of statements) {
         await withContext(`ClickHouse migration ${m.id} (${m.name})`, () => client.command({ query: statement }));
       }
       await client.insert({

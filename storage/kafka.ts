@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { Kafka, logLevel, type Admin, type ITopicConfig, type Producer } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
-import { withContext } from '../core/errors.ts';
+import { sleep, withContext } from '../core/errors.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
@@ -91,11 +91,26 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
       },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
-      await withContext('creating Kafka topics', () => admin.createTopics({ topics: wanted, waitForLeaders: true }));
+      // kafkajs's waitForLeaders asks one broker, which on a cluster may not know the topic yet; ask until all do.
+      await withContext('creating Kafka topics', () => admin.createTopics({ topics: wanted, waitForLeaders: false }));
+      await withContext('waiting for the new topics to have leaders', () => waitForLeaders(admin, wanted.map((t) => t.topic)));
     }
     return wanted.map((t) => t.topic);
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await admin
+      .fetchTopicMetadata({ topics })
+      .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+      .catch(() => false);
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs / 1000} s`);
+    await sleep(200);
   }
 }
 

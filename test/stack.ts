@@ -6,7 +6,9 @@ import { createKafka, ensureTopics } from '../storage/kafka.ts';
 
 /**
  * The test stack runs beside a dev stack: its own data dir and ports. `FEED_TEST_PORT_BASE`
- * (default 29000) moves all four ports, so two checkouts can run their suites side by side.
+ * (default 29000) moves all its ports, so two checkouts can run their suites side by side:
+ * Kafka base+92 (controller base+93), ClickHouse HTTP base-877 and TCP base, Redis base+79
+ * (started only by tests that set `online.store: redis`).
  */
 function testOverrides(): Record<string, unknown> {
   const base = Number(process.env.FEED_TEST_PORT_BASE ?? 29000);
@@ -16,6 +18,7 @@ function testOverrides(): Record<string, unknown> {
     logLevel: 'warn',
     ...(process.env.KAFKA_BROKERS ? {} : { kafka: { brokers: [`127.0.0.1:${base + 92}`], controllerPort: base + 93 } }),
     ...(process.env.CLICKHOUSE_URL ? {} : { clickhouse: { url: `http://127.0.0.1:${base - 877}`, tcpPort: base } }),
+    ...(process.env.ONLINE_STATE_URL ? {} : { online: { redisUrl: `redis://127.0.0.1:${base + 79}` } }),
   };
 }
 

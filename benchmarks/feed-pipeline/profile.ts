@@ -19,13 +19,12 @@ import { deepMerge } from '../../config/load.ts';
 import { ConfigSchema, type Config } from '../../config/schema.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
 import { createFeedService } from '../../feed-api/service.ts';
-import type { EngagementEvent } from '../../ingest/events.ts';
 import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
 import { loadServingCatalog } from '../../ranker/catalog/loader.ts';
 import { newSession } from '../../ranker/session.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
-import { rng } from '../ann/vectors.ts';
 import { BENCH_KEY, benchKeys } from '../feed/feed.ts';
+import { recentHistory } from '../online-state/online-state.ts';
 import { ensureTrainedModels } from '../harness/trained-models.ts';
 import { ensureWorld } from '../harness/world.ts';
 
@@ -69,20 +68,7 @@ async function main(): Promise<void> {
 
   // Recent engagement for the users we request, so history-based sources and the user tower work.
   const online = new MemoryOnlineState({ config: config.online });
-  const rand = rng(7);
-  const now = Date.now();
-  const events: EngagementEvent[] = [];
-  for (let u = 0; u < activeUsers; u++) {
-    for (let k = 0; k < 40; k++) {
-      const row = Math.floor(rand() * catalog.items.size);
-      const item_id = catalog.items.id(row);
-      const duration_ms = catalog.itemDuration[row]!;
-      const ts = now - (40 - k) * 20_000;
-      const id = `e${u}-${k}`;
-      events.push({ schema_version: 1, event_id: id, kind: 'play', user_id: `u${u}`, item_id, ts, watch_ms: Math.floor(duration_ms * rand()), duration_ms } as EngagementEvent);
-      if (k % 8 === 0) events.push({ schema_version: 1, event_id: `${id}l`, kind: 'like', user_id: `u${u}`, item_id, ts } as EngagementEvent);
-    }
-  }
+  const events = recentHistory(catalog, activeUsers);
   online.apply(events);
   log(`online state: ${events.length} events for ${activeUsers} users`);
 

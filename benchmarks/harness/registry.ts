@@ -9,6 +9,7 @@ const LOADERS: Record<string, () => Promise<Benchmark>> = {
   freshness: async () => (await import('../freshness/freshness.ts')).freshnessBenchmark,
   memory: async () => (await import('../memory/memory.ts')).memoryBenchmark,
   soak: async () => (await import('../soak/soak.ts')).soakBenchmark,
+  'online-state': async () => (await import('../online-state/online-state.ts')).onlineStateBenchmark,
 };
 
 export const BENCHMARK_NAMES = Object.keys(LOADERS);

@@ -21,7 +21,8 @@ import { sleep } from '../../core/errors.ts';
 import { createEventProducer, type EventProducer } from '../../ingest/producer.ts';
 import { makeEvent } from '../../ingest/test-helpers.ts';
 import { clickhouseProcess } from '../../stack/clickhouse-server.ts';
-import { kafkaProcess } from '../../stack/kafka-broker.ts';
+import { procCpuSeconds } from '../harness/proc-cpu.ts';
+import { kafkaProcess, localBrokers } from '../../stack/kafka-broker.ts';
 import { runningPid } from '../../stack/process.ts';
 import { createClickHouse, migrate } from '../../storage/clickhouse.ts';
 import { createKafka, ensureTopics } from '../../storage/kafka.ts';
@@ -117,19 +118,9 @@ function post(agent: Agent, url: string, headers: Record<string, string>, body: 
 }
 
 /** CPU seconds of a local process from /proc (utime + stime), or undefined. */
-function procCpuSeconds(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Reads the CPU clocks of every process involved; the difference of two readings is a phase's use. */
 function cpuMeter(config: Config, children: () => Record<string, Child | undefined>) {
-  const kafkaPid = config.kafka.external ? undefined : runningPid(kafkaProcess(config));
+  const kafkaPid = config.kafka.external ? undefined : runningPid(kafkaProcess(config, localBrokers(config)[0]!));
   const clickhousePid = config.clickhouse.external ? undefined : runningPid(clickhouseProcess(config));
   return async (): Promise<CpuSeconds> => {
     const own = process.cpuUsage();
