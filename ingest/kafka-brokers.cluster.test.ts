@@ -12,7 +12,7 @@ import { decodeMessage, startConsumer } from './consumer.ts';
 import { createEventProducer } from './producer.ts';
 import { makeEvent, scalar, waitUntil } from './test-helpers.ts';
 
-// A private 3-broker KRaft cluster on ports 50092/50192/50292 (controllers 50093-50095), with
+// A private 3-broker KRaft cluster on ports 22092/22192/22292 (controllers 22093-22095), with
 // the test stack's ClickHouse: this test kills a broker.
 const DATA_DIR = '.data/test-kafka-cluster';
 const tag = randomBytes(4).toString('hex');
@@ -21,8 +21,8 @@ const config: Config = testConfig({
   kafka: {
     external: false,
     localBrokers: 3,
-    brokers: ['127.0.0.1:50092', '127.0.0.1:50192', '127.0.0.1:50292'],
-    controllerPort: 50093,
+    brokers: ['127.0.0.1:22092', '127.0.0.1:22192', '127.0.0.1:22292'],
+    controllerPort: 22093,
     replicationFactor: 3,
     partitions: 3,
     heapMb: 256,

@@ -10,13 +10,13 @@ import { testConfig } from '../test/stack.ts';
 import { createClickHouse, migrate } from './clickhouse.ts';
 import { ensureTopics } from './kafka.ts';
 
-// Two private ClickHouse servers (HTTP 50123/50223, native 50900/50901) forming the cluster
+// Two private ClickHouse servers (HTTP 22123/22223, native 22900/22901) forming the cluster
 // `feed`, and the test stack's Kafka.
 const DATA_DIR = '.data/test-shards';
 const tag = randomBytes(4).toString('hex');
 const shards = [
-  { url: 'http://127.0.0.1:50123', tcp: '127.0.0.1:50900' },
-  { url: 'http://127.0.0.1:50223', tcp: '127.0.0.1:50901' },
+  { url: 'http://127.0.0.1:22123', tcp: '127.0.0.1:22900' },
+  { url: 'http://127.0.0.1:22223', tcp: '127.0.0.1:22901' },
 ];
 const server = (i: number): Config =>
   testConfig({
