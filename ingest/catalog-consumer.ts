@@ -6,7 +6,7 @@ import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import { insertCatalog } from '../storage/catalog.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { createKafka, subscribeFromStart } from '../storage/kafka.ts';
 import { decodeCatalogMessage, type CatalogWrite, type WritableTable } from './catalog-writes.ts';
 
 const written = new Counter({
@@ -35,7 +35,7 @@ export async function startCatalogConsumer(config: Config): Promise<CatalogConsu
   let stopping = false;
   await withContext(`connecting the catalog consumer to Kafka ${config.kafka.brokers.join(',')}`, async () => {
     await consumer.connect();
-    await consumer.subscribe({ topics: [config.kafka.catalogTopic], fromBeginning: true });
+    await subscribeFromStart(consumer, [config.kafka.catalogTopic]);
   });
   await consumer.run({
     eachBatch: async ({ batch, heartbeat }) => {

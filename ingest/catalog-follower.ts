@@ -4,7 +4,7 @@ import type { Consumer } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
-import { createKafka, deleteOwnGroup } from '../storage/kafka.ts';
+import { createKafka, deleteOwnGroup, subscribeFromStart } from '../storage/kafka.ts';
 import { decodeCatalogMessage, type CatalogMessage } from './catalog-writes.ts';
 
 export interface CatalogFollower {
@@ -37,7 +37,7 @@ export async function startCatalogFollower(config: Config, sinceMs: number, appl
   let applied = 0;
   await withContext(`connecting the catalog follower to Kafka ${config.kafka.brokers.join(',')}`, async () => {
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await subscribeFromStart(consumer, [topic]);
   });
   await consumer.run({
     autoCommit: false,

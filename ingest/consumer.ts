@@ -51,7 +51,7 @@ import { sleep, withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { createKafka, subscribeFromStart } from '../storage/kafka.ts';
 import { EVENT_SCHEMA_VERSION, eventKey, parseEvent, type EngagementEvent } from './events.ts';
 import { RecentIds } from './recent-ids.ts';
 import { eventToTsv, TSV_COLUMNS } from './rows.ts';
@@ -414,7 +414,7 @@ export async function startConsumer(config: Config): Promise<IngestConsumer> {
     log.info({ assigned: e.payload.memberAssignment }, 'joined consumer group');
   });
   consumer.on(consumer.events.CRASH, (e) => log.error({ err: e.payload.error?.message, restart: e.payload.restart }, 'consumer crashed'));
-  await withContext(`subscribing to Kafka topic ${topic}`, () => consumer.subscribe({ topics: [topic], fromBeginning: true }));
+  await withContext(`subscribing to Kafka topic ${topic}`, () => subscribeFromStart(consumer, [topic]));
   // Partitions are independent (own state, own commits): while one waits for its insert, another decodes.
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: config.kafka.partitions, eachBatch });
   log.info({ topic, groupId: config.ingest.groupId, database: config.clickhouse.database }, 'ingest consumer running');

@@ -17,7 +17,7 @@ import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
-import { createKafka, deleteOwnGroup } from '../storage/kafka.ts';
+import { createKafka, deleteOwnGroup, subscribeFromStart } from '../storage/kafka.ts';
 import { decodeMessage } from './consumer.ts';
 import type { EngagementEvent } from './events.ts';
 import { applyFromStream, type OnlineState } from './online-state.ts';
@@ -72,7 +72,7 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
   await withContext(`connecting the online follower to Kafka ${config.kafka.brokers.join(',')}`, async () => {
     await consumer.connect();
     // Partitions ClickHouse has never seen are read from the beginning.
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await subscribeFromStart(consumer, [topic]);
   });
   await consumer.run({
     autoCommit: false,

@@ -8,7 +8,7 @@
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
-import { createKafka } from '../storage/kafka.ts';
+import { createKafka, subscribeFromStart } from '../storage/kafka.ts';
 import { decodeMessage } from './consumer.ts';
 import type { EngagementEvent } from './events.ts';
 import type { RedisUserStore } from './redis-user-store.ts';
@@ -29,7 +29,7 @@ export async function startRedisWriter(config: Config, users: RedisUserStore): P
   let written = 0;
   await withContext(`connecting the Redis writer to Kafka ${config.kafka.brokers.join(',')}`, async () => {
     await consumer.connect();
-    await consumer.subscribe({ topics: [config.kafka.topic], fromBeginning: true });
+    await subscribeFromStart(consumer, [config.kafka.topic]);
   });
   await consumer.run({
     eachBatch: async ({ batch }) => {

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Kafka, logLevel, type Admin, type ITopicConfig, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type ITopicConfig, type Producer } from 'kafkajs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { sleep, withContext } from '../core/errors.ts';
@@ -91,13 +91,30 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
       },
     ].filter((t) => !existing.has(t.topic));
     if (wanted.length > 0) {
-      // kafkajs's waitForLeaders asks one broker, which on a cluster may not know the topic yet; ask until all do.
+      // kafkajs's waitForLeaders takes one broker's first answer; ask until leaders are reported (a broker that
+      // has not caught up yet is retried by subscribeFromStart).
       await withContext('creating Kafka topics', () => admin.createTopics({ topics: wanted, waitForLeaders: false }));
       await withContext('waiting for the new topics to have leaders', () => waitForLeaders(admin, wanted.map((t) => t.topic)));
     }
     return wanted.map((t) => t.topic);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Subscribes from the beginning, retrying while Kafka calls the error retriable: on a cluster a
+ * broker may not know a topic created a moment ago ("does not host this topic-partition").
+ */
+export async function subscribeFromStart(consumer: Consumer, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await consumer.subscribe({ topics, fromBeginning: true });
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || Date.now() > deadline) throw err;
+      await sleep(250);
+    }
   }
 }
 
