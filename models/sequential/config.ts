@@ -18,8 +18,10 @@ export const SequentialConfigSchema = z.object({
   dropout: z.number().min(0).max(0.9).default(0.5),
   /** Sequences per training step. */
   batchSize: z.number().int().min(8).max(4096).default(128),
-  /** Negatives sampled per step on top of the in-batch targets. */
-  negatives: z.number().int().min(0).max(65536).default(1024),
+  /** Other rows' targets used as every row's negatives per step (in-batch negatives). */
+  inBatchNegatives: z.number().int().min(0).max(65536).default(512),
+  /** Negatives sampled per step on top of the in-batch ones, shared by all rows. */
+  negatives: z.number().int().min(0).max(65536).default(512),
   /** Share of the sampled negatives drawn uniformly from the items; the rest follow popularity. */
   uniformShare: z.number().min(0).max(1).default(0.5),
   epochs: z.number().int().min(1).max(1000).default(40),

@@ -26,11 +26,11 @@ export interface SequenceBatch {
   targets: readonly (readonly (string | null)[])[];
 }
 
+/** A step's shared negatives with their logQ corrections. */
 interface Candidates {
   ids: string[];
   logQs: Float32Array;
-  /** Per target slot (in the order given), its column among `ids`. */
-  targetColumn: Int32Array;
+  logQ: (id: string) => number;
 }
 
 /** Batched matMul whose gradient transposes explicitly (wasm's transpose flags are slow, see dense.ts). */
@@ -128,7 +128,8 @@ export class SasRec {
       if (id !== null && plan.rows.item[s]! >= 0) slots.push(s);
     });
     if (!slots.length) return 0;
-    const cand = this.candidates(slots.map((s) => targetIds[s]!));
+    const targets = slots.map((s) => targetIds[s]!);
+    const cand = this.candidates(targets);
     const masks = this.dropoutMasks(B * L);
     const keepMask = plan.valid;
     this.adam ??= new Adam(this.weights, this.config.denseLearningRate);
@@ -144,7 +145,7 @@ export class SasRec {
     const hT = tf.tidy(() => tower(tf.tensor2d(plan.x0, [B * L, d]), ...this.weights));
     const h = hT.dataSync() as Float32Array;
     hT.dispose();
-    const head = this.softmaxHead(h, slots, cand);
+    const head = this.softmaxHead(h, slots, targets, cand);
     const grads = tf.tidy(() => tf.valueAndGrads(tower)([tf.tensor2d(plan.x0, [B * L, d]), ...this.weights], tf.tensor2d(head.gradH, [B * L, d]) as Tensor2D).grads);
     this.adam.apply(grads.slice(1));
     const gx = grads[0]!.dataSync() as Float32Array;
@@ -157,16 +158,18 @@ export class SasRec {
       for (const name of TABLES) this.tables[name].accumulate(plan.rows[name][s]!, gx, scale, s * d);
     }
     cand.ids.forEach((id, c) => item.accumulate(item.row(id), head.gradC, scale, c * d));
+    targets.forEach((id, r) => item.accumulate(item.row(id), head.gradPos, scale, r * d));
     for (const name of TABLES) this.tables[name].step();
     return head.loss;
   }
 
   /**
-   * Sampled softmax over the candidates for the hidden states of `slots`: logits h . e_c - logQ(c),
-   * cross-entropy against each slot's target column. Returns the mean loss and its gradients with
-   * respect to every hidden state (zero outside `slots`) and every candidate row.
+   * Sampled softmax for the hidden states of `slots`: each row's classes are its own target and
+   * the shared negatives (an accidental hit of the target among them is masked), logits
+   * h . e - logQ(e). Returns the mean cross-entropy and its gradients with respect to every
+   * hidden state (zero outside `slots`), every negative's row and every target's row.
    */
-  private softmaxHead(h: Float32Array, slots: readonly number[], cand: Candidates): { loss: number; gradH: Float32Array; gradC: Float32Array } {
+  private softmaxHead(h: Float32Array, slots: readonly number[], targets: readonly string[], cand: Candidates): { loss: number; gradH: Float32Array; gradC: Float32Array; gradPos: Float32Array } {
     const d = this.dim;
     const V = slots.length;
     const N = cand.ids.length;
@@ -178,35 +181,47 @@ export class SasRec {
     const logitsT = tf.tidy(() => tf.matMul(tf.tensor2d(hv, [V, d]), tf.transpose(tf.tensor2d(c, [N, d]))));
     const g = logitsT.dataSync() as Float32Array;
     logitsT.dispose();
+    const column = new Map(cand.ids.map((id, k) => [id, k]));
+    const gradPos = new Float32Array(V * d);
+    const gradHv = new Float32Array(V * d);
     let loss = 0;
     for (let r = 0; r < V; r++) {
       const o = r * N;
-      let max = -Infinity;
+      const pos = item.vector(item.row(targets[r]!));
+      let zPos = -cand.logQ(targets[r]!);
+      for (let j = 0; j < d; j++) zPos += hv[r * d + j]! * pos[j]!;
+      let max = zPos;
       for (let k = 0; k < N; k++) {
         const z = (g[o + k] = g[o + k]! - cand.logQs[k]!);
         if (z > max) max = z;
       }
-      const t = cand.targetColumn[r]!;
-      const zt = g[o + t]!;
-      let sum = 0;
+      const hit = column.get(targets[r]!);
+      if (hit !== undefined) g[o + hit] = -Infinity;
+      let sum = Math.exp(zPos - max);
       for (let k = 0; k < N; k++) sum += g[o + k] = Math.exp(g[o + k]! - max);
-      loss += Math.log(sum) + max - zt;
+      loss += Math.log(sum) + max - zPos;
       // d(mean loss)/d logit = (softmax - onehot) / V.
       for (let k = 0; k < N; k++) g[o + k] = g[o + k]! / sum / V;
-      g[o + t]! -= 1 / V;
+      const dPos = (Math.exp(zPos - max) / sum - 1) / V;
+      for (let j = 0; j < d; j++) {
+        gradHv[r * d + j] = dPos * pos[j]!;
+        gradPos[r * d + j] = dPos * hv[r * d + j]!;
+      }
     }
-    const { gradHv, gradCT } = tf.tidy(() => {
+    const { negHv, negCT } = tf.tidy(() => {
       const G = tf.tensor2d(g, [V, N]);
-      return { gradHv: tf.matMul(G, tf.tensor2d(c, [N, d])), gradCT: tf.matMul(tf.transpose(tf.tensor2d(hv, [V, d])), G) };
+      return { negHv: tf.matMul(G, tf.tensor2d(c, [N, d])), negCT: tf.matMul(tf.transpose(tf.tensor2d(hv, [V, d])), G) };
     });
-    const ghv = gradHv.dataSync() as Float32Array;
-    const gct = gradCT.dataSync() as Float32Array;
-    tf.dispose([gradHv, gradCT]);
+    const ghv = negHv.dataSync() as Float32Array;
+    const gct = negCT.dataSync() as Float32Array;
+    tf.dispose([negHv, negCT]);
     const gradH = new Float32Array(h.length);
-    slots.forEach((s, r) => gradH.set(ghv.subarray(r * d, (r + 1) * d), s * d));
+    slots.forEach((s, r) => {
+      for (let j = 0; j < d; j++) gradH[s * d + j] = gradHv[r * d + j]! + ghv[r * d + j]!;
+    });
     const gradC = new Float32Array(N * d);
     for (let j = 0; j < d; j++) for (let k = 0; k < N; k++) gradC[k * d + j] = gct[j * N + k]!;
-    return { loss: loss / V, gradH, gradC };
+    return { loss: loss / V, gradH, gradC, gradPos };
   }
 
   /** Row-major user vectors (rows x dim), one per sequence, from its last `maxLen` events. */
@@ -315,33 +330,25 @@ export class SasRec {
   }
 
   /**
-   * The softmax's classes for a step: every distinct target plus `negatives` items drawn from a
-   * mix of uniform and popularity sampling, each with the log of its expected count in that
-   * draw (logQ), and each target's column.
+   * The negatives shared by a step's rows: up to `inBatchNegatives` of the step's targets (drawn
+   * as positives are, by popularity) plus `negatives` items from a mix of uniform and popularity
+   * sampling; logQ is the log of an item's expected count in that draw (Yi et al. 2019).
    */
   private candidates(targets: readonly string[]): Candidates {
-    const { negatives, uniformShare } = this.config;
+    const { negatives, inBatchNegatives, uniformShare } = this.config;
     this.sampler ??= this.buildSampler();
     const { ids: vocab, cumulative, total } = this.sampler;
-    const column = new Map<string, number>();
-    const ids: string[] = [];
-    const add = (id: string) => {
-      let k = column.get(id);
-      if (k === undefined) {
-        k = ids.length;
-        column.set(id, k);
-        ids.push(id);
-      }
-      return k;
-    };
-    const targetColumn = Int32Array.from(targets, add);
+    const chosen = new Set<string>();
+    const inBatch = Math.min(inBatchNegatives, targets.length);
+    for (let k = 0; k < inBatch; k++) chosen.add(targets[inBatch === targets.length ? k : this.rng.int(targets.length)]!);
     for (let k = 0; k < negatives && vocab.length; k++) {
-      add(this.rng.next() < uniformShare ? vocab[this.rng.int(vocab.length)]! : vocab[upperBound(cumulative, this.rng.next() * total)]!);
+      chosen.add(this.rng.next() < uniformShare ? vocab[this.rng.int(vocab.length)]! : vocab[upperBound(cumulative, this.rng.next() * total)]!);
     }
-    const popDraws = targets.length + (1 - uniformShare) * negatives;
+    const popDraws = inBatch + (1 - uniformShare) * negatives;
     const uniform = (uniformShare * negatives) / Math.max(1, vocab.length);
-    const logQs = Float32Array.from(ids, (id) => Math.log(popDraws * ((this.itemCounts.get(id) ?? 0) / total) + uniform + 1e-9));
-    return { ids, logQs, targetColumn };
+    const logQ = (id: string) => Math.log(popDraws * ((this.itemCounts.get(id) ?? 0) / total) + uniform + 1e-9);
+    const ids = [...chosen];
+    return { ids, logQs: Float32Array.from(ids, logQ), logQ };
   }
 
   private buildSampler() {
