@@ -31,12 +31,15 @@ export function registerBenchCommands(program: Command): void {
     .option('--repeats <n>', 'repeated runs per measurement; figures are medians', positiveInt('--repeats'))
     .option('--items <sizes>', 'dataset sizes, e.g. 100k,1m', itemSizes)
     .option('--workers <n>', 'serving processes of each feed server, as `feed serve --workers` (default: one per core)', positiveInt('--workers'))
-    .addHelpText('after', '\nEach run prints a table and writes one JSON result; `feed bench report` rewrites benchmarks/README.md and benchmarks/plots/*.svg from the results.')
+    .addHelpText('after', '\nEach run prints a table and writes one JSON result; `feed bench report` rewrites benchmarks/README.md and benchmarks/plots/*.svg from the results, and the offline-evaluation tables of README.md from benchmarks/results/latest.')
     .action(async (name: string, opts: { smoke?: boolean; out?: string; repeats?: number; items?: number[]; workers?: number }, cmd: Command) => {
       if (name === 'report') {
         const { writeReport } = await import('../../benchmarks/report/report.ts');
         const written = await writeReport({ ...(opts.out ? { resultsDir: opts.out } : {}) });
-        for (const f of written) console.log(`wrote ${f}`);
+        // The README's offline-evaluation tables, from the committed `feed evaluate` results.
+        const { writeEvaluationTables } = await import('../../models/eval/readme.ts');
+        const evaluations = writeEvaluationTables();
+        for (const f of [...written, ...(evaluations ? [evaluations] : [])]) console.log(`wrote ${f}`);
         return;
       }
       const names = name === 'all' ? BENCHMARK_NAMES : [name];
