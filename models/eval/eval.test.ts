@@ -35,6 +35,7 @@ describe('interactions file', () => {
     const d = parseInteractions('1,10,c1,pv,100\n1,11,c1,buy,200\n', 'taobao', { columns: ['user_id', 'item_id', 'category', 'behavior', 'timestamp'] });
     expect(d.items).toEqual(['10', '11']);
     expect([...d.ts]).toEqual([100, 200]);
+    expect(d.kind).toEqual(['pv', 'buy']);
   });
 
   it('names the missing columns', () => {

@@ -11,6 +11,8 @@ export interface Interactions {
   weight: Float32Array;
   /** Which column the weights came from, if any. */
   weightColumn: string | undefined;
+  /** Event kind per row from a `kind` or `behavior` column (Taobao's pv/cart/fav/buy); '' without one. */
+  kind: string[];
   /** Repeated (user, item) rows dropped (the earliest is kept, as RecBole's rm_dup_inter: first). */
   duplicates: number;
 }
@@ -41,6 +43,7 @@ export function parseInteractions(text: string, source = 'input', opts: ParseOpt
     throw new Error(`${source}: the ${opts.columns ? 'columns' : 'header'} must name user_id, item_id and timestamp; missing ${missing.join(', ')} (found: ${header.join(', ')})`);
   }
   const [cu, ci, ct] = [col('user_id'), col('item_id'), col('timestamp')];
+  const ck = Math.max(col('kind'), col('behavior'));
   const weightColumn = opts.weightColumn?.toLowerCase();
   const cw = weightColumn ? col(weightColumn) : -1;
   if (weightColumn && cw < 0) throw new Error(`${source}: no column "${weightColumn}" to weight rows by (found: ${header.join(', ')})`);
@@ -55,6 +58,7 @@ export function parseInteractions(text: string, source = 'input', opts: ParseOpt
     ts: new Float64Array(0),
     weight: new Float32Array(0),
     weightColumn,
+    kind: [],
     duplicates: 0,
   };
   const index = (map: Map<string, number>, list: string[], key: string) => {
@@ -66,7 +70,7 @@ export function parseInteractions(text: string, source = 'input', opts: ParseOpt
     }
     return i;
   };
-  const rows: { u: number; i: number; t: number; w: number }[] = [];
+  const rows: { u: number; i: number; t: number; w: number; k: string }[] = [];
   for (let r = 0; r < n; r++) {
     const fields = lines[r + first]!.split(sep);
     const u = fields[cu]?.trim();
@@ -75,7 +79,7 @@ export function parseInteractions(text: string, source = 'input', opts: ParseOpt
     if (!u || !i || !Number.isFinite(t)) throw new Error(`${source}:${r + first + 1}: expected user_id, item_id and a numeric timestamp`);
     const w = cw >= 0 ? Number(fields[cw]) : 1;
     if (!Number.isFinite(w) || w < 0) throw new Error(`${source}:${r + first + 1}: ${weightColumn} must be a non-negative number`);
-    rows.push({ u: index(userIdx, out.users, u), i: index(itemIdx, out.items, i), t, w });
+    rows.push({ u: index(userIdx, out.users, u), i: index(itemIdx, out.items, i), t, w, k: ck >= 0 ? (fields[ck]?.trim() ?? '') : '' });
   }
   // Keep the earliest row of each (user, item), so no split can put one item on both sides.
   const firstOf = new Map<string, (typeof rows)[number]>();
@@ -90,6 +94,7 @@ export function parseInteractions(text: string, source = 'input', opts: ParseOpt
   out.item = Int32Array.from(kept, (r) => r.i);
   out.ts = Float64Array.from(kept, (r) => r.t);
   out.weight = Float32Array.from(kept, (r) => r.w);
+  out.kind = kept.map((r) => r.k);
   n = kept.length;
   if (cw >= 0) {
     let sum = 0;

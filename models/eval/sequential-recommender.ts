@@ -7,9 +7,9 @@ import { validationNdcg, type EvalContext, type Recommender, type RowsByUser, ty
 import type { Interactions } from './interactions.ts';
 import { timeOrdered } from './two-tower-recommender.ts';
 
-/** A user's rows as the sequence model's events: no kinds or watch ratios in a bare interactions file. */
+/** A user's rows as the sequence model's events (an interactions file has no watch ratios). */
 function eventsOf(data: Interactions, rows: readonly number[]): SequenceEvent[] {
-  return timeOrdered(data, rows).map((r) => ({ item_id: data.items[data.item[r]!]!, kind: '', watchRatio: null, ts: data.ts[r]! }));
+  return timeOrdered(data, rows).map((r) => ({ item_id: data.items[data.item[r]!]!, kind: data.kind[r]!, watchRatio: null, ts: data.ts[r]! }));
 }
 
 /** The SASRec-style sequence model (models/sequential/) as an offline recommender. */
