@@ -35,6 +35,7 @@ function ratio(s: readonly ModelSummary[], model: string, reference: string, met
 }
 
 const round = (v: number) => Number(v.toFixed(4));
+const nullableRound = (v: number | null) => (v === null ? null : round(v));
 export const cell = (mean: number, std: number, digits = 4) => `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
 
 export interface EvaluationRun {
@@ -76,7 +77,7 @@ export function evaluationResult(run: EvaluationRun): BenchResult {
           figure: `${s.model} ${ndcg}`,
           value: round(twoTower.mean[ndcg]!),
           unit: ndcg,
-          ratio: round(ratio(summaries, s.model, 'twotower', ndcg) ?? NaN),
+          ratio: nullableRound(ratio(summaries, s.model, 'twotower', ndcg)),
           ratio_meaning: `${s.model} / twotower ${ndcg}, means ${seedsNote}`,
         }))
     : [];
@@ -87,7 +88,7 @@ export function evaluationResult(run: EvaluationRun): BenchResult {
         id: spec.id,
         figure: spec.figure,
         target: spec.target,
-        value: value === null ? null : round(value),
+        value: nullableRound(value),
         unit: spec.id.includes('vs') ? 'x' : 'NDCG@10',
         met: value !== null && value >= spec.atLeast,
         margin: value === null ? 'not measured' : `${value >= spec.atLeast ? 'met with' : 'missed by'} ${Math.abs(value - spec.atLeast).toFixed(4)}`,
