@@ -9,6 +9,7 @@ import { formatTable } from '../../benchmarks/harness/table.ts';
 import { initBackend } from '../../models/backend.ts';
 import { RetrievalConfigSchema } from '../../models/config.ts';
 import { itemKnn, popular } from '../../models/eval/baselines.ts';
+import { ease } from '../../models/eval/ease.ts';
 import { evaluateModels, type ModelReport, type Recommender, type TrainHooks } from '../../models/eval/evaluate.ts';
 import { readInteractions } from '../../models/eval/interactions.ts';
 import { evaluationResult } from '../../models/eval/result.ts';
@@ -19,7 +20,9 @@ import { progressBar } from '../../models/progress-bar.ts';
 import { SequentialConfigSchema } from '../../models/sequential/config.ts';
 import { configFrom } from '../context.ts';
 
-const MODEL_NAMES = ['popular', 'itemknn', 'twotower', 'sasrec'] as const;
+const MODEL_NAMES = ['popular', 'itemknn', 'twotower', 'sasrec', 'ease'] as const;
+/** Run unless --models says otherwise: ease is left out, its dense inverse needs a small catalogue. */
+const DEFAULT_MODELS = MODEL_NAMES.filter((m) => m !== 'ease');
 
 interface EvaluateOptions {
   data: string;
@@ -54,7 +57,7 @@ export function registerEvaluateCommands(program: Command): void {
     .requiredOption('--data <file>', 'CSV or TSV with a header naming user_id, item_id, timestamp (RecBole name:type headers accepted)')
     .addOption(new Option('--protocol <protocol>', 'random: per-user 80/10/10 (RecBole); loo: last item test, one before it validation').choices(['random', 'loo']).default('random'))
     .option('--k <list>', 'cut-offs, comma separated', '10,20')
-    .option('--models <list>', `models to run: ${MODEL_NAMES.join(',')}`, MODEL_NAMES.join(','))
+    .option('--models <list>', `models to run: ${MODEL_NAMES.join(',')} (ease: catalogues up to a few thousand items)`, DEFAULT_MODELS.join(','))
     .option('--seeds <list>', 'seeds of the split and of training, comma separated; figures are mean ± std over them (default: config seed)')
     .option('--epochs <n>', 'maximum epochs of the trained models (early stopping on validation NDCG)')
     .option('--weight-column <name>', 'weight rows by this column (default: every row an implicit positive)')
@@ -92,6 +95,7 @@ export function registerEvaluateCommands(program: Command): void {
       const build = (name: string, seed: number): Recommender => {
         if (name === 'popular') return popular();
         if (name === 'itemknn') return itemKnn();
+        if (name === 'ease') return ease();
         const hooks = trained(name, seed);
         const rec = name === 'twotower' ? twoTowerRecommender(retrieval, hooks) : sasRecRecommender(sequential, hooks);
         return { ...rec, fit: async (ctx) => { await rec.fit(ctx); hooks.stop(); } };

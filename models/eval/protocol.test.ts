@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.ts';
 import { cosineNeighbours, itemKnn } from './baselines.ts';
+import { easeWeights, invertSpd } from './ease.ts';
 import { evaluateModels, type ModelReport, type Recommender, type RowsByUser } from './evaluate.ts';
 import { parseInteractions } from './interactions.ts';
 import { leaveOneOutSplit, randomSplit, testHistory } from './split.ts';
@@ -122,5 +123,29 @@ describe('seeds', () => {
     expect(a!.fitSeconds).toEqual({ mean: 2, std: 1 });
     expect(b!.std['ndcg@10']).toBe(0);
     expect(a!.seeds).toBe(3);
+  });
+});
+
+describe('ease', () => {
+  it('inverts a symmetric positive definite matrix and gives item weights with a zero diagonal', () => {
+    const rng = new Rng(2);
+    const n = 6;
+    const x = Array.from({ length: 20 * n }, () => (rng.next() < 0.4 ? 1 : 0));
+    const gram = new Float64Array(n * n);
+    for (let u = 0; u < 20; u++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) gram[i * n + j]! += x[u * n + i]! * x[u * n + j]!;
+    const a = Float64Array.from(gram, (v, k) => v + (k % (n + 1) === 0 ? 1 : 0));
+    const inv = Float64Array.from(a);
+    invertSpd(inv, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += a[i * n + k]! * inv[k * n + j]!;
+        expect(s).toBeCloseTo(i === j ? 1 : 0, 9);
+      }
+    }
+    const b = easeWeights(gram, n, 1);
+    for (let i = 0; i < n; i++) expect(b[i * n + i]).toBe(0);
+    // B = I - P diag(P)^-1 solves the ridge regression of each item on the others: (G + lambda I) B = G - diagMat(...).
+    expect(b[1]).toBeCloseTo(-inv[1]! / inv[n + 1]!, 12);
   });
 });

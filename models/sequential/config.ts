@@ -24,6 +24,8 @@ export const SequentialConfigSchema = z.object({
   negatives: z.number().int().min(0).max(65536).default(512),
   /** Share of the sampled negatives drawn uniformly from the items; the rest follow popularity. */
   uniformShare: z.number().min(0).max(1).default(0.5),
+  /** Softmax temperature on cosine similarity (as the two-tower's). */
+  temperature: positive.max(1).default(0.1),
   epochs: z.number().int().min(1).max(1000).default(40),
   /** Stop when the validation metric has not improved for this many epochs. */
   patience: z.number().int().min(1).default(3),

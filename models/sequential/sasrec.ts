@@ -1,5 +1,5 @@
 import { tfjs as tf } from '../backend.ts';
-import { Adam, matMul } from '../dense.ts';
+import { Adam, matMul, normalizeRows } from '../dense.ts';
 import { Rng } from '../rng.ts';
 import { DEFAULT_ROW, SparseTable, type SparseTableState } from '../sparse/table.ts';
 import type { SequentialConfig } from './config.ts';
@@ -166,33 +166,39 @@ export class SasRec {
   /**
    * Sampled softmax for the hidden states of `slots`: each row's classes are its own target and
    * the shared negatives (an accidental hit of the target among them is masked), logits
-   * h . e - logQ(e). Returns the mean cross-entropy and its gradients with respect to every
-   * hidden state (zero outside `slots`), every negative's row and every target's row.
+   * cos(h, e) / temperature - logQ(e), as the two-tower's (cosine keeps the logits' scale
+   * independent of how far rare items' rows have grown). Returns the mean cross-entropy and
+   * its gradients with respect to every hidden state (zero outside `slots`), every negative's
+   * row and every target's row.
    */
   private softmaxHead(h: Float32Array, slots: readonly number[], targets: readonly string[], cand: Candidates): { loss: number; gradH: Float32Array; gradC: Float32Array; gradPos: Float32Array } {
     const d = this.dim;
     const V = slots.length;
     const N = cand.ids.length;
+    const invT = 1 / this.config.temperature;
     const item = this.tables.item;
     const hv = new Float32Array(V * d);
     slots.forEach((s, r) => hv.set(h.subarray(s * d, (s + 1) * d), r * d));
     const c = new Float32Array(N * d);
     cand.ids.forEach((id, k) => c.set(item.vector(item.row(id)), k * d));
+    const pos = new Float32Array(V * d);
+    targets.forEach((id, r) => pos.set(item.vector(item.row(id)), r * d));
+    const [hNorm, cNorm, pNorm] = [normalizeInPlace(hv, d), normalizeInPlace(c, d), normalizeInPlace(pos, d)];
     const logitsT = tf.tidy(() => tf.matMul(tf.tensor2d(hv, [V, d]), tf.transpose(tf.tensor2d(c, [N, d]))));
     const g = logitsT.dataSync() as Float32Array;
     logitsT.dispose();
     const column = new Map(cand.ids.map((id, k) => [id, k]));
-    const gradPos = new Float32Array(V * d);
-    const gradHv = new Float32Array(V * d);
+    // Gradients with respect to the normalised vectors first, then through the normalisation.
+    const gradHn = new Float32Array(V * d);
+    const gradPn = new Float32Array(V * d);
     let loss = 0;
     for (let r = 0; r < V; r++) {
       const o = r * N;
-      const pos = item.vector(item.row(targets[r]!));
       let zPos = -cand.logQ(targets[r]!);
-      for (let j = 0; j < d; j++) zPos += hv[r * d + j]! * pos[j]!;
+      for (let j = 0; j < d; j++) zPos += hv[r * d + j]! * pos[r * d + j]! * invT;
       let max = zPos;
       for (let k = 0; k < N; k++) {
-        const z = (g[o + k] = g[o + k]! - cand.logQs[k]!);
+        const z = (g[o + k] = g[o + k]! * invT - cand.logQs[k]!);
         if (z > max) max = z;
       }
       const hit = column.get(targets[r]!);
@@ -200,12 +206,12 @@ export class SasRec {
       let sum = Math.exp(zPos - max);
       for (let k = 0; k < N; k++) sum += g[o + k] = Math.exp(g[o + k]! - max);
       loss += Math.log(sum) + max - zPos;
-      // d(mean loss)/d logit = (softmax - onehot) / V.
-      for (let k = 0; k < N; k++) g[o + k] = g[o + k]! / sum / V;
-      const dPos = (Math.exp(zPos - max) / sum - 1) / V;
+      // d(mean loss)/d cosine = (softmax - onehot) / (V * temperature).
+      for (let k = 0; k < N; k++) g[o + k] = (g[o + k]! / sum / V) * invT;
+      const dPos = ((Math.exp(zPos - max) / sum - 1) / V) * invT;
       for (let j = 0; j < d; j++) {
-        gradHv[r * d + j] = dPos * pos[j]!;
-        gradPos[r * d + j] = dPos * hv[r * d + j]!;
+        gradHn[r * d + j] = dPos * pos[r * d + j]!;
+        gradPn[r * d + j] = dPos * hv[r * d + j]!;
       }
     }
     const { negHv, negCT } = tf.tidy(() => {
@@ -215,16 +221,16 @@ export class SasRec {
     const ghv = negHv.dataSync() as Float32Array;
     const gct = negCT.dataSync() as Float32Array;
     tf.dispose([negHv, negCT]);
+    for (let i = 0; i < V * d; i++) gradHn[i]! += ghv[i]!;
+    const gradCn = new Float32Array(N * d);
+    for (let j = 0; j < d; j++) for (let k = 0; k < N; k++) gradCn[k * d + j] = gct[j * N + k]!;
+    const gradHv = throughNormalize(gradHn, hv, hNorm, d);
     const gradH = new Float32Array(h.length);
-    slots.forEach((s, r) => {
-      for (let j = 0; j < d; j++) gradH[s * d + j] = gradHv[r * d + j]! + ghv[r * d + j]!;
-    });
-    const gradC = new Float32Array(N * d);
-    for (let j = 0; j < d; j++) for (let k = 0; k < N; k++) gradC[k * d + j] = gct[j * N + k]!;
-    return { loss: loss / V, gradH, gradC, gradPos };
+    slots.forEach((s, r) => gradH.set(gradHv.subarray(r * d, (r + 1) * d), s * d));
+    return { loss: loss / V, gradH, gradC: throughNormalize(gradCn, c, cNorm, d), gradPos: throughNormalize(gradPn, pos, pNorm, d) };
   }
 
-  /** Row-major user vectors (rows x dim), one per sequence, from its last `maxLen` events. */
+  /** Row-major L2-normalised user vectors (rows x dim), one per sequence, from its last `maxLen` events. */
   encode(sequences: readonly (readonly SequenceEvent[])[]): Float32Array {
     const d = this.dim;
     const out = new Float32Array(sequences.length * d);
@@ -243,14 +249,16 @@ export class SasRec {
       h.dispose();
       part.forEach((i, b) => out.set(flat.subarray((b * L + L - 1) * d, (b * L + L) * d), i * d));
     }
+    normalizeRows(out, d);
     return out;
   }
 
-  /** Row-major item vectors, the output side of the shared item table (unknown ids: the default row). */
+  /** Row-major L2-normalised item vectors: the shared item table's rows (unknown ids: the default row). */
   itemVectors(ids: readonly string[]): Float32Array {
     const out = new Float32Array(ids.length * this.dim);
     const item = this.tables.item;
     ids.forEach((id, i) => out.set(item.vector(item.row(id)), i * this.dim));
+    normalizeRows(out, this.dim);
     return out;
   }
 
@@ -394,6 +402,29 @@ export class SasRec {
 
 let counter = 0;
 const uid = () => (counter++).toString(36);
+
+/** Normalises each row to unit length in place; returns the original norms. */
+function normalizeInPlace(m: Float32Array, dim: number): Float32Array {
+  const norms = new Float32Array(m.length / dim);
+  for (let r = 0; r < norms.length; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += m[r * dim + j]! ** 2;
+    const n = (norms[r] = Math.sqrt(s) + 1e-8);
+    for (let j = 0; j < dim; j++) m[r * dim + j]! /= n;
+  }
+  return norms;
+}
+
+/** The gradient with respect to x from the one with respect to n = x / |x|: (g - (g . n) n) / |x|. */
+function throughNormalize(grad: Float32Array, unit: Float32Array, norms: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(grad.length);
+  for (let r = 0; r < norms.length; r++) {
+    let dot = 0;
+    for (let j = 0; j < dim; j++) dot += grad[r * dim + j]! * unit[r * dim + j]!;
+    for (let j = 0; j < dim; j++) out[r * dim + j] = (grad[r * dim + j]! - dot * unit[r * dim + j]!) / norms[r]!;
+  }
+  return out;
+}
 
 /** First index whose cumulative count exceeds `x`. */
 function upperBound(cumulative: Float64Array, x: number): number {
