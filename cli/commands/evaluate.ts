@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { pino } from 'pino';
 import { DEFAULT_RESULTS_DIR } from '../../benchmarks/harness/run.ts';
-import { cpuTimes } from '../../benchmarks/harness/machine.ts';
+import { cpuTimes, gitInfo } from '../../benchmarks/harness/machine.ts';
 import { writeResult } from '../../benchmarks/harness/result.ts';
 import { formatTable } from '../../benchmarks/harness/table.ts';
 import { initBackend } from '../../models/backend.ts';
@@ -68,6 +68,7 @@ export function registerEvaluateCommands(program: Command): void {
     .action(async (opts: EvaluateOptions, cmd: Command) => {
       const started = Date.now();
       const cpuAtStart = cpuTimes();
+      const git = gitInfo();
       const config = configFrom(cmd);
       const ks = positiveInts('--k', opts.k, 1);
       const seeds = opts.seeds !== undefined ? positiveInts('--seeds', opts.seeds, 0) : [config.seed];
@@ -119,6 +120,7 @@ export function registerEvaluateCommands(program: Command): void {
         runs,
         started,
         cpuAtStart,
+        git,
         backend,
         params: {
           ...(names.includes('twotower') ? { twotower: retrieval } : {}),

@@ -24,6 +24,7 @@ function result(seqNdcg: number[]) {
     runs: seqNdcg.map((n) => [report('twotower', 0.02), report('sasrec', n)]),
     started: Date.now(),
     cpuAtStart: null,
+    git: { commit: 'test', dirty: false },
     backend: { name: 'wasm', reason: 'test' },
     params: {},
   });

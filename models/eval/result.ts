@@ -1,4 +1,4 @@
-import { cpuTimes, gitInfo, machineInfo, stealShare, type CpuTimes } from '../../benchmarks/harness/machine.ts';
+import { cpuTimes, machineInfo, stealShare, type CpuTimes, type GitInfo } from '../../benchmarks/harness/machine.ts';
 import { RESULT_SCHEMA_VERSION, type BenchResult } from '../../benchmarks/harness/result.ts';
 import type { BackendInfo } from '../backend.ts';
 import type { ModelReport } from './evaluate.ts';
@@ -50,6 +50,8 @@ export interface EvaluationRun {
   runs: ModelReport[][];
   started: number;
   cpuAtStart: CpuTimes | null;
+  /** The commit measured, taken at the start: a commit made during a long run must not be credited. */
+  git: GitInfo;
   backend: BackendInfo;
   params: Record<string, unknown>;
 }
@@ -121,7 +123,7 @@ export function evaluationResult(run: EvaluationRun): BenchResult {
     smoke: false,
     date: new Date(run.started).toISOString(),
     duration_s: Math.round((Date.now() - run.started) / 100) / 10,
-    git: gitInfo(),
+    git: run.git,
     machine: { ...machine, cpu_steal: stealShare(run.cpuAtStart, cpuTimes()) },
     backend: { tfjs: run.backend.name, reason: run.backend.reason },
     repeats: run.seeds.length,

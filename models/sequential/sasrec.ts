@@ -145,7 +145,11 @@ export class SasRec {
     const hT = tf.tidy(() => tower(tf.tensor2d(plan.x0, [B * L, d]), ...this.weights));
     const h = hT.dataSync() as Float32Array;
     hT.dispose();
-    const head = this.softmaxHead(h, slots, targets, cand);
+    // A row's own sequence (inputs and targets) is never its negative: later targets would
+    // otherwise teach the model to rank the user's next items down (SASRec samples negatives
+    // outside the user's sequence for the same reason).
+    const own = batch.inputs.map((seq, b) => new Set([...seq.map((e) => e.item_id), ...batch.targets[b]!.filter((id): id is string => id !== null)]));
+    const head = this.softmaxHead(h, slots, targets, cand, (r) => own[Math.floor(slots[r]! / L)]!);
     const grads = tf.tidy(() => tf.valueAndGrads(tower)([tf.tensor2d(plan.x0, [B * L, d]), ...this.weights], tf.tensor2d(head.gradH, [B * L, d]) as Tensor2D).grads);
     this.adam.apply(grads.slice(1));
     const gx = grads[0]!.dataSync() as Float32Array;
@@ -165,13 +169,13 @@ export class SasRec {
 
   /**
    * Sampled softmax for the hidden states of `slots`: each row's classes are its own target and
-   * the shared negatives (an accidental hit of the target among them is masked), logits
+   * the shared negatives, less the items of the row's own sequence (`ownItems`), logits
    * cos(h, e) / temperature - logQ(e), as the two-tower's (cosine keeps the logits' scale
    * independent of how far rare items' rows have grown). Returns the mean cross-entropy and
    * its gradients with respect to every hidden state (zero outside `slots`), every negative's
    * row and every target's row.
    */
-  private softmaxHead(h: Float32Array, slots: readonly number[], targets: readonly string[], cand: Candidates): { loss: number; gradH: Float32Array; gradC: Float32Array; gradPos: Float32Array } {
+  private softmaxHead(h: Float32Array, slots: readonly number[], targets: readonly string[], cand: Candidates, ownItems: (row: number) => ReadonlySet<string>): { loss: number; gradH: Float32Array; gradC: Float32Array; gradPos: Float32Array } {
     const d = this.dim;
     const V = slots.length;
     const N = cand.ids.length;
@@ -201,8 +205,10 @@ export class SasRec {
         const z = (g[o + k] = g[o + k]! * invT - cand.logQs[k]!);
         if (z > max) max = z;
       }
-      const hit = column.get(targets[r]!);
-      if (hit !== undefined) g[o + hit] = -Infinity;
+      for (const id of ownItems(r)) {
+        const k = column.get(id);
+        if (k !== undefined) g[o + k] = -Infinity;
+      }
       let sum = Math.exp(zPos - max);
       for (let k = 0; k < N; k++) sum += g[o + k] = Math.exp(g[o + k]! - max);
       loss += Math.log(sum) + max - zPos;
