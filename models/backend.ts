@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { childLogger } from '../core/logger.ts';
+import { childLogger, type Logger } from '../core/logger.ts';
 
 export type { tf };
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -12,8 +12,7 @@ export interface BackendInfo {
 
 let chosen: Promise<BackendInfo> | undefined;
 
-async function choose(): Promise<BackendInfo> {
-  const log = childLogger('tfjs');
+async function choose(log: Logger): Promise<BackendInfo> {
   const forced = process.env.TFJS_BACKEND as BackendName | undefined;
   if (forced !== 'wasm' && forced !== 'cpu') {
     try {
@@ -46,9 +45,12 @@ async function choose(): Promise<BackendInfo> {
   return info;
 }
 
-/** Picks the fastest backend that loads here: tfjs-node, then wasm, then cpu. Once per process. */
-export function initBackend(): Promise<BackendInfo> {
-  chosen ??= choose();
+/**
+ * Picks the fastest backend that loads here: tfjs-node, then wasm, then cpu. Once per process;
+ * the choice is logged to `log` (commands whose stdout is data pass a logger on stderr).
+ */
+export function initBackend(log: Logger = childLogger('tfjs')): Promise<BackendInfo> {
+  chosen ??= choose(log);
   return chosen;
 }
 

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BenchResultSchema } from '../../benchmarks/harness/result.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'evaluate-'));
@@ -18,41 +19,44 @@ const SEQUENCES: Record<string, string[]> = {
   u4: ['C', 'R', 'Y', 'Z'],
 };
 
-function writeFile(): string {
-  const lines = ['user_id:token\titem_id:token\ttimestamp:float'];
-  for (const [u, items] of Object.entries(SEQUENCES)) items.forEach((i, t) => lines.push(`${u}\t${i}\t${100 + t}`));
-  const path = join(dir, 'tiny.inter');
-  writeFileSync(path, lines.join('\n'));
-  return path;
-}
+const env = { ...process.env, LOG_LEVEL: 'info' };
 
 describe('feed evaluate', () => {
-  it('ranks the full catalogue with training items excluded and prints JSON and a table', async () => {
-    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', writeFile(), '--protocol', 'loo', '--k', '1,2', '--models', 'popular,itemknn,twotower', '--epochs', '2'], {
-      env: { ...process.env, LOG_LEVEL: 'warn' },
-    });
-    const [json, ...table] = stdout.trim().split('\n');
-    const report = JSON.parse(json!);
-    expect(report.models.map((m: { model: string }) => m.model)).toEqual(['popular', 'itemknn', 'twotower']);
-    expect(report).toMatchObject({ users: 5, items: 9, interactions: 20, protocol: 'loo' });
-    // popular: train counts D=3, A=3, C=2, Q=1, R=1. u0 and u2 (test C) hit at rank 1; u1 (E),
-    // u3 and u4 (Z, score 0) miss within 2 once their train and validation items are excluded.
-    const pop = report.models[0].test;
-    expect(pop['hit@1']).toBeCloseTo(0.4);
-    expect(pop['hit@2']).toBeCloseTo(0.4);
-    expect(pop['mrr@2']).toBeCloseTo(0.4);
-    expect(pop['ndcg@2']).toBeCloseTo(0.4);
-    expect(pop['precision@2']).toBeCloseTo(0.2);
-    for (const m of report.models) {
-      for (const v of Object.values(m.test as Record<string, number>)) expect(v).toBeGreaterThanOrEqual(0);
-      expect(Object.keys(m.test)).toHaveLength(10);
-    }
-    expect(table.join('\n')).toMatch(/popular\s+0\.4000/);
+  const data = join(dir, 'tiny.inter');
+  const lines = ['user_id:token\titem_id:token\trating:float\ttimestamp:float'];
+  for (const [u, items] of Object.entries(SEQUENCES)) items.forEach((i, t) => lines.push(`${u}\t${i}\t${u === 'u3' ? 5 : 1}\t${100 + t}`));
+  writeFileSync(data, lines.join('\n'));
+
+  it('--json prints only a BenchResult with mean ± std over --seeds and writes the same file', async () => {
+    const out = join(dir, 'results');
+    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--protocol', 'loo', '--k', '1,2', '--models', 'popular,itemknn,twotower,sasrec', '--epochs', '1', '--seeds', '1,2', '--name', 'tiny', '--out', out, '--json'], { env });
+    const result = BenchResultSchema.parse(JSON.parse(stdout));
+    expect(result).toMatchObject({ benchmark: 'evaluate-tiny-loo', repeats: 2, dataset: { users: 5, items: 9, interactions: 20 }, params: { protocol: 'loo', seeds: [1, 2] } });
+    expect(readdirSync(out)).toHaveLength(1);
+    const runs = result.series.runs!;
+    expect(runs.map((r) => `${r.seed}:${r.model}`)).toEqual(['1:popular', '1:itemknn', '1:twotower', '1:sasrec', '2:popular', '2:itemknn', '2:twotower', '2:sasrec']);
+    // popular, implicit (u3's rating 5 ignored): train counts D=3, A=3, C=2, Q=1, R=1. u0 and u2
+    // (test C) hit at rank 1; the others miss once train and validation items are excluded.
+    const pop = runs.filter((r) => r.model === 'popular');
+    for (const r of pop) expect(r).toMatchObject({ 'hit@1': 0.4, 'ndcg@2': 0.4, 'precision@2': 0.2 });
+    expect(result.tables[0]!.rows[0]!.slice(0, 2)).toEqual(['popular', '0.4000 ± 0.0000']);
+    expect(result.references.map((r) => r.figure)).toEqual(['sasrec ndcg@1']);
+    expect(result.dataset.weights).toMatch(/implicit/);
   });
 
-  it('explains a bad file', async () => {
-    const path = join(dir, 'bad.csv');
-    writeFileSync(path, 'user,item\n1,2\n');
-    await expect(run('node', ['bin/feed.js', 'evaluate', '--data', path])).rejects.toMatchObject({ stderr: expect.stringMatching(/must name user_id, item_id and timestamp/) });
+  it('weights rows only with --weight-column, and explains a missing one', async () => {
+    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--models', 'popular', '--k', '1', '--weight-column', 'rating', '--out', join(dir, 'weighted'), '--json'], { env });
+    expect(JSON.parse(stdout).dataset.weights).toBe('rating');
+    await expect(run('node', ['bin/feed.js', 'evaluate', '--data', data, '--models', 'popular', '--weight-column', 'watch_ms', '--out', join(dir, 'weighted')], { env })).rejects.toMatchObject({
+      stderr: expect.stringMatching(/no column "watch_ms"/),
+    });
+  });
+
+  it('prints a table without --json, and explains a bad file', async () => {
+    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--protocol', 'loo', '--models', 'popular', '--k', '1', '--out', join(dir, 'table')], { env });
+    expect(stdout).toMatch(/popular\s+0\.4000 ± 0\.0000/);
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'user,item\n1,2\n');
+    await expect(run('node', ['bin/feed.js', 'evaluate', '--data', bad], { env })).rejects.toMatchObject({ stderr: expect.stringMatching(/must name user_id, item_id and timestamp/) });
   });
 });

@@ -12,14 +12,30 @@ function synthetic(users: number, perUser: (u: number) => number): string {
 }
 
 describe('interactions file', () => {
-  it('reads RecBole name:type headers, scales weights to mean 1 and drops repeated pairs', () => {
-    const d = parseInteractions('user_id:token,item_id:token,timestamp:float,rating:float\na,x,5,2\na,y,6,4\na,x,7,9\nb,x,1,3\n');
+  const RATED = 'user_id:token,item_id:token,timestamp:float,rating:float\na,x,5,2\na,y,6,4\na,x,7,9\nb,x,1,3\n';
+
+  it('reads RecBole name:type headers, treats every row as an implicit positive and drops repeated pairs', () => {
+    const d = parseInteractions(RATED);
     expect(d.users).toEqual(['a', 'b']);
     expect(d.items).toEqual(['x', 'y']);
     expect(d.user.length).toBe(3);
     expect(d.duplicates).toBe(1);
+    expect(d.weightColumn).toBeUndefined();
+    expect([...d.weight]).toEqual([1, 1, 1]);
+  });
+
+  it('weights rows by a column only when asked, scaled to mean 1', () => {
+    const d = parseInteractions(RATED, 'input', { weightColumn: 'rating' });
     expect(d.weightColumn).toBe('rating');
     expect([...d.weight].map((w) => +w.toFixed(3))).toEqual([0.667, 1.333, 1]);
+    expect(() => parseInteractions(RATED, 'input', { weightColumn: 'watch_ms' })).toThrow(/no column "watch_ms"/);
+  });
+
+  it('reads a file without a header given its columns', () => {
+    const d = parseInteractions('1,10,c1,pv,100\n1,11,c1,buy,200\n', 'taobao', { columns: ['user_id', 'item_id', 'category', 'behavior', 'timestamp'] });
+    expect(d.items).toEqual(['10', '11']);
+    expect([...d.ts]).toEqual([100, 200]);
+    expect(d.kind).toEqual(['pv', 'buy']);
   });
 
   it('names the missing columns', () => {
@@ -85,9 +101,9 @@ describe('metrics', () => {
     expect(meanMetrics([m, miss])['hit@2']).toBe(0.5);
   });
 
-  it('topK returns the best indices in order and skips excluded ones', () => {
+  it('topK returns the best indices in order and skips those marked -Infinity', () => {
     expect([...topK([0.1, 0.9, 0.5, 0.7, 0.3], 3)]).toEqual([1, 3, 2]);
-    expect([...topK([0.1, 0.9, 0.5, 0.7, 0.3], 3, new Set([1]))]).toEqual([3, 2, 4]);
-    expect([...topK([1, 2], 5)]).toEqual([1, 0]);
+    expect([...topK([0.1, -Infinity, 0.5, 0.7, 0.3], 3)]).toEqual([3, 2, 4]);
+    expect([...topK([1, 2, -Infinity], 5)]).toEqual([1, 0]);
   });
 });

@@ -1,23 +1,49 @@
+import type { TrainProgress } from '../retrieval/train.ts';
 import type { Interactions } from './interactions.ts';
 import { meanMetrics, topK, userMetrics, type MetricTable } from './metrics.ts';
-import type { Split } from './split.ts';
+import { testHistory, type Protocol, type Split } from './split.ts';
+
+/** Row indices per user (indexed by user). */
+export type RowsByUser = readonly (readonly number[])[];
+
+/**
+ * Writes the score of every item for each of `users` into `out[n]`, given the rows to treat as
+ * each user's history at this phase (indexed by user).
+ */
+export type Scorer = (users: readonly number[], history: RowsByUser, out: Float32Array[]) => void;
 
 export interface EvalContext {
   data: Interactions;
   split: Split;
   ks: number[];
   seed: number;
-  /** Validation metrics of a scorer (training items excluded), for early stopping. */
-  validate(score: Recommender['score']): MetricTable;
+  /** Validation metrics of a scorer (history and exclusions: the training rows), for early stopping. */
+  validate(score: Scorer): MetricTable;
 }
 
 export interface Recommender {
   name: string;
+  /** Learns from `ctx.split.train` only. */
   fit(ctx: EvalContext): void | Promise<void>;
-  /** Writes the score of every item for each user into `out[n]` (one row per user). */
-  score(users: number[], out: Float32Array[]): void;
+  score: Scorer;
   /** Anything worth reporting about the fit (epochs, seconds). */
   info?(): Record<string, unknown>;
+}
+
+/** Progress of a trained recommender, for the command's progress line and log. */
+export interface TrainHooks {
+  onProgress?: (p: TrainProgress) => void;
+  /** After each epoch: the validation NDCG at the first k, used for early stopping. */
+  onValidate?: (epoch: number, ndcg: number) => void;
+}
+
+/** A trainer's per-epoch validate callback: validation NDCG at the first cut-off (RecBole stops on MRR@10). */
+export function validationNdcg<M>(ctx: EvalContext, scorerOf: (model: M) => Scorer, hooks: TrainHooks): (model: M, epoch: number) => number {
+  return (model, epoch) => {
+    const ndcg = ctx.validate(scorerOf(model))[`ndcg@${ctx.ks[0]}`] ?? 0;
+    hooks.onValidate?.(epoch, ndcg);
+    return ndcg;
+  };
 }
 
 export interface ModelReport {
@@ -25,67 +51,77 @@ export interface ModelReport {
   test: MetricTable;
   valid: MetricTable;
   fitSeconds: number;
+  /** Time to score and rank the test users over the full catalogue. */
+  scoreSeconds: number;
   info?: Record<string, unknown>;
 }
 
 const BATCH = 256;
 
-/** Full-catalogue ranking of each user with held-out rows, excluding `exclude` rows' items. */
+/** Full-catalogue ranking of each user with held-out `target` rows, excluding the items of `exclude` rows. */
 export function rankAll(
   data: Interactions,
-  score: Recommender['score'],
-  target: number[][],
-  exclude: number[][][],
+  score: Scorer,
+  target: RowsByUser,
+  history: RowsByUser,
+  exclude: readonly RowsByUser[],
   ks: number[],
 ): MetricTable {
   const nItems = data.items.length;
   const maxK = Math.max(...ks);
   const users = target.map((rows, u) => (rows.length ? u : -1)).filter((u) => u >= 0);
   const tables: MetricTable[] = [];
-  const out = Array.from({ length: BATCH }, () => new Float32Array(nItems));
+  const out = Array.from({ length: Math.min(BATCH, users.length) }, () => new Float32Array(nItems));
   for (let s = 0; s < users.length; s += BATCH) {
     const part = users.slice(s, s + BATCH);
-    score(part, out);
+    score(part, history, out);
     part.forEach((u, n) => {
-      const seen = new Set<number>();
-      for (const ex of exclude) for (const r of ex[u]!) seen.add(data.item[r]!);
+      const row = out[n]!;
+      // Excluded items are marked in the score row itself: a Set lookup per (user, item) costs minutes at 30k x 25k.
+      for (const ex of exclude) for (const r of ex[u]!) row[data.item[r]!] = -Infinity;
       const relevant = new Set(target[u]!.map((r) => data.item[r]!));
-      tables.push(userMetrics(topK(out[n]!, maxK, seen), relevant, ks));
+      tables.push(userMetrics(topK(row, maxK), relevant, ks));
     });
   }
   return meanMetrics(tables);
+}
+
+export interface EvaluateHooks {
+  onFit?: (name: string) => void;
+  onReport?: (report: ModelReport) => void;
 }
 
 /** Fits each recommender on the training rows and reports validation and test metrics. */
 export async function evaluateModels(
   data: Interactions,
   split: Split,
-  models: Recommender[],
+  protocol: Protocol,
+  models: readonly Recommender[],
   ks: number[],
   seed: number,
-  onModel?: (name: string) => void,
+  hooks: EvaluateHooks = {},
 ): Promise<ModelReport[]> {
   const ctx: EvalContext = {
     data,
     split,
     ks,
     seed,
-    validate: (score) => rankAll(data, score, split.valid, [split.train], ks),
+    validate: (score) => rankAll(data, score, split.valid, split.train, [split.train], ks),
   };
+  const history = testHistory(split, protocol);
   const reports: ModelReport[] = [];
   for (const m of models) {
-    onModel?.(m.name);
+    hooks.onFit?.(m.name);
     const t0 = performance.now();
     await m.fit(ctx);
     const fitSeconds = (performance.now() - t0) / 1000;
-    reports.push({
-      model: m.name,
-      valid: ctx.validate(m.score.bind(m)),
-      // Like RecBole: at test time the user's training and validation items are both excluded.
-      test: rankAll(data, m.score.bind(m), split.test, [split.train, split.valid], ks),
-      fitSeconds,
-      ...(m.info ? { info: m.info() } : {}),
-    });
+    const valid = ctx.validate(m.score);
+    const t1 = performance.now();
+    // Like RecBole: at test time the user's training and validation items are both excluded.
+    const test = rankAll(data, m.score, split.test, history, [split.train, split.valid], ks);
+    const report: ModelReport = { model: m.name, valid, test, fitSeconds, scoreSeconds: (performance.now() - t1) / 1000, ...(m.info ? { info: m.info() } : {}) };
+    hooks.onReport?.(report);
+    reports.push(report);
   }
   return reports;
 }

@@ -42,14 +42,13 @@ export function meanMetrics(tables: readonly MetricTable[]): MetricTable {
   return out;
 }
 
-/** Indices of the `k` largest scores, best first, skipping excluded indices. */
-export function topK(scores: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): Int32Array {
+/** Indices of the `k` largest scores, best first; -Infinity marks an excluded index. */
+export function topK(scores: ArrayLike<number>, k: number): Int32Array {
   const idx: number[] = [];
   const val: number[] = [];
   for (let i = 0; i < scores.length; i++) {
-    if (exclude?.has(i)) continue;
     const s = scores[i]!;
-    if (idx.length === k && s <= val[k - 1]!) continue;
+    if (s === -Infinity || (idx.length === k && s <= val[k - 1]!)) continue;
     let p = idx.length === k ? k - 1 : idx.length;
     if (idx.length < k) {
       idx.push(i);

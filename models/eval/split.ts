@@ -66,3 +66,12 @@ export function leaveOneOutSplit(data: Interactions): Split {
 export function splitInteractions(data: Interactions, protocol: Protocol, seed: number): Split {
   return protocol === 'random' ? randomSplit(data, seed) : leaveOneOutSplit(data);
 }
+
+/**
+ * The rows a model sees as each user's history when predicting the test rows. `loo` predicts
+ * the last item from the whole prefix, validation item included (as SASRec and RecBole's
+ * sequential models do); `random` from the training rows only (RecBole's general protocol).
+ */
+export function testHistory(split: Split, protocol: Protocol): number[][] {
+  return protocol === 'loo' ? split.train.map((rows, u) => [...rows, ...split.valid[u]!]) : split.train;
+}

@@ -1,4 +1,5 @@
 import type { RetrievalConfig } from '../config.ts';
+import { EarlyStopping } from '../early-stopping.ts';
 import { Rng } from '../rng.ts';
 import { TwoTower, type HistoryEntry, type ItemFeatures, type UserInput } from './two-tower.ts';
 
@@ -98,8 +99,7 @@ export function trainTwoTower(data: RetrievalTrainData, opts: TrainOptions): Tra
   const B = Math.min(config.batchSize, examples.length);
   const steps = Math.floor(examples.length / B) || 1;
   const epochLosses: number[] = [];
-  let best = { epoch: 0, score: -Infinity, state: undefined as ReturnType<TwoTower['state']> | undefined };
-  let sinceBest = 0;
+  const stopping = new EarlyStopping<ReturnType<TwoTower['state']>>(config.patience);
   for (let epoch = 1; epoch <= epochs; epoch++) {
     rng.shuffle(examples);
     const t0 = performance.now();
@@ -127,21 +127,18 @@ export function trainTwoTower(data: RetrievalTrainData, opts: TrainOptions): Tra
     }
     epochLosses.push(lossSum / steps);
     const score = opts.validate?.(model, epoch);
-    if (score === undefined) continue;
-    if (score > best.score) {
-      best = { epoch, score, state: model.state() };
-      sinceBest = 0;
-    } else if (++sinceBest >= config.patience) break;
+    if (score !== undefined && stopping.update(epoch, score, () => model.state())) break;
   }
-  if (best.state && best.epoch !== epochLosses.length) {
+  const { best } = stopping;
+  if (best && best.epoch !== epochLosses.length) {
     model.dispose();
     model = new TwoTower(config, seed, best.state);
   }
   return {
     model,
     epochLosses,
-    bestEpoch: best.state ? best.epoch : epochLosses.length,
-    bestScore: best.state ? best.score : undefined,
+    bestEpoch: best?.epoch ?? epochLosses.length,
+    bestScore: best?.score,
     examples: examples.length,
     seconds: (performance.now() - started) / 1000,
   };
