@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,7 +32,9 @@ describe('feed evaluate', () => {
     const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--protocol', 'loo', '--k', '1,2', '--models', 'popular,itemknn,twotower,sasrec', '--epochs', '1', '--seeds', '1,2', '--name', 'tiny', '--out', out, '--json'], { env });
     const result = BenchResultSchema.parse(JSON.parse(stdout));
     expect(result).toMatchObject({ benchmark: 'evaluate-tiny-loo', repeats: 2, dataset: { users: 5, items: 9, interactions: 20 }, params: { protocol: 'loo', seeds: [1, 2] } });
-    expect(readdirSync(out)).toHaveLength(1);
+    // One time-stamped file, and (a full run) its copy as the committed latest result.
+    expect(readdirSync(out).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(out, 'latest', 'evaluate-tiny-loo.json'), 'utf8'))).toMatchObject({ benchmark: 'evaluate-tiny-loo', date: result.date });
     const runs = result.series.runs!;
     expect(runs.map((r) => `${r.seed}:${r.model}`)).toEqual(['1:popular', '1:itemknn', '1:twotower', '1:sasrec', '2:popular', '2:itemknn', '2:twotower', '2:sasrec']);
     // popular, implicit (u3's rating 5 ignored): train counts D=3, A=3, C=2, Q=1, R=1. u0 and u2
