@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { initBackend } from './backend.ts';
 import { FEATURE_SPEC } from './features.ts';
+import { attentionKeys, engagedItems, targetAttention } from './user-relation.ts';
 import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './ranker/multitask.ts';
 import { saveRanker } from './ranker/persist.ts';
 import { saveServingArtifacts } from './ann-artifact.ts';
@@ -83,17 +84,26 @@ export function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10,
   return out;
 }
 
-/** Fills each example's retrieval score (cosine of user and item vectors), as serving does. */
+/**
+ * Fills what needs the retrieval model, as serving does: each example's retrieval score (cosine
+ * of user and item vectors) and target attention over its history (the item tower's vectors).
+ */
 export function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
   const dim = model.dim;
+  const vectors = new Map<string, Float32Array | undefined>();
+  const vectorOf = (id: string) => (vectors.has(id) ? vectors.get(id) : vectors.set(id, model.itemVector(id)).get(id));
   for (let s = 0; s < examples.length; s += 256) {
     const part = examples.slice(s, s + 256);
     const uv = model.userVectors(part.map((e) => userInputOf(e.user)));
     part.forEach((e, n) => {
-      const iv = model.itemVector(e.candidate.item_id);
+      const iv = vectorOf(e.candidate.item_id);
       let score = 0;
       if (iv) for (let d = 0; d < dim; d++) score += uv[n * dim + d]! * iv[d]!;
       e.candidate.retrieval_score = score;
+      const keys = attentionKeys(engagedItems(e.user.recent), vectorOf, dim);
+      const a = targetAttention(keys, iv);
+      e.candidate.attention_score = a.score;
+      e.candidate.attention_max = a.max;
     });
   }
 }

@@ -72,6 +72,9 @@ export const RankerConfigSchema = z.object({
       /** No item takes more than this share of a replica's last `explorationWindowSlots` exploration slots. */
       explorationMaxItemShare: share.default(0.1),
       explorationWindowSlots: z.number().int().min(1).default(100),
+      /** Slots per page for the best unseen video a followed creator posted within `followingFreshHours` (new posts of who you follow reach you). */
+      followingSlots: z.number().int().min(0).default(1),
+      followingFreshHours: z.number().min(0).default(72),
     })
     .prefault({}),
   commerce: z

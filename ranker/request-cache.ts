@@ -1,3 +1,4 @@
+import { attentionKeys, engagedItems, userAffinity, type AttentionKeys, type UserAffinity } from '../models/user-relation.ts';
 import type { FeedContext } from './types.ts';
 
 const POSITIVE_LIMIT = 30;
@@ -8,6 +9,27 @@ const MAX_FRIENDS = 100;
 export function userVector(ctx: FeedContext): Float32Array | null {
   if (ctx.cache.userVector === undefined) ctx.cache.userVector = ctx.snapshot ? ctx.snapshot.retrieval.userVector(ctx.user) : null;
   return ctx.cache.userVector;
+}
+
+/** The served version's vector of item `id` (the item tower only for items the version's matrix lacks). */
+export function itemVector(ctx: FeedContext, id: string): Float32Array | undefined {
+  const snap = ctx.snapshot;
+  return snap ? (snap.annIds.get(id) ?? snap.retrieval.itemVector(id)) : undefined;
+}
+
+/** Category/creator affinity totals and target-attention keys of the user's recent sequence. */
+export function userRelation(ctx: FeedContext): { affinity: UserAffinity; keys: AttentionKeys | undefined } {
+  if (!ctx.cache.relation) {
+    const { catalog } = ctx;
+    const side = (id: string) => {
+      const row = catalog.items.row(id);
+      return row < 0 ? undefined : { category: catalog.categories.value(catalog.itemCategory[row]!), creator: catalog.creators.id(catalog.itemCreator[row]!) };
+    };
+    const affinity = userAffinity(ctx.user.recent, side, ctx.request.now);
+    const keys = ctx.snapshot ? attentionKeys(engagedItems(ctx.user.recent), (id) => itemVector(ctx, id), ctx.snapshot.retrieval.dim) : undefined;
+    ctx.cache.relation = { affinity, keys };
+  }
+  return ctx.cache.relation;
 }
 
 /** Creator rows the user follows: the catalog's follow graph plus follows seen in events. */

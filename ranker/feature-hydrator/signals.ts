@@ -1,7 +1,8 @@
 import { dotAt } from '../../core/dot.ts';
 import type { ItemCounters } from '../../ingest/online-state.ts';
 import type { CandidateSignals } from '../../models/types.ts';
-import { followedCreators, socialProof, userVector } from '../request-cache.ts';
+import { affinityOf, targetAttention } from '../../models/user-relation.ts';
+import { followedCreators, itemVector, socialProof, userRelation, userVector } from '../request-cache.ts';
 import type { FeatureHydrator } from '../types.ts';
 
 /** A per-play rate from the online window or the long-term stats, whichever has more plays. */
@@ -25,6 +26,7 @@ export const signalsHydrator: FeatureHydrator = {
     const followed = followedCreators(ctx);
     const social = socialProof(ctx);
     const uvec = userVector(ctx);
+    const relation = userRelation(ctx);
     const c: ItemCounters = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
     for (const cand of candidates) {
       const i = cand.row;
@@ -46,10 +48,14 @@ export const signalsHydrator: FeatureHydrator = {
         }
       }
       const proof = social.get(i);
+      const creatorId = catalog.creators.id(creator);
+      const category = catalog.categories.value(catalog.itemCategory[i]!);
+      const affinity = affinityOf(relation.affinity, { category, creator: creatorId });
+      const attention = relation.keys ? targetAttention(relation.keys, itemVector(ctx, cand.itemId)) : undefined;
       const signals: CandidateSignals = {
         item_id: cand.itemId,
-        creator_id: catalog.creators.id(creator),
-        category: catalog.categories.value(catalog.itemCategory[i]!),
+        creator_id: creatorId,
+        category,
         duration_ms: catalog.itemDuration[i]!,
         age_hours: Math.max(0, (nowSec - catalog.itemPublished[i]!) / 3600),
         has_product: buyable,
@@ -67,6 +73,12 @@ export const signalsHydrator: FeatureHydrator = {
         friends_purchased: proof?.purchased ?? 0,
         followed_creator: followed.has(creator),
         locale_match: catalog.itemLocale[i] === ctx.localeCode,
+        affinity_category_session: affinity.category_session,
+        affinity_category_long: affinity.category_long,
+        affinity_creator_session: affinity.creator_session,
+        affinity_creator_long: affinity.creator_long,
+        attention_score: attention?.score ?? 0,
+        attention_max: attention?.max ?? 0,
       };
       cand.signals = signals;
     }

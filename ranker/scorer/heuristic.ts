@@ -18,6 +18,9 @@ export function heuristicPredictions(s: CandidateSignals): Record<Objective, num
     0.3 * Math.min(3, s.friends_purchased) +
     0.5 * Math.max(0, s.retrieval_score) +
     (s.locale_match ? 0.3 : 0) +
+    1 * s.affinity_category_session +
+    0.5 * s.affinity_category_long +
+    0.5 * s.affinity_creator_long +
     (s.age_hours < 24 ? 0.1 : 0);
   const cap = (v: number) => Math.min(1, v * affinity);
   return {

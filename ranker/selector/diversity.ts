@@ -3,6 +3,13 @@ import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector
 /** How far down the score order the greedy pass looks for each slot. */
 const LOOKAHEAD = 300;
 
+/** Positions (0-based) for followed creators' new posts: the first `n` positions from 1 that exploration does not hold. */
+export function followingPositions(count: number, n: number, explore: ReadonlySet<number>): Set<number> {
+  const out = new Set<number>();
+  for (let pos = 1; pos < count && out.size < n; pos++) if (!explore.has(pos)) out.add(pos);
+  return out;
+}
+
 /** Positions (0-based) reserved for the fresh pool: `n` of `count`, evenly spread, never the first. */
 export function explorationPositions(count: number, share: number): Set<number> {
   const n = Math.round(count * share);
@@ -22,7 +29,10 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * creator seen in the last `creatorSpacing` slots (including the previous page's tail), and
  * reserved exploration slots go to the best fresh-pool candidate that has not had its share
  * of recent exploration slots (TrafficPool.exploration; otherwise the slot goes to the best
- * candidate). The page comes out shorter rather than break creator spacing.
+ * candidate). `followingSlots` positions go to the best unseen video a followed creator
+ * posted recently (else to the best candidate): follows are explicit intent, and the learned
+ * scores alone rarely lift one creator's post above a page of engaging videos. The page comes
+ * out shorter rather than break creator spacing.
  */
 export const diversitySelector: Selector = {
   name: 'diversity',
@@ -30,7 +40,7 @@ export const diversitySelector: Selector = {
   budgetMs: 5,
   failOpen: false,
   select(ctx, candidates, count) {
-    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare } = ctx.config.ranker.rerank;
+    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, followingSlots, followingFreshHours } = ctx.config.ranker.rerank;
     const { catalog } = ctx;
     // The pipeline passes them best first already (sorting 500 objects costs ~0.2 ms); others get sorted.
     const pool = isBestFirst(candidates) ? candidates : [...candidates].sort(byScoreDesc);
@@ -40,26 +50,30 @@ export const diversitySelector: Selector = {
     // Creator hashes: what the session carries across pages.
     const creator = new Uint32Array(n);
     const fresh = new Uint8Array(n);
+    const followedNew = new Uint8Array(n);
     const used = new Uint8Array(n);
     let freshLeft = 0;
+    const newSince = ctx.request.now / 1000 - followingFreshHours * 3600;
     for (let i = 0; i < n; i++) {
       const c = pool[i]!;
       category[i] = catalog.itemCategory[c.row]!;
       creator[i] = catalog.creatorHash[catalog.itemCreator[c.row]!]!;
       if (c.sources.includes('fresh')) (fresh[i] = 1), freshLeft++;
+      if (c.sources.includes('following') && catalog.itemPublished[c.row]! >= newSince) followedNew[i] = 1;
     }
     const explore = explorationPositions(count, explorationShare);
+    const following = followingPositions(count, followingSlots, explore);
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
     const out: Candidate[] = [];
     const ledger = ctx.pool.exploration;
-    /** The best slot-`pos` candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left. */
-    const pick = (explore: boolean): { best: number; adj: number } => {
+    /** The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left, following slots only followed creators' new posts. */
+    const pick = (slot: 'any' | 'explore' | 'following'): { best: number; adj: number } => {
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
-        if (used[i] || (explore && (!fresh[i] || !ledger.allows(pool[i]!.row)))) continue;
+        if (used[i] || (slot === 'explore' && (!fresh[i] || !ledger.allows(pool[i]!.row))) || (slot === 'following' && !followedNew[i])) continue;
         // Best first and discounts only shrink a non-negative score: nothing further down can win.
         const score = pool[i]!.score;
         if (score >= 0 && score <= bestAdj) break;
@@ -77,12 +91,12 @@ export const diversitySelector: Selector = {
     };
     for (let pos = 0; pos < count; pos++) {
       let explored = explore.has(pos) && freshLeft > 0;
-      let { best, adj } = explored ? pick(true) : { best: -1, adj: 0 };
+      let { best, adj } = explored ? pick('explore') : following.has(pos) ? pick('following') : { best: -1, adj: 0 };
       if (best < 0) {
         // The window counts every exploration slot, also one no fresh item could take, so it moves on.
         if (explored) ledger.record(-1);
         explored = false;
-        ({ best, adj } = pick(false));
+        ({ best, adj } = pick('any'));
       }
       if (best < 0) break;
       used[best] = 1;

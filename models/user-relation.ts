@@ -1,0 +1,164 @@
+import { dotAt } from '../core/dot.ts';
+import { engagementWeight } from './retrieval/weights.ts';
+import type { UserContext } from './types.ts';
+
+/**
+ * The user–item relation the ranker sees: affinity of the user with the candidate's category
+ * and creator over a session window and a long window, and dot-product target attention of the
+ * candidate over the user's recent engaged items. One implementation for training
+ * (models/training-data.ts, models/train.ts) and serving (ranker/feature-hydrator/signals.ts).
+ */
+
+/** Events this recent (before the request or impression) form the session window. */
+export const SESSION_MS = 30 * 60_000;
+/** Target attention looks at most at this many recent engaged items (DIN keeps it short). */
+export const ATTENTION_LIMIT = 50;
+/** Softmax temperature over cosines in [-1, 1]: sharp enough that one related item dominates. */
+const ATTENTION_TEMPERATURE = 0.1;
+
+export interface ItemSide {
+  category: string;
+  creator: string;
+}
+
+interface Windows {
+  session: number;
+  long: number;
+}
+
+/** Per-user totals, computed once per request (or per training example) and shared by all candidates. */
+export interface UserAffinity {
+  category: Map<string, Windows>;
+  creator: Map<string, Windows>;
+  total: Windows;
+}
+
+export interface Affinity {
+  category_session: number;
+  category_long: number;
+  creator_session: number;
+  creator_long: number;
+}
+
+function bump(map: Map<string, Windows>, key: string, w: number, inSession: boolean): void {
+  let v = map.get(key);
+  if (!v) map.set(key, (v = { session: 0, long: 0 }));
+  v.long += w;
+  if (inSession) v.session += w;
+}
+
+/**
+ * Engagement weight per category and creator (follows are the separate followed_creator signal). `recent` is most
+ * recent first; `now` is the request time (serving) or the impression time (training).
+ */
+export function userAffinity(recent: UserContext['recent'], side: (itemId: string) => ItemSide | undefined, now: number): UserAffinity {
+  const out: UserAffinity = { category: new Map(), creator: new Map(), total: { session: 0, long: 0 } };
+  for (const e of recent) {
+    const inSession = now - e.ts <= SESSION_MS;
+    const w = engagementWeight(e.kind, e.watch_ms, e.duration_ms);
+    if (w <= 0) continue;
+    out.total.long += w;
+    if (inSession) out.total.session += w;
+    const s = side(e.item_id);
+    if (s) {
+      bump(out.category, s.category, w, inSession);
+      bump(out.creator, s.creator, w, inSession);
+    }
+  }
+  return out;
+}
+
+/** Distinct engaged items, most recent first, at most ATTENTION_LIMIT, with their summed engagement weight. */
+export function engagedItems(recent: UserContext['recent']): { item_id: string; weight: number }[] {
+  const byItem = new Map<string, number>();
+  for (const e of recent) {
+    const w = engagementWeight(e.kind, e.watch_ms, e.duration_ms);
+    if (w <= 0) continue;
+    const prev = byItem.get(e.item_id);
+    if (prev === undefined && byItem.size >= ATTENTION_LIMIT) continue;
+    byItem.set(e.item_id, (prev ?? 0) + w);
+  }
+  return [...byItem].map(([item_id, weight]) => ({ item_id, weight }));
+}
+
+/** Shares of the user's engagement going to the candidate's category and creator (0 without history). */
+export function affinityOf(u: UserAffinity, side: ItemSide): Affinity {
+  const share = (v: Windows | undefined, k: keyof Windows) => (v && u.total[k] > 0 ? Math.min(1, v[k] / u.total[k]) : 0);
+  const cat = u.category.get(side.category);
+  const cre = u.creator.get(side.creator);
+  return {
+    category_session: share(cat, 'session'),
+    category_long: share(cat, 'long'),
+    creator_session: share(cre, 'session'),
+    creator_long: share(cre, 'long'),
+  };
+}
+
+/** History vectors (row-major, one per engaged item the model has a vector for) and their weights. */
+export interface AttentionKeys {
+  dim: number;
+  vectors: Float32Array;
+  weights: Float32Array;
+  items: string[];
+}
+
+export function attentionKeys(engaged: readonly { item_id: string; weight: number }[], vectorOf: (itemId: string) => Float32Array | undefined, dim: number): AttentionKeys {
+  const vectors = new Float32Array(engaged.length * dim);
+  const weights = new Float32Array(engaged.length);
+  const items: string[] = [];
+  for (const h of engaged) {
+    const v = vectorOf(h.item_id);
+    if (!v) continue;
+    vectors.set(v, items.length * dim);
+    weights[items.length] = h.weight;
+    items.push(h.item_id);
+  }
+  return { dim, vectors: vectors.subarray(0, items.length * dim), weights: weights.subarray(0, items.length), items };
+}
+
+export interface Attention {
+  /** Attention-pooled cosine Σ a_j·cos(c, h_j), a = softmax(cos / T) weighted by engagement. */
+  score: number;
+  /** Cosine of the closest history item. */
+  max: number;
+  /** Index into keys.items of the most attended item (-1: no history). */
+  top: number;
+}
+
+/**
+ * DIN-style target attention with dot products only: O(history × dim) per candidate, no MLP
+ * per (candidate, history) pair, so 500 candidates × 50 items stay cheap. `sims` receives the
+ * cosines (explain reads them).
+ */
+export function targetAttention(keys: AttentionKeys, candidate: Float32Array | undefined, sims?: Float32Array): Attention {
+  const n = keys.items.length;
+  if (!candidate || n === 0) return { score: 0, max: 0, top: -1 };
+  let max = -Infinity;
+  let top = -1;
+  const s = sims ?? new Float32Array(n);
+  for (let j = 0; j < n; j++) {
+    const c = dotAt(keys.vectors, j * keys.dim, candidate);
+    s[j] = c;
+    if (c > max) (max = c), (top = j);
+  }
+  let num = 0;
+  let den = 0;
+  for (let j = 0; j < n; j++) {
+    const a = keys.weights[j]! * Math.exp((s[j]! - max) / ATTENTION_TEMPERATURE);
+    num += a * s[j]!;
+    den += a;
+  }
+  return { score: den > 0 ? num / den : 0, max, top };
+}
+
+/** Indices of the k most attended history items for a candidate, most attended first (explain). */
+export function topAttended(keys: AttentionKeys, candidate: Float32Array | undefined, k: number): { item_id: string; cosine: number }[] {
+  const n = keys.items.length;
+  if (!candidate || n === 0) return [];
+  const sims = new Float32Array(n);
+  targetAttention(keys, candidate, sims);
+  return Array.from({ length: n }, (_, j) => j)
+    .sort((a, b) => sims[b]! + Math.log(keys.weights[b]!) * ATTENTION_TEMPERATURE - (sims[a]! + Math.log(keys.weights[a]!) * ATTENTION_TEMPERATURE))
+    .slice(0, k)
+    .map((j) => ({ item_id: keys.items[j]!, cosine: sims[j]! }));
+}
