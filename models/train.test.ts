@@ -112,8 +112,8 @@ describe('trainAll, serving and online training', () => {
 
 describe('combineObjectives', () => {
   it('weights each objective and adds the GMV term for priced items', () => {
-    const preds = { complete: [0.5, 0.5], watch: [0.2, 0.2], like: [0.1, 0.1], share: [0, 0], purchase: [0.1, 0.1] };
-    const w = { complete: 1, watch: 2, like: 3, share: 4, purchase: 5, gmv: 0.01 };
+    const preds = { complete: [0.5, 0.5], watch: [0.2, 0.2], like: [0.1, 0.1], share: [0, 0], follow: [0.1, 0.1], purchase: [0.1, 0.1] };
+    const w = { complete: 1, watch: 2, like: 3, share: 4, follow: 0, purchase: 5, gmv: 0.01 };
     const s = combineObjectives(preds, w, [0, 100]);
     expect(s[0]).toBeCloseTo(0.5 + 0.4 + 0.3 + 0 + 0.5);
     expect(s[1]).toBeCloseTo(1.7 + 0.01 * 0.1 * 100);

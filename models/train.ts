@@ -108,11 +108,39 @@ export function scoreExamples(model: TwoTower, examples: RankerExample[]): void 
   }
 }
 
-export function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null> {
+/** One decile of predictions: mean predicted vs observed rate over its examples. */
+export interface CalibrationBin {
+  predicted: number;
+  observed: number;
+  n: number;
+}
+
+/** Predicted vs observed rate per decile of the predictions (sorted by prediction, equal counts). */
+export function calibration(pred: ArrayLike<number>, labels: ArrayLike<number>, bins = 10): CalibrationBin[] {
+  const idx = Array.from({ length: pred.length }, (_, i) => i).sort((a, b) => pred[a]! - pred[b]!);
+  const out: CalibrationBin[] = [];
+  for (let b = 0; b < bins; b++) {
+    const from = Math.floor((b * idx.length) / bins);
+    const to = Math.floor(((b + 1) * idx.length) / bins);
+    if (to <= from) continue;
+    let p = 0;
+    let o = 0;
+    for (let i = from; i < to; i++) {
+      p += pred[idx[i]!]!;
+      o += labels[idx[i]!]!;
+    }
+    out.push({ predicted: p / (to - from), observed: o / (to - from), n: to - from });
+  }
+  return out;
+}
+
+/** Held-out AUC and log loss per head (flat numbers), and each head's calibration by decile. */
+export function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
   if (!examples.length) return {};
   const { x, y, n } = toMatrices(examples);
   const preds = model.predictMatrix(x, n);
-  const out: Record<string, number | null> = { examples: n };
+  const calib: Record<string, CalibrationBin[]> = {};
+  const out: Record<string, number | null | Record<string, CalibrationBin[]>> = { examples: n, calibration: calib };
   OBJECTIVES.forEach((o, j) => {
     const labels = Float32Array.from({ length: n }, (_, i) => y[i * OBJECTIVES.length + j]!);
     out[`auc_${o}`] = auc(preds[o], labels) ?? null;
@@ -122,6 +150,7 @@ export function evaluateRanker(model: MultiTaskRanker, examples: readonly Ranker
       ll -= labels[i]! * Math.log(p) + (1 - labels[i]!) * Math.log(1 - p);
     }
     out[`logloss_${o}`] = ll / n;
+    calib[o] = calibration(preds[o], labels);
   });
   return out;
 }

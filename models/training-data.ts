@@ -151,7 +151,7 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
       attention_max: 0,
     };
   };
-  const emptyLabels = (): Labels => ({ complete: 0, watch: 0, like: 0, share: 0, purchase: 0 });
+  const emptyLabels = (): Labels => ({ complete: 0, watch: 0, like: 0, share: 0, follow: 0, purchase: 0 });
 
   for (const e of sorted) {
     if (e.locale) locale.set(e.user_id, e.locale);
@@ -179,6 +179,7 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
       }
       if (e.kind === 'like') l.like = 1;
       if (e.kind === 'share') l.share = 1;
+      if (e.kind === 'follow') l.follow = 1;
       if (e.kind === 'purchase') l.purchase = 1;
     }
 

@@ -1,6 +1,6 @@
 /** What the serving path needs from trained models; implemented in models/, used by ranker/. */
 
-export const OBJECTIVES = ['complete', 'watch', 'like', 'share', 'purchase'] as const;
+export const OBJECTIVES = ['complete', 'watch', 'like', 'share', 'follow', 'purchase'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
 export interface UserContext {

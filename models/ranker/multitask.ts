@@ -1,6 +1,6 @@
 import type { RankerConfig } from '../config.ts';
 import { tfjs as tf } from '../backend.ts';
-import { Adam, Mlp } from '../dense.ts';
+import { Adam, matMul, Mlp } from '../dense.ts';
 import { FEATURES, featureMatrix } from '../features.ts';
 import { Rng } from '../rng.ts';
 import { OBJECTIVES, type CandidateSignals, type Objective, type RankerModel, type UserContext } from '../types.ts';
@@ -18,22 +18,29 @@ export interface RankerState {
   config: RankerConfig;
   seed: number;
   features: readonly string[];
+  objectives: readonly string[];
   mean: number[];
   std: number[];
   weights: Float32Array[];
 }
 
 /**
- * Shared-bottom multi-task ranker: one MLP over the standardised features, then one logistic
- * head per objective. `watch` is trained on the watch ratio (watch_ms / duration, capped at 1)
- * as a soft label, which removes the bias towards long videos.
+ * Multi-gate mixture of experts (MMoE, Ma et al. 2018) over the standardised features: `experts`
+ * small MLPs shared by all tasks, a softmax gate per task that mixes their outputs, and a linear
+ * logistic tower per task. Tasks that disagree (a purchase vs a completion) weight different
+ * experts instead of fighting over one shared bottom. `watch` is trained on the watch ratio
+ * (watch_ms / duration, capped at 1) as a soft label, which removes the bias towards long videos.
  */
 export class MultiTaskRanker implements RankerModel {
   version = 'untrained';
   readonly config: RankerConfig;
   readonly seed: number;
-  readonly bottom: Mlp;
-  readonly heads: Mlp;
+  readonly experts: Mlp[];
+  /** features -> tasks x experts gate logits. */
+  readonly gates: Mlp;
+  /** Per-task tower weights (tasks x expert width) and biases (tasks). */
+  readonly towerW: tf.Variable;
+  readonly towerB: tf.Variable;
   mean: Float32Array;
   std: Float32Array;
   /** Standardised inputs; the input tensor lives only inside predictMatrix, so one buffer serves every call. */
@@ -45,12 +52,28 @@ export class MultiTaskRanker implements RankerModel {
     if (state && state.features.join() !== FEATURES.join()) {
       throw new Error(`ranker artifact was trained on features [${state.features.join(', ')}], this build computes [${FEATURES.join(', ')}]; retrain it`);
     }
+    if (state && state.objectives.join() !== OBJECTIVES.join()) {
+      throw new Error(`ranker artifact predicts [${state.objectives.join(', ')}], this build needs [${OBJECTIVES.join(', ')}]; retrain it`);
+    }
     const layers = config.hidden.map((units) => ({ units, activation: 'relu' as const }));
-    const nb = layers.length * 2;
-    this.bottom = new Mlp('rank/bottom', FEATURES.length, layers, seed * 17 + 1, state?.weights.slice(0, nb));
-    this.heads = new Mlp('rank/heads', config.hidden[config.hidden.length - 1]!, [{ units: OBJECTIVES.length, activation: 'linear' }], seed * 17 + 2, state?.weights.slice(nb));
+    const perExpert = layers.length * 2;
+    const width = config.hidden[config.hidden.length - 1]!;
+    const T = OBJECTIVES.length;
+    this.experts = Array.from({ length: config.experts }, (_, e) =>
+      new Mlp(`rank/expert${e}`, FEATURES.length, layers, seed * 17 + 3 + e, state?.weights.slice(e * perExpert, (e + 1) * perExpert)));
+    const rest = state?.weights.slice(config.experts * perExpert);
+    this.gates = new Mlp('rank/gates', FEATURES.length, [{ units: T * config.experts, activation: 'linear' }], seed * 17 + 1, rest?.slice(0, 2));
+    const rng = new Rng(seed * 17 + 2);
+    const limit = Math.sqrt(6 / (width + 1));
+    const tw = rest?.[2] ?? Float32Array.from({ length: T * width }, () => (rng.next() * 2 - 1) * limit);
+    this.towerW = tf.variable(tf.tensor2d(tw, [T, width]), true);
+    this.towerB = tf.variable(tf.tensor1d(rest?.[3] ?? new Float32Array(T)), true);
     this.mean = Float32Array.from(state?.mean ?? FEATURES.map(() => 0));
     this.std = Float32Array.from(state?.std ?? FEATURES.map(() => 1));
+  }
+
+  private get variables(): tf.Variable[] {
+    return [...this.experts.flatMap((e) => e.weights), ...this.gates.weights, this.towerW, this.towerB];
   }
 
   predict(user: UserContext, candidates: readonly CandidateSignals[]): Record<Objective, Float32Array> {
@@ -90,9 +113,8 @@ export class MultiTaskRanker implements RankerModel {
       this.std[f] = Math.sqrt(Math.max(1e-6, s2 / (n || 1) - mean * mean));
     }
     const xs = this.standardise(x);
-    const vars = [...this.bottom.weights, ...this.heads.weights];
+    const vars = this.variables;
     const adam = new Adam(vars, this.config.learningRate);
-    const nb = this.bottom.weights.length;
     const rng = new Rng(this.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const B = Math.min(this.config.batchSize, n);
@@ -114,10 +136,7 @@ export class MultiTaskRanker implements RankerModel {
         const { value, grads } = tf.tidy(() => {
           const xt = tf.tensor2d(bx, [B, width]);
           const yt = tf.tensor2d(by, [B, k]);
-          return tf.valueAndGrads((...ws: tf.Tensor[]) => {
-            const logits = this.heads.apply(this.bottom.apply(xt, ws.slice(0, nb)), ws.slice(nb));
-            return tf.losses.sigmoidCrossEntropy(yt, logits) as tf.Scalar;
-          })(vars);
+          return tf.valueAndGrads((...ws: tf.Tensor[]) => tf.losses.sigmoidCrossEntropy(yt, this.forward(xt, ws, false)) as tf.Scalar)(vars);
         });
         adam.apply(grads);
         sum += value.dataSync()[0]!;
@@ -135,33 +154,50 @@ export class MultiTaskRanker implements RankerModel {
       config: this.config,
       seed: this.seed,
       features: [...FEATURES],
+      objectives: [...OBJECTIVES],
       mean: [...this.mean],
       std: [...this.std],
-      weights: [...this.bottom.export(), ...this.heads.export()],
+      weights: this.variables.map((v) => v.dataSync() as Float32Array),
     };
   }
 
   dispose(): void {
-    this.bottom.dispose();
-    this.heads.dispose();
+    for (const v of this.variables) v.dispose();
   }
 
   /** The training graph (differentiable: custom-gradient matMul, separate bias and activation ops). */
   logits(x: tf.Tensor2D): tf.Tensor2D {
-    return this.heads.apply(this.bottom.apply(x));
+    return this.forward(x, this.variables, false);
   }
 
-  /** The same function for inference, with the sigmoid: one fused matMul + bias + activation kernel per layer, about half the time. */
+  /** The same function for inference, with the sigmoid and fused matMul + bias + activation kernels, about half the time. */
   inferProbabilities(x: tf.Tensor2D): tf.Tensor2D {
-    let h = x;
-    const last = this.heads.layers.length - 1;
-    for (const mlp of [this.bottom, this.heads]) {
-      mlp.layers.forEach((layer, i) => {
-        const activation = mlp === this.heads && i === last ? 'sigmoid' : layer.activation;
-        h = tf.fused.matMul({ a: h, b: mlp.weights[2 * i] as tf.Tensor2D, bias: mlp.weights[2 * i + 1], activation }) as tf.Tensor2D;
-      });
-    }
-    return h;
+    return tf.sigmoid(this.forward(x, this.variables, true));
+  }
+
+  /** Experts, per-task gates and towers; `ws` in `variables` order (valueAndGrads passes them as arguments). */
+  private forward(x: tf.Tensor2D, ws: readonly tf.Tensor[], fused: boolean): tf.Tensor2D {
+    const n = x.shape[0];
+    const E = this.config.experts;
+    const T = OBJECTIVES.length;
+    const perExpert = this.config.hidden.length * 2;
+    const dense = (h: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, activation: 'relu' | 'linear'): tf.Tensor2D => {
+      if (fused) return tf.fused.matMul({ a: h, b: w as tf.Tensor2D, bias: b, activation }) as tf.Tensor2D;
+      const z = tf.add(matMul(h, w), b) as tf.Tensor2D;
+      return activation === 'relu' ? tf.relu(z) : z;
+    };
+    const outs = this.experts.map((_, e) => {
+      let h = x;
+      for (let l = 0; l < this.config.hidden.length; l++) h = dense(h, ws[e * perExpert + 2 * l]!, ws[e * perExpert + 2 * l + 1]!, 'relu');
+      return h;
+    });
+    const width = this.config.hidden[this.config.hidden.length - 1]!;
+    const experts = tf.stack(outs, 1) as tf.Tensor3D; // n x E x width
+    const g = E * perExpert;
+    const gates = tf.softmax(tf.reshape(dense(x, ws[g]!, ws[g + 1]!, 'linear'), [n, T, E]) as tf.Tensor3D); // n x T x E
+    const mixed = tf.matMul(gates, experts); // n x T x width
+    const logits = tf.sum(tf.mul(mixed, tf.reshape(ws[g + 2]!, [1, T, width])), 2); // n x T
+    return tf.add(logits, ws[g + 3]!) as tf.Tensor2D;
   }
 
   private standardise(x: Float32Array): Float32Array {
