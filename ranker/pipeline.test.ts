@@ -244,15 +244,43 @@ describe('ranker pipeline stages', () => {
 
   it('scores with the promoted model and retrieves with its ANN index', async () => {
     await s.holder.swap(fakeModels('m2', s.rows.items.map((i) => i.item_id)));
+    const watched = s.rows.items.slice(0, 3);
+    s.online.apply(watched.flatMap((i) => [event('complete', 'u4', { item_id: i.item_id }), event('like', 'u4', { item_id: i.item_id })]));
     const res = await pipeline.run(request('u4', 10, true));
     expect(res.scorer).toBe('ranker-model');
     expect(res.explain!.candidates_per_source.ann).toBe(s.config.ranker.sources.ann);
-    const video = res.explain!.items.find((i) => i.type === 'video')!;
-    expect(Object.keys(video.scores)).toEqual(expect.arrayContaining(['p_complete', 'p_purchase', 'ranker-model']));
+    const videos = res.explain!.items.filter((i) => i.type === 'video');
+    expect(Object.keys(videos[0]!.scores)).toEqual(expect.arrayContaining(['p_complete', 'p_follow', 'p_purchase', 'ranker-model']));
+    // Explain shows the user–item relation: affinities and the most attended of the watched items.
+    for (const v of videos) {
+      const r = v.relation!;
+      expect(r.attended.length).toBe(3);
+      expect(watched.map((i) => i.item_id)).toContain(r.attended[0]!.item_id);
+      expect(r.attention.max).toBeCloseTo(r.attended.reduce((m, a) => Math.max(m, a.cosine), -1), 5);
+    }
+    const sameCategory = videos.find((v) => watched.some((w) => w.category === s.rows.items.find((i) => i.item_id === v.item_id)!.category));
+    expect(sameCategory?.relation!.affinity.category_session).toBeGreaterThan(0);
   });
 });
 
 describe('page composition', () => {
+  it('gives a slot to a followed creator\'s new post', async () => {
+    const s = setup();
+    const creator = s.rows.creators.find((c) => c.locale === s.rows.users[7]!.locale)!.creator_id;
+    const post = s.rows.items.find((i) => i.creator_id === creator)!;
+    post.published_at = Math.floor(NOW / 1000) - 3600;
+    const catalog = catalogFromRows(s.rows, s.config);
+    const p = new FeedPipeline({ ...s.deps, catalog });
+    s.online.apply([event('follow', 'u7', { creator_id: creator })]);
+    const res = await p.run(request('u7', 10, true));
+    expect(res.explain!.items[1]!.item_id).toBe(post.item_id);
+    // Without the slot the page is the plain ranking, where this post is not at that position.
+    const off = setup({ ranker: { rerank: { followingSlots: 0 } } });
+    off.online.apply([event('follow', 'u7', { creator_id: creator })]);
+    const plain = await new FeedPipeline({ ...off.deps, catalog }).run(request('u7', 10, true));
+    expect(plain.explain!.items[1]!.item_id).not.toBe(post.item_id);
+  });
+
   it('never places two items of one creator within creatorSpacing positions, across pages too', async () => {
     // 12 creators over two locales: six in the user's language, enough for a spacing of 4.
     const s = setup({ ranker: { rerank: { creatorSpacing: 4 } } }, { creators: 12, items: 400 });
