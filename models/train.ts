@@ -100,7 +100,7 @@ export function scoreExamples(model: TwoTower, examples: RankerExample[]): void 
       let score = 0;
       if (iv) for (let d = 0; d < dim; d++) score += uv[n * dim + d]! * iv[d]!;
       e.candidate.retrieval_score = score;
-      const keys = attentionKeys(engagedItems(e.user.recent), vectorOf, dim);
+      const keys = attentionKeys(engagedItems(e.user.recent), vectorOf);
       const a = targetAttention(keys, iv);
       e.candidate.attention_score = a.score;
       e.candidate.attention_max = a.max;

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './backend.ts';
 import { Rng } from './rng.ts';
 import type { UserContext } from './types.ts';
-import { affinityOf, attentionKeys, ATTENTION_LIMIT, engagedItems, SESSION_MS, targetAttention, topAttended, userAffinity } from './user-relation.ts';
+import { affinityOf, attentionKeys, attentionSims, poolAttention, ATTENTION_LIMIT, engagedItems, SESSION_MS, targetAttention, topAttended, userAffinity } from './user-relation.ts';
 
 const NOW = 10 * 24 * 3600_000;
 const SIDE: Record<string, { category: string; creator: string }> = {
@@ -19,6 +20,10 @@ function unit(rng: Rng, dim: number): Float32Array {
 }
 
 describe('user–item relation', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
   it('splits category and creator affinity into the session window and the long window', () => {
     // Most recent first: a pets binge now, food a day ago; impressions carry no weight.
     const recent: UserContext['recent'] = [
@@ -54,7 +59,7 @@ describe('user–item relation', () => {
     const rng = new Rng(3);
     const dim = 32;
     const vectors = new Map<string, Float32Array>(Array.from({ length: 20 }, (_, i) => [`h${i}`, unit(rng, dim)]));
-    const keys = attentionKeys([...vectors.keys()].map((item_id) => ({ item_id, weight: 1 })), (id) => vectors.get(id), dim);
+    const keys = attentionKeys([...vectors.keys()].map((item_id) => ({ item_id, weight: 1 })), (id) => vectors.get(id));
     // A candidate close to h13 (and unrelated noise): attention lands on h13 and pools near its cosine.
     const noise = unit(rng, dim);
     const h13 = vectors.get('h13')!;
@@ -64,7 +69,10 @@ describe('user–item relation', () => {
     expect(keys.items[a.top]).toBe('h13');
     expect(a.max).toBeGreaterThan(0.9);
     expect(a.score).toBeGreaterThan(0.8);
-    expect(topAttended(keys, candidate, 3)[0]!.item_id).toBe('h13');
+    expect(topAttended(keys, { block: candidate, at: 0 }, 3)[0]!.item_id).toBe('h13');
+    // The batched cosines (one matMul, as serving computes them) pool to the same attention.
+    const sims = attentionSims(keys, candidate, 1, dim);
+    expect(poolAttention(keys, sims, 0).score).toBeCloseTo(a.score, 5);
     // An unrelated candidate gets a low pooled score: the feature separates the two.
     expect(targetAttention(keys, unit(rng, dim)).score).toBeLessThan(a.score - 0.3);
     expect(targetAttention(keys, undefined)).toEqual({ score: 0, max: 0, top: -1 });

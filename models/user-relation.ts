@@ -1,4 +1,5 @@
 import { dotAt } from '../core/dot.ts';
+import { tfjs as tf } from './backend.ts';
 import { engagementWeight } from './retrieval/weights.ts';
 import type { UserContext } from './types.ts';
 
@@ -94,26 +95,34 @@ export function affinityOf(u: UserAffinity, side: ItemSide): Affinity {
   };
 }
 
-/** History vectors (row-major, one per engaged item the model has a vector for) and their weights. */
+/** History vectors (one per engaged item the model has a vector for), their weights, and scratch for the cosines. */
 export interface AttentionKeys {
-  dim: number;
-  vectors: Float32Array;
+  vectors: Float32Array[];
+  /** The same vectors as one dim × history matrix (the right operand of attentionSims' matMul). */
+  transposed: Float32Array;
   weights: Float32Array;
   items: string[];
+  sims: Float32Array;
 }
 
-export function attentionKeys(engaged: readonly { item_id: string; weight: number }[], vectorOf: (itemId: string) => Float32Array | undefined, dim: number): AttentionKeys {
-  const vectors = new Float32Array(engaged.length * dim);
+export function attentionKeys(engaged: readonly { item_id: string; weight: number }[], vectorOf: (itemId: string) => Float32Array | undefined): AttentionKeys {
+  const vectors: Float32Array[] = [];
   const weights = new Float32Array(engaged.length);
   const items: string[] = [];
   for (const h of engaged) {
     const v = vectorOf(h.item_id);
     if (!v) continue;
-    vectors.set(v, items.length * dim);
-    weights[items.length] = h.weight;
+    weights[vectors.length] = h.weight;
+    vectors.push(v);
     items.push(h.item_id);
   }
-  return { dim, vectors: vectors.subarray(0, items.length * dim), weights: weights.subarray(0, items.length), items };
+  const n = vectors.length;
+  const dim = vectors[0]?.length ?? 0;
+  const transposed = new Float32Array(dim * n);
+  vectors.forEach((v, j) => {
+    for (let d = 0; d < dim; d++) transposed[d * n + j] = v[d]!;
+  });
+  return { vectors, transposed, weights: weights.subarray(0, n), items, sims: new Float32Array(n) };
 }
 
 export interface Attention {
@@ -127,36 +136,54 @@ export interface Attention {
 
 /**
  * DIN-style target attention with dot products only: O(history × dim) per candidate, no MLP
- * per (candidate, history) pair, so 500 candidates × 50 items stay cheap. `sims` receives the
- * cosines (explain reads them).
+ * per (candidate, history) pair, so 500 candidates × 50 items stay cheap. The candidate's
+ * vector is `block[at .. at + dim)`; `keys.sims` keeps the cosines of the last call.
  */
-export function targetAttention(keys: AttentionKeys, candidate: Float32Array | undefined, sims?: Float32Array): Attention {
+export function targetAttention(keys: AttentionKeys, block: Float32Array | undefined, at = 0): Attention {
   const n = keys.items.length;
-  if (!candidate || n === 0) return { score: 0, max: 0, top: -1 };
+  if (!block || n === 0) return { score: 0, max: 0, top: -1 };
   let max = -Infinity;
   let top = -1;
-  const s = sims ?? new Float32Array(n);
-  for (let j = 0; j < n; j++) {
-    const c = dotAt(keys.vectors, j * keys.dim, candidate);
-    s[j] = c;
-    if (c > max) (max = c), (top = j);
-  }
+  const s = keys.sims;
+  for (let j = 0; j < n; j++) s[j] = dotAt(block, at, keys.vectors[j]!);
+  return poolAttention(keys, s, 0);
+}
+
+/** Softmax pooling of one candidate's cosines `sims[at .. at + history)`. */
+export function poolAttention(keys: AttentionKeys, sims: Float32Array, at: number): Attention {
+  const n = keys.items.length;
+  let max = -Infinity;
+  let top = -1;
+  for (let j = 0; j < n; j++) if (sims[at + j]! > max) (max = sims[at + j]!), (top = j);
   let num = 0;
   let den = 0;
   for (let j = 0; j < n; j++) {
-    const a = keys.weights[j]! * Math.exp((s[j]! - max) / ATTENTION_TEMPERATURE);
-    num += a * s[j]!;
+    const a = keys.weights[j]! * Math.exp((sims[at + j]! - max) / ATTENTION_TEMPERATURE);
+    num += a * sims[at + j]!;
     den += a;
   }
   return { score: den > 0 ? num / den : 0, max, top };
 }
 
+/**
+ * Cosines of `rows` candidates (row-major, `dim` wide) with every history item, as one matMul
+ * in the tfjs backend (SIMD): rows × history, row-major. Serving scores 500 candidates at once.
+ */
+export function attentionSims(keys: AttentionKeys, candidates: Float32Array, rows: number, dim: number): Float32Array {
+  const n = keys.items.length;
+  if (n === 0 || rows === 0) return new Float32Array(0);
+  const t = tf.tidy(() => tf.matMul(tf.tensor2d(candidates, [rows, dim]), tf.tensor2d(keys.transposed, [dim, n])));
+  const out = t.dataSync() as Float32Array;
+  t.dispose();
+  return out;
+}
+
 /** Indices of the k most attended history items for a candidate, most attended first (explain). */
-export function topAttended(keys: AttentionKeys, candidate: Float32Array | undefined, k: number): { item_id: string; cosine: number }[] {
+export function topAttended(keys: AttentionKeys, candidate: { block: Float32Array; at: number } | undefined, k: number): { item_id: string; cosine: number }[] {
   const n = keys.items.length;
   if (!candidate || n === 0) return [];
-  const sims = new Float32Array(n);
-  targetAttention(keys, candidate, sims);
+  targetAttention(keys, candidate.block, candidate.at);
+  const sims = keys.sims;
   return Array.from({ length: n }, (_, j) => j)
     .sort((a, b) => sims[b]! + Math.log(keys.weights[b]!) * ATTENTION_TEMPERATURE - (sims[a]! + Math.log(keys.weights[a]!) * ATTENTION_TEMPERATURE))
     .slice(0, k)

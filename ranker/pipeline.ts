@@ -351,7 +351,7 @@ function relationOf(ctx: FeedContext, c: Candidate, round: (v: number) => number
       creator_long: round(s.affinity_creator_long),
     },
     attention: { score: round(s.attention_score), max: round(s.attention_max) },
-    attended: keys ? topAttended(keys, itemVector(ctx, c.itemId), EXPLAIN_ATTENDED).map((a) => ({ item_id: a.item_id, cosine: round(a.cosine) })) : [],
+    attended: keys ? topAttended(keys, itemVector(ctx, c), EXPLAIN_ATTENDED).map((a) => ({ item_id: a.item_id, cosine: round(a.cosine) })) : [],
   };
 }
 

@@ -11,10 +11,17 @@ export function userVector(ctx: FeedContext): Float32Array | null {
   return ctx.cache.userVector;
 }
 
-/** The served version's vector of item `id` (the item tower only for items the version's matrix lacks). */
-export function itemVector(ctx: FeedContext, id: string): Float32Array | undefined {
+/**
+ * Where the served version's vector of a candidate is (the one in the ANN index; the item
+ * tower only for items the version's matrix lacks), found by catalog row without a string lookup.
+ */
+export function itemVector(ctx: FeedContext, c: { row: number; itemId: string }): { block: Float32Array; at: number } | undefined {
   const snap = ctx.snapshot;
-  return snap ? (snap.annIds.get(id) ?? snap.retrieval.itemVector(id)) : undefined;
+  if (!snap) return undefined;
+  const served = snap.annIds.rowVector(c.row, c.itemId);
+  if (served) return served;
+  const v = snap.retrieval.itemVector(c.itemId);
+  return v && { block: v, at: 0 };
 }
 
 /** Category/creator affinity totals and target-attention keys of the user's recent sequence. */
@@ -26,7 +33,10 @@ export function userRelation(ctx: FeedContext): { affinity: UserAffinity; keys: 
       return row < 0 ? undefined : { category: catalog.categories.value(catalog.itemCategory[row]!), creator: catalog.creators.id(catalog.itemCreator[row]!) };
     };
     const affinity = userAffinity(ctx.user.recent, side, ctx.request.now);
-    const keys = ctx.snapshot ? attentionKeys(engagedItems(ctx.user.recent), (id) => itemVector(ctx, id), ctx.snapshot.retrieval.dim) : undefined;
+    const keys = ctx.snapshot ? attentionKeys(engagedItems(ctx.user.recent), (id) => {
+          const v = itemVector(ctx, { row: catalog.items.row(id), itemId: id });
+          return v && v.block.subarray(v.at, v.at + ctx.snapshot!.retrieval.dim);
+        }) : undefined;
     ctx.cache.relation = { affinity, keys };
   }
   return ctx.cache.relation;

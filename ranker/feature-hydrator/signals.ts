@@ -1,7 +1,7 @@
 import { dotAt } from '../../core/dot.ts';
 import type { ItemCounters } from '../../ingest/online-state.ts';
 import type { CandidateSignals } from '../../models/types.ts';
-import { affinityOf, targetAttention } from '../../models/user-relation.ts';
+import { affinityOf, attentionSims, poolAttention } from '../../models/user-relation.ts';
 import { followedCreators, itemVector, socialProof, userRelation, userVector } from '../request-cache.ts';
 import type { FeatureHydrator } from '../types.ts';
 
@@ -28,7 +28,19 @@ export const signalsHydrator: FeatureHydrator = {
     const uvec = userVector(ctx);
     const relation = userRelation(ctx);
     const c: ItemCounters = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
-    for (const cand of candidates) {
+    // Item vectors of all candidates, gathered for one attention matMul over the user's history.
+    const dim = ctx.snapshot?.retrieval.dim ?? 0;
+    const matrix = new Float32Array(candidates.length * dim);
+    const hasVector = new Uint8Array(candidates.length);
+    candidates.forEach((cand, k) => {
+      const v = itemVector(ctx, cand);
+      if (v) (matrix.set(v.block.subarray(v.at, v.at + dim), k * dim), (hasVector[k] = 1));
+    });
+    const keys = relation.keys;
+    const history = keys?.items.length ?? 0;
+    const sims = keys ? attentionSims(keys, matrix, candidates.length, dim) : undefined;
+    for (let k = 0; k < candidates.length; k++) {
+      const cand = candidates[k]!;
       const i = cand.row;
       const creator = catalog.itemCreator[i]!;
       const product = catalog.itemProduct[i]!;
@@ -37,21 +49,12 @@ export const signalsHydrator: FeatureHydrator = {
       const ltPlays = s.plays[i] ?? 0;
       const useOnline = known && c.plays > ltPlays;
       const plays = useOnline ? c.plays : ltPlays;
-      let retrieval = cand.source === 'ann' ? cand.sourceScore : 0;
-      if (cand.source !== 'ann' && uvec && ctx.snapshot) {
-        // The served version's precomputed vector (the one in the ANN index); the item tower only for items it lacks.
-        const served = ctx.snapshot.annIds.dotRow(i, cand.itemId, uvec);
-        if (served !== undefined) retrieval = served;
-        else {
-          const v = ctx.snapshot.retrieval.itemVector(cand.itemId);
-          if (v) retrieval = dotAt(v, 0, uvec);
-        }
-      }
+      const retrieval = cand.source === 'ann' ? cand.sourceScore : uvec && hasVector[k] ? dotAt(matrix, k * dim, uvec) : 0;
       const proof = social.get(i);
       const creatorId = catalog.creators.id(creator);
       const category = catalog.categories.value(catalog.itemCategory[i]!);
       const affinity = affinityOf(relation.affinity, { category, creator: creatorId });
-      const attention = relation.keys ? targetAttention(relation.keys, itemVector(ctx, cand.itemId)) : undefined;
+      const attention = keys && sims && hasVector[k] ? poolAttention(keys, sims, k * history) : undefined;
       const signals: CandidateSignals = {
         item_id: cand.itemId,
         creator_id: creatorId,
