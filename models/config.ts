@@ -33,8 +33,8 @@ export const RetrievalConfigSchema = z.object({
 });
 
 export const RankerConfigSchema = z.object({
-  /** Widths of each expert's layers (MMoE). */
-  hidden: z.array(z.number().int().min(1).max(1024)).min(1).default([32, 16]),
+  /** MMoE widths: [shared bottom, each expert]. */
+  hidden: z.tuple([z.number().int().min(1).max(1024), z.number().int().min(1).max(1024)]).default([64, 16]),
   /** Experts shared by the tasks, mixed per task by its gate. */
   experts: z.number().int().min(1).max(16).default(4),
   batchSize: z.number().int().min(8).max(8192).default(256),

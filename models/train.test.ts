@@ -19,7 +19,7 @@ const config = testConfig({
   dataDir: dir,
   models: {
     retrieval: { dim: 16, hidden: 16, sideDim: 4, batchSize: 64, epochs: 4, historyLength: 20, sparseLearningRate: 0.1, denseLearningRate: 0.01 },
-    ranker: { hidden: [16], epochs: 4, batchSize: 64, learningRate: 0.01 },
+    ranker: { hidden: [16, 8], epochs: 4, batchSize: 64, learningRate: 0.01 },
   },
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
