@@ -12,6 +12,8 @@ import type { UserContext } from './types.ts';
 
 /** Events this recent (before the request or impression) form the session window. */
 export const SESSION_MS = 30 * 60_000;
+/** In the session window an engagement counts half as much this many engaged videos later: the latest interest leads. */
+export const SESSION_HALF_LIFE = 3;
 /** Target attention looks at most at this many recent engaged items (DIN keeps it short). */
 export const ATTENTION_LIMIT = 50;
 /** Softmax temperature over cosines in [-1, 1]: sharp enough that one related item dominates. */
@@ -41,29 +43,35 @@ export interface Affinity {
   creator_long: number;
 }
 
-function bump(map: Map<string, Windows>, key: string, w: number, inSession: boolean): void {
+function bump(map: Map<string, Windows>, key: string, long: number, session: number): void {
   let v = map.get(key);
   if (!v) map.set(key, (v = { session: 0, long: 0 }));
-  v.long += w;
-  if (inSession) v.session += w;
+  v.long += long;
+  v.session += session;
 }
 
 /**
- * Engagement weight per category and creator (follows are the separate followed_creator signal). `recent` is most
+ * Engagement weight per category and creator (follows are the separate followed_creator signal):
+ * all of `recent` for the long window; for the session window, events within SESSION_MS,
+ * decayed by SESSION_HALF_LIFE engaged videos so that a switch of interest shows at once. `recent` is most
  * recent first; `now` is the request time (serving) or the impression time (training).
  */
 export function userAffinity(recent: UserContext['recent'], side: (itemId: string) => ItemSide | undefined, now: number): UserAffinity {
   const out: UserAffinity = { category: new Map(), creator: new Map(), total: { session: 0, long: 0 } };
+  // Order of each engaged video, most recent 0: the session weight decays with it.
+  const order = new Map<string, number>();
   for (const e of recent) {
-    const inSession = now - e.ts <= SESSION_MS;
     const w = engagementWeight(e.kind, e.watch_ms, e.duration_ms);
     if (w <= 0) continue;
+    let k = order.get(e.item_id);
+    if (k === undefined) order.set(e.item_id, (k = order.size));
+    const ws = now - e.ts <= SESSION_MS ? w * 0.5 ** (k / SESSION_HALF_LIFE) : 0;
     out.total.long += w;
-    if (inSession) out.total.session += w;
+    out.total.session += ws;
     const s = side(e.item_id);
     if (s) {
-      bump(out.category, s.category, w, inSession);
-      bump(out.creator, s.creator, w, inSession);
+      bump(out.category, s.category, w, ws);
+      bump(out.creator, s.creator, w, ws);
     }
   }
   return out;

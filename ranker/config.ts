@@ -75,6 +75,8 @@ export const RankerConfigSchema = z.object({
       /** Slots per page for the best unseen video a followed creator posted within `followingFreshHours` (new posts of who you follow reach you). */
       followingSlots: z.number().int().min(0).default(1),
       followingFreshHours: z.number().min(0).default(72),
+      /** Up to this share of a page follows the user's strongest category of the session, scaled by its session affinity (models/user-relation.ts). */
+      sessionInterestShare: share.default(0.6),
     })
     .prefault({}),
   commerce: z

@@ -3,10 +3,10 @@ import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector
 /** How far down the score order the greedy pass looks for each slot. */
 const LOOKAHEAD = 300;
 
-/** Positions (0-based) for followed creators' new posts: the first `n` positions from 1 that exploration does not hold. */
-export function followingPositions(count: number, n: number, explore: ReadonlySet<number>): Set<number> {
+/** The first `n` positions (0-based) from `from` that no set in `taken` holds. */
+export function reservedPositions(count: number, n: number, from: number, ...taken: ReadonlySet<number>[]): Set<number> {
   const out = new Set<number>();
-  for (let pos = 1; pos < count && out.size < n; pos++) if (!explore.has(pos)) out.add(pos);
+  for (let pos = from; pos < count && out.size < n; pos++) if (!taken.some((t) => t.has(pos))) out.add(pos);
   return out;
 }
 
@@ -31,8 +31,11 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * of recent exploration slots (TrafficPool.exploration; otherwise the slot goes to the best
  * candidate). `followingSlots` positions go to the best unseen video a followed creator
  * posted recently (else to the best candidate): follows are explicit intent, and the learned
- * scores alone rarely lift one creator's post above a page of engaging videos. The page comes
- * out shorter rather than break creator spacing.
+ * scores alone rarely lift one creator's post above a page of engaging videos. The first
+ * `sessionInterestShare` x (session affinity of the user's strongest category this session) of
+ * the other positions go to that category's best candidates: the feed follows what the person
+ * shows interest in now, swipe by swipe, even for a small category the model has few examples
+ * of. The page comes out shorter rather than break creator spacing.
  */
 export const diversitySelector: Selector = {
   name: 'diversity',
@@ -40,7 +43,7 @@ export const diversitySelector: Selector = {
   budgetMs: 5,
   failOpen: false,
   select(ctx, candidates, count) {
-    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, followingSlots, followingFreshHours } = ctx.config.ranker.rerank;
+    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, followingSlots, followingFreshHours, sessionInterestShare } = ctx.config.ranker.rerank;
     const { catalog } = ctx;
     // The pipeline passes them best first already (sorting 500 objects costs ~0.2 ms); others get sorted.
     const pool = isBestFirst(candidates) ? candidates : [...candidates].sort(byScoreDesc);
@@ -54,26 +57,31 @@ export const diversitySelector: Selector = {
     const used = new Uint8Array(n);
     let freshLeft = 0;
     const newSince = ctx.request.now / 1000 - followingFreshHours * 3600;
+    let interest = -1;
+    let interestAffinity = 0;
     for (let i = 0; i < n; i++) {
       const c = pool[i]!;
       category[i] = catalog.itemCategory[c.row]!;
+      const affinity = c.signals?.affinity_category_session ?? 0;
+      if (affinity > interestAffinity) (interestAffinity = affinity), (interest = category[i]!);
       creator[i] = catalog.creatorHash[catalog.itemCreator[c.row]!]!;
       if (c.sources.includes('fresh')) (fresh[i] = 1), freshLeft++;
       if (c.sources.includes('following') && catalog.itemPublished[c.row]! >= newSince) followedNew[i] = 1;
     }
     const explore = explorationPositions(count, explorationShare);
-    const following = followingPositions(count, followingSlots, explore);
+    const following = reservedPositions(count, followingSlots, 1, explore);
+    const interestSlots = reservedPositions(count, Math.round(count * sessionInterestShare * interestAffinity), 0, explore, following);
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
     const out: Candidate[] = [];
     const ledger = ctx.pool.exploration;
     /** The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left, following slots only followed creators' new posts. */
-    const pick = (slot: 'any' | 'explore' | 'following'): { best: number; adj: number } => {
+    const pick = (slot: 'any' | 'explore' | 'following' | 'interest'): { best: number; adj: number } => {
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
-        if (used[i] || (slot === 'explore' && (!fresh[i] || !ledger.allows(pool[i]!.row))) || (slot === 'following' && !followedNew[i])) continue;
+        if (used[i] || (slot === 'explore' && (!fresh[i] || !ledger.allows(pool[i]!.row))) || (slot === 'following' && !followedNew[i]) || (slot === 'interest' && category[i] !== interest)) continue;
         // Best first and discounts only shrink a non-negative score: nothing further down can win.
         const score = pool[i]!.score;
         if (score >= 0 && score <= bestAdj) break;
@@ -91,7 +99,8 @@ export const diversitySelector: Selector = {
     };
     for (let pos = 0; pos < count; pos++) {
       let explored = explore.has(pos) && freshLeft > 0;
-      let { best, adj } = explored ? pick('explore') : following.has(pos) ? pick('following') : { best: -1, adj: 0 };
+      const reserved = explored ? 'explore' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
+      let { best, adj } = reserved ? pick(reserved) : { best: -1, adj: 0 };
       if (best < 0) {
         // The window counts every exploration slot, also one no fresh item could take, so it moves on.
         if (explored) ledger.record(-1);
