@@ -166,7 +166,10 @@ export function poolAttention(keys: AttentionKeys, sims: Float32Array, at: numbe
   let num = 0;
   let den = 0;
   for (let j = 0; j < n; j++) {
-    const a = keys.weights[j]! * Math.exp((sims[at + j]! - max) / ATTENTION_TEMPERATURE);
+    const z = (sims[at + j]! - max) / ATTENTION_TEMPERATURE;
+    // Below e^-10 of the closest item's weight an item adds nothing measurable; skipping its exp halves the cost.
+    if (z < -10) continue;
+    const a = keys.weights[j]! * Math.exp(z);
     num += a * sims[at + j]!;
     den += a;
   }

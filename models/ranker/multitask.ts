@@ -101,6 +101,7 @@ export class MultiTaskRanker implements RankerModel {
     const g = gates.dataSync() as Float32Array;
     tf.dispose([towered, gates]);
     const tb = this.towerB.dataSync() as Float32Array;
+    const cols = OBJECTIVES.map((o) => out[o]);
     for (let i = 0; i < n; i++) {
       for (let t = 0; t < T; t++) {
         const gi = i * T * E + t * E;
@@ -113,7 +114,7 @@ export class MultiTaskRanker implements RankerModel {
           den += w;
           num += w * z[i * E * T + e * T + t]!;
         }
-        out[OBJECTIVES[t]!][i] = 1 / (1 + Math.exp(-(tb[t]! + num / den)));
+        cols[t]![i] = 1 / (1 + Math.exp(-(tb[t]! + num / den)));
       }
     }
     return out;

@@ -32,10 +32,12 @@ export const signalsHydrator: FeatureHydrator = {
     const dim = ctx.snapshot?.retrieval.dim ?? 0;
     const matrix = new Float32Array(candidates.length * dim);
     const hasVector = new Uint8Array(candidates.length);
-    candidates.forEach((cand, k) => {
-      const v = itemVector(ctx, cand);
-      if (v) (matrix.set(v.block.subarray(v.at, v.at + dim), k * dim), (hasVector[k] = 1));
-    });
+    for (let k = 0; k < candidates.length; k++) {
+      const v = itemVector(ctx, candidates[k]!);
+      if (!v) continue;
+      hasVector[k] = 1;
+      for (let d = 0; d < dim; d++) matrix[k * dim + d] = v.block[v.at + d]!;
+    }
     const keys = relation.keys;
     const history = keys?.items.length ?? 0;
     const sims = keys ? attentionSims(keys, matrix, candidates.length, dim) : undefined;
