@@ -264,6 +264,21 @@ describe('ranker pipeline stages', () => {
 });
 
 describe('page composition', () => {
+  it('gives up to sessionInterestShare of a page to the session\'s strongest category', async () => {
+    const pageShare = async (share: number) => {
+      const s = setup({ ranker: { rerank: { sessionInterestShare: share } } }, { items: 600 });
+      await s.holder.swap(fakeModels('m', s.rows.items.map((i) => i.item_id)));
+      const food = s.rows.items.filter((i) => i.category === 'food').slice(0, 5);
+      s.online.apply(food.flatMap((i) => [event('complete', 'u8', { item_id: i.item_id }), event('like', 'u8', { item_id: i.item_id })]));
+      const res = await new FeedPipeline(s.deps).run(request('u8', 10));
+      const videos = res.entries.filter((e) => e.type === 'video');
+      return videos.filter((e) => s.rows.items.find((i) => i.item_id === e.item_id)!.category === 'food').length;
+    };
+    // Every engagement of the session is food: affinity 1, so 6 of 10 positions.
+    expect(await pageShare(0.6)).toBeGreaterThanOrEqual(6);
+    expect(await pageShare(0)).toBeLessThan(6);
+  });
+
   it('gives a slot to a followed creator\'s new post', async () => {
     const s = setup();
     const creator = s.rows.creators.find((c) => c.locale === s.rows.users[7]!.locale)!.creator_id;
