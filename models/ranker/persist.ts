@@ -17,12 +17,20 @@ export function saveRanker(model: MultiTaskRanker, dir: string): string[] {
   return ['ranker.json', 'ranker.bin'];
 }
 
-export function loadRanker(dir: string): MultiTaskRanker {
-  const saved = JSON.parse(readFileSync(join(dir, 'ranker.json'), 'utf8')) as Partial<Saved> & Pick<Saved, 'arrays' | 'layers'>;
+type Stored = Partial<Saved> & Pick<Saved, 'arrays' | 'layers'>;
+
+/** The version's saved ranker description; throws when this build cannot serve its format. */
+export function readRankerSpec(dir: string): Stored {
+  const saved = JSON.parse(readFileSync(join(dir, 'ranker.json'), 'utf8')) as Stored;
   const format = saved.format ?? 1;
   if (format !== RANKER_FORMAT) {
     throw new Error(`ranker artifact format ${format} predates this build's ranker (format ${RANKER_FORMAT}: MMoE over the user–item relation features); retrain with \`feed train\``);
   }
+  return saved;
+}
+
+export function loadRanker(dir: string): MultiTaskRanker {
+  const saved = readRankerSpec(dir);
   const arrays = readArrays(join(dir, 'ranker.bin'), saved.arrays);
   const weights = Array.from({ length: saved.layers }, (_, i) => arrays[`w${i}`] as Float32Array);
   const state = saved as Saved;
