@@ -13,7 +13,7 @@ import type { UserContext } from './types.ts';
 /** Events this recent (before the request or impression) form the session window. */
 export const SESSION_MS = 30 * 60_000;
 /** In the session window an engagement counts half as much this many engaged videos later: the latest interest leads. */
-export const SESSION_HALF_LIFE = 3;
+export const SESSION_HALF_LIFE = 2;
 /** Target attention looks at most at this many recent engaged items (DIN keeps it short). */
 export const ATTENTION_LIMIT = 50;
 /** Softmax temperature over cosines in [-1, 1]: sharp enough that one related item dominates. */

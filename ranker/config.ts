@@ -76,7 +76,7 @@ export const RankerConfigSchema = z.object({
       followingSlots: z.number().int().min(0).default(1),
       followingFreshHours: z.number().min(0).default(72),
       /** Up to this share of a page follows the user's strongest category of the session, scaled by its session affinity (models/user-relation.ts). */
-      sessionInterestShare: share.default(0.6),
+      sessionInterestShare: share.default(0.8),
     })
     .prefault({}),
   commerce: z

@@ -274,9 +274,9 @@ describe('page composition', () => {
       const videos = res.entries.filter((e) => e.type === 'video');
       return videos.filter((e) => s.rows.items.find((i) => i.item_id === e.item_id)!.category === 'food').length;
     };
-    // Every engagement of the session is food: affinity 1, so 6 of 10 positions.
-    expect(await pageShare(0.6)).toBeGreaterThanOrEqual(6);
-    expect(await pageShare(0)).toBeLessThan(6);
+    // Every engagement of the session is food: affinity 1, so 8 of 10 positions.
+    expect(await pageShare(0.8)).toBeGreaterThanOrEqual(8);
+    expect(await pageShare(0)).toBeLessThan(8);
   });
 
   it('gives a slot to a followed creator\'s new post', async () => {
