@@ -92,14 +92,16 @@ export function engagedItems(recent: UserContext['recent']): { item_id: string; 
 
 /** Shares of the user's engagement going to the candidate's category and creator (0 without history). */
 export function affinityOf(u: UserAffinity, side: ItemSide): Affinity {
-  const share = (v: Windows | undefined, k: keyof Windows) => (v && u.total[k] > 0 ? Math.min(1, v[k] / u.total[k]) : 0);
+  // Called for every candidate: plain arithmetic, no closures.
   const cat = u.category.get(side.category);
   const cre = u.creator.get(side.creator);
+  const session = u.total.session > 0 ? 1 / u.total.session : 0;
+  const long = u.total.long > 0 ? 1 / u.total.long : 0;
   return {
-    category_session: share(cat, 'session'),
-    category_long: share(cat, 'long'),
-    creator_session: share(cre, 'session'),
-    creator_long: share(cre, 'long'),
+    category_session: cat ? Math.min(1, cat.session * session) : 0,
+    category_long: cat ? Math.min(1, cat.long * long) : 0,
+    creator_session: cre ? Math.min(1, cre.session * session) : 0,
+    creator_long: cre ? Math.min(1, cre.long * long) : 0,
   };
 }
 
