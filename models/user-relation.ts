@@ -14,8 +14,12 @@ import type { UserContext } from './types.ts';
 export const SESSION_MS = 30 * 60_000;
 /** In the session window an engagement counts half as much this many engaged videos later: the latest interest leads. */
 export const SESSION_HALF_LIFE = 2;
-/** Target attention looks at most at this many recent engaged items (DIN keeps it short). */
-export const ATTENTION_LIMIT = 50;
+/**
+ * Target attention looks at most at this many recent engaged items: it models the short-term
+ * interest (DIN keeps the sequence short); the long window is the affinity features' job. Cost
+ * grows linearly with it (candidates x history cosines and exps per request).
+ */
+export const ATTENTION_LIMIT = 20;
 /** Softmax temperature over cosines in [-1, 1]: sharp enough that one related item dominates. */
 const ATTENTION_TEMPERATURE = 0.1;
 
@@ -90,19 +94,20 @@ export function engagedItems(recent: UserContext['recent']): { item_id: string; 
   return [...byItem].map(([item_id, weight]) => ({ item_id, weight }));
 }
 
-/** Shares of the user's engagement going to the candidate's category and creator (0 without history). */
-export function affinityOf(u: UserAffinity, side: ItemSide): Affinity {
-  // Called for every candidate: plain arithmetic, no closures.
+/**
+ * Shares of the user's engagement going to the candidate's category and creator (0 without
+ * history), written into `out` (serving passes each candidate's signals: no object per candidate).
+ */
+export function affinityOf(u: UserAffinity, side: ItemSide, out: Affinity = { category_session: 0, category_long: 0, creator_session: 0, creator_long: 0 }): Affinity {
   const cat = u.category.get(side.category);
   const cre = u.creator.get(side.creator);
   const session = u.total.session > 0 ? 1 / u.total.session : 0;
   const long = u.total.long > 0 ? 1 / u.total.long : 0;
-  return {
-    category_session: cat ? Math.min(1, cat.session * session) : 0,
-    category_long: cat ? Math.min(1, cat.long * long) : 0,
-    creator_session: cre ? Math.min(1, cre.session * session) : 0,
-    creator_long: cre ? Math.min(1, cre.long * long) : 0,
-  };
+  out.category_session = cat ? Math.min(1, cat.session * session) : 0;
+  out.category_long = cat ? Math.min(1, cat.long * long) : 0;
+  out.creator_session = cre ? Math.min(1, cre.session * session) : 0;
+  out.creator_long = cre ? Math.min(1, cre.long * long) : 0;
+  return out;
 }
 
 /** History vectors (one per engaged item the model has a vector for), their weights, and scratch for the cosines. */
@@ -152,8 +157,6 @@ export interface Attention {
 export function targetAttention(keys: AttentionKeys, block: Float32Array | undefined, at = 0): Attention {
   const n = keys.items.length;
   if (!block || n === 0) return { score: 0, max: 0, top: -1 };
-  let max = -Infinity;
-  let top = -1;
   const s = keys.sims;
   for (let j = 0; j < n; j++) s[j] = dotAt(block, at, keys.vectors[j]!);
   return poolAttention(keys, s, 0);
@@ -180,12 +183,13 @@ export function poolAttention(keys: AttentionKeys, sims: Float32Array, at: numbe
 
 /**
  * Cosines of `rows` candidates (row-major, `dim` wide) with every history item, as one matMul
- * in the tfjs backend (SIMD): rows × history, row-major. Serving scores 500 candidates at once.
+ * in the tfjs backend (SIMD): rows × history, row-major. Serving scores 500 candidates at once;
+ * `candidates` may be longer than rows × dim (a reused buffer).
  */
 export function attentionSims(keys: AttentionKeys, candidates: Float32Array, rows: number, dim: number): Float32Array {
   const n = keys.items.length;
   if (n === 0 || rows === 0) return new Float32Array(0);
-  const t = tf.tidy(() => tf.matMul(tf.tensor2d(candidates, [rows, dim]), tf.tensor2d(keys.transposed, [dim, n])));
+  const t = tf.tidy(() => tf.matMul(tf.tensor2d(candidates.subarray(0, rows * dim), [rows, dim]), tf.tensor2d(keys.transposed, [dim, n])));
   const out = t.dataSync() as Float32Array;
   t.dispose();
   return out;

@@ -1,9 +1,16 @@
 import { dotAt } from '../../core/dot.ts';
 import type { ItemCounters } from '../../ingest/online-state.ts';
 import type { CandidateSignals } from '../../models/types.ts';
-import { affinityOf, attentionSims, poolAttention } from '../../models/user-relation.ts';
+import { affinityOf, attentionSims, poolAttention, type Affinity } from '../../models/user-relation.ts';
 import { followedCreators, itemVector, socialProof, userRelation, userVector } from '../request-cache.ts';
 import type { FeatureHydrator } from '../types.ts';
+
+/** Candidate vectors (row-major) and which candidates have one, reused across requests (hydrate runs synchronously). */
+let scratch = { matrix: new Float32Array(0), hasVector: new Uint8Array(0) };
+function scratchFor(rows: number, dim: number): typeof scratch {
+  if (scratch.matrix.length < rows * dim || scratch.hasVector.length < rows) scratch = { matrix: new Float32Array(rows * dim), hasVector: new Uint8Array(rows) };
+  return scratch;
+}
 
 /** A per-play rate from the online window or the long-term stats, whichever has more plays. */
 function rate(plays: number, useOnline: boolean, online: number, longTerm: number): number {
@@ -30,17 +37,16 @@ export const signalsHydrator: FeatureHydrator = {
     const c: ItemCounters = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
     // Item vectors of all candidates, gathered for one attention matMul over the user's history.
     const dim = ctx.snapshot?.retrieval.dim ?? 0;
-    const matrix = new Float32Array(candidates.length * dim);
-    const hasVector = new Uint8Array(candidates.length);
+    const { matrix, hasVector } = scratchFor(candidates.length, dim);
     for (let k = 0; k < candidates.length; k++) {
       const v = itemVector(ctx, candidates[k]!);
-      if (!v) continue;
-      hasVector[k] = 1;
-      for (let d = 0; d < dim; d++) matrix[k * dim + d] = v.block[v.at + d]!;
+      hasVector[k] = v ? 1 : 0;
+      if (v) matrix.set(v.block.subarray(v.at, v.at + dim), k * dim);
     }
     const keys = relation.keys;
     const history = keys?.items.length ?? 0;
     const sims = keys ? attentionSims(keys, matrix, candidates.length, dim) : undefined;
+    const affinity: Affinity = { category_session: 0, category_long: 0, creator_session: 0, creator_long: 0 };
     for (let k = 0; k < candidates.length; k++) {
       const cand = candidates[k]!;
       const i = cand.row;
@@ -55,8 +61,8 @@ export const signalsHydrator: FeatureHydrator = {
       const proof = social.get(i);
       const creatorId = catalog.creators.id(creator);
       const category = catalog.categories.value(catalog.itemCategory[i]!);
-      const affinity = affinityOf(relation.affinity, { category, creator: creatorId });
-      const attention = keys && sims && hasVector[k] ? poolAttention(keys, sims, k * history) : undefined;
+      affinityOf(relation.affinity, { category, creator: creatorId }, affinity);
+      const attention = history > 0 && sims && hasVector[k] ? poolAttention(keys!, sims, k * history) : undefined;
       const signals: CandidateSignals = {
         item_id: cand.itemId,
         creator_id: creatorId,
