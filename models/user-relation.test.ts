@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.ts';
 import { Rng } from './rng.ts';
 import type { UserContext } from './types.ts';
-import { affinityOf, attentionKeys, attentionSims, poolAttention, ATTENTION_LIMIT, engagedItems, SESSION_MS, targetAttention, topAttended, userAffinity } from './user-relation.ts';
+import { affinityOf, attentionKeys, attentionSims, poolAttention, ATTENTION_LIMIT, engagedItems, SESSION_MS, sessionLift, targetAttention, topAttended, userAffinity } from './user-relation.ts';
 
 const NOW = 10 * 24 * 3600_000;
 const SIDE: Record<string, { category: string; creator: string }> = {
@@ -43,6 +43,23 @@ describe('user–item relation', () => {
     expect(food.category_long).toBeCloseTo(3.5 / 7);
     expect(food.creator_long).toBeCloseTo(3.5 / 7);
     expect(affinityOf(userAffinity([], side, NOW), { category: 'pets', creator: 'c1' })).toEqual({ category_session: 0, category_long: 0, creator_session: 0, creator_long: 0 });
+  });
+
+  it('lifts a session category by how far the session departs from the profile before it', () => {
+    const day = (ago: number) => NOW - SESSION_MS - ago * 3600_000;
+    const pets = (ts: (k: number) => number): UserContext['recent'] => [0, 1, 2].map((k) => ({ item_id: k % 2 ? 'pet1' : 'pet2', kind: 'complete', ts: ts(k) }));
+    // A new user: the session is all the evidence, all pets.
+    expect(sessionLift(userAffinity(pets((k) => NOW - k * 60_000), side, NOW), 'pets')).toBe(1);
+    // A pets regular watching pets again: nothing new for the ranker's long window to miss.
+    const regular = [...pets((k) => NOW - k * 60_000), ...pets((k) => day(k + 1))];
+    expect(sessionLift(userAffinity(regular, side, NOW), 'pets')).toBe(0);
+    // A food regular turning to pets: the session's pets share is all news.
+    const switcher: UserContext['recent'] = [...pets((k) => NOW - k * 60_000), { item_id: 'food1', kind: 'complete', ts: day(1) }, { item_id: 'food2', kind: 'like', ts: day(2) }];
+    expect(sessionLift(userAffinity(switcher, side, NOW), 'pets')).toBe(1);
+    // Half food, half pets before; pets only now: all the room the profile left, and none for food.
+    const mixed: UserContext['recent'] = [...pets((k) => NOW - k * 60_000), { item_id: 'food1', kind: 'complete', ts: day(1) }, { item_id: 'pet1', kind: 'complete', ts: day(2) }];
+    expect(sessionLift(userAffinity(mixed, side, NOW), 'pets')).toBeCloseTo(1);
+    expect(sessionLift(userAffinity(mixed, side, NOW), 'food')).toBe(0);
   });
 
   it('keeps at most ATTENTION_LIMIT distinct engaged items, most recent first, weights summed', () => {

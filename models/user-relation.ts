@@ -12,8 +12,13 @@ import type { UserContext } from './types.ts';
 
 /** Events this recent (before the request or impression) form the session window. */
 export const SESSION_MS = 30 * 60_000;
-/** In the session window an engagement counts half as much this many engaged videos later: the latest interest leads. */
-export const SESSION_HALF_LIFE = 2;
+/**
+ * In the session window an engagement counts half as much this many engaged videos later, so
+ * the latest SESSION_HALF_LIFE engaged videos carry half of the session's weight. 3 is the
+ * product's own bar for a switch of interest (issue #18, the drift scenario): three completed
+ * and liked videos of a new kind in a row should steer the next page, whatever came before.
+ */
+export const SESSION_HALF_LIFE = 3;
 /**
  * Target attention looks at most at this many recent engaged items: it models the short-term
  * interest (DIN keeps the sequence short); the long window is the affinity features' job. Cost
@@ -31,6 +36,8 @@ export interface ItemSide {
 interface Windows {
   session: number;
   long: number;
+  /** Undecayed weight of events before the session window: the profile the session is news against. */
+  before: number;
 }
 
 /** Per-user totals, computed once per request (or per training example) and shared by all candidates. */
@@ -47,11 +54,12 @@ export interface Affinity {
   creator_long: number;
 }
 
-function bump(map: Map<string, Windows>, key: string, long: number, session: number): void {
+function bump(map: Map<string, Windows>, key: string, long: number, session: number, before: number): void {
   let v = map.get(key);
-  if (!v) map.set(key, (v = { session: 0, long: 0 }));
+  if (!v) map.set(key, (v = { session: 0, long: 0, before: 0 }));
   v.long += long;
   v.session += session;
+  v.before += before;
 }
 
 /**
@@ -61,7 +69,7 @@ function bump(map: Map<string, Windows>, key: string, long: number, session: num
  * recent first; `now` is the request time (serving) or the impression time (training).
  */
 export function userAffinity(recent: UserContext['recent'], side: (itemId: string) => ItemSide | undefined, now: number): UserAffinity {
-  const out: UserAffinity = { category: new Map(), creator: new Map(), total: { session: 0, long: 0 } };
+  const out: UserAffinity = { category: new Map(), creator: new Map(), total: { session: 0, long: 0, before: 0 } };
   // Order of each engaged video, most recent 0: the session weight decays with it.
   const order = new Map<string, number>();
   for (const e of recent) {
@@ -69,16 +77,34 @@ export function userAffinity(recent: UserContext['recent'], side: (itemId: strin
     if (w <= 0) continue;
     let k = order.get(e.item_id);
     if (k === undefined) order.set(e.item_id, (k = order.size));
-    const ws = now - e.ts <= SESSION_MS ? w * 0.5 ** (k / SESSION_HALF_LIFE) : 0;
+    const inSession = now - e.ts <= SESSION_MS;
+    const ws = inSession ? w * 0.5 ** (k / SESSION_HALF_LIFE) : 0;
+    const wb = inSession ? 0 : w;
     out.total.long += w;
     out.total.session += ws;
+    out.total.before += wb;
     const s = side(e.item_id);
     if (s) {
-      bump(out.category, s.category, w, ws);
-      bump(out.creator, s.creator, w, ws);
+      bump(out.category, s.category, w, ws, wb);
+      bump(out.creator, s.creator, w, ws, wb);
     }
   }
   return out;
+}
+
+/**
+ * How much of the session goes to `category` beyond what the profile before the session
+ * predicts: (s - p) / (1 - p), s its share of the session (decayed), p its share of the
+ * engagement before the session (0 without such history), 0 when the session follows the profile.
+ * A new user's session is all news (p = 0); a regular's usual category needs no push, the
+ * ranker's long-window features carry it already.
+ */
+export function sessionLift(u: UserAffinity, category: string): number {
+  const w = u.category.get(category);
+  if (!w || u.total.session <= 0) return 0;
+  const s = w.session / u.total.session;
+  const p = u.total.before > 0 ? w.before / u.total.before : 0;
+  return p >= 1 ? 0 : Math.max(0, (s - p) / (1 - p));
 }
 
 /** Distinct engaged items, most recent first, at most ATTENTION_LIMIT, with their summed engagement weight. */

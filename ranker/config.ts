@@ -75,8 +75,13 @@ export const RankerConfigSchema = z.object({
       /** Slots per page for the best unseen video a followed creator posted within `followingFreshHours` (new posts of who you follow reach you). */
       followingSlots: z.number().int().min(0).default(1),
       followingFreshHours: z.number().min(0).default(72),
-      /** Up to this share of a page follows the user's strongest category of the session, scaled by its session affinity (models/user-relation.ts). */
-      sessionInterestShare: share.default(0.8),
+      /**
+       * This share of a page x the session lift of the user's strongest category of the session
+       * (models/user-relation.ts sessionLift) follows that category. 1: the page mirrors the
+       * session's news in proportion (a session all on a new category may take every slot but
+       * exploration and following ones); lower damps it. No figure is tuned: the lift is the signal.
+       */
+      sessionInterestShare: share.default(1),
     })
     .prefault({}),
   commerce: z

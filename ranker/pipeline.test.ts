@@ -275,7 +275,7 @@ describe('page composition', () => {
       const videos = res.entries.filter((e) => e.type === 'video');
       return videos.filter((e) => s.rows.items.find((i) => i.item_id === e.item_id)!.category === 'food').length / videos.length;
     };
-    // Every engagement of the session is food: affinity 1, so 8 of 10 positions (product slots may take some of the others).
+    // A new user whose session is all food: lift 1, so 8 of 10 positions (product slots may take some of the others).
     expect(await pageShare(0.8)).toBeGreaterThanOrEqual(0.75);
     expect(await pageShare(0)).toBeLessThan(0.5);
   });

@@ -1,3 +1,5 @@
+import { sessionLift } from '../../models/user-relation.ts';
+import { userRelation } from '../request-cache.ts';
 import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector } from '../types.ts';
 
 /** How far down the score order the greedy pass looks for each slot. */
@@ -32,9 +34,10 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * candidate). `followingSlots` positions go to the best unseen video a followed creator
  * posted recently (else to the best candidate): follows are explicit intent, and the learned
  * scores alone rarely lift one creator's post above a page of engaging videos. The first
- * `sessionInterestShare` x (session affinity of the user's strongest category this session) of
- * the other positions go to that category's best candidates: the feed follows what the person
- * shows interest in now, swipe by swipe, even for a small category the model has few examples
+ * `sessionInterestShare` x (session lift of the user's strongest category this session,
+ * models/user-relation.ts sessionLift) of the other positions go to that category's best
+ * candidates: the feed follows what the person shows interest in now, in proportion to how far
+ * the session departs from their profile, even for a small category the model has few examples
  * of. The page comes out shorter rather than break creator spacing.
  */
 export const diversitySelector: Selector = {
@@ -58,19 +61,20 @@ export const diversitySelector: Selector = {
     let freshLeft = 0;
     const newSince = ctx.request.now / 1000 - followingFreshHours * 3600;
     let interest = -1;
-    let interestAffinity = 0;
+    let interestSession = 0;
     for (let i = 0; i < n; i++) {
       const c = pool[i]!;
       category[i] = catalog.itemCategory[c.row]!;
-      const affinity = c.signals?.affinity_category_session ?? 0;
-      if (affinity > interestAffinity) (interestAffinity = affinity), (interest = category[i]!);
+      const session = c.signals?.affinity_category_session ?? 0;
+      if (session > interestSession) (interestSession = session), (interest = category[i]!);
       creator[i] = catalog.creatorHash[catalog.itemCreator[c.row]!]!;
       if (c.sources.includes('fresh')) (fresh[i] = 1), freshLeft++;
       if (c.sources.includes('following') && catalog.itemPublished[c.row]! >= newSince) followedNew[i] = 1;
     }
     const explore = explorationPositions(count, explorationShare);
     const following = reservedPositions(count, followingSlots, 1, explore);
-    const interestSlots = reservedPositions(count, Math.round(count * sessionInterestShare * interestAffinity), 0, explore, following);
+    const lift = interest < 0 ? 0 : sessionLift(userRelation(ctx).affinity, catalog.categories.value(interest));
+    const interestSlots = reservedPositions(count, Math.round(count * sessionInterestShare * lift), 0, explore, following);
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
     const out: Candidate[] = [];
