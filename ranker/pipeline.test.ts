@@ -72,7 +72,7 @@ describe('ranker pipeline stages', () => {
       expect(stage.budgetMs).toBeGreaterThan(0);
       expect(typeof stage.failOpen).toBe('boolean');
     }
-    expect(STAGES.filters.map((f) => f.name)).toEqual(['unavailable', 'own-items', 'session-seen', 'hidden', 'seen', 'traffic-pool']);
+    expect(STAGES.filters.map((f) => f.name)).toEqual(['unavailable', 'own-items', 'session-seen', 'hidden', 'seen', 'cold-locale', 'traffic-pool']);
   });
 
   it('merges sources round-robin, deduplicating and keeping every source of an item', () => {
@@ -375,6 +375,25 @@ describe('page composition', () => {
     expect(new Set(res.explain!.items.map((i) => i.source)).size).toBeGreaterThanOrEqual(2);
     const videos = res.entries.filter((e) => e.type === 'video');
     expect(videos.filter((v) => v.locale === 'zh').length).toBeGreaterThan(videos.length / 2);
+  });
+
+  it('serves a new user who has engaged with nothing only videos in their language, ANN and fresh ones too', async () => {
+    const s = setup({}, { items: 900, creators: 120 });
+    await s.holder.swap(fakeModels('m', s.rows.items.map((i) => i.item_id)));
+    const nowSec = Math.floor(NOW / 1000);
+    // Fresh videos in the other language compete for the exploration slots.
+    s.catalog.upsertItems(Array.from({ length: 10 }, (_, k) => ({ ...s.rows.items[k]!, item_id: `fresh-zh${k}`, locale: 'zh', published_at: nowSec - 60 * (k + 1) })));
+    s.catalog.reindex({ freshMaxAgeHours: 72, popularListSize: 100 }, nowSec);
+    const p = new FeedPipeline(s.deps);
+    const res = await p.run({ ...request('brand-new-en', 20, true), locale: 'en' });
+    expect(res.explain!.candidates_per_source.ann).toBeGreaterThan(0);
+    const videos = res.entries.filter((e) => e.type === 'video');
+    expect(videos.length).toBeGreaterThan(10);
+    expect(videos.filter((v) => v.locale !== 'en')).toEqual([]);
+    // Once they engage, their history speaks and the ranker decides: other languages may come back.
+    s.online.apply([event('complete', 'brand-new-en', { item_id: videos[0]!.item_id })]);
+    const next = await p.run({ ...request('brand-new-en', 20, true), locale: 'en' });
+    expect(next.explain!.removed.filter((r) => r.reason.includes('not in their language'))).toEqual([]);
   });
 
   it('trending falls back to the last day from ClickHouse while the online window is empty', async () => {

@@ -15,6 +15,7 @@ import { socialSource } from './candidate-source/social.ts';
 import { trendingSource } from './candidate-source/trending.ts';
 import type { SourceName } from './config.ts';
 import { signalsHydrator } from './feature-hydrator/signals.ts';
+import { coldLocaleFilter } from './filter/cold-locale.ts';
 import { hiddenFilter } from './filter/hidden.ts';
 import { ownItemsFilter } from './filter/own-items.ts';
 import { seenFilter } from './filter/seen.ts';
@@ -65,7 +66,7 @@ export interface PipelineStages {
 export const STAGES: PipelineStages = {
   sources: [annSource, itemToItemSource, followingSource, socialSource, trendingSource, freshSource, kolSource, localeSource, segmentSource, backfillSource],
   hydrators: [signalsHydrator],
-  filters: [unavailableFilter, ownItemsFilter, sessionSeenFilter, hiddenFilter, seenFilter, trafficPoolFilter],
+  filters: [unavailableFilter, ownItemsFilter, sessionSeenFilter, hiddenFilter, seenFilter, coldLocaleFilter, trafficPoolFilter],
   scorers: [modelScorer, heuristicScorer],
   selectors: [diversitySelector],
   blenders: [productCardBlender, shoppableSlotBlender],
