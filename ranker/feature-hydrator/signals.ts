@@ -41,7 +41,8 @@ export const signalsHydrator: FeatureHydrator = {
     for (let k = 0; k < candidates.length; k++) {
       const v = itemVector(ctx, candidates[k]!);
       hasVector[k] = v ? 1 : 0;
-      if (v) matrix.set(v.block.subarray(v.at, v.at + dim), k * dim);
+      // Element by element: a subarray per candidate would be 500 views to collect.
+      if (v) for (let d = 0; d < dim; d++) matrix[k * dim + d] = v.block[v.at + d]!;
     }
     const keys = relation.keys;
     const history = keys?.items.length ?? 0;
