@@ -390,6 +390,9 @@ describe('page composition', () => {
     const videos = res.entries.filter((e) => e.type === 'video');
     expect(videos.length).toBeGreaterThan(10);
     expect(videos.filter((v) => v.locale !== 'en')).toEqual([]);
+    // Nothing else is known of them: the page probes every category before repeating one.
+    const categories = new Set(s.rows.items.map((i) => i.category)).size;
+    expect(new Set(videos.slice(0, categories).map((v) => v.category)).size).toBe(categories);
     // Once they engage, their history speaks and the ranker decides: other languages may come back.
     s.online.apply([event('complete', 'brand-new-en', { item_id: videos[0]!.item_id })]);
     const next = await p.run({ ...request('brand-new-en', 20, true), locale: 'en' });

@@ -42,6 +42,14 @@ export function userRelation(ctx: FeedContext): { affinity: UserAffinity; keys: 
   return ctx.cache.relation;
 }
 
+/**
+ * A person the catalog does not know who has engaged with nothing yet: their language (and
+ * segment) is all we know of them (cold-locale filter, diversity selector).
+ */
+export function knowsNothing(ctx: FeedContext): boolean {
+  return ctx.catalog.users.row(ctx.request.userId) < 0 && userRelation(ctx).affinity.total.long === 0;
+}
+
 /** Creator rows the user follows: the catalog's follow graph plus follows seen in events. */
 export function followedCreators(ctx: FeedContext): ReadonlySet<number> {
   if (!ctx.cache.followed) {

@@ -1,4 +1,4 @@
-import { userRelation } from '../request-cache.ts';
+import { knowsNothing } from '../request-cache.ts';
 import type { Filter } from '../types.ts';
 
 /**
@@ -16,7 +16,7 @@ export const coldLocaleFilter: Filter = {
   failOpen: true,
   filter(ctx, candidates) {
     const { catalog } = ctx;
-    if (catalog.users.row(ctx.request.userId) >= 0 || userRelation(ctx).affinity.total.long > 0) return { kept: candidates, removed: [] };
+    if (!knowsNothing(ctx)) return { kept: candidates, removed: [] };
     const kept = [];
     const removed = [];
     for (const c of candidates) {

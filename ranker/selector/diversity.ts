@@ -1,5 +1,5 @@
 import { sessionLift } from '../../models/user-relation.ts';
-import { userRelation } from '../request-cache.ts';
+import { knowsNothing, userRelation } from '../request-cache.ts';
 import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector } from '../types.ts';
 
 /** How far down the score order the greedy pass looks for each slot. */
@@ -77,6 +77,11 @@ export const diversitySelector: Selector = {
     const interestSlots = reservedPositions(count, Math.round(count * sessionInterestShare * lift), 0, explore, following);
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
+    // Nothing known of the person: every video is a probe of their taste, so a category repeats
+    // on the page only when no other is left (the whole page is the window, a repeat costs all).
+    const probing = knowsNothing(ctx);
+    const window = probing ? count : categoryWindow;
+    const perRepeat = probing ? 1 : categoryPenalty / categoryWindow;
     const out: Candidate[] = [];
     const ledger = ctx.pool.exploration;
     /** The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left, following slots only followed creators' new posts. */
@@ -93,7 +98,7 @@ export const diversitySelector: Selector = {
         if (creatorSpacing > 0 && recentCreators.includes(creator[i]!)) continue;
         let repeats = 0;
         for (const prev of recentCategories) if (prev === category[i]) repeats++;
-        const adj = score * (1 - (categoryPenalty * repeats) / categoryWindow);
+        const adj = score * Math.max(0, 1 - perRepeat * repeats);
         if (adj > bestAdj) {
           bestAdj = adj;
           best = i;
@@ -124,7 +129,7 @@ export const diversitySelector: Selector = {
       recentCreators.push(creator[best]!);
       if (recentCreators.length > creatorSpacing) recentCreators.shift();
       recentCategories.push(category[best]!);
-      if (recentCategories.length > categoryWindow) recentCategories.shift();
+      if (recentCategories.length > window) recentCategories.shift();
     }
     return out;
   },
