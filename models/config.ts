@@ -33,8 +33,10 @@ export const RetrievalConfigSchema = z.object({
 });
 
 export const RankerConfigSchema = z.object({
-  /** Width of the shared bottom layers. */
-  hidden: z.array(z.number().int().min(1).max(1024)).min(1).default([64, 32]),
+  /** MMoE widths: [shared bottom, each expert]. */
+  hidden: z.tuple([z.number().int().min(1).max(1024), z.number().int().min(1).max(1024)]).default([64, 16]),
+  /** Experts shared by the tasks, mixed per task by its gate. */
+  experts: z.number().int().min(1).max(16).default(4),
   batchSize: z.number().int().min(8).max(8192).default(256),
   epochs: z.number().int().min(1).max(1000).default(10),
   learningRate: positive.default(0.003),
@@ -47,6 +49,7 @@ export const ObjectiveWeightsSchema = z
     watch: z.number().min(0).default(1),
     like: z.number().min(0).default(2),
     share: z.number().min(0).default(3),
+    follow: z.number().min(0).default(2),
     purchase: z.number().min(0).default(5),
     /** Weight of expected GMV (P(purchase) x price), so shoppable items compete with organic ones. */
     gmv: z.number().min(0).default(0.02),

@@ -11,10 +11,12 @@ export const FEATURES = [
   'purchase_rate', 'log_friends_engaged', 'log_friends_purchased', 'followed_creator', 'locale_match',
   'log_user_history', 'user_avg_watch_ratio', 'user_purchase_share', 'user_like_share',
   'x_product_user_buys', 'x_retrieval_history', 'x_followed_kol',
+  'affinity_category_session', 'affinity_category_long', 'affinity_creator_session', 'affinity_creator_long',
+  'attention_score', 'attention_max',
 ] as const;
 export type FeatureName = (typeof FEATURES)[number];
 
-export const FEATURE_SPEC = { version: 1, features: FEATURES };
+export const FEATURE_SPEC = { version: 2, features: FEATURES };
 
 const log1p = (x: number) => Math.log1p(Math.max(0, x || 0));
 const num = (x: number) => (Number.isFinite(x) ? x : 0);
@@ -73,6 +75,12 @@ export function featureMatrix(user: UserContext, candidates: readonly CandidateS
     out[k++] = product * u.buys;
     out[k++] = retrieval * userHistory;
     out[k++] = (c.followed_creator ? 1 : 0) * (c.is_kol ? 1 : 0);
+    out[k++] = num(c.affinity_category_session);
+    out[k++] = num(c.affinity_category_long);
+    out[k++] = num(c.affinity_creator_session);
+    out[k++] = num(c.affinity_creator_long);
+    out[k++] = num(c.attention_score);
+    out[k++] = num(c.attention_max);
   });
   return out;
 }

@@ -9,7 +9,8 @@ import { OnlineTrainer } from './online-trainer.ts';
 import { listVersions, promote, readManifest } from './registry.ts';
 import { loadPromotedModels } from './serving.ts';
 import { syntheticWorld } from './testing/world.ts';
-import { trainAll } from './train.ts';
+import { calibrationTable } from '../cli/commands/train.ts';
+import { calibration, trainAll } from './train.ts';
 import { buildTrainingData } from './training-data.ts';
 import { OBJECTIVES } from './types.ts';
 
@@ -18,7 +19,7 @@ const config = testConfig({
   dataDir: dir,
   models: {
     retrieval: { dim: 16, hidden: 16, sideDim: 4, batchSize: 64, epochs: 4, historyLength: 20, sparseLearningRate: 0.1, denseLearningRate: 0.01 },
-    ranker: { hidden: [16], epochs: 4, batchSize: 64, learningRate: 0.01 },
+    ranker: { hidden: [16, 8], epochs: 4, batchSize: 64, learningRate: 0.01 },
   },
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +40,10 @@ describe('trainAll, serving and online training', () => {
     const km = report.metrics.ranker as Record<string, number>;
     expect(rm['recall@10']).toBeGreaterThan(rm['popular_recall@10']!);
     expect(km.auc_like).toBeGreaterThan(0.6);
+    // Calibration per head on the held-out slice: deciles cover every example.
+    const calib = (report.metrics.ranker as { calibration: Record<string, { predicted: number; observed: number; n: number }[]> }).calibration;
+    expect(Object.keys(calib)).toEqual([...OBJECTIVES]);
+    expect(calib.like!.reduce((s, b) => s + b.n, 0)).toBe(km.examples);
 
     const served = await loadPromotedModels(config);
     expect(served?.version).toBe(report.version);
@@ -110,10 +115,24 @@ describe('trainAll, serving and online training', () => {
   });
 });
 
+describe('calibration', () => {
+  it('bins predictions into deciles of equal size, predicted mean against the observed rate', () => {
+    const pred = Array.from({ length: 100 }, (_, i) => i / 100);
+    // Observed positives only in the top half: the upper deciles read 100%, the lower 0%.
+    const labels = pred.map((p) => (p >= 0.5 ? 1 : 0));
+    const bins = calibration([...pred].reverse(), [...labels].reverse());
+    expect(bins).toHaveLength(10);
+    expect(bins.every((b) => b.n === 10)).toBe(true);
+    expect(bins[0]).toEqual({ predicted: expect.closeTo(0.045, 6), observed: 0, n: 10 });
+    expect(bins[9]).toEqual({ predicted: expect.closeTo(0.945, 6), observed: 1, n: 10 });
+    expect(calibrationTable({ like: bins })).toMatch(/like\s+4\.5\/0\.0.*94\.5\/100\.0/);
+  });
+});
+
 describe('combineObjectives', () => {
   it('weights each objective and adds the GMV term for priced items', () => {
-    const preds = { complete: [0.5, 0.5], watch: [0.2, 0.2], like: [0.1, 0.1], share: [0, 0], purchase: [0.1, 0.1] };
-    const w = { complete: 1, watch: 2, like: 3, share: 4, purchase: 5, gmv: 0.01 };
+    const preds = { complete: [0.5, 0.5], watch: [0.2, 0.2], like: [0.1, 0.1], share: [0, 0], follow: [0.1, 0.1], purchase: [0.1, 0.1] };
+    const w = { complete: 1, watch: 2, like: 3, share: 4, follow: 0, purchase: 5, gmv: 0.01 };
     const s = combineObjectives(preds, w, [0, 100]);
     expect(s[0]).toBeCloseTo(0.5 + 0.4 + 0.3 + 0 + 0.5);
     expect(s[1]).toBeCloseTo(1.7 + 0.01 * 0.1 * 100);

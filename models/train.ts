@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { initBackend } from './backend.ts';
 import { FEATURE_SPEC } from './features.ts';
+import { attentionKeys, engagedItems, targetAttention } from './user-relation.ts';
 import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './ranker/multitask.ts';
 import { saveRanker } from './ranker/persist.ts';
 import { saveServingArtifacts } from './ann-artifact.ts';
@@ -83,26 +84,63 @@ export function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10,
   return out;
 }
 
-/** Fills each example's retrieval score (cosine of user and item vectors), as serving does. */
+/**
+ * Fills what needs the retrieval model, as serving does: each example's retrieval score (cosine
+ * of user and item vectors) and target attention over its history (the item tower's vectors).
+ */
 export function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
   const dim = model.dim;
+  const vectors = new Map<string, Float32Array | undefined>();
+  const vectorOf = (id: string) => (vectors.has(id) ? vectors.get(id) : vectors.set(id, model.itemVector(id)).get(id));
   for (let s = 0; s < examples.length; s += 256) {
     const part = examples.slice(s, s + 256);
     const uv = model.userVectors(part.map((e) => userInputOf(e.user)));
     part.forEach((e, n) => {
-      const iv = model.itemVector(e.candidate.item_id);
+      const iv = vectorOf(e.candidate.item_id);
       let score = 0;
       if (iv) for (let d = 0; d < dim; d++) score += uv[n * dim + d]! * iv[d]!;
       e.candidate.retrieval_score = score;
+      const keys = attentionKeys(engagedItems(e.user.recent), vectorOf);
+      const a = targetAttention(keys, iv);
+      e.candidate.attention_score = a.score;
+      e.candidate.attention_max = a.max;
     });
   }
 }
 
-export function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null> {
+/** One decile of predictions: mean predicted vs observed rate over its examples. */
+export interface CalibrationBin {
+  predicted: number;
+  observed: number;
+  n: number;
+}
+
+/** Predicted vs observed rate per decile of the predictions (sorted by prediction, equal counts). */
+export function calibration(pred: ArrayLike<number>, labels: ArrayLike<number>, bins = 10): CalibrationBin[] {
+  const idx = Array.from({ length: pred.length }, (_, i) => i).sort((a, b) => pred[a]! - pred[b]!);
+  const out: CalibrationBin[] = [];
+  for (let b = 0; b < bins; b++) {
+    const from = Math.floor((b * idx.length) / bins);
+    const to = Math.floor(((b + 1) * idx.length) / bins);
+    if (to <= from) continue;
+    let p = 0;
+    let o = 0;
+    for (let i = from; i < to; i++) {
+      p += pred[idx[i]!]!;
+      o += labels[idx[i]!]!;
+    }
+    out.push({ predicted: p / (to - from), observed: o / (to - from), n: to - from });
+  }
+  return out;
+}
+
+/** Held-out AUC and log loss per head (flat numbers), and each head's calibration by decile. */
+export function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
   if (!examples.length) return {};
   const { x, y, n } = toMatrices(examples);
   const preds = model.predictMatrix(x, n);
-  const out: Record<string, number | null> = { examples: n };
+  const calib: Record<string, CalibrationBin[]> = {};
+  const out: Record<string, number | null | Record<string, CalibrationBin[]>> = { examples: n, calibration: calib };
   OBJECTIVES.forEach((o, j) => {
     const labels = Float32Array.from({ length: n }, (_, i) => y[i * OBJECTIVES.length + j]!);
     out[`auc_${o}`] = auc(preds[o], labels) ?? null;
@@ -112,6 +150,7 @@ export function evaluateRanker(model: MultiTaskRanker, examples: readonly Ranker
       ll -= labels[i]! * Math.log(p) + (1 - labels[i]!) * Math.log(1 - p);
     }
     out[`logloss_${o}`] = ll / n;
+    calib[o] = calibration(preds[o], labels);
   });
   return out;
 }

@@ -7,6 +7,7 @@ import type { Sequence } from './retrieval/train.ts';
 import type { ItemFeatures, UserInput } from './retrieval/two-tower.ts';
 import { engagementWeight } from './retrieval/weights.ts';
 import type { CandidateSignals, UserContext } from './types.ts';
+import { affinityOf, userAffinity, type ItemSide } from './user-relation.ts';
 
 /** One row of the events table, as training reads it (ts in epoch ms). */
 export interface EventRow {
@@ -104,8 +105,13 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
     const u = users.get(userId);
     return { userId, locale: u?.locale ?? locale.get(userId) ?? '', segment: u?.segment ?? '', recent: [...(recent.get(userId) ?? [])] };
   };
+  const side = (id: string): ItemSide | undefined => {
+    const i = items.get(id);
+    return i && { category: i.category, creator: i.creator_id };
+  };
   const signals = (user: UserContext, itemId: string, ts: number): CandidateSignals => {
     const item = items.get(itemId);
+    const affinity = affinityOf(userAffinity(user.recent, side, ts), { category: item?.category ?? '', creator: item?.creator_id ?? '' });
     const creator = creators.get(item?.creator_id ?? '');
     const s = stats.get(itemId);
     const rate = (x: number) => (s && s.impressions ? x / s.impressions : 0);
@@ -136,9 +142,16 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
       friends_purchased: friendsPurchased,
       followed_creator: follows.get(user.userId)?.has(item?.creator_id ?? '') ?? false,
       locale_match: !!item && item.locale === user.locale,
+      affinity_category_session: affinity.category_session,
+      affinity_category_long: affinity.category_long,
+      affinity_creator_session: affinity.creator_session,
+      affinity_creator_long: affinity.creator_long,
+      // Filled by models/train.ts once the retrieval model's item vectors exist, as serving has them.
+      attention_score: 0,
+      attention_max: 0,
     };
   };
-  const emptyLabels = (): Labels => ({ complete: 0, watch: 0, like: 0, share: 0, purchase: 0 });
+  const emptyLabels = (): Labels => ({ complete: 0, watch: 0, like: 0, share: 0, follow: 0, purchase: 0 });
 
   for (const e of sorted) {
     if (e.locale) locale.set(e.user_id, e.locale);
@@ -166,6 +179,7 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
       }
       if (e.kind === 'like') l.like = 1;
       if (e.kind === 'share') l.share = 1;
+      if (e.kind === 'follow') l.follow = 1;
       if (e.kind === 'purchase') l.purchase = 1;
     }
 

@@ -1,6 +1,6 @@
 /** What the serving path needs from trained models; implemented in models/, used by ranker/. */
 
-export const OBJECTIVES = ['complete', 'watch', 'like', 'share', 'purchase'] as const;
+export const OBJECTIVES = ['complete', 'watch', 'like', 'share', 'follow', 'purchase'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
 export interface UserContext {
@@ -49,6 +49,14 @@ export interface CandidateSignals {
   friends_purchased: number;
   followed_creator: boolean;
   locale_match: boolean;
+  /** The user–item relation (models/user-relation.ts): engagement shares with this category and creator, session and long window. */
+  affinity_category_session: number;
+  affinity_category_long: number;
+  affinity_creator_session: number;
+  affinity_creator_long: number;
+  /** Target attention of the candidate over the recent engaged items: pooled and best cosine. */
+  attention_score: number;
+  attention_max: number;
 }
 
 export interface RankerModel {

@@ -72,6 +72,16 @@ export const RankerConfigSchema = z.object({
       /** No item takes more than this share of a replica's last `explorationWindowSlots` exploration slots. */
       explorationMaxItemShare: share.default(0.1),
       explorationWindowSlots: z.number().int().min(1).default(100),
+      /** Slots per page for the best unseen video a followed creator posted within `followingFreshHours` (new posts of who you follow reach you). */
+      followingSlots: z.number().int().min(0).default(1),
+      followingFreshHours: z.number().min(0).default(72),
+      /**
+       * This share of a page x the session lift of the user's strongest category of the session
+       * (models/user-relation.ts sessionLift) follows that category. 1: the page mirrors the
+       * session's news in proportion (a session all on a new category may take every slot but
+       * exploration and following ones); lower damps it. No figure is tuned: the lift is the signal.
+       */
+      sessionInterestShare: share.default(1),
     })
     .prefault({}),
   commerce: z

@@ -1,3 +1,4 @@
+import { dotAt } from '../core/dot.ts';
 import { describe, expect, it } from 'vitest';
 import { testConfig } from '../test/stack.ts';
 import { AnnIndex } from './ann/faiss-index.ts';
@@ -46,21 +47,26 @@ describe('ItemVectors', () => {
     for (const id of ['x', 'b', 'a']) items.upsert(id); // catalog rows: x 0, b 1, a 2
     const vectors = new ItemVectors(2, ['a', 'b', 'late'], Float32Array.from([1, 0, 0, 1, 5, 5]), items);
     expect([0, 1, 2].map((label) => vectors.catalogRow(label))).toEqual([2, 1, -1]);
-    // dotRow reads the vector of a catalog row, in the promoted matrix and in added blocks.
-    expect(vectors.dotRow(2, 'a', Float32Array.from([3, 7]))).toBe(3);
-    expect(vectors.dotRow(1, 'b', Float32Array.from([3, 7]))).toBe(7);
-    expect(vectors.dotRow(0, 'x', Float32Array.from([3, 7]))).toBeUndefined();
+    // rowVector finds the vector of a catalog row, in the promoted matrix and in added blocks.
+    expect(dotRow(vectors, 2, 'a', Float32Array.from([3, 7]))).toBe(3);
+    expect(dotRow(vectors, 1, 'b', Float32Array.from([3, 7]))).toBe(7);
+    expect(dotRow(vectors, 0, 'x', Float32Array.from([3, 7]))).toBeUndefined();
     // An item the catalog gains after the swap is found by id before and after it is there.
     expect(Array.from(vectors.get('late')!)).toEqual([5, 5]);
     expect(items.upsert('late').row).toBe(3);
     expect(Array.from(vectors.get('late')!)).toEqual([5, 5]);
     expect(vectors.catalogRow(2)).toBe(3);
-    expect(vectors.dotRow(3, 'late', Float32Array.from([1, -1]))).toBe(0);
+    expect(dotRow(vectors, 3, 'late', Float32Array.from([1, -1]))).toBe(0);
     vectors.add(['x'], Float32Array.from([2, 4]));
     expect(vectors.catalogRow(3)).toBe(0);
-    expect(vectors.dotRow(0, 'x', Float32Array.from([1, 1]))).toBe(6);
+    expect(dotRow(vectors, 0, 'x', Float32Array.from([1, 1]))).toBe(6);
   });
 });
+
+function dotRow(vectors: ItemVectors, row: number, id: string, v: Float32Array): number | undefined {
+  const at = vectors.rowVector(row, id);
+  return at && dotAt(at.block, at.at, v);
+}
 
 describe('ModelHolder ANN wiring', () => {
   it('serves a prebuilt index with the configured search parameters and exposes the served vectors', async () => {

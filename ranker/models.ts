@@ -1,6 +1,5 @@
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import { dotAt } from '../core/dot.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import type { TwoTower } from '../models/retrieval/two-tower.ts';
@@ -138,13 +137,11 @@ export class ItemVectors {
     return row;
   }
 
-  /** Dot product of catalog row `row`'s (item `id`'s) vector with `v` (same dim); undefined when it has none. */
-  dotRow(row: number, id: string, v: Float32Array): number | undefined {
+  /** Where catalog row `row`'s (item `id`'s) vector is, without a string lookup once linked (no copy, no view); undefined when it has none. */
+  rowVector(row: number, id: string): { block: Float32Array; at: number } | undefined {
     let label = (this.rowLabels[row] ?? 0) - 1;
     if (label < 0) label = this.adopt(id, row);
-    if (label < 0) return undefined;
-    const { block, at } = this.locate(label);
-    return dotAt(block, at, v);
+    return label < 0 ? undefined : this.locate(label);
   }
 
   /** Appends vectors of new ids (ids already present are the caller's to skip). */

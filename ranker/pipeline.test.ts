@@ -72,7 +72,7 @@ describe('ranker pipeline stages', () => {
       expect(stage.budgetMs).toBeGreaterThan(0);
       expect(typeof stage.failOpen).toBe('boolean');
     }
-    expect(STAGES.filters.map((f) => f.name)).toEqual(['unavailable', 'own-items', 'session-seen', 'hidden', 'seen', 'traffic-pool']);
+    expect(STAGES.filters.map((f) => f.name)).toEqual(['unavailable', 'own-items', 'session-seen', 'hidden', 'seen', 'cold-locale', 'traffic-pool']);
   });
 
   it('merges sources round-robin, deduplicating and keeping every source of an item', () => {
@@ -244,15 +244,59 @@ describe('ranker pipeline stages', () => {
 
   it('scores with the promoted model and retrieves with its ANN index', async () => {
     await s.holder.swap(fakeModels('m2', s.rows.items.map((i) => i.item_id)));
+    const watched = s.rows.items.slice(0, 3);
+    s.online.apply(watched.flatMap((i) => [event('complete', 'u4', { item_id: i.item_id }), event('like', 'u4', { item_id: i.item_id })]));
     const res = await pipeline.run(request('u4', 10, true));
     expect(res.scorer).toBe('ranker-model');
     expect(res.explain!.candidates_per_source.ann).toBe(s.config.ranker.sources.ann);
-    const video = res.explain!.items.find((i) => i.type === 'video')!;
-    expect(Object.keys(video.scores)).toEqual(expect.arrayContaining(['p_complete', 'p_purchase', 'ranker-model']));
+    const videos = res.explain!.items.filter((i) => i.type === 'video');
+    expect(Object.keys(videos[0]!.scores)).toEqual(expect.arrayContaining(['p_complete', 'p_follow', 'p_purchase', 'ranker-model']));
+    // Explain shows the user–item relation: affinities and the most attended of the watched items.
+    for (const v of videos) {
+      const r = v.relation!;
+      expect(r.attended.length).toBe(3);
+      expect(watched.map((i) => i.item_id)).toContain(r.attended[0]!.item_id);
+      expect(r.attention.max).toBeCloseTo(r.attended.reduce((m, a) => Math.max(m, a.cosine), -1), 5);
+    }
+    const sameCategory = videos.find((v) => watched.some((w) => w.category === s.rows.items.find((i) => i.item_id === v.item_id)!.category));
+    expect(sameCategory?.relation!.affinity.category_session).toBeGreaterThan(0);
   });
 });
 
 describe('page composition', () => {
+  it('gives up to sessionInterestShare of a page to the session\'s strongest category', async () => {
+    const pageShare = async (share: number) => {
+      // Many creators, so creator spacing leaves enough food videos to fill the slots.
+      const s = setup({ ranker: { rerank: { sessionInterestShare: share } } }, { items: 900, creators: 120 });
+      await s.holder.swap(fakeModels('m', s.rows.items.map((i) => i.item_id)));
+      const food = s.rows.items.filter((i) => i.category === 'food').slice(0, 5);
+      s.online.apply(food.flatMap((i) => [event('complete', 'u8', { item_id: i.item_id }), event('like', 'u8', { item_id: i.item_id })]));
+      const res = await new FeedPipeline(s.deps).run(request('u8', 10));
+      const videos = res.entries.filter((e) => e.type === 'video');
+      return videos.filter((e) => s.rows.items.find((i) => i.item_id === e.item_id)!.category === 'food').length / videos.length;
+    };
+    // A new user whose session is all food: lift 1, so 8 of 10 positions (product slots may take some of the others).
+    expect(await pageShare(0.8)).toBeGreaterThanOrEqual(0.75);
+    expect(await pageShare(0)).toBeLessThan(0.5);
+  });
+
+  it('gives a slot to a followed creator\'s new post', async () => {
+    const s = setup();
+    const creator = s.rows.creators.find((c) => c.locale === s.rows.users[7]!.locale)!.creator_id;
+    const post = s.rows.items.find((i) => i.creator_id === creator)!;
+    post.published_at = Math.floor(NOW / 1000) - 3600;
+    const catalog = catalogFromRows(s.rows, s.config);
+    const p = new FeedPipeline({ ...s.deps, catalog });
+    s.online.apply([event('follow', 'u7', { creator_id: creator })]);
+    const res = await p.run(request('u7', 10, true));
+    expect(res.explain!.items[1]!.item_id).toBe(post.item_id);
+    // Without the slot the page is the plain ranking, where this post is not at that position.
+    const off = setup({ ranker: { rerank: { followingSlots: 0 } } });
+    off.online.apply([event('follow', 'u7', { creator_id: creator })]);
+    const plain = await new FeedPipeline({ ...off.deps, catalog }).run(request('u7', 10, true));
+    expect(plain.explain!.items[1]!.item_id).not.toBe(post.item_id);
+  });
+
   it('never places two items of one creator within creatorSpacing positions, across pages too', async () => {
     // 12 creators over two locales: six in the user's language, enough for a spacing of 4.
     const s = setup({ ranker: { rerank: { creatorSpacing: 4 } } }, { creators: 12, items: 400 });
@@ -331,6 +375,28 @@ describe('page composition', () => {
     expect(new Set(res.explain!.items.map((i) => i.source)).size).toBeGreaterThanOrEqual(2);
     const videos = res.entries.filter((e) => e.type === 'video');
     expect(videos.filter((v) => v.locale === 'zh').length).toBeGreaterThan(videos.length / 2);
+  });
+
+  it('serves a new user who has engaged with nothing only videos in their language, ANN and fresh ones too', async () => {
+    const s = setup({}, { items: 900, creators: 120 });
+    await s.holder.swap(fakeModels('m', s.rows.items.map((i) => i.item_id)));
+    const nowSec = Math.floor(NOW / 1000);
+    // Fresh videos in the other language compete for the exploration slots.
+    s.catalog.upsertItems(Array.from({ length: 10 }, (_, k) => ({ ...s.rows.items[k]!, item_id: `fresh-zh${k}`, locale: 'zh', published_at: nowSec - 60 * (k + 1) })));
+    s.catalog.reindex({ freshMaxAgeHours: 72, popularListSize: 100 }, nowSec);
+    const p = new FeedPipeline(s.deps);
+    const res = await p.run({ ...request('brand-new-en', 20, true), locale: 'en' });
+    expect(res.explain!.candidates_per_source.ann).toBeGreaterThan(0);
+    const videos = res.entries.filter((e) => e.type === 'video');
+    expect(videos.length).toBeGreaterThan(10);
+    expect(videos.filter((v) => v.locale !== 'en')).toEqual([]);
+    // Nothing else is known of them: the page probes every category before repeating one.
+    const categories = new Set(s.rows.items.map((i) => i.category)).size;
+    expect(new Set(videos.slice(0, categories).map((v) => v.category)).size).toBe(categories);
+    // Once they engage, their history speaks and the ranker decides: other languages may come back.
+    s.online.apply([event('complete', 'brand-new-en', { item_id: videos[0]!.item_id })]);
+    const next = await p.run({ ...request('brand-new-en', 20, true), locale: 'en' });
+    expect(next.explain!.removed.filter((r) => r.reason.includes('not in their language'))).toEqual([]);
   });
 
   it('trending falls back to the last day from ClickHouse while the online window is empty', async () => {

@@ -1,5 +1,7 @@
 import type { FeedEntry } from '../feed-api/feed-response.ts';
 import type { UserContext } from '../models/types.ts';
+import { topAttended } from '../models/user-relation.ts';
+import { itemVector, userRelation } from './request-cache.ts';
 import { annSource } from './candidate-source/ann.ts';
 import { backfillSource } from './candidate-source/backfill.ts';
 import { followingSource } from './candidate-source/following.ts';
@@ -13,6 +15,7 @@ import { socialSource } from './candidate-source/social.ts';
 import { trendingSource } from './candidate-source/trending.ts';
 import type { SourceName } from './config.ts';
 import { signalsHydrator } from './feature-hydrator/signals.ts';
+import { coldLocaleFilter } from './filter/cold-locale.ts';
 import { hiddenFilter } from './filter/hidden.ts';
 import { ownItemsFilter } from './filter/own-items.ts';
 import { seenFilter } from './filter/seen.ts';
@@ -64,7 +67,7 @@ export interface PipelineStages {
 export const STAGES: PipelineStages = {
   sources: [annSource, itemToItemSource, followingSource, socialSource, trendingSource, freshSource, kolSource, localeSource, segmentSource, backfillSource],
   hydrators: [signalsHydrator],
-  filters: [unavailableFilter, ownItemsFilter, sessionSeenFilter, hiddenFilter, seenFilter, trafficPoolFilter],
+  filters: [unavailableFilter, ownItemsFilter, sessionSeenFilter, hiddenFilter, seenFilter, coldLocaleFilter, trafficPoolFilter],
   scorers: [modelScorer, heuristicScorer],
   selectors: [diversitySelector],
   blenders: [productCardBlender, shoppableSlotBlender],
@@ -97,10 +100,22 @@ export interface FeedExplain {
     sources: string[];
     tier: string | null;
     scores: Record<string, number>;
+    /** The user–item relation the ranker saw (models/user-relation.ts); null for shoppable slots. */
+    relation: ItemRelation | null;
     filters_passed: string[];
   }[];
   removed: RemovedCandidate[];
 }
+
+export interface ItemRelation {
+  affinity: { category_session: number; category_long: number; creator_session: number; creator_long: number };
+  attention: { score: number; max: number };
+  /** The history items the candidate attends to most, with their cosine. */
+  attended: { item_id: string; cosine: number }[];
+}
+
+/** Explain shows this many attended history items per entry. */
+const EXPLAIN_ATTENDED = 3;
 
 export interface FeedResult {
   entries: FeedEntry[];
@@ -328,6 +343,22 @@ function advanceSession(ctx: FeedContext, page: PageEntry[]): SessionState {
   return s;
 }
 
+function relationOf(ctx: FeedContext, c: Candidate, round: (v: number) => number): ItemRelation | null {
+  const s = c.signals;
+  if (!s) return null;
+  const keys = userRelation(ctx).keys;
+  return {
+    affinity: {
+      category_session: round(s.affinity_category_session),
+      category_long: round(s.affinity_category_long),
+      creator_session: round(s.affinity_creator_session),
+      creator_long: round(s.affinity_creator_long),
+    },
+    attention: { score: round(s.attention_score), max: round(s.attention_max) },
+    attended: keys ? topAttended(keys, itemVector(ctx, c), EXPLAIN_ATTENDED).map((a) => ({ item_id: a.item_id, cosine: round(a.cosine) })) : [],
+  };
+}
+
 function explainOf(
   ctx: FeedContext,
   trace: StageTrace[],
@@ -356,6 +387,7 @@ function explainOf(
           sources: c.sources,
           tier: c.tier ?? null,
           scores: Object.fromEntries(Object.entries({ source: c.sourceScore, ...c.scores, final: c.score }).map(([k, v]) => [k, round(v)])),
+          relation: relationOf(ctx, c, round),
           filters_passed: c.passed ?? [],
         };
       }
@@ -367,6 +399,7 @@ function explainOf(
         sources: [e.source],
         tier: null,
         scores: { expected_value: round(e.value) },
+        relation: null,
         filters_passed: [],
       };
     }),

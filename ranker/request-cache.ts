@@ -1,3 +1,4 @@
+import { attentionKeys, engagedItems, userAffinity, type AttentionKeys, type UserAffinity } from '../models/user-relation.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { FeedContext } from './types.ts';
 
@@ -9,6 +10,45 @@ const MAX_FRIENDS = 100;
 export function userVector(ctx: FeedContext): Float32Array | null {
   if (ctx.cache.userVector === undefined) ctx.cache.userVector = ctx.snapshot ? ctx.snapshot.retrieval.userVector(ctx.user) : null;
   return ctx.cache.userVector;
+}
+
+/**
+ * Where the served version's vector of a candidate is (the one in the ANN index; the item
+ * tower only for items the version's matrix lacks), found by catalog row without a string lookup.
+ */
+export function itemVector(ctx: FeedContext, c: { row: number; itemId: string }): { block: Float32Array; at: number } | undefined {
+  const snap = ctx.snapshot;
+  if (!snap) return undefined;
+  const served = snap.annIds.rowVector(c.row, c.itemId);
+  if (served) return served;
+  const v = snap.retrieval.itemVector(c.itemId);
+  return v && { block: v, at: 0 };
+}
+
+/** Category/creator affinity totals and target-attention keys of the user's recent sequence. */
+export function userRelation(ctx: FeedContext): { affinity: UserAffinity; keys: AttentionKeys | undefined } {
+  if (!ctx.cache.relation) {
+    const { catalog } = ctx;
+    const side = (id: string) => {
+      const row = catalog.items.row(id);
+      return row < 0 ? undefined : { category: catalog.categories.value(catalog.itemCategory[row]!), creator: catalog.creators.id(catalog.itemCreator[row]!) };
+    };
+    const affinity = userAffinity(ctx.user.recent, side, ctx.request.now);
+    const keys = ctx.snapshot ? attentionKeys(engagedItems(ctx.user.recent), (id) => {
+          const v = itemVector(ctx, { row: catalog.items.row(id), itemId: id });
+          return v && v.block.subarray(v.at, v.at + ctx.snapshot!.retrieval.dim);
+        }) : undefined;
+    ctx.cache.relation = { affinity, keys };
+  }
+  return ctx.cache.relation;
+}
+
+/**
+ * A person the catalog does not know who has engaged with nothing yet: their language (and
+ * segment) is all we know of them (cold-locale filter, diversity selector).
+ */
+export function knowsNothing(ctx: FeedContext): boolean {
+  return ctx.catalog.users.row(ctx.request.userId) < 0 && userRelation(ctx).affinity.total.long === 0;
 }
 
 /** Creator rows the user follows: the catalog's follow graph plus follows seen in events. */

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import type { CandidateSignals, UserContext } from '../models/types.ts';
+import type { AttentionKeys, UserAffinity } from '../models/user-relation.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { ServingSnapshot } from './models.ts';
 import type { SessionState } from './session.ts';
@@ -68,6 +69,7 @@ export interface RequestCache {
   hiddenCreators?: ReadonlySet<string>;
   /** item row → friends who engaged / purchased. */
   social?: Map<number, { engaged: number; purchased: number }>;
+  relation?: { affinity: UserAffinity; keys: AttentionKeys | undefined };
 }
 
 export interface FeedRequest {

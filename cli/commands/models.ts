@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { listVersions, promote, readPointer, rollback } from '../../models/registry.ts';
+import type { Config } from '../../config/schema.ts';
+import { ContextError } from '../../core/errors.ts';
+import { readRankerSpec } from '../../models/ranker/persist.ts';
+import { listVersions, promote, readPointer, rollback, versionDir } from '../../models/registry.ts';
 import { configFrom } from '../context.ts';
 
 function headline(metrics: Record<string, unknown>): string {
@@ -9,6 +12,15 @@ function headline(metrics: Record<string, unknown>): string {
   if (r?.['recall@50'] !== undefined) parts.push(`recall@50 ${r['recall@50'].toFixed(3)}`);
   if (k?.auc_complete != null) parts.push(`auc(complete) ${k.auc_complete.toFixed(3)}`);
   return parts.join(', ');
+}
+
+/** Refuses, before the pointer moves, a version whose ranker this build cannot serve (servers would keep the old one). */
+function servable(config: Config, version: string): void {
+  try {
+    readRankerSpec(versionDir(config, version));
+  } catch (err) {
+    throw new ContextError(`version ${version} cannot be served by this build`, err);
+  }
 }
 
 export function registerModelsCommands(program: Command): void {
@@ -41,7 +53,9 @@ export function registerModelsCommands(program: Command): void {
     .command('promote <version>')
     .description('serve this version (serving processes reload it within about a second)')
     .action((version: string, _opts, cmd: Command) => {
-      const pointer = promote(configFrom(cmd), version);
+      const config = configFrom(cmd);
+      servable(config, version);
+      const pointer = promote(config, version);
       console.log(`promoted ${pointer.version}`);
     });
 
@@ -49,7 +63,10 @@ export function registerModelsCommands(program: Command): void {
     .command('rollback')
     .description('serve the previously promoted version again')
     .action((_opts, cmd: Command) => {
-      const pointer = rollback(configFrom(cmd));
+      const config = configFrom(cmd);
+      const previous = readPointer(config).history.at(-1);
+      if (previous) servable(config, previous);
+      const pointer = rollback(config);
       console.log(`rolled back to ${pointer.version}`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { progressBar } from '../../models/progress-bar.ts';
-import { trainAll, type ModelChoice } from '../../models/train.ts';
+import { trainAll, type CalibrationBin, type ModelChoice } from '../../models/train.ts';
 import { configFrom } from '../context.ts';
 
 interface TrainFlags {
@@ -18,6 +18,13 @@ const int = (name: string, raw: string | undefined) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a non-negative integer, got "${raw}"`);
   return n;
 };
+
+/** Held-out calibration, one row per head: predicted/observed rate per decile of the prediction. */
+export function calibrationTable(calib: Record<string, CalibrationBin[]>): string {
+  const pct = (v: number) => (v * 100).toFixed(1);
+  const rows = Object.entries(calib).map(([head, bins]) => `  ${head.padEnd(9)}${bins.map((b) => `${pct(b.predicted)}/${pct(b.observed)}`.padStart(12)).join('')}`);
+  return ['ranker calibration on the held-out slice, predicted/observed % per decile of the prediction (low to high):', ...rows].join('\n');
+}
 
 export function registerTrainCommands(program: Command): void {
   program
@@ -53,6 +60,8 @@ export function registerTrainCommands(program: Command): void {
         const shown = Object.entries(m as Record<string, unknown>).filter(([, v]) => typeof v === 'number');
         console.log(`${model}: ${shown.map(([k, v]) => `${k}=${(v as number).toFixed(4).replace(/\.?0+$/, '')}`).join('  ')}`);
       }
+      const calib = (report.metrics.ranker as { calibration?: Record<string, CalibrationBin[]> } | undefined)?.calibration;
+      if (calib) console.log(calibrationTable(calib));
       if (!report.promoted) console.log(`promote with: feed models promote ${report.version}`);
     });
 }

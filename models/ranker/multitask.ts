@@ -18,26 +18,37 @@ export interface RankerState {
   config: RankerConfig;
   seed: number;
   features: readonly string[];
+  objectives: readonly string[];
   mean: number[];
   std: number[];
   weights: Float32Array[];
 }
 
 /**
- * Shared-bottom multi-task ranker: one MLP over the standardised features, then one logistic
- * head per objective. `watch` is trained on the watch ratio (watch_ms / duration, capped at 1)
+ * Multi-gate mixture of experts (MMoE, Ma et al. 2018) over the standardised features: a shared
+ * bottom layer, `experts` small expert layers on it (one matMul for all of them), a softmax gate
+ * per task that mixes the experts from the features, and a linear logistic tower per task. Tasks
+ * that disagree (a purchase vs a completion) weight different experts instead of fighting over
+ * one representation. `watch` is trained on the watch ratio (watch_ms / duration, capped at 1)
  * as a soft label, which removes the bias towards long videos.
  */
 export class MultiTaskRanker implements RankerModel {
   version = 'untrained';
   readonly config: RankerConfig;
   readonly seed: number;
-  readonly bottom: Mlp;
-  readonly heads: Mlp;
+  /** features -> shared bottom -> experts x expert width (relu throughout). */
+  readonly body: Mlp;
+  /** features -> tasks x experts gate logits. */
+  readonly gates: Mlp;
+  /** Per-task tower weights (tasks x expert width) and biases (tasks). */
+  readonly towerW: tf.Variable;
+  readonly towerB: tf.Variable;
   mean: Float32Array;
   std: Float32Array;
   /** Standardised inputs; the input tensor lives only inside predictMatrix, so one buffer serves every call. */
   private scratch = new Float32Array(0);
+  /** The towers as a block-diagonal matrix for inference, and the weights it was built from. */
+  private tower?: { id: object; matrix: tf.Tensor2D };
 
   constructor(config: RankerConfig, seed: number, state?: RankerState) {
     this.config = config;
@@ -45,12 +56,26 @@ export class MultiTaskRanker implements RankerModel {
     if (state && state.features.join() !== FEATURES.join()) {
       throw new Error(`ranker artifact was trained on features [${state.features.join(', ')}], this build computes [${FEATURES.join(', ')}]; retrain it`);
     }
-    const layers = config.hidden.map((units) => ({ units, activation: 'relu' as const }));
-    const nb = layers.length * 2;
-    this.bottom = new Mlp('rank/bottom', FEATURES.length, layers, seed * 17 + 1, state?.weights.slice(0, nb));
-    this.heads = new Mlp('rank/heads', config.hidden[config.hidden.length - 1]!, [{ units: OBJECTIVES.length, activation: 'linear' }], seed * 17 + 2, state?.weights.slice(nb));
+    if (state && state.objectives.join() !== OBJECTIVES.join()) {
+      throw new Error(`ranker artifact predicts [${state.objectives.join(', ')}], this build needs [${OBJECTIVES.join(', ')}]; retrain it`);
+    }
+    const [bottom, expertWidth] = config.hidden as [number, number];
+    const T = OBJECTIVES.length;
+    const E = config.experts;
+    const layers = [{ units: bottom, activation: 'relu' as const }, { units: E * expertWidth, activation: 'relu' as const }];
+    this.body = new Mlp('rank/body', FEATURES.length, layers, seed * 17 + 1, state?.weights.slice(0, 4));
+    this.gates = new Mlp('rank/gates', FEATURES.length, [{ units: T * E, activation: 'linear' }], seed * 17 + 2, state?.weights.slice(4, 6));
+    const rng = new Rng(seed * 17 + 3);
+    const limit = Math.sqrt(6 / (expertWidth + 1));
+    const tw = state?.weights[6] ?? Float32Array.from({ length: T * expertWidth }, () => (rng.next() * 2 - 1) * limit);
+    this.towerW = tf.variable(tf.tensor2d(tw, [T, expertWidth]), true);
+    this.towerB = tf.variable(tf.tensor1d(state?.weights[7] ?? new Float32Array(T)), true);
     this.mean = Float32Array.from(state?.mean ?? FEATURES.map(() => 0));
     this.std = Float32Array.from(state?.std ?? FEATURES.map(() => 1));
+  }
+
+  private get variables(): tf.Variable[] {
+    return [...this.body.weights, ...this.gates.weights, this.towerW, this.towerB];
   }
 
   predict(user: UserContext, candidates: readonly CandidateSignals[]): Record<Objective, Float32Array> {
@@ -61,15 +86,37 @@ export class MultiTaskRanker implements RankerModel {
     const out = {} as Record<Objective, Float32Array>;
     for (const o of OBJECTIVES) out[o] = new Float32Array(n);
     if (n === 0) return out;
-    // Read the result outside tidy: tidy walks a returned container element by element.
-    const t = tf.tidy(() => this.inferProbabilities(tf.tensor2d(this.standardise(x), [n, FEATURES.length])));
-    const p = t.dataSync() as Float32Array;
-    t.dispose();
-    const k = OBJECTIVES.length;
-    OBJECTIVES.forEach((o, j) => {
-      const col = out[o];
-      for (let i = 0; i < n; i++) col[i] = p[i * k + j]!;
+    const xs = this.standardise(x);
+    const E = this.config.experts;
+    const T = OBJECTIVES.length;
+    // Backend kernels for the matMuls: bottom and experts, gate logits, and every expert through
+    // every task's tower (block-diagonal weights) -> n x (E x T). Only the per-row gate softmax
+    // and the mix of E tower outputs per task stay in JS.
+    const tower = this.blockTower();
+    const [towered, gates] = tf.tidy(() => {
+      const xt = tf.tensor2d(xs, [n, FEATURES.length]);
+      return [tf.matMul(this.fusedApply(this.body, xt), tower), this.fusedApply(this.gates, xt)];
     });
+    const z = towered.dataSync() as Float32Array;
+    const g = gates.dataSync() as Float32Array;
+    tf.dispose([towered, gates]);
+    const tb = this.towerB.dataSync() as Float32Array;
+    const cols = OBJECTIVES.map((o) => out[o]);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < T; t++) {
+        const gi = i * T * E + t * E;
+        let max = -Infinity;
+        for (let e = 0; e < E; e++) max = Math.max(max, g[gi + e]!);
+        let den = 0;
+        let num = 0;
+        for (let e = 0; e < E; e++) {
+          const w = Math.exp(g[gi + e]! - max);
+          den += w;
+          num += w * z[i * E * T + e * T + t]!;
+        }
+        cols[t]![i] = 1 / (1 + Math.exp(-(tb[t]! + num / den)));
+      }
+    }
     return out;
   }
 
@@ -90,9 +137,8 @@ export class MultiTaskRanker implements RankerModel {
       this.std[f] = Math.sqrt(Math.max(1e-6, s2 / (n || 1) - mean * mean));
     }
     const xs = this.standardise(x);
-    const vars = [...this.bottom.weights, ...this.heads.weights];
+    const vars = this.variables;
     const adam = new Adam(vars, this.config.learningRate);
-    const nb = this.bottom.weights.length;
     const rng = new Rng(this.seed);
     const order = Int32Array.from({ length: n }, (_, i) => i);
     const B = Math.min(this.config.batchSize, n);
@@ -114,10 +160,7 @@ export class MultiTaskRanker implements RankerModel {
         const { value, grads } = tf.tidy(() => {
           const xt = tf.tensor2d(bx, [B, width]);
           const yt = tf.tensor2d(by, [B, k]);
-          return tf.valueAndGrads((...ws: tf.Tensor[]) => {
-            const logits = this.heads.apply(this.bottom.apply(xt, ws.slice(0, nb)), ws.slice(nb));
-            return tf.losses.sigmoidCrossEntropy(yt, logits) as tf.Scalar;
-          })(vars);
+          return tf.valueAndGrads((...ws: tf.Tensor[]) => tf.losses.sigmoidCrossEntropy(yt, this.forward(xt, ws)) as tf.Scalar)(vars);
         });
         adam.apply(grads);
         sum += value.dataSync()[0]!;
@@ -135,33 +178,56 @@ export class MultiTaskRanker implements RankerModel {
       config: this.config,
       seed: this.seed,
       features: [...FEATURES],
+      objectives: [...OBJECTIVES],
       mean: [...this.mean],
       std: [...this.std],
-      weights: [...this.bottom.export(), ...this.heads.export()],
+      weights: this.variables.map((v) => v.dataSync() as Float32Array),
     };
   }
 
   dispose(): void {
-    this.bottom.dispose();
-    this.heads.dispose();
+    for (const v of this.variables) v.dispose();
+    this.tower?.matrix.dispose();
   }
 
   /** The training graph (differentiable: custom-gradient matMul, separate bias and activation ops). */
   logits(x: tf.Tensor2D): tf.Tensor2D {
-    return this.heads.apply(this.bottom.apply(x));
+    return this.forward(x, this.variables);
   }
 
-  /** The same function for inference, with the sigmoid: one fused matMul + bias + activation kernel per layer, about half the time. */
-  inferProbabilities(x: tf.Tensor2D): tf.Tensor2D {
+  /** Shared bottom and experts, per-task gates and towers; `ws` in `variables` order (valueAndGrads passes them as arguments). */
+  private forward(x: tf.Tensor2D, ws: readonly tf.Tensor[]): tf.Tensor2D {
+    const n = x.shape[0];
+    const E = this.config.experts;
+    const W = this.config.hidden[1]!;
+    const T = OBJECTIVES.length;
+    const experts = tf.reshape(this.body.apply(x, ws.slice(0, 4)), [n, E, W]) as tf.Tensor3D;
+    const gates = tf.softmax(tf.reshape(this.gates.apply(x, ws.slice(4, 6)), [n, T, E]) as tf.Tensor3D);
+    const mixed = tf.matMul(gates, experts); // n x T x W
+    return tf.add(tf.sum(tf.mul(mixed, tf.reshape(ws[6]!, [1, T, W])), 2), ws[7]!) as tf.Tensor2D;
+  }
+
+  /** An Mlp's layers as fused matMul + bias + activation kernels (inference only). */
+  private fusedApply(mlp: Mlp, x: tf.Tensor2D): tf.Tensor2D {
     let h = x;
-    const last = this.heads.layers.length - 1;
-    for (const mlp of [this.bottom, this.heads]) {
-      mlp.layers.forEach((layer, i) => {
-        const activation = mlp === this.heads && i === last ? 'sigmoid' : layer.activation;
-        h = tf.fused.matMul({ a: h, b: mlp.weights[2 * i] as tf.Tensor2D, bias: mlp.weights[2 * i + 1], activation }) as tf.Tensor2D;
-      });
-    }
+    mlp.layers.forEach((layer, i) => {
+      h = tf.fused.matMul({ a: h, b: mlp.weights[2 * i] as tf.Tensor2D, bias: mlp.weights[2 * i + 1], activation: layer.activation }) as tf.Tensor2D;
+    });
     return h;
+  }
+
+  /** The towers as one (E x width) x (E x T) block-diagonal matrix, rebuilt only after training replaced them. */
+  private blockTower(): tf.Tensor2D {
+    if (this.tower?.id === this.towerW.dataId) return this.tower.matrix;
+    const E = this.config.experts;
+    const W = this.config.hidden[1]!;
+    const T = OBJECTIVES.length;
+    const tw = this.towerW.dataSync() as Float32Array;
+    const block = new Float32Array(E * W * E * T);
+    for (let e = 0; e < E; e++) for (let d = 0; d < W; d++) for (let t = 0; t < T; t++) block[(e * W + d) * E * T + e * T + t] = tw[t * W + d]!;
+    this.tower?.matrix.dispose();
+    this.tower = { id: this.towerW.dataId, matrix: tf.keep(tf.tensor2d(block, [E * W, E * T])) };
+    return this.tower.matrix;
   }
 
   private standardise(x: Float32Array): Float32Array {

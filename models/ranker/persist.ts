@@ -3,20 +3,36 @@ import { join } from 'node:path';
 import { readArrays, writeArrays, type ArrayEntry } from '../artifact-io.ts';
 import { MultiTaskRanker, type RankerState } from './multitask.ts';
 
-type Saved = Omit<RankerState, 'weights'> & { layers: number; arrays: ArrayEntry[] };
+/** 1: shared-bottom ranker (no `format` field); 2: MMoE with the user–item relation features. */
+export const RANKER_FORMAT = 2;
+
+type Saved = Omit<RankerState, 'weights'> & { format: number; layers: number; arrays: ArrayEntry[] };
 
 export function saveRanker(model: MultiTaskRanker, dir: string): string[] {
   const { weights, ...rest } = model.state();
   const arrays = Object.fromEntries(weights.map((w, i) => [`w${i}`, w]));
   const index = writeArrays(join(dir, 'ranker.bin'), arrays);
-  const saved: Saved = { ...rest, layers: weights.length, arrays: index };
+  const saved: Saved = { ...rest, format: RANKER_FORMAT, layers: weights.length, arrays: index };
   writeFileSync(join(dir, 'ranker.json'), JSON.stringify(saved));
   return ['ranker.json', 'ranker.bin'];
 }
 
+type Stored = Partial<Saved> & Pick<Saved, 'arrays' | 'layers'>;
+
+/** The version's saved ranker description; throws when this build cannot serve its format. */
+export function readRankerSpec(dir: string): Stored {
+  const saved = JSON.parse(readFileSync(join(dir, 'ranker.json'), 'utf8')) as Stored;
+  const format = saved.format ?? 1;
+  if (format !== RANKER_FORMAT) {
+    throw new Error(`ranker artifact format ${format} predates this build's ranker (format ${RANKER_FORMAT}: MMoE over the user–item relation features); retrain with \`feed train\``);
+  }
+  return saved;
+}
+
 export function loadRanker(dir: string): MultiTaskRanker {
-  const saved = JSON.parse(readFileSync(join(dir, 'ranker.json'), 'utf8')) as Saved;
+  const saved = readRankerSpec(dir);
   const arrays = readArrays(join(dir, 'ranker.bin'), saved.arrays);
   const weights = Array.from({ length: saved.layers }, (_, i) => arrays[`w${i}`] as Float32Array);
-  return new MultiTaskRanker(saved.config, saved.seed, { ...saved, weights });
+  const state = saved as Saved;
+  return new MultiTaskRanker(state.config, state.seed, { ...state, weights });
 }

@@ -4,7 +4,7 @@ import { hiddenCreators } from '../request-cache.ts';
 import { expectedValue } from '../scorer/value.ts';
 import { descending, type Blender, type FeedContext, type PageEntry, type ShoppableSlot } from '../types.ts';
 
-const NONE: Record<Objective, number> = { complete: 0, watch: 0, like: 0, share: 0, purchase: 0 };
+const NONE: Record<Objective, number> = { complete: 0, watch: 0, like: 0, share: 0, follow: 0, purchase: 0 };
 /** Expected share of a live stream's viewers who stay and watch. */
 const LIVE_WATCH = 0.3;
 const LIVE_PURCHASE_LIFT = 1.5;

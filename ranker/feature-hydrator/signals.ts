@@ -1,8 +1,16 @@
 import { dotAt } from '../../core/dot.ts';
 import type { ItemCounters } from '../../ingest/online-state.ts';
 import type { CandidateSignals } from '../../models/types.ts';
-import { followedCreators, socialProof, userVector } from '../request-cache.ts';
+import { affinityOf, attentionSims, poolAttention, type Affinity } from '../../models/user-relation.ts';
+import { followedCreators, itemVector, socialProof, userRelation, userVector } from '../request-cache.ts';
 import type { FeatureHydrator } from '../types.ts';
+
+/** Candidate vectors (row-major) and which candidates have one, reused across requests (hydrate runs synchronously). */
+let scratch = { matrix: new Float32Array(0), hasVector: new Uint8Array(0) };
+function scratchFor(rows: number, dim: number): typeof scratch {
+  if (scratch.matrix.length < rows * dim || scratch.hasVector.length < rows) scratch = { matrix: new Float32Array(rows * dim), hasVector: new Uint8Array(rows) };
+  return scratch;
+}
 
 /** A per-play rate from the online window or the long-term stats, whichever has more plays. */
 function rate(plays: number, useOnline: boolean, online: number, longTerm: number): number {
@@ -25,8 +33,23 @@ export const signalsHydrator: FeatureHydrator = {
     const followed = followedCreators(ctx);
     const social = socialProof(ctx);
     const uvec = userVector(ctx);
+    const relation = userRelation(ctx);
     const c: ItemCounters = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
-    for (const cand of candidates) {
+    // Item vectors of all candidates, gathered for one attention matMul over the user's history.
+    const dim = ctx.snapshot?.retrieval.dim ?? 0;
+    const { matrix, hasVector } = scratchFor(candidates.length, dim);
+    for (let k = 0; k < candidates.length; k++) {
+      const v = itemVector(ctx, candidates[k]!);
+      hasVector[k] = v ? 1 : 0;
+      // Element by element: a subarray per candidate would be 500 views to collect.
+      if (v) for (let d = 0; d < dim; d++) matrix[k * dim + d] = v.block[v.at + d]!;
+    }
+    const keys = relation.keys;
+    const history = keys?.items.length ?? 0;
+    const sims = keys ? attentionSims(keys, matrix, candidates.length, dim) : undefined;
+    const affinity: Affinity = { category_session: 0, category_long: 0, creator_session: 0, creator_long: 0 };
+    for (let k = 0; k < candidates.length; k++) {
+      const cand = candidates[k]!;
       const i = cand.row;
       const creator = catalog.itemCreator[i]!;
       const product = catalog.itemProduct[i]!;
@@ -35,21 +58,16 @@ export const signalsHydrator: FeatureHydrator = {
       const ltPlays = s.plays[i] ?? 0;
       const useOnline = known && c.plays > ltPlays;
       const plays = useOnline ? c.plays : ltPlays;
-      let retrieval = cand.source === 'ann' ? cand.sourceScore : 0;
-      if (cand.source !== 'ann' && uvec && ctx.snapshot) {
-        // The served version's precomputed vector (the one in the ANN index); the item tower only for items it lacks.
-        const served = ctx.snapshot.annIds.dotRow(i, cand.itemId, uvec);
-        if (served !== undefined) retrieval = served;
-        else {
-          const v = ctx.snapshot.retrieval.itemVector(cand.itemId);
-          if (v) retrieval = dotAt(v, 0, uvec);
-        }
-      }
+      const retrieval = cand.source === 'ann' ? cand.sourceScore : uvec && hasVector[k] ? dotAt(matrix, k * dim, uvec) : 0;
       const proof = social.get(i);
+      const creatorId = catalog.creators.id(creator);
+      const category = catalog.categories.value(catalog.itemCategory[i]!);
+      affinityOf(relation.affinity, { category, creator: creatorId }, affinity);
+      const attention = history > 0 && sims && hasVector[k] ? poolAttention(keys!, sims, k * history) : undefined;
       const signals: CandidateSignals = {
         item_id: cand.itemId,
-        creator_id: catalog.creators.id(creator),
-        category: catalog.categories.value(catalog.itemCategory[i]!),
+        creator_id: creatorId,
+        category,
         duration_ms: catalog.itemDuration[i]!,
         age_hours: Math.max(0, (nowSec - catalog.itemPublished[i]!) / 3600),
         has_product: buyable,
@@ -67,6 +85,12 @@ export const signalsHydrator: FeatureHydrator = {
         friends_purchased: proof?.purchased ?? 0,
         followed_creator: followed.has(creator),
         locale_match: catalog.itemLocale[i] === ctx.localeCode,
+        affinity_category_session: affinity.category_session,
+        affinity_category_long: affinity.category_long,
+        affinity_creator_session: affinity.creator_session,
+        affinity_creator_long: affinity.creator_long,
+        attention_score: attention?.score ?? 0,
+        attention_max: attention?.max ?? 0,
       };
       cand.signals = signals;
     }

@@ -3,7 +3,7 @@ import { OBJECTIVES, type CandidateSignals, type Objective } from '../../models/
 import { noteScore, type Scorer } from '../types.ts';
 
 /** Priors and their strength (in plays) for the smoothed rates. */
-const PRIOR = { complete: 0.3, watch: 0.45, like: 0.04, share: 0.01, purchase: 0.01 };
+const PRIOR = { complete: 0.3, watch: 0.45, like: 0.04, share: 0.01, follow: 0.005, purchase: 0.01 };
 const PRIOR_PLAYS = 20;
 
 const smooth = (rate: number, prior: number, n: number) => (rate * n + prior * PRIOR_PLAYS) / (n + PRIOR_PLAYS);
@@ -18,6 +18,9 @@ export function heuristicPredictions(s: CandidateSignals): Record<Objective, num
     0.3 * Math.min(3, s.friends_purchased) +
     0.5 * Math.max(0, s.retrieval_score) +
     (s.locale_match ? 0.3 : 0) +
+    1 * s.affinity_category_session +
+    0.5 * s.affinity_category_long +
+    0.5 * s.affinity_creator_long +
     (s.age_hours < 24 ? 0.1 : 0);
   const cap = (v: number) => Math.min(1, v * affinity);
   return {
@@ -25,6 +28,8 @@ export function heuristicPredictions(s: CandidateSignals): Record<Objective, num
     watch: cap(smooth(s.avg_watch_ratio, PRIOR.watch, n)),
     like: cap(smooth(s.like_rate, PRIOR.like, n)),
     share: cap(smooth(s.share_rate, PRIOR.share, n)),
+    // No per-item follow rate is kept: the prior, lifted by the user's affinity.
+    follow: cap(PRIOR.follow),
     purchase: s.has_product ? cap(smooth(s.purchase_rate, PRIOR.purchase, n)) : 0,
   };
 }

@@ -14,8 +14,10 @@ function contextFor(categories: number[], creators: number[], r = rerank, explor
     itemCategory: Uint16Array.from(categories),
     itemCreator: Int32Array.from(creators),
     creatorHash: Uint32Array.from({ length: Math.max(...creators) + 1 }, (_, i) => i),
+    // A person the catalog knows: the spacing rules of a known taste, not the cold-start probing.
+    users: { row: () => 0 },
   };
-  return { config, catalog, pool: { exploration }, request: { explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
+  return { config, catalog, pool: { exploration }, request: { userId: 'u0', explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
 }
 
 const candidate = (row: number, score: number, sources = ['ann']): Candidate =>

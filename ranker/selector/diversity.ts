@@ -1,7 +1,16 @@
+import { sessionLift } from '../../models/user-relation.ts';
+import { knowsNothing, userRelation } from '../request-cache.ts';
 import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector } from '../types.ts';
 
 /** How far down the score order the greedy pass looks for each slot. */
 const LOOKAHEAD = 300;
+
+/** The first `n` positions (0-based) from `from` that no set in `taken` holds. */
+export function reservedPositions(count: number, n: number, from: number, ...taken: ReadonlySet<number>[]): Set<number> {
+  const out = new Set<number>();
+  for (let pos = from; pos < count && out.size < n; pos++) if (!taken.some((t) => t.has(pos))) out.add(pos);
+  return out;
+}
 
 /** Positions (0-based) reserved for the fresh pool: `n` of `count`, evenly spread, never the first. */
 export function explorationPositions(count: number, share: number): Set<number> {
@@ -22,7 +31,14 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * creator seen in the last `creatorSpacing` slots (including the previous page's tail), and
  * reserved exploration slots go to the best fresh-pool candidate that has not had its share
  * of recent exploration slots (TrafficPool.exploration; otherwise the slot goes to the best
- * candidate). The page comes out shorter rather than break creator spacing.
+ * candidate). `followingSlots` positions go to the best unseen video a followed creator
+ * posted recently (else to the best candidate): follows are explicit intent, and the learned
+ * scores alone rarely lift one creator's post above a page of engaging videos. The first
+ * `sessionInterestShare` x (session lift of the user's strongest category this session,
+ * models/user-relation.ts sessionLift) of the other positions go to that category's best
+ * candidates: the feed follows what the person shows interest in now, in proportion to how far
+ * the session departs from their profile, even for a small category the model has few examples
+ * of. The page comes out shorter rather than break creator spacing.
  */
 export const diversitySelector: Selector = {
   name: 'diversity',
@@ -30,7 +46,7 @@ export const diversitySelector: Selector = {
   budgetMs: 5,
   failOpen: false,
   select(ctx, candidates, count) {
-    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare } = ctx.config.ranker.rerank;
+    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, followingSlots, followingFreshHours, sessionInterestShare } = ctx.config.ranker.rerank;
     const { catalog } = ctx;
     // The pipeline passes them best first already (sorting 500 objects costs ~0.2 ms); others get sorted.
     const pool = isBestFirst(candidates) ? candidates : [...candidates].sort(byScoreDesc);
@@ -40,26 +56,41 @@ export const diversitySelector: Selector = {
     // Creator hashes: what the session carries across pages.
     const creator = new Uint32Array(n);
     const fresh = new Uint8Array(n);
+    const followedNew = new Uint8Array(n);
     const used = new Uint8Array(n);
     let freshLeft = 0;
+    const newSince = ctx.request.now / 1000 - followingFreshHours * 3600;
+    let interest = -1;
+    let interestSession = 0;
     for (let i = 0; i < n; i++) {
       const c = pool[i]!;
       category[i] = catalog.itemCategory[c.row]!;
+      const session = c.signals?.affinity_category_session ?? 0;
+      if (session > interestSession) (interestSession = session), (interest = category[i]!);
       creator[i] = catalog.creatorHash[catalog.itemCreator[c.row]!]!;
       if (c.sources.includes('fresh')) (fresh[i] = 1), freshLeft++;
+      if (c.sources.includes('following') && catalog.itemPublished[c.row]! >= newSince) followedNew[i] = 1;
     }
     const explore = explorationPositions(count, explorationShare);
+    const following = reservedPositions(count, followingSlots, 1, explore);
+    const lift = interest < 0 ? 0 : sessionLift(userRelation(ctx).affinity, catalog.categories.value(interest));
+    const interestSlots = reservedPositions(count, Math.round(count * sessionInterestShare * lift), 0, explore, following);
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
+    // Nothing known of the person: every video is a probe of their taste, so a category repeats
+    // on the page only when no other is left (the whole page is the window, a repeat costs all).
+    const probing = knowsNothing(ctx);
+    const window = probing ? count : categoryWindow;
+    const perRepeat = probing ? 1 : categoryPenalty / categoryWindow;
     const out: Candidate[] = [];
     const ledger = ctx.pool.exploration;
-    /** The best slot-`pos` candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left. */
-    const pick = (explore: boolean): { best: number; adj: number } => {
+    /** The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left, following slots only followed creators' new posts. */
+    const pick = (slot: 'any' | 'explore' | 'following' | 'interest'): { best: number; adj: number } => {
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
-        if (used[i] || (explore && (!fresh[i] || !ledger.allows(pool[i]!.row)))) continue;
+        if (used[i] || (slot === 'explore' && (!fresh[i] || !ledger.allows(pool[i]!.row))) || (slot === 'following' && !followedNew[i]) || (slot === 'interest' && category[i] !== interest)) continue;
         // Best first and discounts only shrink a non-negative score: nothing further down can win.
         const score = pool[i]!.score;
         if (score >= 0 && score <= bestAdj) break;
@@ -67,7 +98,7 @@ export const diversitySelector: Selector = {
         if (creatorSpacing > 0 && recentCreators.includes(creator[i]!)) continue;
         let repeats = 0;
         for (const prev of recentCategories) if (prev === category[i]) repeats++;
-        const adj = score * (1 - (categoryPenalty * repeats) / categoryWindow);
+        const adj = score * Math.max(0, 1 - perRepeat * repeats);
         if (adj > bestAdj) {
           bestAdj = adj;
           best = i;
@@ -77,12 +108,13 @@ export const diversitySelector: Selector = {
     };
     for (let pos = 0; pos < count; pos++) {
       let explored = explore.has(pos) && freshLeft > 0;
-      let { best, adj } = explored ? pick(true) : { best: -1, adj: 0 };
+      const reserved = explored ? 'explore' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
+      let { best, adj } = reserved ? pick(reserved) : { best: -1, adj: 0 };
       if (best < 0) {
         // The window counts every exploration slot, also one no fresh item could take, so it moves on.
         if (explored) ledger.record(-1);
         explored = false;
-        ({ best, adj } = pick(false));
+        ({ best, adj } = pick('any'));
       }
       if (best < 0) break;
       used[best] = 1;
@@ -97,7 +129,7 @@ export const diversitySelector: Selector = {
       recentCreators.push(creator[best]!);
       if (recentCreators.length > creatorSpacing) recentCreators.shift();
       recentCategories.push(category[best]!);
-      if (recentCategories.length > categoryWindow) recentCategories.shift();
+      if (recentCategories.length > window) recentCategories.shift();
     }
     return out;
   },

@@ -1,0 +1,49 @@
+/**
+ * CPU per feed request in-process, for an interleaved A/B of two checkouts (run it alternately
+ * with ROOT=<checkout a> and ROOT=<checkout b>; each imports that checkout's pipeline):
+ *
+ *   ROOT=/path/to/checkout ITEMS=20000 REQUESTS=300 node --import tsx benchmarks/feed-pipeline/cpu-ab.ts
+ *
+ * Same synthetic world (ranker/testing.ts makeWorld, seed 7), the real untrained MultiTaskRanker of each
+ * checkout's architecture, hashed retrieval vectors (dim 64), 500 candidates, 2,000 users with 40
+ * plays and likes each. No ClickHouse: it measures the pipeline, not the 1M-item catalog (profile.ts).
+ */
+import { pathToFileURL } from 'node:url';
+const root = process.env.ROOT ?? process.cwd();
+const imp = (p: string) => import(pathToFileURL(`${root}/${p}`).href);
+const items = Number(process.env.ITEMS ?? 100000);
+const requests = Number(process.env.REQUESTS ?? 300);
+const { makeWorld, catalogFromRows, fakeModels, event } = await imp('ranker/testing.ts');
+const { testConfig } = await imp('test/stack.ts');
+const { MemoryOnlineState } = await imp('ingest/memory-online-state.ts');
+const { ModelHolder } = await imp('ranker/models.ts');
+const { FeedPipeline } = await imp('ranker/pipeline.ts');
+const { TrafficPool } = await imp('ranker/traffic-pool.ts');
+const { newSession } = await imp('ranker/session.ts');
+const { MultiTaskRanker } = await imp('models/ranker/multitask.ts');
+const { initBackend } = await imp('models/backend.ts');
+await initBackend();
+const config = testConfig({ logLevel: 'warn', ranker: { trafficPool: { refreshMs: 0 } } });
+const rows = makeWorld({ items, creators: Math.max(30, items / 50), users: 2000, seed: 7 });
+const catalog = catalogFromRows(rows, config);
+const online = new MemoryOnlineState();
+const holder = new ModelHolder(config, catalog.items);
+const ids = rows.items.map((i: { item_id: string }) => i.item_id);
+const models = fakeModels('ab', ids, 64);
+models.ranker = new MultiTaskRanker(config.models.ranker, 42);
+await holder.swap(models);
+let k = 0;
+for (let u = 0; u < 2000; u++) {
+  const evs = [];
+  for (let e = 0; e < 40; e++) evs.push(event(e % 3 ? 'play' : 'like', `u${u}`, { item_id: ids[(k = (k * 1103515245 + 12345) >>> 0) % ids.length], watch_ms: 8000, duration_ms: 10000, ts: Date.now() - e * 60000 }));
+  online.apply(evs);
+}
+const p = new FeedPipeline({ config, catalog, online, models: () => holder.current, pool: new TrafficPool(config.ranker) });
+const run = async (i: number) => p.run({ userId: `u${i % 2000}`, count: 20, explain: false, now: Date.now(), session: newSession(i.toString(16).padStart(16, '0'), 8192, 4) });
+for (let i = 0; i < 100; i++) await run(i + 100000);
+const c0 = process.cpuUsage();
+const t0 = performance.now();
+for (let i = 0; i < requests; i++) await run(i);
+const c = process.cpuUsage(c0);
+console.log(JSON.stringify({ root, items, requests, cpu_ms_per_request: (c.user + c.system) / 1000 / requests, wall_ms_per_request: (performance.now() - t0) / requests }));
+process.exit(0);
