@@ -38,7 +38,12 @@ describe('experiments on the real Kafka and ClickHouse', () => {
   const replicas: FeedService[] = [];
 
   beforeAll(async () => {
-    config = await isolatedConfig('experiments', { dataDir: `.data/test/experiments-${randomBytes(4).toString('hex')}`, models: { watchIntervalMs: 100 } });
+    // The simulated traffic runs as fast as the host allows: the demo keys' 6,000 requests a minute is a production limit, not what this test measures.
+    const keys = [
+      { key: 'demo-app-key', app: 'demo', rateLimitPerMinute: 1_000_000, userRateLimitPerMinute: 1_000_000 },
+      { key: 'demo-admin-key', app: 'admin', admin: true, rateLimitPerMinute: 1_000_000, userRateLimitPerMinute: 1_000_000 },
+    ];
+    config = await isolatedConfig('experiments', { dataDir: `.data/test/experiments-${randomBytes(4).toString('hex')}`, models: { watchIntervalMs: 100 }, api: { keys } });
     ch = createClickHouse(config);
     const seeded = await seedWorld(config, { items: 400, users: 500, days: 1 });
     world = generateWorld(seeded.spec);
