@@ -96,7 +96,8 @@ export function registerSimulateCommands(program: Command): void {
       const publisherKey = opts.publisherKey ?? (config.api.keys.find((k) => k.publisher) ?? config.api.keys.find((k) => k.admin))?.key;
       const policyOpts = { seed, warmupDays: config.simulator.days, url, apiKey, publisherKey };
       const params = {
-        command: `feed simulate ${process.argv.slice(3).join(' ')}`.trim(),
+        // Global options such as `-c FILE` may stand before the subcommand: record what follows it.
+        command: `feed simulate ${process.argv.slice(process.argv.indexOf('simulate') + 1).join(' ')}`.trim(),
         seed, page_size: pageSize, warmup_days: config.simulator.days, engine_model: engine?.model ?? null,
         clock: "world's clock for every policy (sessions start at the world's now); events posted to the engine carry the wall clock",
         engine_clock_offset_s: engine ? Math.round(Date.now() / 1000) - spec.nowSec : null,
