@@ -5,10 +5,18 @@ import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 
 /** Messages between the harness and a server it forked (see serve-child.ts). */
+/** A server's memory after a full GC (bytes): heapTotal is V8's committed heap, external its buffers (array buffers, wasm memory excluded). */
+export interface ProcessMemory {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+}
+
 export type ToChild = { type: 'rss' } | { type: 'stop' } | { type: 'call'; name: string; args: unknown };
 export type FromChild =
   | { type: 'ready'; url: string; rss: number; info: Record<string, unknown> }
-  | { type: 'rss'; rss: number; heapUsed: number }
+  | ({ type: 'rss' } & ProcessMemory)
   | { type: 'result'; name: string; value: unknown }
   | { type: 'error'; message: string };
 
@@ -27,7 +35,7 @@ export interface ChildServer {
   pid: number;
   info: Record<string, unknown>;
   /** Resident set size of the server process, after a full GC. */
-  rss(): Promise<{ rss: number; heapUsed: number }>;
+  rss(): Promise<ProcessMemory>;
   /** Runs a named helper inside the server process (e.g. the freshness probe). */
   call<T>(name: string, args?: unknown): Promise<T>;
   stop(): Promise<void>;
@@ -109,7 +117,7 @@ export async function startServer(spec: ServerSpec, opts: { readyTimeoutMs?: num
         const reply = nextMessage<FromChild>(child, 'rss', 'server process rss reply', 30_000);
         child.send({ type: 'rss' } satisfies ToChild);
         const m = await reply;
-        return m.type === 'rss' ? { rss: m.rss, heapUsed: m.heapUsed } : { rss: 0, heapUsed: 0 };
+        return m.type === 'rss' ? { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external } : { rss: 0, heapUsed: 0, heapTotal: 0, external: 0 };
       }),
     call: <T>(name: string, args?: unknown) =>
       serial(async () => {

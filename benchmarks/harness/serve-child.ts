@@ -9,15 +9,15 @@ import { Hono } from 'hono';
 import { ConfigSchema, type Config } from '../../config/schema.ts';
 import { reportReady, startCluster } from '../../feed-api/cluster.ts';
 import { listen, type RunningServer } from '../../feed-api/server.ts';
-import type { FromChild, ServerSpec, ToChild } from './child.ts';
+import type { FromChild, ProcessMemory, ServerSpec, ToChild } from './child.ts';
 import { rssOf } from './machine.ts';
 
 const send = (m: FromChild) => process.send?.(m);
 
-function memory(): { rss: number; heapUsed: number } {
+function memory(): ProcessMemory {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed };
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
 }
 
 export interface Started {
@@ -36,7 +36,7 @@ async function startHello(config: Config): Promise<Started> {
 }
 
 /** The primary of `workers` feed processes: supervises them and reports their summed RSS. */
-async function startFeedCluster(workers: number): Promise<Started & { memory(): { rss: number; heapUsed: number } }> {
+async function startFeedCluster(workers: number): Promise<Started & { memory(): ProcessMemory }> {
   const t0 = Date.now();
   const handle = await startCluster(workers);
   const health = (await (await fetch(`${handle.url}/v1/health`)).json()) as { components?: Record<string, unknown> };
@@ -46,7 +46,8 @@ async function startFeedCluster(workers: number): Promise<Started & { memory(): 
     info: { workers, startup_s: (Date.now() - t0) / 1000, catalog: health.components?.catalog, model: health.components?.model },
     calls: {},
     stop: () => handle.stop(),
-    memory: () => ({ rss: process.memoryUsage().rss + pids().reduce((sum, pid) => sum + rssOf(pid), 0), heapUsed: 0 }),
+    // The workers' heaps are not visible from the primary: only their summed RSS.
+    memory: () => ({ rss: process.memoryUsage().rss + pids().reduce((sum, pid) => sum + rssOf(pid), 0), heapUsed: 0, heapTotal: 0, external: 0 }),
   };
 }
 

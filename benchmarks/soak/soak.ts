@@ -47,6 +47,11 @@ interface WindowRow {
   event_errors: number;
   rss_mib: number;
   heap_mib: number;
+  /** V8's committed heap and its external buffers: with heap_mib, where RSS growth sits. */
+  heap_total_mib: number;
+  external_mib: number;
+  /** Events waiting for online training at the end of the window (null when the server does not report it). */
+  training_backlog: number | null;
   note: string;
 }
 
@@ -86,6 +91,12 @@ async function promoteCopy(config: Config): Promise<{ from: string; to: string }
 }
 
 /** Seconds until the server's health reports `version` as the served model. */
+/** Events waiting for the server's online training, from /v1/health. */
+async function trainingBacklog(server: ChildServer): Promise<number | null> {
+  const health = (await (await fetch(`${server.url}/v1/health`)).json()) as { components?: { model?: { online_training?: { waiting_events?: number } } } };
+  return health.components?.model?.online_training?.waiting_events ?? null;
+}
+
 async function servedAfter(server: ChildServer, version: string, timeoutS: number): Promise<number | null> {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutS * 1000) {
@@ -137,6 +148,7 @@ export const soakBenchmark: Benchmark = {
           await promoting;
           const ev = events.take();
           const mem = await server.rss();
+          const backlog = await trainingBacklog(server);
           const row: WindowRow = {
             minute: round(((w + 1) * plan.windowS) / 60),
             feed_ok: feed.ok,
@@ -148,12 +160,15 @@ export const soakBenchmark: Benchmark = {
             event_errors: ev.errors,
             rss_mib: round(mem.rss / MiB),
             heap_mib: round(mem.heapUsed / MiB),
+            heap_total_mib: round(mem.heapTotal / MiB),
+            external_mib: round(mem.external / MiB),
+            training_backlog: backlog,
             note: [w === promoteAt ? 'model promoted' : '', w === plan.warmupWindows - 1 ? 'RSS baseline' : '', feed.first_error ?? '', ev.first_error ?? '']
               .filter(Boolean)
               .join('; '),
           };
           rows.push(row);
-          ctx.log(`window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB`);
+          ctx.log(`window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}); training backlog ${row.training_backlog ?? '?'} events`);
         }
       } finally {
         await events.stop();
@@ -201,8 +216,8 @@ export const soakBenchmark: Benchmark = {
       tables: [
         {
           title: `Soak: ${plan.feedRate} feed req/s and ${plan.eventRate} events/s for ${plan.windows} × ${plan.windowS} s, model promoted in window ${Math.floor(plan.windows / 2) + 1}`,
-          columns: ['minute', 'feed ok', 'feed errors', 'p50 ms', 'p99 ms', 'max ms', 'events/s', 'event errors', 'RSS MiB', 'heap MiB', 'note'],
-          rows: rows.map((r) => [r.minute, r.feed_ok, r.feed_errors, r.p50_ms, r.p99_ms, r.max_ms, r.events_per_s, r.event_errors, r.rss_mib, r.heap_mib, r.note]),
+          columns: ['minute', 'feed ok', 'feed errors', 'p50 ms', 'p99 ms', 'max ms', 'events/s', 'event errors', 'RSS MiB', 'heap MiB', 'heap committed MiB', 'external MiB', 'training backlog', 'note'],
+          rows: rows.map((r) => [r.minute, r.feed_ok, r.feed_errors, r.p50_ms, r.p99_ms, r.max_ms, r.events_per_s, r.event_errors, r.rss_mib, r.heap_mib, r.heap_total_mib, r.external_mib, r.training_backlog, r.note]),
         },
         {
           title: 'Soak criteria (issue #20)',
