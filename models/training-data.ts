@@ -254,7 +254,7 @@ export async function loadTrainingData(config: Config, holdout = config.models.h
         for (const r of batch) {
           const j = r.json();
           rows.push({
-            kind: String(j.kind),
+            kind: String(j.kind) as EventKind, // the events table holds validated events only
             user_id: String(j.user_id),
             item_id: String(j.item_id),
             product_id: String(j.product_id),

@@ -11,6 +11,8 @@ const MAX_SEEDS = 5;
 export const itemToItemSource: CandidateSource = {
   name: 'i2i',
   kind: 'source',
+  defaultQuota: 80,
+  personal: true,
   budgetMs: 15,
   failOpen: true,
   fetch(ctx, limit) {
