@@ -25,7 +25,7 @@ export function isPositiveKind(kind: EventKind): kind is PositiveKind {
 }
 
 /** A play is positive engagement too when at least this share of the video was watched (or its length is unknown). */
-export const WELL_WATCHED = 0.5;
+const WELL_WATCHED = 0.5;
 
 /** Positive engagement in an item history, where plays carry their watch time. */
 export function isPositiveEngagement(e: { kind: EventKind; watch_ms?: number; duration_ms?: number }): boolean {

@@ -3,7 +3,7 @@ import { EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS,
 import { fastEvent } from './fast-event.ts';
 
 export {
-  EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS, POSITIVE_KINDS, WELL_WATCHED,
+  EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS, POSITIVE_KINDS,
   isPositiveEngagement, isPositiveKind, type EventKind, type PositiveKind,
 } from './event-rules.ts';
 

@@ -22,7 +22,7 @@ export interface StageTrace {
   error?: string;
 }
 
-export type FailureCause = 'error' | 'timeout';
+type FailureCause = 'error' | 'timeout';
 
 /** An async stage ran out of its budget (runStage aborts its signal with it). */
 class BudgetExceeded extends Error {}

@@ -97,7 +97,7 @@ export type OnlineView = Pick<
 >;
 
 /** The traffic pool as stages use it: its current lists and the exploration ledger. */
-export type PoolView = Pick<TrafficPool, 'current' | 'exploration'>;
+type PoolView = Pick<TrafficPool, 'current' | 'exploration'>;
 
 /** What one request's stages see: read-only views of the shared state, the request, and its memos. */
 export interface FeedContext {

@@ -8,20 +8,20 @@ export interface Column extends Iterable<number> {
 }
 
 /** Id ↔ row lookups of one table (no upsert). */
-export interface IdLookup {
+interface IdLookup {
   readonly size: number;
   row(id: string): number;
   id(row: number): string;
 }
 
 /** Code ↔ value lookups of a dictionary-encoded column (no new codes). */
-export interface CodeLookup {
+interface CodeLookup {
   find(value: string): number;
   value(code: number): string;
 }
 
 /** The long-term item stats the serving path reads. */
-export interface StatsView {
+interface StatsView {
   readonly impressions: Column;
   readonly plays: Column;
   readonly completions: Column;

@@ -1,7 +1,7 @@
 import type { Candidate, FeedContext, Filter, FilterResult, StageSpec } from '../types.ts';
 
 /** Why a candidate goes, or undefined to keep it. */
-export type RemovalReason = (candidate: Candidate) => string | undefined;
+type RemovalReason = (candidate: Candidate) => string | undefined;
 
 /** Splits candidates into the ones `reasonOf` keeps and the ones it removes, with its reason; order is kept. */
 export function partition(candidates: Candidate[], reasonOf: RemovalReason): FilterResult {
