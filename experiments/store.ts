@@ -5,6 +5,7 @@ import { deepMerge } from '../config/load.ts';
 import { ConfigSchema, type Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { readManifest, registryDir, writeJsonAtomic } from '../models/registry.ts';
+import { allSourceQuotas } from '../ranker/pipeline.ts';
 
 const Name = z
   .string()
@@ -133,7 +134,9 @@ export function armConfig(config: Config, arm: Pick<Arm, 'overlay'>): Config {
     const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new ExperimentError(`overlay is not a valid config: ${why}`, 'invalid');
   }
-  const unknown = unknownKeys(config as unknown as Record<string, unknown>, arm.overlay as Record<string, unknown>);
+  // Source quotas default in each source: an overlay may set any source's.
+  const known = { ...config, ranker: { ...config.ranker, sources: allSourceQuotas(config.ranker) } };
+  const unknown = unknownKeys(known as unknown as Record<string, unknown>, arm.overlay as Record<string, unknown>);
   if (unknown.length) throw new ExperimentError(`overlay names unknown config keys: ${unknown.join(', ')}`, 'invalid');
   return parsed.data;
 }

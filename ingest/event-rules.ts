@@ -11,6 +11,28 @@ export const EVENT_KINDS = [
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
+/**
+ * Positive engagement: the kinds that say a person liked an item. The one definition behind
+ * friends' positive items (online state), segment popularity (item stats), item-to-item seeds
+ * and the engagement weights of training.
+ */
+export const POSITIVE_KINDS = ['like', 'complete', 'share', 'add_to_cart', 'purchase'] as const satisfies readonly EventKind[];
+export type PositiveKind = (typeof POSITIVE_KINDS)[number];
+const positiveKinds: ReadonlySet<EventKind> = new Set(POSITIVE_KINDS);
+
+export function isPositiveKind(kind: EventKind): kind is PositiveKind {
+  return positiveKinds.has(kind);
+}
+
+/** A play is positive engagement too when at least this share of the video was watched (or its length is unknown). */
+const WELL_WATCHED = 0.5;
+
+/** Positive engagement in an item history, where plays carry their watch time. */
+export function isPositiveEngagement(e: { kind: EventKind; watch_ms?: number; duration_ms?: number }): boolean {
+  if (e.kind === 'play') return !e.duration_ms || (e.watch_ms ?? 0) >= WELL_WATCHED * e.duration_ms;
+  return isPositiveKind(e.kind);
+}
+
 /** Events older than this are rejected (historical imports go straight to ClickHouse). */
 export const MAX_EVENT_AGE_MS = 400 * 24 * 3600 * 1000;
 export const MAX_CLOCK_SKEW_MS = 3600 * 1000;

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS } from './event-rules.ts';
 import { fastEvent } from './fast-event.ts';
 
-export { EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS, type EventKind } from './event-rules.ts';
+export {
+  EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS, POSITIVE_KINDS,
+  isPositiveEngagement, isPositiveKind, type EventKind, type PositiveKind,
+} from './event-rules.ts';
 
 /** Ids of users, items, products, creators, live streams and events. */
 export const idString = z

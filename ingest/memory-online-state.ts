@@ -1,5 +1,5 @@
 import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
-import { eventKey, type EngagementEvent, type EventKind } from './events.ts';
+import { eventKey, isPositiveKind, type EngagementEvent, type EventKind } from './events.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
 import { PresenceFilter } from './presence-filter.ts';
 import { RecentIds } from './recent-ids.ts';
@@ -8,7 +8,6 @@ import { RecentIds } from './recent-ids.ts';
 export const TRENDING_WEIGHTS: Partial<Record<EventKind, number>> = {
   play: 1, complete: 2, like: 3, comment: 3, share: 5, add_to_cart: 4, purchase: 8, skip: -0.5, not_interested: -2,
 };
-const POSITIVE_KINDS = new Set<EventKind>(['like', 'complete', 'share', 'purchase', 'add_to_cart']);
 
 // Indexes of the counters kept per item window.
 const C = { impressions: 0, plays: 1, completions: 2, watchRatioSum: 3, likes: 4, shares: 5, skips: 6, purchases: 7 } as const;
@@ -133,7 +132,7 @@ export class MemoryOnlineState implements OnlineState {
       u.recent.splice(i, 0, entry);
       if (u.recent.length > cfg.recentPerUser) u.recent.shift();
       addCapped(u.seen, e.item_id, cfg.seenPerUser);
-      if (POSITIVE_KINDS.has(e.kind)) addCapped(u.positive, e.item_id, cfg.positivePerUser, true);
+      if (isPositiveKind(e.kind)) addCapped(u.positive, e.item_id, cfg.positivePerUser, true);
       if (e.kind === 'unlike') u.positive.delete(e.item_id);
     }
     if (e.kind === 'not_interested') {

@@ -1,6 +1,6 @@
 import { Redis, Cluster } from 'ioredis';
 import type { OnlineConfig } from './config.ts';
-import type { EngagementEvent } from './events.ts';
+import { POSITIVE_KINDS, type EngagementEvent } from './events.ts';
 import type { RecentEngagement } from './online-state.ts';
 
 /** What a feed request reads about one user; peers (friends) carry only recent and positive. */
@@ -23,7 +23,7 @@ export interface UserSnapshot {
 const APPLY_USER = `
 local rec, seen, hi, hc, fol, pos, ids, seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local recentCap, seenCap, hiddenCap, posCap, idCap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local positive = { like = true, complete = true, share = true, purchase = true, add_to_cart = true }
+local positive = { ${POSITIVE_KINDS.map((k) => `${k} = true`).join(', ')} }
 local function cap(key, n)
   local size = redis.call('ZCARD', key)
   if size > n then redis.call('ZREMRANGEBYRANK', key, 0, size - n - 1) end

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticWorld } from './testing/world.ts';
-import { buildTrainingData } from './training-data.ts';
+import { buildTrainingData, type EventRow } from './training-data.ts';
 
 describe('training data from events (time split)', () => {
   const world = syntheticWorld({ users: 12, items: 30, categories: 3, impressionsPerUser: 20, seed: 1 });
@@ -21,7 +21,7 @@ describe('training data from events (time split)', () => {
 
   it('drops labels that happen after the cutoff from training examples', () => {
     // An impression just before the cutoff whose play comes after it keeps a zero watch label.
-    const events = [
+    const events: EventRow[] = [
       { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'impression', user_id: 'u1', item_id: 'i2', product_id: '', creator_id: '', ts_ms: 2000, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'play', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 3000, watch_ms: 9000, duration_ms: 10000, locale: 'en' },
@@ -34,7 +34,7 @@ describe('training data from events (time split)', () => {
   });
 
   it('builds features from the state just before each impression', () => {
-    const events = [
+    const events: EventRow[] = [
       { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'like', user_id: 'u2', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1500, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'impression', user_id: 'u0', item_id: 'i3', product_id: '', creator_id: '', ts_ms: 1600, watch_ms: 0, duration_ms: 0, locale: 'en' },

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
+import type { EventKind } from '../ingest/events.ts';
 import { readCatalog, type CreatorRow, type ItemRow, type ProductRow, type SocialEdgeRow, type UserRow } from '../storage/catalog.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
 import type { Labels, RankerExample } from './ranker/multitask.ts';
@@ -11,7 +12,7 @@ import { affinityOf, userAffinity, type ItemSide } from './user-relation.ts';
 
 /** One row of the events table, as training reads it (ts in epoch ms). */
 export interface EventRow {
-  kind: string;
+  kind: EventKind;
   user_id: string;
   item_id: string;
   product_id: string;
@@ -253,7 +254,7 @@ export async function loadTrainingData(config: Config, holdout = config.models.h
         for (const r of batch) {
           const j = r.json();
           rows.push({
-            kind: String(j.kind),
+            kind: String(j.kind) as EventKind, // the events table holds validated events only
             user_id: String(j.user_id),
             item_id: String(j.item_id),
             product_id: String(j.product_id),

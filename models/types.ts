@@ -1,4 +1,5 @@
 /** What the serving path needs from trained models; implemented in models/, used by ranker/. */
+import type { EventKind } from '../ingest/events.ts';
 
 export const OBJECTIVES = ['complete', 'watch', 'like', 'share', 'follow', 'purchase'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
@@ -8,7 +9,7 @@ export interface UserContext {
   locale: string;
   segment: string;
   /** Recent engagement, most recent first. */
-  recent: { item_id: string; kind: string; watch_ms?: number; duration_ms?: number; ts: number }[];
+  recent: { item_id: string; kind: EventKind; watch_ms?: number; duration_ms?: number; ts: number }[];
 }
 
 export interface RetrievalModel {

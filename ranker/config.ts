@@ -3,23 +3,12 @@ import { z } from 'zod';
 const share = z.number().min(0).max(1);
 const ms = z.number().int().positive();
 
-/** Candidate sources and how many candidates each may contribute before merging. */
-export const SourceQuotasSchema = z.object({
-  ann: z.number().int().min(0).default(200),
-  i2i: z.number().int().min(0).default(80),
-  trending: z.number().int().min(0).default(80),
-  fresh: z.number().int().min(0).default(60),
-  following: z.number().int().min(0).default(60),
-  kol: z.number().int().min(0).default(30),
-  social: z.number().int().min(0).default(40),
-  locale: z.number().int().min(0).default(80),
-  segment: z.number().int().min(0).default(40),
-  /** The Following tab (`tab=following`): followed creators' recent videos. */
-  following_tab: z.number().int().min(0).default(500),
-  /** Only when a page came out short: the widened pool (candidate-source/backfill.ts). */
-  backfill: z.number().int().min(0).default(200),
-});
-export type SourceName = keyof z.infer<typeof SourceQuotasSchema>;
+/**
+ * Quota overrides by source name: how many candidates a source may contribute before merging
+ * (0 turns it off). Each source declares its default (ranker/candidate-source/); the names are
+ * checked against the pipeline's sources at start.
+ */
+const SourceQuotasSchema = z.record(z.string(), z.number().int().min(0));
 
 /** One traffic-pool tier: an item stays in it until `maxImpressions`, then moves up only if its audience watched well. */
 export const TrafficTierSchema = z.object({
@@ -36,7 +25,7 @@ export type TrafficTier = z.infer<typeof TrafficTierSchema>;
 const StageBudgetsSchema = z.record(z.string(), ms);
 
 export const RankerConfigSchema = z.object({
-  sources: SourceQuotasSchema.prefault({}),
+  sources: SourceQuotasSchema.default({}),
   /** Most candidates passed on to hydration and scoring after merging. */
   maxCandidates: z.number().int().positive().default(500),
   stageBudgetsMs: StageBudgetsSchema.default({}),
@@ -110,14 +99,14 @@ export const RankerConfigSchema = z.object({
     .object({
       /**
        * FAISS factory string (`Flat`, `IVF4096,Flat`, `HNSW32`, ...), or 'auto': exact `Flat` up to
-       * `flatMaxItems`, above it `IVF<about 4·sqrt(n)>,SQfp16` (benchmarks/ann; fp16 vectors, half the memory per query).
+       * `flatMaxItems`, above it `IVF<about 4·sqrt(n)>,SQfp16` (annFactory, with the benchmarks/ann figures behind it).
        */
       factory: z.string().default('auto'),
-      /** Largest index 'auto' searches exactly (Flat costs about 0.07 µs per vector per query). */
+      /** Largest index 'auto' searches exactly. */
       flatMaxItems: z.number().int().min(0).default(20_000),
       /**
-       * FAISS search parameters set on the index after it is built (`nprobe=32`, `efSearch=256`);
-       * 'auto' picks them for the factory from benchmarks/ann (IVF: nprobe=32, HNSW: efSearch=256).
+       * FAISS search parameters set on the index after it is built (`nprobe=32`, `efSearch=256`),
+       * or 'auto': picked for the factory (annSearchParams).
        */
       searchParams: z.string().default('auto'),
       /**

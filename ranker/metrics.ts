@@ -38,8 +38,8 @@ export const observeSourceCandidates = perStage((source) => sourceCandidates.ser
 
 export const stageFailures = new Counter({
   name: 'feed_stage_failures_total',
-  help: 'Stage runs that failed (fail-open stages drop their output; others fail the request)',
-  labelNames: ['kind', 'stage', 'outcome'] as const,
+  help: 'Stage runs that failed (fail-open stages drop their output; others fail the request), by cause: an error or the budget running out',
+  labelNames: ['kind', 'stage', 'outcome', 'cause'] as const,
   registers: [metrics],
 });
 

@@ -1,7 +1,6 @@
 import type { FeedEntry } from '../feed-api/feed-response.ts';
 import type { UserContext } from '../models/types.ts';
 import { topAttended } from '../models/user-relation.ts';
-import { itemVector, userRelation } from './request-cache.ts';
 import { annSource } from './candidate-source/ann.ts';
 import { backfillSource } from './candidate-source/backfill.ts';
 import { followingSource } from './candidate-source/following.ts';
@@ -9,11 +8,10 @@ import { followingTabSource } from './candidate-source/following-tab.ts';
 import { freshSource } from './candidate-source/fresh.ts';
 import { itemToItemSource } from './candidate-source/i2i.ts';
 import { kolSource } from './candidate-source/kol.ts';
-import { localeSource } from './candidate-source/locale.ts';
-import { segmentSource } from './candidate-source/segment.ts';
+import { localeSource, segmentSource } from './candidate-source/popular.ts';
 import { socialSource } from './candidate-source/social.ts';
 import { trendingSource } from './candidate-source/trending.ts';
-import type { SourceName } from './config.ts';
+import { CandidateMerge, type SourceHits } from './candidate-merge.ts';
 import { signalsHydrator } from './feature-hydrator/signals.ts';
 import { coldLocaleFilter } from './filter/cold-locale.ts';
 import { hiddenFilter } from './filter/hidden.ts';
@@ -25,14 +23,16 @@ import { unavailableFilter } from './filter/unavailable.ts';
 import { productCardBlender } from './blender/product-cards.ts';
 import { shoppableSlotBlender } from './blender/shoppable-slots.ts';
 import { feedRequests, filterRemoved, observeSourceCandidates, scorerUsed } from './metrics.ts';
+import { Memo } from './memo.ts';
+import { itemVector, socialPeers, userRelation } from './per-request.ts';
 import { renderEntries } from './render.ts';
-import { socialPeers } from './request-cache.ts';
 import { runStage, StageError, type StageTrace } from './run-stage.ts';
 import { heuristicScorer } from './scorer/heuristic.ts';
 import { modelScorer } from './scorer/model.ts';
 import { diversitySelector } from './selector/diversity.ts';
 import { newestFirstSelector } from './selector/newest-first.ts';
 import type { SessionState } from './session.ts';
+import { checkStageKeys, quotaOf, sourceQuotas } from './stage-config.ts';
 import {
   byScoreDesc,
   noteScore,
@@ -48,6 +48,7 @@ import {
   type RemovedCandidate,
   type Scorer,
   type Selector,
+  type StageConfig,
 } from './types.ts';
 
 export interface PipelineStages {
@@ -60,8 +61,10 @@ export interface PipelineStages {
 }
 
 /**
- * THE list of stages, in order. Sources are merged round-robin (so every source gets a share
- * of `maxCandidates`) and deduplicated; filters run cheapest first; the first scorer that
+ * THE list of stages, in order. Each stage's file holds all of its wiring (a source's default
+ * quota and whether it is personal, every stage's budget and failure mode): adding one is that
+ * file and a line here. Sources are merged round-robin (so every source gets a share of
+ * `maxCandidates`) and deduplicated; filters run cheapest first; the first scorer that
  * applies and succeeds sets the scores (the model, else the heuristic fallback).
  */
 export const STAGES: PipelineStages = {
@@ -82,6 +85,11 @@ export const FOLLOWING_STAGES: PipelineStages = {
   selectors: [newestFirstSelector],
   blenders: [productCardBlender],
 };
+
+/** Every source's quota by name (the override, else the source's default), for config checks outside a pipeline. */
+export function allSourceQuotas(ranker: StageConfig['ranker']): Record<string, number> {
+  return sourceQuotas(ranker, [...STAGES.sources, ...FOLLOWING_STAGES.sources]);
+}
 
 export interface FeedExplain {
   model_version: string | null;
@@ -131,16 +139,19 @@ export interface FeedResult {
 const RECENT_LIMIT = 100;
 
 export class FeedPipeline {
+  /** What stages see of the config: the same object on every request. */
+  private readonly stageConfig: StageConfig;
+  /** State the stages keep across this pipeline's requests. */
+  private readonly pipelineMemo = new Memo();
+  private readonly merge = new CandidateMerge();
+
   constructor(
     readonly deps: PipelineDeps,
     readonly stages: PipelineStages = STAGES,
   ) {
-    // Budgets are checked against every stage of both tabs: one config serves both pipelines.
-    const names = new Set([...Object.values(STAGES), ...Object.values(FOLLOWING_STAGES)].flat().map((s: { name: string }) => s.name));
-    const unknown = Object.keys(deps.config.ranker.stageBudgetsMs).filter((n) => !names.has(n));
-    if (unknown.length > 0) {
-      throw new Error(`ranker.stageBudgetsMs names unknown stages: ${unknown.join(', ')} (stages: ${[...names].join(', ')})`);
-    }
+    // One config serves both tabs' pipelines: its stage keys are checked against the stages of both (and these).
+    checkStageKeys(deps.config.ranker, [STAGES, FOLLOWING_STAGES, stages].flatMap((s) => Object.values(s).flat()));
+    this.stageConfig = { ranker: deps.config.ranker, models: { weights: deps.config.models.weights } };
   }
 
   /** Builds the context: who the user is (known, history, or cold start) and the model snapshot. */
@@ -158,7 +169,10 @@ export class FeedPipeline {
     const localeCode = profile.known ? profile.locale : requested >= 0 ? requested : catalog.defaultLocale;
     const segmentCode = profile.known ? profile.segment : catalog.newSegment;
     return {
-      ...this.deps,
+      config: this.stageConfig,
+      catalog,
+      online,
+      pool: this.deps.pool,
       request,
       user: {
         userId: request.userId,
@@ -170,7 +184,8 @@ export class FeedPipeline {
       localeCode,
       segmentCode,
       snapshot: this.deps.models(),
-      cache: {},
+      memo: new Memo(),
+      pipelineMemo: this.pipelineMemo,
       ranked: [],
       widened,
     };
@@ -196,23 +211,23 @@ export class FeedPipeline {
     const { config } = ctx;
     const removed: RemovedCandidate[] = [];
 
-    // Sources: each fails open to an empty list.
-    const perSource: { name: string; hits: { row: number; score: number; tier?: string }[] }[] = [];
+    // Sources: each fails open to an empty list; a quota of 0 turns one off.
+    const perSource: SourceHits[] = [];
     for (const source of this.stages.sources) {
-      const quota = config.ranker.sources[source.name as SourceName] ?? 0;
+      const quota = quotaOf(config.ranker, source);
       if (quota === 0) continue;
-      const hits = await runStage(ctx, trace, source, () => source.fetch(ctx, quota), () => []);
+      const hits = await runStage(ctx, trace, source, (run) => source.fetch(ctx, quota, run), () => []);
       observeSourceCandidates(source, hits.length);
-      perSource.push({ name: source.name, hits: hits.slice(0, quota) });
+      perSource.push({ source, hits: hits.slice(0, quota) });
     }
-    let candidates = mergeRoundRobin(ctx, perSource, config.ranker.maxCandidates);
+    let candidates = this.merge.merge(ctx.catalog, perSource, config.ranker.maxCandidates);
 
     for (const h of this.stages.hydrators) {
-      await runStage(ctx, trace, h, () => h.hydrate(ctx, candidates), () => undefined);
+      await runStage(ctx, trace, h, (run) => h.hydrate(ctx, candidates, run), () => undefined);
     }
 
     for (const f of this.stages.filters) {
-      const res = await runStage(ctx, trace, f, () => f.filter(ctx, candidates), () => ({ kept: candidates, removed: [] }));
+      const res = await runStage(ctx, trace, f, (run) => f.filter(ctx, candidates, run), () => ({ kept: candidates, removed: [] }));
       for (const r of res.removed) removed.push({ item_id: r.candidate.itemId, source: r.candidate.source, stage: f.name, reason: r.reason });
       if (res.removed.length > 0) filterRemoved.inc({ filter: f.name }, res.removed.length);
       if (request.explain) for (const c of res.kept) (c.passed ??= []).push(f.name);
@@ -220,8 +235,8 @@ export class FeedPipeline {
     }
 
     for (const s of this.stages.scorers) {
-      if (!s.applies(ctx) || candidates.length === 0) continue;
-      const scores = await runStage(ctx, trace, s, () => s.score(ctx, candidates), () => null);
+      if (candidates.length === 0 || s.applies?.(ctx) === false) continue;
+      const scores = await runStage(ctx, trace, s, (run) => s.score(ctx, candidates, run), () => null);
       if (scores === null) continue;
       if (scores.length !== candidates.length) {
         throw new StageError(s.name, new Error(`returned ${scores.length} scores for ${candidates.length} candidates`));
@@ -240,7 +255,7 @@ export class FeedPipeline {
     let selected = ctx.ranked;
     for (const sel of this.stages.selectors) {
       const input = selected;
-      selected = await runStage(ctx, trace, sel, () => sel.select(ctx, input, request.count), () =>
+      selected = await runStage(ctx, trace, sel, (run) => sel.select(ctx, input, request.count, run), () =>
         [...input].sort(byScoreDesc).slice(0, request.count),
       );
     }
@@ -249,7 +264,7 @@ export class FeedPipeline {
     let page: PageEntry[] = selected.slice(0, request.count).map((candidate) => ({ type: 'video', candidate, productRow: -1 }));
     for (const b of this.stages.blenders) {
       const input = page;
-      page = await runStage(ctx, trace, b, () => b.blend(ctx, input, request.count), () => input);
+      page = await runStage(ctx, trace, b, (run) => b.blend(ctx, input, request.count, run), () => input);
     }
 
     const entries = renderEntries(ctx, page);
@@ -264,58 +279,6 @@ export class FeedPipeline {
       ...(explain ? { explain } : {}),
     };
   }
-}
-
-/** Per catalog row: the merge call that last took it (so the arrays are never cleared) and its index in that call's output. */
-let mergeStamp = new Uint32Array(0);
-let mergeIndex = new Int32Array(0);
-let mergeCall = 0;
-
-/** Merges sources round-robin by rank, deduplicating by item; the first source is kept, all are listed. */
-export function mergeRoundRobin(
-  ctx: Pick<FeedContext, 'catalog'>,
-  perSource: { name: string; hits: { row: number; score: number; tier?: string }[] }[],
-  max: number,
-): Candidate[] {
-  const rows = ctx.catalog.items.size;
-  if (mergeStamp.length < rows) {
-    mergeStamp = new Uint32Array(Math.ceil(rows * 1.25));
-    mergeIndex = new Int32Array(mergeStamp.length);
-  }
-  const call = (mergeCall = (mergeCall % 0xfffffffe) + 1);
-  const out: Candidate[] = [];
-  let longest = 0;
-  for (const s of perSource) longest = Math.max(longest, s.hits.length);
-  for (let rank = 0; rank < longest; rank++) {
-    for (const { name, hits } of perSource) {
-      const hit = hits[rank];
-      if (!hit) continue;
-      if (mergeStamp[hit.row] === call) {
-        const existing = out[mergeIndex[hit.row]!]!;
-        if (!existing.sources.includes(name)) existing.sources.push(name);
-        if (hit.tier && !existing.tier) existing.tier = hit.tier;
-        continue;
-      }
-      if (out.length >= max) continue;
-      mergeStamp[hit.row] = call;
-      mergeIndex[hit.row] = out.length;
-      // Every field from the start: one object shape, so the stages' property reads stay monomorphic.
-      out.push({
-        row: hit.row,
-        itemId: ctx.catalog.items.id(hit.row),
-        source: name,
-        sources: [name],
-        sourceScore: hit.score,
-        tier: hit.tier,
-        signals: undefined,
-        purchase: 0,
-        score: 0,
-        scores: undefined,
-        passed: undefined,
-      });
-    }
-  }
-  return out;
 }
 
 /** Records the page in the session: served ids, the creators at the tail, entries since the last shoppable slot. */
@@ -362,7 +325,7 @@ function relationOf(ctx: FeedContext, c: Candidate, round: (v: number) => number
 function explainOf(
   ctx: FeedContext,
   trace: StageTrace[],
-  perSource: { name: string; hits: unknown[] }[],
+  perSource: readonly SourceHits[],
   page: PageEntry[],
   removed: RemovedCandidate[],
 ): FeedExplain {
@@ -375,7 +338,7 @@ function explainOf(
     page: ctx.request.session.page,
     session_id: ctx.request.session.sessionId,
     stages: trace,
-    candidates_per_source: Object.fromEntries(perSource.map((s) => [s.name, s.hits.length])),
+    candidates_per_source: Object.fromEntries(perSource.map((s) => [s.source.name, s.hits.length])),
     items: page.map((e, position) => {
       if (e.type === 'video') {
         const c = e.candidate;

@@ -1,5 +1,5 @@
 import type { FeedEntry, ItemFields, ProductCard } from '../feed-api/feed-response.ts';
-import type { ServingCatalog } from './catalog/serving-catalog.ts';
+import type { CatalogView } from './catalog/catalog-view.ts';
 import type { FeedContext, PageEntry } from './types.ts';
 
 /** In-app deep link to buy a product; buying never leaves the app. */
@@ -7,7 +7,7 @@ export function buyUrl(productId: string, itemId?: string): string {
   return `app://checkout/${encodeURIComponent(productId)}${itemId ? `?item_id=${encodeURIComponent(itemId)}` : ''}`;
 }
 
-export function productCard(catalog: ServingCatalog, row: number, itemId?: string): ProductCard {
+export function productCard(catalog: CatalogView, row: number, itemId?: string): ProductCard {
   const id = catalog.products.id(row);
   return {
     product_id: id,
@@ -20,7 +20,7 @@ export function productCard(catalog: ServingCatalog, row: number, itemId?: strin
 }
 
 /** A video's catalog fields as the API shows them. */
-export function itemFields(catalog: ServingCatalog, row: number): ItemFields {
+export function itemFields(catalog: CatalogView, row: number): ItemFields {
   const { product_id: _product, available: _available, ...fields } = catalog.itemRow(row);
   return fields;
 }

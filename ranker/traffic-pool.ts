@@ -1,6 +1,6 @@
 import type { RankerConfig, TrafficTier } from './config.ts';
-import type { ServingCatalog } from './catalog/serving-catalog.ts';
-import type { OnlineState } from '../ingest/online-state.ts';
+import type { CatalogView, Column } from './catalog/catalog-view.ts';
+import type { OnlineView } from './types.ts';
 import { ExplorationLedger } from './exploration-ledger.ts';
 
 /** How an item in the fresh window stands in the traffic pool. */
@@ -20,7 +20,7 @@ export interface Exposure {
 }
 
 /** Long-term stats and the short online window, without double counting (the larger count wins). */
-export function exposureOf(catalog: ServingCatalog, online: OnlineState, row: number): Exposure {
+export function exposureOf(catalog: CatalogView, online: OnlineView, row: number): Exposure {
   const s = catalog.stats;
   const c = online.itemCounters(catalog.items.id(row));
   const ltPlays = s.plays[row] ?? 0;
@@ -97,7 +97,7 @@ export class TrafficPool {
     this.exploration = new ExplorationLedger(config.rerank.explorationWindowSlots, config.rerank.explorationMaxItemShare);
   }
 
-  refresh(catalog: ServingCatalog, online: OnlineState, now = Date.now()): void {
+  refresh(catalog: CatalogView, online: OnlineView, now = Date.now()): void {
     const build = this.newBuild(catalog);
     const rows = catalog.freshItems;
     this.scan(build, catalog, online, rows, 0, rows.length, now);
@@ -105,7 +105,7 @@ export class TrafficPool {
   }
 
   /** The same recomputation in slices of SLICE_ROWS, yielding between them; the lists swap in at the end. */
-  async refreshInSlices(catalog: ServingCatalog, online: OnlineState, now = Date.now()): Promise<void> {
+  async refreshInSlices(catalog: CatalogView, online: OnlineView, now = Date.now()): Promise<void> {
     const build = this.newBuild(catalog);
     const rows = catalog.freshItems; // reindex() replaces the array, never mutates it
     for (let from = 0; from < rows.length; from += SLICE_ROWS) {
@@ -119,7 +119,7 @@ export class TrafficPool {
    * Recomputes now, then keeps the lists current in the background (until `stop()`); returns
    * the stop function. Without `engagement`, every tick is a full pass.
    */
-  start(catalog: ServingCatalog, online: OnlineState, engagement?: EngagementFeed): () => void {
+  start(catalog: CatalogView, online: OnlineView, engagement?: EngagementFeed): () => void {
     // refreshMs 0 asks for lists recomputed on every request: `current()` does that.
     const { refreshMs, fullRefreshMs } = this.config.trafficPool;
     if (refreshMs === 0) return () => undefined;
@@ -153,7 +153,7 @@ export class TrafficPool {
    * New items enter the first tier at publish (`ServingCatalog.onNewItems`), before the next
    * tick classifies them with the rest; a retired one is left out.
    */
-  admit(catalog: ServingCatalog, rows: readonly number[]): void {
+  admit(catalog: CatalogView, rows: readonly number[]): void {
     const tierOfRow = new Int8Array(catalog.items.size).fill(-1);
     tierOfRow.set(this.tierOfRow.subarray(0, Math.min(this.tierOfRow.length, tierOfRow.length)));
     const added = rows.filter((row) => catalog.itemAvailable[row] && tierOfRow[row] === -1);
@@ -164,7 +164,7 @@ export class TrafficPool {
   }
 
   /** The lists; recomputed here when stale only if no background refresh keeps them current. */
-  current(catalog: ServingCatalog, online: OnlineState, now = Date.now()): this {
+  current(catalog: CatalogView, online: OnlineView, now = Date.now()): this {
     if (!this.background && now - this.computedAt >= this.config.trafficPool.refreshMs) this.refresh(catalog, online, now);
     return this;
   }
@@ -174,7 +174,7 @@ export class TrafficPool {
     return t === undefined || t < 0 ? undefined : this.config.trafficPool.tiers[t]?.name;
   }
 
-  private newBuild(catalog: ServingCatalog): PoolBuild {
+  private newBuild(catalog: CatalogView): PoolBuild {
     return { lists: this.config.trafficPool.tiers.map(() => []), stopped: new Map(), tierOfRow: new Int8Array(catalog.items.size).fill(-1) };
   }
 
@@ -183,7 +183,7 @@ export class TrafficPool {
   }
 
   /** The row's tier (-1: not in the pool) and why it stopped, if it did. */
-  private classify(catalog: ServingCatalog, online: OnlineState, row: number): { tier: number; stopped?: string } {
+  private classify(catalog: CatalogView, online: OnlineView, row: number): { tier: number; stopped?: string } {
     if (!catalog.itemAvailable[row]) return { tier: -1 };
     const { impressions, plays } = catalog.stats;
     // Most fresh items have no audience yet: first tier, without building their exposure.
@@ -194,7 +194,7 @@ export class TrafficPool {
   }
 
   /** Classifies rows[from, to); false once past the fresh window (rows are newest first). */
-  private scan(b: PoolBuild, catalog: ServingCatalog, online: OnlineState, rows: Int32Array, from: number, to: number, now: number): boolean {
+  private scan(b: PoolBuild, catalog: CatalogView, online: OnlineView, rows: Column, from: number, to: number, now: number): boolean {
     const since = this.freshSince(now);
     for (let k = from; k < to; k++) {
       const row = rows[k]!;
@@ -209,7 +209,7 @@ export class TrafficPool {
   }
 
   /** Reclassifies the items that got events; the lists are rebuilt from the per-row tiers only if one moved. */
-  private update(catalog: ServingCatalog, online: OnlineState, now: number): void {
+  private update(catalog: CatalogView, online: OnlineView, now: number): void {
     const since = this.freshSince(now);
     let moved = false;
     for (const id of this.dirty) {

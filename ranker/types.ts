@@ -1,8 +1,11 @@
 import type { Config } from '../config/schema.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
+import type { ObjectiveWeights } from '../models/config.ts';
 import type { CandidateSignals, UserContext } from '../models/types.ts';
-import type { AttentionKeys, UserAffinity } from '../models/user-relation.ts';
+import type { CatalogView } from './catalog/catalog-view.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
+import type { RankerConfig } from './config.ts';
+import type { Memo } from './memo.ts';
 import type { ServingSnapshot } from './models.ts';
 import type { SessionState } from './session.ts';
 import type { TrafficPool } from './traffic-pool.ts';
@@ -20,6 +23,8 @@ export interface Candidate {
   sourceScore: number;
   /** Traffic-pool tier when it came from the fresh pool. */
   tier?: string;
+  /** A source that matches the user personally produced it (CandidateSource.personal). */
+  personal: boolean;
   signals?: CandidateSignals;
   /** The scorer's predicted purchase probability (values the attached product for shoppable slots). */
   purchase: number;
@@ -61,17 +66,6 @@ export type ShoppableSlot =
 /** A video on the page; `productRow` is its attached product card (-1: none or not buyable). */
 export type PageEntry = { type: 'video'; candidate: Candidate; productRow: number } | ShoppableSlot;
 
-/** Per-request values computed once and shared between stages. */
-export interface RequestCache {
-  userVector?: Float32Array | null;
-  followed?: ReadonlySet<number>;
-  hiddenItems?: ReadonlySet<string>;
-  hiddenCreators?: ReadonlySet<string>;
-  /** item row → friends who engaged / purchased. */
-  social?: Map<number, { engaged: number; purchased: number }>;
-  relation?: { affinity: UserAffinity; keys: AttentionKeys | undefined };
-}
-
 export interface FeedRequest {
   userId: string;
   count: number;
@@ -90,21 +84,44 @@ export interface PipelineDeps {
   pool: TrafficPool;
 }
 
-export interface FeedContext extends PipelineDeps {
-  request: FeedRequest;
-  user: UserContext;
+/** What stages may read of the config: the ranker's section and the objective weights (no keys, secrets or addresses). */
+export interface StageConfig {
+  readonly ranker: Readonly<RankerConfig>;
+  readonly models: { readonly weights: Readonly<ObjectiveWeights> };
+}
+
+/** What stages may read of the online state (its writes go through ingest, never a stage). */
+export type OnlineView = Pick<
+  OnlineState,
+  'recent' | 'seenItems' | 'hiddenItems' | 'hiddenCreators' | 'followedCreators' | 'itemCounters' | 'trending' | 'positiveItems'
+>;
+
+/** The traffic pool as stages use it: its current lists and the exploration ledger. */
+type PoolView = Pick<TrafficPool, 'current' | 'exploration'>;
+
+/** What one request's stages see: read-only views of the shared state, the request, and its memos. */
+export interface FeedContext {
+  readonly config: StageConfig;
+  readonly catalog: CatalogView;
+  readonly online: OnlineView;
+  readonly pool: PoolView;
+  readonly request: FeedRequest;
+  readonly user: UserContext;
   /** Known user (catalog row or history) or cold start. */
-  coldStart: boolean;
-  localeCode: number;
-  segmentCode: number;
-  snapshot: ServingSnapshot | undefined;
-  cache: RequestCache;
+  readonly coldStart: boolean;
+  readonly localeCode: number;
+  readonly segmentCode: number;
+  readonly snapshot: ServingSnapshot | undefined;
+  /** Values computed once per request (memo.ts perRequest). */
+  readonly memo: Memo;
+  /** State kept across this pipeline's requests (memo.ts perPipeline). */
+  readonly pipelineMemo: Memo;
   /** Name of the scorer that produced the final scores. */
   scoredBy?: string;
   /** Scored candidates, best first (blenders pick shoppable products from them). */
   ranked: Candidate[];
   /** The session ran out of candidates: the backfill source adds the rest of the catalog and items seen in earlier sessions may return. */
-  widened: boolean;
+  readonly widened: boolean;
 }
 
 export type StageKind = 'source' | 'hydrator' | 'filter' | 'scorer' | 'selector' | 'blender';
@@ -120,15 +137,35 @@ export interface StageSpec {
 
 type MaybeAsync<T> = T | Promise<T>;
 
+/**
+ * What every stage method gets last: its run's signal, aborted when the budget runs out. An
+ * async stage checks it between steps (or hands it to its I/O) so that a cut-off run stops. The
+ * signal is made on first read (one costs microseconds; most stages are synchronous and never ask).
+ */
+export interface StageRun {
+  readonly signal: AbortSignal;
+}
+
 export interface CandidateSource extends StageSpec {
   readonly kind: 'source';
+  /** Candidates it may contribute before merging (config `ranker.sources` overrides); 0 turns it off. */
+  readonly defaultQuota: number;
+  /** It matches the user personally (their vector, history, follows, friends): the traffic-pool filter lets its stopped items through. */
+  readonly personal: boolean;
   /** At most `limit` candidates (the source's quota), best first. */
-  fetch(ctx: FeedContext, limit: number): MaybeAsync<{ row: number; score: number; tier?: string }[]>;
+  fetch(ctx: FeedContext, limit: number, run: StageRun): MaybeAsync<SourceHit[]>;
+}
+
+/** One candidate as a source returns it. */
+export interface SourceHit {
+  row: number;
+  score: number;
+  tier?: string;
 }
 
 export interface FeatureHydrator extends StageSpec {
   readonly kind: 'hydrator';
-  hydrate(ctx: FeedContext, candidates: Candidate[]): MaybeAsync<void>;
+  hydrate(ctx: FeedContext, candidates: Candidate[], run: StageRun): MaybeAsync<void>;
 }
 
 export interface FilterResult {
@@ -138,25 +175,25 @@ export interface FilterResult {
 
 export interface Filter extends StageSpec {
   readonly kind: 'filter';
-  filter(ctx: FeedContext, candidates: Candidate[]): MaybeAsync<FilterResult>;
+  filter(ctx: FeedContext, candidates: Candidate[], run: StageRun): MaybeAsync<FilterResult>;
 }
 
 export interface Scorer extends StageSpec {
   readonly kind: 'scorer';
-  /** Whether it can score this request (e.g. a model is loaded). */
-  applies(ctx: FeedContext): boolean;
+  /** Whether it can score this request (e.g. a model is loaded); absent: always. */
+  applies?(ctx: FeedContext): boolean;
   /** Exactly one score per input, in order; sets `candidate.purchase` and may note stage scores. */
-  score(ctx: FeedContext, candidates: readonly Candidate[]): MaybeAsync<ArrayLike<number>>;
+  score(ctx: FeedContext, candidates: readonly Candidate[], run: StageRun): MaybeAsync<ArrayLike<number>>;
 }
 
 export interface Selector extends StageSpec {
   readonly kind: 'selector';
-  select(ctx: FeedContext, candidates: Candidate[], count: number): MaybeAsync<Candidate[]>;
+  select(ctx: FeedContext, candidates: Candidate[], count: number, run: StageRun): MaybeAsync<Candidate[]>;
 }
 
 export interface Blender extends StageSpec {
   readonly kind: 'blender';
-  blend(ctx: FeedContext, page: PageEntry[], count: number): MaybeAsync<PageEntry[]>;
+  blend(ctx: FeedContext, page: PageEntry[], count: number, run: StageRun): MaybeAsync<PageEntry[]>;
 }
 
 export type Stage = CandidateSource | FeatureHydrator | Filter | Scorer | Selector | Blender;

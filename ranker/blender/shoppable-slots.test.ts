@@ -3,6 +3,7 @@ import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
 import { testConfig } from '../../test/stack.ts';
 import { FeedPipeline } from '../pipeline.ts';
 import { newSession } from '../session.ts';
+import { NOW, setup, unbounded } from '../stage-fixtures.ts';
 import { catalogFromRows, makeWorld } from '../testing.ts';
 import { TrafficPool } from '../traffic-pool.ts';
 import type { Candidate, PageEntry } from '../types.ts';
@@ -16,7 +17,7 @@ describe('shoppableCandidates', () => {
     const pipeline = new FeedPipeline({ config, catalog, online: new MemoryOnlineState(), models: () => undefined, pool: new TrafficPool(config.ranker) });
     const ctx = pipeline.contextFor({ userId: 'u1', count: 10, explain: false, now: Date.now(), session: newSession('0123456789abcdef', 8192, 4) });
     ctx.ranked = Array.from({ length: 200 }, (_, row): Candidate => ({
-      row, itemId: catalog.items.id(row), source: 'locale', sources: ['locale'], sourceScore: 0,
+      row, itemId: catalog.items.id(row), source: 'locale', sources: ['locale'], sourceScore: 0, personal: false,
       purchase: (row % 17) / 100, score: 1,
     }));
     const key = (s: ReturnType<typeof shoppableCandidates>[number]) =>
@@ -51,7 +52,7 @@ describe('shoppableSlotBlender', () => {
       // The page's own videos carry the products: the best product's creator is always on the page.
       const page = Array.from({ length: 12 }, (_, i) => video((trial * 12 + i) % 300));
       ctx.ranked = page.map((e) => (e as Extract<PageEntry, { type: 'video' }>).candidate);
-      const out = await shoppableSlotBlender.blend(ctx, page, 12);
+      const out = await shoppableSlotBlender.blend(ctx, page, 12, unbounded);
       out.forEach((e, i) => {
         if (e.type === 'video') return;
         slotsSeen++;
@@ -73,5 +74,27 @@ describe('shoppableSlotBlender', () => {
       firstLive.set(id, (firstLive.get(id) ?? 0) + 1);
     }
     expect([...firstLive.keys()].sort()).toEqual(['l1', 'l2', 'l3', 'l4']);
+  });
+});
+
+describe('shoppable slots in the pipeline', () => {
+  it('inserts shoppable slots at the configured spacing, never two in a row, and cards only for buyable products', async () => {
+    const s = setup({ ranker: { commerce: { slotEvery: 4, minSpacing: 3, minValueRatio: 0 } } }, { productShare: 0.6 });
+    s.catalog.productAvailable[s.catalog.products.row('p0')] = 0;
+    let session = newSession('bbbbbbbbbbbbbbbb', 8192, 4);
+    const types: string[] = [];
+    for (let page = 0; page < 4; page++) {
+      const res = await s.pipeline.run({ userId: 'u6', count: 10, explain: false, now: NOW, session });
+      session = res.session;
+      for (const e of res.entries) {
+        types.push(e.type);
+        if (e.type === 'video' && e.product) expect(e.product.product_id).not.toBe('p0');
+        if (e.type === 'product') expect(e.product.buy_url).toMatch(/^app:\/\/checkout\//);
+      }
+    }
+    const slots = types.map((t, i) => (t === 'video' ? -1 : i)).filter((i) => i >= 0);
+    expect(slots.length).toBeGreaterThanOrEqual(8);
+    for (let k = 1; k < slots.length; k++) expect(slots[k]! - slots[k - 1]!).toBeGreaterThanOrEqual(4);
+    expect(types.some((t) => t === 'live')).toBe(true);
   });
 });

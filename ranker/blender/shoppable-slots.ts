@@ -1,6 +1,7 @@
 import { idHash } from '../../core/hash.ts';
 import type { Objective } from '../../models/types.ts';
-import { hiddenCreators } from '../request-cache.ts';
+import { perPipeline } from '../memo.ts';
+import { hiddenCreators } from '../per-request.ts';
 import { expectedValue } from '../scorer/value.ts';
 import { descending, type Blender, type FeedContext, type PageEntry, type ShoppableSlot } from '../types.ts';
 
@@ -9,16 +10,16 @@ const NONE: Record<Objective, number> = { complete: 0, watch: 0, like: 0, share:
 const LIVE_WATCH = 0.3;
 const LIVE_PURCHASE_LIFT = 1.5;
 
-/** Live-stream slots on air, best first; the same for every viewer, so computed once per catalog and LIVE_CACHE_MS. */
+/** Live-stream slots on air, best first: the same for every viewer, so computed once per LIVE_CACHE_MS and list of streams. */
 const LIVE_CACHE_MS = 5000;
 type LiveSlot = Extract<ShoppableSlot, { type: 'live' }>;
-const liveCache = new WeakMap<object, { at: number; config: object; slots: LiveSlot[] }>();
+const liveCache = perPipeline((): { lives: object | undefined; at: number; slots: LiveSlot[] } => ({ lives: undefined, at: 0, slots: [] }));
 
 function liveSlots(ctx: FeedContext): LiveSlot[] {
   const { catalog } = ctx;
   const now = ctx.request.now;
-  const cached = liveCache.get(catalog.lives);
-  if (cached && cached.config === ctx.config && now >= cached.at && now - cached.at < LIVE_CACHE_MS) return cached.slots;
+  const cached = liveCache(ctx);
+  if (cached.lives === catalog.lives && now >= cached.at && now - cached.at < LIVE_CACHE_MS) return cached.slots;
   const { purchasePrior } = ctx.config.ranker.commerce;
   const nowSec = now / 1000;
   const slots: LiveSlot[] = [];
@@ -30,7 +31,7 @@ function liveSlots(ctx: FeedContext): LiveSlot[] {
     slots.push({ type: 'live', liveIndex, value, source: 'live' });
   });
   slots.sort((a, b) => b.value - a.value); // stable
-  liveCache.set(catalog.lives, { at: now, config: ctx.config, slots });
+  Object.assign(cached, { lives: catalog.lives, at: now, slots });
   return slots;
 }
 

@@ -1,10 +1,12 @@
-import { userVector } from '../request-cache.ts';
+import { userVector } from '../per-request.ts';
 import type { CandidateSource } from '../types.ts';
 
 /** Most-similar items to the user's vector, from the promoted retrieval model's FAISS index. */
 export const annSource: CandidateSource = {
   name: 'ann',
   kind: 'source',
+  defaultQuota: 200,
+  personal: true,
   budgetMs: 15,
   failOpen: true,
   fetch(ctx, limit) {

@@ -8,6 +8,8 @@ import type { CandidateSource } from '../types.ts';
 export const backfillSource: CandidateSource = {
   name: 'backfill',
   kind: 'source',
+  defaultQuota: 200,
+  personal: false,
   budgetMs: 20,
   failOpen: true,
   fetch(ctx, limit) {

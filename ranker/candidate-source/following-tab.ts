@@ -1,4 +1,4 @@
-import { followedCreators } from '../request-cache.ts';
+import { followedCreators } from '../per-request.ts';
 import type { CandidateSource } from '../types.ts';
 
 /** How far back the Following tab looks for followed creators' videos. */
@@ -8,6 +8,8 @@ const MAX_AGE_DAYS = 30;
 export const followingTabSource: CandidateSource = {
   name: 'following_tab',
   kind: 'source',
+  defaultQuota: 500,
+  personal: true,
   budgetMs: 10,
   failOpen: false,
   fetch(ctx, limit) {

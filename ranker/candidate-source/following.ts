@@ -1,4 +1,4 @@
-import { followedCreators } from '../request-cache.ts';
+import { followedCreators } from '../per-request.ts';
 import type { CandidateSource } from '../types.ts';
 
 const PER_CREATOR = 5;
@@ -7,6 +7,8 @@ const PER_CREATOR = 5;
 export const followingSource: CandidateSource = {
   name: 'following',
   kind: 'source',
+  defaultQuota: 60,
+  personal: true,
   budgetMs: 5,
   failOpen: true,
   fetch(ctx, limit) {

@@ -1,5 +1,5 @@
 import { hash32 } from '../../core/hash.ts';
-import { takeUnserved } from '../request-cache.ts';
+import { takeUnserved } from './take-unserved.ts';
 import type { CandidateSource } from '../types.ts';
 
 /**
@@ -10,6 +10,8 @@ import type { CandidateSource } from '../types.ts';
 export const freshSource: CandidateSource = {
   name: 'fresh',
   kind: 'source',
+  defaultQuota: 60,
+  personal: false,
   budgetMs: 5,
   failOpen: true,
   fetch(ctx, limit) {

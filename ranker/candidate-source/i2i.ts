@@ -1,16 +1,18 @@
+import { isPositiveEngagement } from '../../ingest/events.ts';
 import type { Neighbours } from '../ann/neighbour-cache.ts';
 import { descending, type CandidateSource } from '../types.ts';
 
-const SEED_KINDS = new Set(['complete', 'like', 'share', 'purchase', 'play']);
 const MAX_SEEDS = 5;
 
 /**
- * Neighbours of the last items the user watched well: from the version's neighbour cache, the
- * rest in one batched FAISS search.
+ * Neighbours of the last items the user engaged with positively (a play when watched well):
+ * from the version's neighbour cache, the rest in one batched FAISS search.
  */
 export const itemToItemSource: CandidateSource = {
   name: 'i2i',
   kind: 'source',
+  defaultQuota: 80,
+  personal: true,
   budgetMs: 15,
   failOpen: true,
   fetch(ctx, limit) {
@@ -18,8 +20,7 @@ export const itemToItemSource: CandidateSource = {
     if (!snap || snap.ann.size === 0) return [];
     const seeds: string[] = [];
     for (const e of ctx.user.recent) {
-      if (!SEED_KINDS.has(e.kind) || seeds.includes(e.item_id)) continue;
-      if (e.kind === 'play' && e.duration_ms && (e.watch_ms ?? 0) < 0.5 * e.duration_ms) continue;
+      if (!isPositiveEngagement(e) || seeds.includes(e.item_id)) continue;
       seeds.push(e.item_id);
       if (seeds.length >= MAX_SEEDS) break;
     }

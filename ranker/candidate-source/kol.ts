@@ -8,6 +8,8 @@ const PER_KOL = 2;
 export const kolSource: CandidateSource = {
   name: 'kol',
   kind: 'source',
+  defaultQuota: 30,
+  personal: false,
   budgetMs: 5,
   failOpen: true,
   fetch(ctx, limit) {

@@ -1,10 +1,12 @@
-import { socialProof } from '../request-cache.ts';
+import { socialProof } from '../per-request.ts';
 import { byScoreDesc, type CandidateSource } from '../types.ts';
 
 /** Items the user's friends engaged with or bought recently; purchases count double. */
 export const socialSource: CandidateSource = {
   name: 'social',
   kind: 'source',
+  defaultQuota: 40,
+  personal: true,
   budgetMs: 5,
   failOpen: true,
   fetch(ctx, limit) {

@@ -7,6 +7,8 @@ import type { CandidateSource } from '../types.ts';
 export const trendingSource: CandidateSource = {
   name: 'trending',
   kind: 'source',
+  defaultQuota: 80,
+  personal: false,
   budgetMs: 5,
   failOpen: true,
   fetch(ctx, limit) {

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { withContext } from '../../core/errors.ts';
+import { POSITIVE_KINDS } from '../../ingest/events.ts';
 import { ensureCapacity, TopK } from './columns.ts';
 import type { ServingCatalog } from './serving-catalog.ts';
 
@@ -15,9 +16,6 @@ export interface ItemStatsRow {
   purchases: number;
   gmv: number;
 }
-
-/** Kinds that count as a positive engagement for segment popularity. */
-const POSITIVE_KINDS = ['like', 'complete', 'share', 'purchase'];
 
 /**
  * Long-term per-item stats from item_stats_hourly, aligned with the catalog's item rows, and

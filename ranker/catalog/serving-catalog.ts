@@ -1,5 +1,6 @@
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../../storage/catalog.ts';
 import { hash32 } from '../../core/hash.ts';
+import type { CatalogView } from './catalog-view.ts';
 import { Dictionary, ensureCapacity, IdIndex, TextColumn } from './columns.ts';
 import { ItemStats } from './item-stats.ts';
 
@@ -20,7 +21,7 @@ function mostCommon(codes: Uint16Array, cardinality: number): number {
  * upserted in place (availability changes) and appended (new items); derived lists are rebuilt
  * by `reindex()` off the request path.
  */
-export class ServingCatalog {
+export class ServingCatalog implements CatalogView {
   readonly categories = new Dictionary();
   readonly locales = new Dictionary();
   readonly currencies = new Dictionary();

@@ -2,14 +2,17 @@ import { dotAt } from '../../core/dot.ts';
 import type { ItemCounters } from '../../ingest/online-state.ts';
 import type { CandidateSignals } from '../../models/types.ts';
 import { affinityOf, attentionSims, poolAttention, type Affinity } from '../../models/user-relation.ts';
-import { followedCreators, itemVector, socialProof, userRelation, userVector } from '../request-cache.ts';
-import type { FeatureHydrator } from '../types.ts';
+import { perPipeline } from '../memo.ts';
+import { followedCreators, itemVector, socialProof, userRelation, userVector } from '../per-request.ts';
+import type { FeatureHydrator, FeedContext } from '../types.ts';
 
-/** Candidate vectors (row-major) and which candidates have one, reused across requests (hydrate runs synchronously). */
-let scratch = { matrix: new Float32Array(0), hasVector: new Uint8Array(0) };
-function scratchFor(rows: number, dim: number): typeof scratch {
-  if (scratch.matrix.length < rows * dim || scratch.hasVector.length < rows) scratch = { matrix: new Float32Array(rows * dim), hasVector: new Uint8Array(rows) };
-  return scratch;
+/** Candidate vectors (row-major) and which candidates have one, reused across the pipeline's requests (hydrate runs synchronously). */
+const scratch = perPipeline(() => ({ matrix: new Float32Array(0), hasVector: new Uint8Array(0) }));
+function scratchFor(ctx: FeedContext, rows: number, dim: number): { matrix: Float32Array; hasVector: Uint8Array } {
+  const s = scratch(ctx);
+  if (s.matrix.length < rows * dim) s.matrix = new Float32Array(rows * dim);
+  if (s.hasVector.length < rows) s.hasVector = new Uint8Array(rows);
+  return s;
 }
 
 /** A per-play rate from the online window or the long-term stats, whichever has more plays. */
@@ -37,7 +40,7 @@ export const signalsHydrator: FeatureHydrator = {
     const c: ItemCounters = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
     // Item vectors of all candidates, gathered for one attention matMul over the user's history.
     const dim = ctx.snapshot?.retrieval.dim ?? 0;
-    const { matrix, hasVector } = scratchFor(candidates.length, dim);
+    const { matrix, hasVector } = scratchFor(ctx, candidates.length, dim);
     for (let k = 0; k < candidates.length; k++) {
       const v = itemVector(ctx, candidates[k]!);
       hasVector[k] = v ? 1 : 0;

@@ -1,5 +1,6 @@
-import { knowsNothing } from '../request-cache.ts';
+import { knowsNothing } from '../per-request.ts';
 import type { Filter } from '../types.ts';
+import { partition } from './predicate-filter.ts';
 
 /**
  * A person the catalog does not know and who has engaged with nothing yet: their language is all
@@ -15,14 +16,9 @@ export const coldLocaleFilter: Filter = {
   budgetMs: 1,
   failOpen: true,
   filter(ctx, candidates) {
-    const { catalog } = ctx;
     if (!knowsNothing(ctx)) return { kept: candidates, removed: [] };
-    const kept = [];
-    const removed = [];
-    for (const c of candidates) {
-      if (catalog.itemLocale[c.row] === ctx.localeCode) kept.push(c);
-      else removed.push({ candidate: c, reason: `new user without engagement; item not in their language (${ctx.user.locale})` });
-    }
-    return kept.length >= ctx.request.count ? { kept, removed } : { kept: candidates, removed: [] };
+    const reason = `new user without engagement; item not in their language (${ctx.user.locale})`;
+    const res = partition(candidates, (c) => (ctx.catalog.itemLocale[c.row] === ctx.localeCode ? undefined : reason));
+    return res.kept.length >= ctx.request.count ? res : { kept: candidates, removed: [] };
   },
 };

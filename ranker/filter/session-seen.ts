@@ -1,20 +1,13 @@
-import type { Filter } from '../types.ts';
+import { predicateFilter } from './predicate-filter.ts';
 
 /** Already served in this scrolling session (the cursor's bloom filter), so pages never repeat. */
-export const sessionSeenFilter: Filter = {
+export const sessionSeenFilter = predicateFilter({
   name: 'session-seen',
-  kind: 'filter',
   budgetMs: 2,
   failOpen: false,
-  filter(ctx, candidates) {
+  removes(ctx) {
     const { served, page } = ctx.request.session;
-    if (page === 0) return { kept: candidates, removed: [] };
-    const kept = [];
-    const removed = [];
-    for (const c of candidates) {
-      if (served.has(c.itemId)) removed.push({ candidate: c, reason: 'already served in this session' });
-      else kept.push(c);
-    }
-    return { kept, removed };
+    if (page === 0) return undefined;
+    return (c) => (served.has(c.itemId) ? 'already served in this session' : undefined);
   },
-};
+});

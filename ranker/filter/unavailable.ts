@@ -1,18 +1,9 @@
-import type { Filter } from '../types.ts';
+import { predicateFilter } from './predicate-filter.ts';
 
 /** Items taken down or no longer available in the catalog. */
-export const unavailableFilter: Filter = {
+export const unavailableFilter = predicateFilter({
   name: 'unavailable',
-  kind: 'filter',
   budgetMs: 2,
   failOpen: false,
-  filter(ctx, candidates) {
-    const kept = [];
-    const removed = [];
-    for (const c of candidates) {
-      if (ctx.catalog.itemAvailable[c.row]) kept.push(c);
-      else removed.push({ candidate: c, reason: 'item is unavailable' });
-    }
-    return { kept, removed };
-  },
-};
+  removes: (ctx) => (c) => (ctx.catalog.itemAvailable[c.row] ? undefined : 'item is unavailable'),
+});

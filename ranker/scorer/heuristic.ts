@@ -43,7 +43,6 @@ export const heuristicScorer: Scorer = {
   kind: 'scorer',
   budgetMs: 10,
   failOpen: false,
-  applies: (ctx) => ctx.scoredBy === undefined,
   score(ctx, candidates) {
     const n = candidates.length;
     const preds = Object.fromEntries(OBJECTIVES.map((o) => [o, new Float32Array(n)])) as Record<Objective, Float32Array>;

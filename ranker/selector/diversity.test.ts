@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../config/schema.ts';
 import { Rng } from '../../models/rng.ts';
 import { ExplorationLedger } from '../exploration-ledger.ts';
+import { FeedPipeline } from '../pipeline.ts';
+import { newSession } from '../session.ts';
+import { NOW, request, setup, unbounded } from '../stage-fixtures.ts';
+import { catalogFromRows, event, fakeModels } from '../testing.ts';
 import type { Candidate, FeedContext } from '../types.ts';
 import { diversitySelector, explorationPositions } from './diversity.ts';
 
@@ -64,7 +68,7 @@ describe('diversity selector', () => {
     // Rows 0-2: category 0 by creators 0, 1, 2; row 3: category 1 by creator 0; row 4: category 1 by creator 3.
     const ctx = contextFor([0, 0, 0, 1, 1], [0, 1, 2, 0, 3]);
     const pool = [candidate(0, 1.0), candidate(1, 0.95), candidate(3, 0.9), candidate(2, 0.85), candidate(4, 0.5)];
-    const rows = (await diversitySelector.select(ctx, pool, 5)).map((c) => c.row);
+    const rows = (await diversitySelector.select(ctx, pool, 5, unbounded)).map((c) => c.row);
     // Slot 2: row 3 (0.9) has creator 0, two slots back, so row 2 (0.85, third in category 0: x0.8 = 0.68) beats
     // row 4 (0.5); slot 3: creator 0 is three back and category 1 is new, so row 3.
     expect(rows).toEqual([0, 1, 2, 3, 4]);
@@ -83,7 +87,7 @@ describe('diversity selector', () => {
       const pool = Array.from({ length: n }, (_, row) => candidate(row, rng.next() * 2 - 0.2, rng.next() < 0.1 ? ['fresh'] : ['ann'])).sort(
         (a, b) => b.score - a.score,
       );
-      const got = (await diversitySelector.select(ctx, pool, 20)).map((c) => c.row);
+      const got = (await diversitySelector.select(ctx, pool, 20, unbounded)).map((c) => c.row);
       expect(got).toEqual(reference(ctx, pool, 20));
     }
   });
@@ -98,7 +102,7 @@ describe('diversity selector', () => {
     for (let request = 0; request < 20; request++) {
       const pool = Array.from({ length: n }, (_, row) => candidate(row, row < 5 ? 0.5 - row * 0.01 : 1 - row * 0.01, row < 5 ? ['fresh'] : ['ann']));
       pool.sort((a, b) => b.score - a.score);
-      for (const c of await diversitySelector.select(ctx, pool, 10)) {
+      for (const c of await diversitySelector.select(ctx, pool, 10, unbounded)) {
         if (c.scores?.exploration) explored.set(c.row, (explored.get(c.row) ?? 0) + 1);
       }
     }
@@ -106,5 +110,78 @@ describe('diversity selector', () => {
     // so every fresh item gets some instead of row 0 taking them all.
     expect(Math.max(...explored.values())).toBeLessThanOrEqual(4);
     expect([...explored.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('diversity selector in the pipeline', () => {
+  it('gives up to sessionInterestShare of a page to the session\'s strongest category', async () => {
+    const pageShare = async (share: number) => {
+      // Many creators, so creator spacing leaves enough food videos to fill the slots.
+      const s = setup({ ranker: { rerank: { sessionInterestShare: share } } }, { items: 900, creators: 120 });
+      await s.holder.swap(fakeModels('m', s.rows.items.map((i) => i.item_id)));
+      const food = s.rows.items.filter((i) => i.category === 'food').slice(0, 5);
+      s.online.apply(food.flatMap((i) => [event('complete', 'u8', { item_id: i.item_id }), event('like', 'u8', { item_id: i.item_id })]));
+      const res = await s.pipeline.run(request('u8', 10));
+      const videos = res.entries.filter((e) => e.type === 'video');
+      return videos.filter((e) => s.rows.items.find((i) => i.item_id === e.item_id)!.category === 'food').length / videos.length;
+    };
+    // A new user whose session is all food: lift 1, so 8 of 10 positions (product slots may take some of the others).
+    expect(await pageShare(0.8)).toBeGreaterThanOrEqual(0.75);
+    expect(await pageShare(0)).toBeLessThan(0.5);
+  });
+
+  it('gives a slot to a followed creator\'s new post', async () => {
+    const s = setup();
+    const creator = s.rows.creators.find((c) => c.locale === s.rows.users[7]!.locale)!.creator_id;
+    const post = s.rows.items.find((i) => i.creator_id === creator)!;
+    post.published_at = Math.floor(NOW / 1000) - 3600;
+    const catalog = catalogFromRows(s.rows, s.config);
+    const p = new FeedPipeline({ ...s.deps, catalog });
+    s.online.apply([event('follow', 'u7', { creator_id: creator })]);
+    const res = await p.run(request('u7', 10, true));
+    expect(res.explain!.items[1]!.item_id).toBe(post.item_id);
+    // Without the slot the page is the plain ranking, where this post is not at that position.
+    const off = setup({ ranker: { rerank: { followingSlots: 0 } } });
+    off.online.apply([event('follow', 'u7', { creator_id: creator })]);
+    const plain = await new FeedPipeline({ ...off.deps, catalog }).run(request('u7', 10, true));
+    expect(plain.explain!.items[1]!.item_id).not.toBe(post.item_id);
+  });
+
+  it('never places two items of one creator within creatorSpacing positions, across pages too', async () => {
+    // 12 creators over two locales: six in the user's language, enough for a spacing of 4.
+    const s = setup({ ranker: { rerank: { creatorSpacing: 4 } } }, { creators: 12, items: 400 });
+    let session = newSession('aaaaaaaaaaaaaaaa', 8192, 4);
+    const creators: string[] = [];
+    for (let page = 0; page < 5; page++) {
+      const res = await s.pipeline.run({ userId: 'u5', count: 10, explain: false, now: NOW, session });
+      session = res.session;
+      for (const e of res.entries) if (e.type === 'video') creators.push(e.creator_id);
+    }
+    expect(creators.length).toBeGreaterThanOrEqual(40);
+    for (let i = 0; i < creators.length; i++) {
+      expect(creators.slice(Math.max(0, i - 4), i)).not.toContain(creators[i]);
+    }
+  });
+
+  it('reserves the exploration share of slots for the fresh pool', async () => {
+    const s = setup({ ranker: { rerank: { explorationShare: 0.2 } } });
+    const nowSec = Math.floor(NOW / 1000);
+    s.catalog.upsertItems(
+      // Another language, so that only the exploration slots bring them in.
+      Array.from({ length: 10 }, (_, k) => ({ ...s.rows.items[k]!, item_id: `fresh${k}`, locale: 'fr', published_at: nowSec - 60 * (k + 1) })),
+    );
+    s.catalog.reindex({ freshMaxAgeHours: 72, popularListSize: 100 }, nowSec);
+    const res = await s.pipeline.run(request('u7', 10, true));
+    const positions = [...explorationPositions(10, 0.2)];
+    expect(positions).toHaveLength(2);
+    const fresh = res.explain!.items.filter((i) => i.sources.includes('fresh'));
+    expect(fresh.map((i) => i.scores.exploration)).toEqual([1, 1]);
+    const without = setup({ ranker: { rerank: { explorationShare: 0 } } });
+    without.catalog.upsertItems(
+      Array.from({ length: 10 }, (_, k) => ({ ...s.rows.items[k]!, item_id: `fresh${k}`, locale: 'fr', published_at: nowSec - 60 * (k + 1) })),
+    );
+    without.catalog.reindex({ freshMaxAgeHours: 72, popularListSize: 100 }, nowSec);
+    const plain = await without.pipeline.run(request('u7', 10, true));
+    expect(plain.explain!.items.filter((i) => i.sources.includes('fresh'))).toHaveLength(0);
   });
 });

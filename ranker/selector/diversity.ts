@@ -1,5 +1,5 @@
 import { sessionLift } from '../../models/user-relation.ts';
-import { knowsNothing, userRelation } from '../request-cache.ts';
+import { knowsNothing, userRelation } from '../per-request.ts';
 import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector } from '../types.ts';
 
 /** How far down the score order the greedy pass looks for each slot. */
