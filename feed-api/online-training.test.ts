@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep } from '../core/errors.ts';
 import type { UserContext } from '../models/types.ts';
 import { trainedWorld, waitFor, type TrainedWorld } from '../test/trained-world.ts';
 import { registryModelSource } from './model-source.ts';
@@ -76,6 +77,8 @@ describe('online training in its own thread, on the real Kafka and ClickHouse', 
       expect(((await res.json()) as { items: unknown[] }).items.length).toBeGreaterThan(0);
       expect(vectors()).toEqual(trained);
       answered++;
+      // In-process requests resolve in microtasks: let the loop take the thread's messages.
+      await sleep(20);
     }
     expect(answered).toBeGreaterThan(0);
     await postCompletions();
