@@ -66,9 +66,10 @@ describe('online training in its own thread, on the real Kafka and ClickHouse', 
   }, 60_000);
 
   it('serving keeps answering with the last weights while the thread is killed, and the thread restarts and trains on', async () => {
-    const steps = service.learning.stats().steps;
     await service.learning.training!.worker!.terminate();
+    // After the exit: the thread may publish until then.
     const trained = vectors();
+    const steps = service.learning.stats().steps;
     expect(service.learning.stats()).toMatchObject({ running: false, restarts: 1 });
     let answered = 0;
     while (!service.learning.stats().running) {
