@@ -2,13 +2,13 @@ import { Counter } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import { metrics } from '../core/metrics.ts';
 import { childLogger } from '../core/logger.ts';
-import { TurnQueue } from '../core/turn-queue.ts';
 import { eventKey, type EngagementEvent } from '../ingest/events.ts';
 import { applyFromStream, type OnlineState } from '../ingest/online-state.ts';
 import { RecentIds } from '../ingest/recent-ids.ts';
-import { onlineDropped } from '../models/metrics.ts';
-import { OnlineTrainer } from '../models/online-trainer.ts';
-import type { ItemFeatures } from '../models/retrieval/two-tower.ts';
+import { onlineDropped, onlineLoss, onlineNewItems, onlineSteps } from '../models/metrics.ts';
+import { OnlineTrainingThread } from '../models/online-training-thread.ts';
+import type { ItemFeatures, TwoTower } from '../models/retrieval/two-tower.ts';
+import { engagementWeight } from '../models/retrieval/weights.ts';
 import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
 import type { ModelHolder, PromotedModels } from '../ranker/models.ts';
 
@@ -91,55 +91,44 @@ export function catalogItemFeatures(catalog: ServingCatalog, itemId: string): It
 }
 
 /**
- * Online training of the serving retrieval model (models/online-trainer.ts): accepted events
- * are queued and trained off the request path, a slice per event-loop turn (core/turn-queue.ts),
- * so a burst of events (a replayed topic, a bulk import) never holds the loop for more than a
- * step or two; new item vectors go straight into the live ANN index. Re-attached on every model swap.
+ * Online training of the serving retrieval model, off the serving loop: accepted events go to a
+ * training thread (models/online-training-thread.ts) that trains its own copy of the version and
+ * publishes changed weights and rows, which this side copies into the served model (a cheap
+ * apply, never a training step); new item vectors from it go into the live ANN index. Each
+ * serving process (replica, cluster worker) runs its own thread on the events it applies, as it
+ * keeps its own online state. Re-attached on every model swap.
  */
 export class OnlineLearning {
-  private trainer: OnlineTrainer | undefined;
-  private version: string | undefined;
-  private stopVectors: (() => void) | undefined;
+  private thread: OnlineTrainingThread | undefined;
+  private model: TwoTower | undefined;
   private readonly log = childLogger('online-learning');
-  private lastDropLog = 0;
-  private droppedSinceLog = 0;
-  private readonly queue = new TurnQueue<EngagementEvent>({
-    // At most a batch or two of training steps per turn before requests run again.
-    perTurn: 64,
-    // A burst beyond this drops the oldest waiting events rather than grow memory and delay without bound.
-    maxWaiting: 100_000,
-    work: (events) => this.trainer?.apply(events),
-    onError: (err) => this.log.error({ err: err.message }, 'online training step failed; continuing'),
-    onDrop: (n) => {
-      onlineDropped.inc(n);
-      this.droppedSinceLog += n;
-      if (Date.now() - this.lastDropLog < 10_000) return;
-      this.log.warn({ dropped: this.droppedSinceLog }, 'online training is behind; dropped the oldest waiting events');
-      this.lastDropLog = Date.now();
-      this.droppedSinceLog = 0;
-    },
-  });
+  private reported = { steps: 0, dropped: 0 };
 
   constructor(
     private readonly config: Config,
     private readonly catalog: ServingCatalog,
     private readonly holder: ModelHolder,
+    /** Train from the events `push` hands in (off: the served model only indexes new catalog items). */
+    private readonly train: boolean,
   ) {}
 
-  /** Starts training the newly served model (when it carries a trainable two-tower). */
+  /** Takes over the newly served model (when it carries a two-tower) and starts training it in a new thread. */
   attach(models: PromotedModels): void {
-    this.detach();
+    void this.detach();
     if (!models.twoTower) return;
-    const trainer = new OnlineTrainer(models.twoTower, this.config, {
-      indexed: this.holder.current?.annIds,
-      itemFeatures: (id) => catalogItemFeatures(this.catalog, id),
-    }).start();
-    this.stopVectors = trainer.onItemVectors((ids, vectors) => {
-      const added = this.holder.addItemVectors(ids, vectors);
-      if (added > 0) this.log.debug({ added }, 'new item vectors in the ANN index');
+    const model = models.twoTower;
+    this.model = model;
+    this.reported = { steps: 0, dropped: 0 };
+    if (this.train) this.thread = new OnlineTrainingThread(this.config, models.version, (update) => {
+      if (this.model !== model) return;
+      if (update.model) model.applyUpdate(update.model);
+      if (update.newItems) {
+        const added = this.holder.addItemVectors(update.newItems.ids, update.newItems.vectors);
+        onlineNewItems.inc(added);
+        if (added > 0) this.log.debug({ added }, 'new item vectors in the ANN index');
+      }
+      this.report();
     });
-    this.trainer = trainer;
-    this.version = models.version;
     // Items published after this version was trained.
     const indexed = this.holder.current?.annIds;
     const missing: number[] = [];
@@ -153,34 +142,67 @@ export class OnlineLearning {
    * as engagement arrives. The ANN index can then retrieve them from their first request.
    */
   indexNewItems(rows: readonly number[]): void {
-    const model = this.trainer?.model;
+    const model = this.model;
     if (!model || rows.length === 0) return;
     const features = rows.flatMap((row) => catalogItemFeatures(this.catalog, this.catalog.items.id(row)) ?? []);
     model.setItems(features);
+    this.thread?.send({ type: 'indexed', items: features });
     const ids = features.map((f) => f.item_id);
     const added = this.holder.addItemVectors(ids, model.itemVectors(ids));
     if (added > 0) this.log.info({ added }, 'new catalog items in the ANN index');
   }
 
-  detach(): void {
-    this.stopVectors?.();
-    this.trainer?.stop();
-    this.trainer = undefined;
-    this.version = undefined;
-    this.queue.clear();
+  async detach(): Promise<void> {
+    const thread = this.thread;
+    this.thread = undefined;
+    this.model = undefined;
+    await thread?.stop();
   }
 
+  /** Hands the training thread the events that can train (an item and a positive weight), with features of items new to the model. */
   push(events: readonly EngagementEvent[]): void {
-    if (this.trainer) this.queue.push(events);
+    const model = this.model;
+    if (!this.thread || !model) return;
+    const positives = events.filter((e) => e.item_id && engagementWeight(e.kind, e.watch_ms, e.duration_ms) > 0);
+    if (positives.length === 0) return;
+    const items: ItemFeatures[] = [];
+    for (const e of positives) {
+      if (model.items.has(e.item_id!)) continue;
+      const f = catalogItemFeatures(this.catalog, e.item_id!);
+      if (f) items.push(f);
+    }
+    // The same features on both copies keep their item inputs equal.
+    model.setItems(items);
+    this.thread.send({ type: 'events', events: positives, items });
   }
 
-  stats(): { version: string | null; steps: number; last_loss: number | null; waiting_events: number } {
-    const loss = this.trainer?.lastLoss;
+  /** The training thread, for health and tests. */
+  get training(): OnlineTrainingThread | undefined {
+    return this.thread;
+  }
+
+  stats(): { version: string | null; steps: number; last_loss: number | null; waiting_events: number; dropped_events: number; backend: string | null; running: boolean; restarts: number } {
+    const thread = this.thread;
+    const s = thread?.stats();
     return {
-      version: this.version ?? null,
-      steps: this.trainer?.steps ?? 0,
-      last_loss: loss !== undefined && Number.isFinite(loss) ? loss : null,
-      waiting_events: this.queue.waiting,
+      version: thread?.version ?? null,
+      steps: s?.steps ?? 0,
+      last_loss: s && Number.isFinite(s.lastLoss) ? s.lastLoss : null,
+      waiting_events: s?.waiting ?? 0,
+      dropped_events: s?.dropped ?? 0,
+      backend: thread?.backend?.name ?? null,
+      running: thread?.running ?? false,
+      restarts: thread?.restarts ?? 0,
     };
+  }
+
+  /** Moves this process's metrics by what the thread reported since the last time. */
+  private report(): void {
+    const s = this.thread?.stats();
+    if (!s) return;
+    onlineSteps.inc(Math.max(0, s.steps - this.reported.steps));
+    onlineDropped.inc(Math.max(0, s.dropped - this.reported.dropped));
+    if (Number.isFinite(s.lastLoss)) onlineLoss.set(s.lastLoss);
+    this.reported = { steps: s.steps, dropped: s.dropped };
   }
 }

@@ -72,6 +72,8 @@ export interface FeedService {
   catalog: ServingCatalog;
   online: OnlineState;
   models: ModelHolder;
+  /** Online training of the served retrieval model, in its own thread. */
+  learning: OnlineLearning;
   /** Routes requests through the running experiment (registry experiments.json, followed like promotions). */
   experiments: ExperimentRouter;
   /** Applies catalog changes from ClickHouse now (also runs every `ranker.catalog.refreshSeconds`). */
@@ -132,13 +134,14 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     }
 
     const models = new ModelHolder(config, catalog.items);
-    const learning = new OnlineLearning(config, catalog, models);
+    const training = opts.onlineTraining ?? true;
+    const learning = new OnlineLearning(config, catalog, models, training);
     stops.push(() => learning.detach());
     stops.push(catalog.onNewItems((rows) => learning.indexNewItems(rows)));
-    if (opts.onlineTraining ?? true) stops.push(online.onApply((events) => learning.push(events)));
+    if (training) stops.push(online.onApply((events) => learning.push(events)));
     const activate = async (m: PromotedModels | undefined) => {
       if (!m) {
-        learning.detach();
+        await learning.detach();
         return models.clear();
       }
       await models.swap(m);
@@ -198,6 +201,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       catalog,
       online,
       models,
+      learning,
       experiments,
       refreshCatalog: async () => (refresher ? refresher.refreshChanges() : { items: 0, products: 0 }),
       async start(port?: number) {

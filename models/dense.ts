@@ -118,6 +118,13 @@ export class Mlp {
     return values;
   }
 
+  /** Replaces the weight values (in `export()` order), e.g. with those trained in another thread. */
+  load(values: readonly Float32Array[]): void {
+    if (values.length !== this.weights.length) throw new Error(`Mlp.load: ${this.weights.length} weights, got ${values.length}`);
+    // assign keeps its own reference; tidy frees the temporary tensor.
+    this.weights.forEach((w, i) => tf.tidy(() => w.assign(tf.tensor(values[i]!, w.shape))));
+  }
+
   /** Weight values in order (w0, b0, w1, b1, ...). */
   export(): Float32Array[] {
     return this.weights.map((w) => w.dataSync() as Float32Array);

@@ -30,8 +30,9 @@ const EXPIRE_EVERY_MS = 3600_000;
 
 /**
  * Incremental two-tower training from the event stream (Monolith-style online training): the
- * serving process calls `apply(events)` with accepted events; positives are queued and trained
- * in small in-batch-softmax steps on the shared model's sparse rows and dense towers. Items that
+ * online training thread (models/online-training-worker.ts) calls `apply(events)` with accepted
+ * events; positives are queued and trained in small in-batch-softmax steps on the model's
+ * sparse rows and dense towers. Items that
  * reach their own embedding row and are not in the serving index yet are announced with their
  * vectors, so the ANN index can add them without a restart.
  */

@@ -116,8 +116,8 @@ interface HistoryStats {
 
 /**
  * Waits until the feed server's processes have applied `events` and their online trainers have
- * none waiting and stopped stepping (training runs on their event loops, so measuring before
- * would time it too).
+ * none waiting and stopped stepping (their training threads share the cores, so measuring
+ * before would time training too).
  */
 async function waitSettled(servers: Target[], events: number, workers: number, timeoutMs: number): Promise<number[]> {
   const deadline = Date.now() + timeoutMs;

@@ -10,6 +10,7 @@ const LOADERS: Record<string, () => Promise<Benchmark>> = {
   memory: async () => (await import('../memory/memory.ts')).memoryBenchmark,
   soak: async () => (await import('../soak/soak.ts')).soakBenchmark,
   'online-state': async () => (await import('../online-state/online-state.ts')).onlineStateBenchmark,
+  'online-training': async () => (await import('../online-training/online-training.ts')).onlineTrainingBenchmark,
 };
 
 export const BENCHMARK_NAMES = Object.keys(LOADERS);

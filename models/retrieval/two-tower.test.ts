@@ -7,7 +7,8 @@ import { RetrievalConfigSchema } from '../config.ts';
 import { Rng } from '../rng.ts';
 import { loadTwoTower, saveTwoTower } from './persist.ts';
 import { historyAt, trainTwoTower, type Sequence } from './train.ts';
-import { batchBias, TwoTower } from './two-tower.ts';
+import { DEFAULT_ROW } from '../sparse/table.ts';
+import { batchBias, TwoTower, type UserInput } from './two-tower.ts';
 
 const small = RetrievalConfigSchema.parse({ dim: 8, hidden: 16, sideDim: 4, batchSize: 32, historyLength: 10, epochs: 6, sparseLearningRate: 0.1, denseLearningRate: 0.01 });
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
@@ -29,6 +30,40 @@ describe('two-tower retrieval', () => {
   });
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+  it('a copy that applies the trained copy’s updates serves the same vectors, new and freed rows included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'two-tower-update-'));
+    dirs.push(dir);
+    const model = new TwoTower(small, 3);
+    model.setItems(catalog);
+    saveTwoTower(model, dir);
+    const trained = loadTwoTower(dir);
+    const served = loadTwoTower(dir);
+    trained.trackChanges();
+    const probe: UserInput[] = [
+      { locale: 'en', segment: 's', history: [{ item_id: 'a1', weight: 1 }] },
+      { locale: 'zh', segment: '', history: [{ item_id: 'new-1', weight: 2 }] },
+    ];
+    const ids = ['a1', 'b3', 'new-1'];
+    const before = Array.from(served.userVectors(probe));
+    for (let step = 0; step < 5; step++) {
+      const items = ['a1', 'b3', 'new-1', `a${step + 5}`];
+      const users = items.map((_, i) => ({ locale: i % 2 ? 'zh' : 'en', segment: 's', history: [{ item_id: items[(i + 1) % items.length]!, weight: 1 }] }));
+      trained.observe(users, items, step);
+      trained.trainStep({ users, items, weights: Float32Array.from(items, () => 1) });
+      served.applyUpdate(trained.takeUpdate());
+    }
+    expect(served.tables.item.has('new-1')).toBe(true);
+    expect(Array.from(served.userVectors(probe))).toEqual(Array.from(trained.userVectors(probe)));
+    expect(Array.from(served.itemVectors(ids))).toEqual(Array.from(trained.itemVectors(ids)));
+    expect(Array.from(served.userVectors(probe))).not.toEqual(before);
+    // Rows freed by expiry (a5 was last seen at step 0) are freed on the copy too.
+    expect(trained.expire(1).item).toBe(1);
+    served.applyUpdate(trained.takeUpdate());
+    expect(served.tables.item.has('a5')).toBe(false);
+    expect(served.tables.item.row('a5')).toBe(DEFAULT_ROW);
+    expect(served.tables.item.has('new-1')).toBe(true);
+  });
 
   it('logQ bias subtracts log q per column and masks repeats of the row positive', () => {
     const q: Record<string, number> = { x: 0.5, y: 0.1 };

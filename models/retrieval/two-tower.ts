@@ -1,7 +1,7 @@
 import type { RetrievalConfig } from '../config.ts';
 import { tfjs as tf } from '../backend.ts';
 import { Adam, l2Normalize, matMul, Mlp, normalizeRows } from '../dense.ts';
-import { DEFAULT_ROW, SparseTable, type SparseTableState } from '../sparse/table.ts';
+import { DEFAULT_ROW, SparseTable, type SparseTableChanges, type SparseTableState } from '../sparse/table.ts';
 import type { RetrievalModel, UserContext } from '../types.ts';
 import { ItemFeatureTable, type ItemFeatures } from './item-features.ts';
 import { engagementWeight } from './weights.ts';
@@ -38,6 +38,17 @@ export interface TwoTowerState {
   itemWeights: Float32Array[];
   items: ItemFeatures[];
   itemCounts: [string, number][];
+}
+
+/**
+ * What training changed since the last `takeUpdate()` (after `trackChanges()`): all dense
+ * weights (small) and the sparse rows trained, added or freed. A serving copy of the same
+ * version becomes the trained model by `applyUpdate`.
+ */
+export interface TwoTowerUpdate {
+  userWeights: Float32Array[];
+  itemWeights: Float32Array[];
+  tables: Record<TableName, SparseTableChanges>;
 }
 
 /** The user tower's input for a serving request: positive engagements, watch-time weighted. */
@@ -258,6 +269,28 @@ export class TwoTower implements RetrievalModel {
     }
     this.itemCache.clear();
     return out;
+  }
+
+  /** Starts recording what training changes, for `takeUpdate()`. */
+  trackChanges(): void {
+    for (const t of Object.values(this.tables)) t.trackChanges();
+  }
+
+  /** What training changed since the last call; every array is this update's own (transferable). */
+  takeUpdate(): TwoTowerUpdate {
+    const tables = {} as Record<TableName, SparseTableChanges>;
+    for (const [name, t] of Object.entries(this.tables) as [TableName, SparseTable][]) tables[name] = t.takeChanges();
+    // Copies: a backend may hand out its own buffer, which a transfer would detach.
+    const copy = (ws: Float32Array[]) => ws.map((w) => w.slice());
+    return { userWeights: copy(this.userMlp.export()), itemWeights: copy(this.itemMlp.export()), tables };
+  }
+
+  /** Applies an update taken from a copy of this model trained elsewhere (this copy is only read and updated this way). */
+  applyUpdate(u: TwoTowerUpdate): void {
+    this.userMlp.load(u.userWeights);
+    this.itemMlp.load(u.itemWeights);
+    for (const [name, c] of Object.entries(u.tables) as [TableName, SparseTableChanges][]) this.tables[name].applyChanges(c);
+    this.itemCache.clear();
   }
 
   state(): TwoTowerState {

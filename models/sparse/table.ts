@@ -24,6 +24,13 @@ export interface SparseTableState {
   lastSeen: Float64Array;
 }
 
+/** Rows of a table written since the last `takeChanges()`: each row's owner (null: freed) and its values, row-major. */
+export interface SparseTableChanges {
+  rows: Int32Array;
+  ids: (string | null)[];
+  values: Float32Array;
+}
+
 export const DEFAULT_ROW = 0;
 const EPS = 1e-8;
 
@@ -48,6 +55,8 @@ export class SparseTable {
   /** Gradients accumulated since the last step, by row. */
   private readonly gradOffset = new Map<number, number>();
   private gradBuf = new Float32Array(0);
+  /** Rows trained, allocated or freed since the last `takeChanges()`; undefined until `trackChanges()`. */
+  private changed: Set<number> | undefined;
 
   constructor(options: SparseTableOptions) {
     this.options = options;
@@ -139,6 +148,7 @@ export class SparseTable {
       }
     }
     const touched = this.gradOffset.size;
+    if (this.changed) for (const row of this.gradOffset.keys()) this.changed.add(row);
     this.gradOffset.clear();
     return touched;
   }
@@ -151,10 +161,46 @@ export class SparseTable {
       this.rowOf.delete(id);
       this.ids[row] = null;
       this.free.push(row);
+      this.changed?.add(row);
       expired.push(id);
     }
     for (const [id, p] of this.pending) if (p.ts < before) this.pending.delete(id);
     return expired;
+  }
+
+  /** Starts recording the rows training writes, for `takeChanges()` (online training publishes them to serving copies). */
+  trackChanges(): void {
+    this.changed ??= new Set();
+  }
+
+  /** The rows written since the last call (see `trackChanges()`), with their owners and values. */
+  takeChanges(): SparseTableChanges {
+    const rows = Int32Array.from(this.changed ?? []);
+    this.changed?.clear();
+    const values = new Float32Array(rows.length * this.dim);
+    rows.forEach((row, i) => values.set(this.vector(row), i * this.dim));
+    return { rows, ids: Array.from(rows, (row) => this.ids[row] ?? null), values };
+  }
+
+  /**
+   * Makes this table a copy of the one that produced `c` for those rows: same owners, same
+   * values. Only for a copy that never allocates rows itself (a serving replica of a table
+   * trained elsewhere), so row numbers mean the same on both sides.
+   */
+  applyChanges(c: SparseTableChanges): void {
+    const { dim } = this;
+    this.ensureCapacity(c.rows.reduce((max, row) => Math.max(max, row), 0) + 1);
+    c.rows.forEach((row, i) => {
+      while (this.ids.length <= row) this.ids.push(null);
+      const owner = c.ids[i] ?? null;
+      const previous = this.ids[row] ?? null;
+      if (row !== DEFAULT_ROW && owner !== previous) {
+        if (previous !== null && this.rowOf.get(previous) === row) this.rowOf.delete(previous);
+        if (owner !== null) this.rowOf.set(owner, row);
+        this.ids[row] = owner;
+      }
+      this.values.set(c.values.subarray(i * dim, (i + 1) * dim), row * dim);
+    });
   }
 
   state(): SparseTableState {
@@ -194,6 +240,7 @@ export class SparseTable {
       this.ensureCapacity(this.ids.length);
     }
     this.initRow(row);
+    this.changed?.add(row);
     return row;
   }
 
