@@ -1,4 +1,4 @@
-import type { RankerConfig, TrafficTier } from './config.ts';
+import type { RankerConfig, TrafficTier } from '../config/sections/ranker.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { ExplorationLedger } from './exploration-ledger.ts';
