@@ -10,7 +10,8 @@ import { onlineDropped } from '../models/metrics.ts';
 import { OnlineTrainer } from '../models/online-trainer.ts';
 import type { ItemFeatures } from '../models/retrieval/two-tower.ts';
 import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
-import type { ModelHolder, PromotedModels } from '../ranker/models.ts';
+import type { PromotedModels } from '../models/serving.ts';
+import type { ModelHolder } from '../ranker/models.ts';
 
 type Listener = (events: readonly EngagementEvent[]) => void;
 

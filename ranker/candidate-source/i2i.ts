@@ -1,4 +1,4 @@
-import type { Neighbours } from '../ann/neighbour-cache.ts';
+import type { Neighbours } from '../../models/ann/neighbour-cache.ts';
 import { descending, type CandidateSource } from '../types.ts';
 
 const SEED_KINDS = new Set(['complete', 'like', 'share', 'purchase', 'play']);
