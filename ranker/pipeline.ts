@@ -1,4 +1,3 @@
-import type { FeedEntry } from '../feed-api/feed-response.ts';
 import type { UserContext } from '../models/types.ts';
 import { topAttended } from '../models/user-relation.ts';
 import { itemVector, userRelation } from './request-cache.ts';
@@ -13,7 +12,7 @@ import { localeSource } from './candidate-source/locale.ts';
 import { segmentSource } from './candidate-source/segment.ts';
 import { socialSource } from './candidate-source/social.ts';
 import { trendingSource } from './candidate-source/trending.ts';
-import type { SourceName } from './config.ts';
+import type { SourceName } from '../config/sections/ranker.ts';
 import { signalsHydrator } from './feature-hydrator/signals.ts';
 import { coldLocaleFilter } from './filter/cold-locale.ts';
 import { hiddenFilter } from './filter/hidden.ts';
@@ -25,7 +24,6 @@ import { unavailableFilter } from './filter/unavailable.ts';
 import { productCardBlender } from './blender/product-cards.ts';
 import { shoppableSlotBlender } from './blender/shoppable-slots.ts';
 import { feedRequests, filterRemoved, observeSourceCandidates, scorerUsed } from './metrics.ts';
-import { renderEntries } from './render.ts';
 import { socialPeers } from './request-cache.ts';
 import { runStage, StageError, type StageTrace } from './run-stage.ts';
 import { heuristicScorer } from './scorer/heuristic.ts';
@@ -118,7 +116,8 @@ export interface ItemRelation {
 const EXPLAIN_ATTENDED = 3;
 
 export interface FeedResult {
-  entries: FeedEntry[];
+  /** The page in order, as catalog rows (feed-api/render.ts turns them into the response). */
+  entries: PageEntry[];
   /** Nothing is left for this session even with the widened pool: the page is short, every candidate on it, and the next would be empty. */
   endOfFeed: boolean;
   /** The session after this page (goes into the next cursor). */
@@ -252,10 +251,9 @@ export class FeedPipeline {
       page = await runStage(ctx, trace, b, () => b.blend(ctx, input, request.count), () => input);
     }
 
-    const entries = renderEntries(ctx, page);
     const explain = request.explain ? explainOf(ctx, trace, perSource, page, removed) : undefined;
     return {
-      entries,
+      entries: page,
       // Short because every candidate left is on it (not because creator spacing held some back).
       endOfFeed: selected.length < request.count && selected.length >= candidates.length,
       session: advanceSession(ctx, page),
