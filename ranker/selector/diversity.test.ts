@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../config/schema.ts';
-import { Rng } from '../../models/rng.ts';
+import { Rng } from '../../core/rng.ts';
 import { ExplorationLedger } from '../exploration-ledger.ts';
 import type { Candidate, FeedContext } from '../types.ts';
 import { diversitySelector, explorationPositions } from './diversity.ts';
