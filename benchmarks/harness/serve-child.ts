@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { ConfigSchema, type Config } from '../../config/schema.ts';
 import { reportReady, startCluster } from '../../feed-api/cluster.ts';
 import { listen, type RunningServer } from '../../feed-api/server.ts';
-import type { FromChild, ServerSpec, ToChild } from './child.ts';
+import type { FromChild, ServerSpec, Started, ToChild } from './child.ts';
 import { rssOf } from './machine.ts';
 
 const send = (m: FromChild) => process.send?.(m);
@@ -18,13 +18,6 @@ function memory(): { rss: number; heapUsed: number } {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed };
-}
-
-export interface Started {
-  url: string;
-  info: Record<string, unknown>;
-  calls: Record<string, (args: unknown) => Promise<unknown>>;
-  stop(): Promise<void>;
 }
 
 /** The reference: Hono's smallest route on the same Node adapter, nothing else. */
