@@ -27,6 +27,8 @@ describe('TopK', () => {
     keys.forEach((key, id) => top.offer(id, key));
     const expected = keys.map((key, id) => ({ key, id })).sort((a, b) => b.key - a.key || a.id - b.id).slice(0, 20).map((e) => e.id);
     expect([...top.sorted().ids]).toEqual(expected);
-    expect(new TopK(0).size).toBe(0);
+    const none = new TopK(0);
+    none.offer(1, 5);
+    expect(none.sorted().ids).toHaveLength(0);
   });
 });

@@ -16,10 +16,6 @@ export class TopK {
     this.ids = new Int32Array(k);
   }
 
-  get size(): number {
-    return this.n;
-  }
-
   offer(id: number, key: number): void {
     const { keys, ids } = this;
     if (this.n < this.k) {
