@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ModelsConfigSchema } from '../models/config.ts';
-import { RankerConfigSchema } from '../ranker/config.ts';
-import { OnlineConfigSchema } from '../ingest/config.ts';
-import { SimulatorConfigSchema } from '../simulator/config.ts';
-import { ExperimentsConfigSchema } from '../experiments/config.ts';
+import { ModelsConfigSchema } from './sections/models.ts';
+import { RankerConfigSchema } from './sections/ranker.ts';
+import { OnlineConfigSchema } from './sections/online.ts';
+import { SimulatorConfigSchema } from './sections/simulator.ts';
+import { ExperimentsConfigSchema } from './sections/experiments.ts';
 
 const port = z.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');

@@ -1,4 +1,4 @@
-import { formatTable, type BenchTable } from '../benchmarks/harness/table.ts';
+import { formatTable, type BenchTable } from '../core/table.ts';
 import { METRICS } from './metrics.ts';
 import type { ExperimentReport } from './report.ts';
 

@@ -2,11 +2,12 @@ import { Histogram } from 'prom-client';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
-import type { FeedEntry } from '../feed-api/feed-response.ts';
-import { ModelHolder, type PromotedModels } from '../ranker/models.ts';
+import type { PromotedModels } from '../models/serving.ts';
+import { ModelHolder } from '../ranker/models.ts';
 import { FeedPipeline, type FeedResult } from '../ranker/pipeline.ts';
 import { BloomFilter, type SessionState } from '../ranker/session.ts';
-import type { FeedRequest } from '../ranker/types.ts';
+import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
+import type { FeedRequest, PageEntry } from '../ranker/types.ts';
 import { assignArm } from './assign.ts';
 import type { ExposureLog, ExposureRow } from './exposures.ts';
 import { teamDraft } from './interleave.ts';
@@ -122,10 +123,11 @@ export class ExperimentRouter {
       const sessionA = cloneSession(request.session);
       const sessionB = cloneSession(request.session);
       const [pa, pb] = await Promise.all([a.pipeline.run({ ...request, session: sessionA }), b.pipeline.run({ ...request, session: sessionB })]);
-      const merged = teamDraft(pa.entries, pb.entries, request.count, entryKey, requestId);
+      const { catalog } = this.base.deps;
+      const merged = teamDraft(pa.entries, pb.entries, request.count, (e) => entryKey(catalog, e), requestId);
       page = {
         ...pa,
-        entries: merged.map(({ entry }, position) => ({ ...entry, position })),
+        entries: merged.map(({ entry }) => entry),
         endOfFeed: pa.endOfFeed && pb.endOfFeed && merged.length < request.count,
         // Both rankings' entries count as served: an entry either arm ranked for this page is not offered again in the session.
         session: { ...pa.session, served: unionBloom(pa.session.served, pb.session.served) },
@@ -147,8 +149,8 @@ export class ExperimentRouter {
         user_id: request.userId,
         request_id: requestId,
         session_id: request.session.sessionId,
-        entry_key: entryKey(e),
-        position: e.position,
+        entry_key: entryKey(this.base.deps.catalog, e),
+        position: i,
         ts,
       }));
       this.exposures.push(rows);
@@ -158,10 +160,10 @@ export class ExperimentRouter {
 }
 
 /** What identifies an entry on a page: the video, product or live stream id. */
-export function entryKey(e: FeedEntry): string {
-  if (e.type === 'video') return e.item_id;
-  if (e.type === 'product') return e.product.product_id;
-  return e.live_id;
+export function entryKey(catalog: ServingCatalog, e: PageEntry): string {
+  if (e.type === 'video') return e.candidate.itemId;
+  if (e.type === 'product') return catalog.products.id(e.productRow);
+  return catalog.lives[e.liveIndex]!.live_id;
 }
 
 function cloneSession(s: SessionState): SessionState {

@@ -10,7 +10,8 @@ import { OnlineTrainingThread } from '../models/online-training-thread.ts';
 import type { ItemFeatures, TwoTower } from '../models/retrieval/two-tower.ts';
 import { engagementWeight } from '../models/retrieval/weights.ts';
 import type { ServingCatalog } from '../ranker/catalog/serving-catalog.ts';
-import type { ModelHolder, PromotedModels } from '../ranker/models.ts';
+import type { PromotedModels } from '../models/serving.ts';
+import type { ModelHolder } from '../ranker/models.ts';
 
 type Listener = (events: readonly EngagementEvent[]) => void;
 

@@ -73,7 +73,7 @@ export function describeIssues(error: z.ZodError): string {
 /** Validates one raw event; never throws. The common shape takes a fast path with the same result. */
 export function parseEvent(raw: unknown): { ok: true; event: EngagementEvent } | { ok: false; reason: string } {
   const fast = fastEvent(raw);
-  if (fast) return { ok: true, event: fast };
+  if (fast) return { ok: true, event: fast as EngagementEvent };
   const result = EngagementEventSchema.safeParse(raw);
   return result.success ? { ok: true, event: result.data } : { ok: false, reason: describeIssues(result.error) };
 }

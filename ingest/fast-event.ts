@@ -8,7 +8,6 @@
  * reasons. events.test.ts checks the equivalence on valid events and on many mutations.
  */
 import { EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS, type EventKind } from './event-rules.ts';
-import type { EngagementEvent } from './events.ts';
 
 const ID = /^[A-Za-z0-9_.:-]+$/;
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
@@ -25,8 +24,11 @@ const optInt = (v: unknown, min: number, max: number): number | undefined | type
   v === undefined ? undefined : isInt(v, min, max) ? v : BAD;
 const optText = (v: unknown): string | undefined | typeof BAD => (v === undefined ? undefined : typeof v === 'string' && v.length <= 64 ? v : BAD);
 
-/** The event as EngagementEventSchema would output it, or undefined: then ask the schema. */
-export function fastEvent(raw: unknown): EngagementEvent | undefined {
+/**
+ * The event as EngagementEventSchema would output it (events.ts types it), or undefined: then
+ * ask the schema. Untyped here so that the schema's module can use this one without a cycle.
+ */
+export function fastEvent(raw: unknown): Record<string, unknown> | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const r = raw as Record<string, unknown>;
   const version = r.schema_version;
@@ -75,5 +77,5 @@ export function fastEvent(raw: unknown): EngagementEvent | undefined {
   // The kind's required fields (the schema's superRefine).
   for (const field of REQUIRED_FIELDS[kind as EventKind] ?? []) if (e[field] === undefined) return undefined;
   if (kind === 'not_interested' && item_id === undefined && creator_id === undefined) return undefined;
-  return e as EngagementEvent;
+  return e;
 }

@@ -1,4 +1,5 @@
-import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
+import { LRUCache } from 'lru-cache';
+import { OnlineConfigSchema, type OnlineConfig } from '../config/sections/online.ts';
 import { eventKey, isPositiveKind, type EngagementEvent, type EventKind } from './events.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
 import { PresenceFilter } from './presence-filter.ts';
@@ -49,16 +50,6 @@ function addCapped(set: Set<string>, value: string, cap: number, refresh = false
   if (set.size > cap) set.delete(set.values().next().value as string);
 }
 
-/** Moves a key to the most-recent end of an LRU Map and evicts the least recent beyond `cap`. */
-function touch<V>(map: Map<string, V>, key: string, create: () => V, cap: number): V {
-  let v = map.get(key);
-  if (v !== undefined) map.delete(key);
-  else v = create();
-  map.set(key, v);
-  if (map.size > cap) map.delete(map.keys().next().value as string);
-  return v;
-}
-
 export interface MemoryOnlineStateOptions {
   config?: Partial<OnlineConfig>;
   /** Clock for window reads; tests inject one. */
@@ -80,9 +71,10 @@ export class MemoryOnlineState implements OnlineState {
   private readonly cfg: OnlineConfig;
   private readonly now: () => number;
   private readonly cacheMs: number;
-  private readonly users = new Map<string, UserState>();
-  /** Item id → its row in `itemRows`; insertion order = recency (LRU beyond `maxItems`). */
-  private readonly itemSlots = new Map<string, number>();
+  /** Least recently active users evicted beyond `maxUsers`; reads `peek`, so only events count as activity. */
+  private readonly users: LRUCache<string, UserState>;
+  /** Item id → its row in `itemRows`, least recently engaged evicted beyond `maxItems` (its row reused). */
+  private readonly itemSlots: LRUCache<string, number>;
   private itemRows = new Float64Array(64 * ROW);
   private readonly freeSlots: number[] = [];
   /** Which ids `itemSlots` may hold: most candidates have no counters, and a miss costs several cache misses in a large Map. */
@@ -99,6 +91,8 @@ export class MemoryOnlineState implements OnlineState {
   constructor(opts: MemoryOnlineStateOptions = {}) {
     this.itemsOnly = opts.itemsOnly ?? false;
     this.cfg = OnlineConfigSchema.parse(opts.config ?? {});
+    this.users = new LRUCache({ max: this.cfg.maxUsers });
+    this.itemSlots = new LRUCache({ max: this.cfg.maxItems });
     this.now = opts.now ?? Date.now;
     this.cacheMs = opts.trendingCacheMs ?? 1000;
     this.applied = new RecentIds(this.cfg.dedupWindow);
@@ -120,9 +114,11 @@ export class MemoryOnlineState implements OnlineState {
 
   private applyUser(e: EngagementEvent): void {
     const cfg = this.cfg;
-    const u = touch(this.users, e.user_id, () => ({
-      recent: [], seen: new Set<string>(), hiddenItems: new Set<string>(), hiddenCreators: new Set<string>(), followed: new Set<string>(), positive: new Set<string>(),
-    }), cfg.maxUsers);
+    let u = this.users.get(e.user_id);
+    if (!u) {
+      u = { recent: [], seen: new Set<string>(), hiddenItems: new Set<string>(), hiddenCreators: new Set<string>(), followed: new Set<string>(), positive: new Set<string>() };
+      this.users.set(e.user_id, u);
+    }
     if (e.item_id) {
       const entry: RecentEngagement = { item_id: e.item_id, kind: e.kind, ts: e.ts };
       if (e.watch_ms !== undefined) entry.watch_ms = e.watch_ms;
@@ -171,14 +167,10 @@ export class MemoryOnlineState implements OnlineState {
   /** Offset of the item's row, created (or reused from an evicted item) when new; the most recent at the LRU end. */
   private itemRow(itemId: string, windowStart: number, ts: number): number {
     let slot = this.itemSlots.get(itemId);
-    if (slot !== undefined) {
-      this.itemSlots.delete(itemId);
-      this.itemSlots.set(itemId, slot);
-      return slot * ROW;
-    }
+    if (slot !== undefined) return slot * ROW;
     if (this.itemSlots.size >= this.cfg.maxItems) {
-      const oldest = this.itemSlots.keys().next().value as string;
-      this.freeSlots.push(this.itemSlots.get(oldest)!);
+      const oldest = this.itemSlots.rkeys().next().value!;
+      this.freeSlots.push(this.itemSlots.peek(oldest)!);
       this.itemSlots.delete(oldest);
       this.itemKeys.remove(oldest);
     }
@@ -241,34 +233,34 @@ export class MemoryOnlineState implements OnlineState {
   }
 
   recent(userId: string, limit: number): RecentEngagement[] {
-    const r = this.users.get(userId)?.recent ?? [];
+    const r = this.users.peek(userId)?.recent ?? [];
     return r.slice(Math.max(0, r.length - limit)).reverse();
   }
 
   seenItems(userId: string): ReadonlySet<string> {
-    return this.users.get(userId)?.seen ?? EMPTY;
+    return this.users.peek(userId)?.seen ?? EMPTY;
   }
 
   hiddenItems(userId: string): ReadonlySet<string> {
-    return this.users.get(userId)?.hiddenItems ?? EMPTY;
+    return this.users.peek(userId)?.hiddenItems ?? EMPTY;
   }
 
   hiddenCreators(userId: string): ReadonlySet<string> {
-    return this.users.get(userId)?.hiddenCreators ?? EMPTY;
+    return this.users.peek(userId)?.hiddenCreators ?? EMPTY;
   }
 
   followedCreators(userId: string): ReadonlySet<string> {
-    return this.users.get(userId)?.followed ?? EMPTY;
+    return this.users.peek(userId)?.followed ?? EMPTY;
   }
 
   positiveItems(userId: string, limit: number): string[] {
-    const p = [...(this.users.get(userId)?.positive ?? [])];
+    const p = [...(this.users.peek(userId)?.positive ?? [])];
     return p.slice(Math.max(0, p.length - limit)).reverse();
   }
 
   itemCounters(itemId: string, into?: ItemCounters): ItemCounters | undefined {
     if (!this.itemKeys.mayHave(itemId)) return undefined;
-    const slot = this.itemSlots.get(itemId);
+    const slot = this.itemSlots.peek(itemId);
     if (slot === undefined) return undefined;
     const x = this.itemRows;
     const o = slot * ROW;

@@ -17,11 +17,12 @@ import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
+import { nextOffsets, recentEvents } from '../storage/event-queries.ts';
 import { createKafka, deleteOwnGroup, subscribeFromStart } from '../storage/kafka.ts';
 import { decodeMessage } from './consumer.ts';
 import type { EngagementEvent } from './events.ts';
 import { applyFromStream, type OnlineState } from './online-state.ts';
-import { ONLINE_COLUMNS, rowToEvent, type OnlineRow } from './rows.ts';
+import { rowToEvent } from './rows.ts';
 
 export interface OnlineFollower {
   /** Events applied from ClickHouse at start and from Kafka since. */
@@ -34,24 +35,12 @@ async function bootstrap(config: Config, state: OnlineState): Promise<{ rows: nu
   const ch = createClickHouse(config);
   try {
     const since = Math.floor(Date.now() / 1000 - config.online.bootstrapHours * 3600);
-    const rs = await ch.query({
-      query: `SELECT ${ONLINE_COLUMNS} FROM events WHERE ts >= toDateTime(${since})
-              ORDER BY ts_ms DESC LIMIT ${config.online.bootstrapMaxRows}`,
-      format: 'JSONEachRow',
-    });
-    const rows = await rs.json<OnlineRow>();
+    const rows = await recentEvents(ch, since, config.online.bootstrapMaxRows);
     // Oldest first, so that "most recent" lists end up in order.
     const events: EngagementEvent[] = [];
     for (let i = rows.length - 1; i >= 0; i--) events.push(rowToEvent(rows[i]!));
     for (let i = 0; i < events.length; i += 10_000) applyFromStream(state, events.slice(i, i + 10_000));
-
-    const offsets = await (
-      await ch.query({
-        query: 'SELECT kafka_partition AS p, toString(max(kafka_offset) + 1) AS next FROM events GROUP BY kafka_partition',
-        format: 'JSONEachRow',
-      })
-    ).json<{ p: number; next: string }>();
-    return { rows: rows.length, next: new Map(offsets.map((o) => [Number(o.p), o.next])) };
+    return { rows: rows.length, next: await nextOffsets(ch) };
   } finally {
     await ch.close();
   }

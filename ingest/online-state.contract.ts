@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OnlineConfig } from './config.ts';
+import type { OnlineConfig } from '../config/sections/online.ts';
 import type { EngagementEvent } from './events.ts';
 import type { OnlineState } from './online-state.ts';
 

@@ -3,7 +3,7 @@
  * synchronous: each call waits here for Redis (written, then read back through `prefetch`).
  */
 import { runAsWorker } from 'synckit';
-import { OnlineConfigSchema, type OnlineConfig } from './config.ts';
+import { OnlineConfigSchema, type OnlineConfig } from '../config/sections/online.ts';
 import type { EngagementEvent } from './events.ts';
 import { RedisOnlineState } from './redis-online-state.ts';
 import { createRedis, RedisUserStore } from './redis-user-store.ts';

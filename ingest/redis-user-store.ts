@@ -1,5 +1,5 @@
 import { Redis, Cluster } from 'ioredis';
-import type { OnlineConfig } from './config.ts';
+import type { OnlineConfig } from '../config/sections/online.ts';
 import { POSITIVE_KINDS, type EngagementEvent } from './events.ts';
 import type { RecentEngagement } from './online-state.ts';
 

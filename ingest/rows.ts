@@ -1,32 +1,7 @@
 import type { EngagementEvent, EventKind } from './events.ts';
+import type { EventRow, OnlineRow } from '../storage/event-queries.ts';
 
-/** One row of the ClickHouse `events` table, as JSONEachRow (DateTime as epoch seconds). */
-export interface EventRow {
-  event_id: string;
-  schema_version: number;
-  kind: string;
-  user_id: string;
-  item_id: string;
-  product_id: string;
-  creator_id: string;
-  live_id: string;
-  ts: number;
-  ts_ms: number;
-  watch_ms: number;
-  duration_ms: number;
-  price: number;
-  quantity: number;
-  request_id: string;
-  /** -1 when the client sent no position. */
-  position: number;
-  app: string;
-  device: string;
-  locale: string;
-  kafka_partition: number;
-  kafka_offset: number;
-  ingested_at: number;
-}
-
+/** An event as a row of the events table. */
 export function eventToRow(e: EngagementEvent, partition: number, offset: number, nowS: number): EventRow {
   return {
     event_id: e.event_id,
@@ -79,16 +54,6 @@ export function eventToTsv(e: EngagementEvent, partition: number, offset: number
     e.live_id ?? ''}\t${Math.floor(e.ts / 1000)}\t${e.ts}\t${e.watch_ms ?? 0}\t${e.duration_ms ?? 0}\t${e.price ?? 0}\t${e.quantity ?? 0}\t${
     e.request_id ?? ''}\t${e.position ?? -1}\t${tsvString(e.app)}\t${tsvString(e.device)}\t${e.locale ?? ''}\t${partition}\t${offset}\t${nowS}\n`;
 }
-
-/** The columns the online state needs, as ClickHouse returns them (UInt64 as strings). */
-export const ONLINE_COLUMNS =
-  'event_id, kind, user_id, item_id, product_id, creator_id, live_id, toString(ts_ms) AS ts_ms, watch_ms, duration_ms, price, quantity';
-
-/** The columns the online state reads back (`ts_ms` is UInt64, so a string in JSON). */
-export type OnlineRow = Pick<
-  EventRow,
-  'event_id' | 'kind' | 'user_id' | 'item_id' | 'product_id' | 'creator_id' | 'live_id' | 'watch_ms' | 'duration_ms' | 'price' | 'quantity'
-> & { ts_ms: string };
 
 /** Back from a stored row to an event (empty strings and zeros become absent fields). */
 export function rowToEvent(r: OnlineRow): EngagementEvent {

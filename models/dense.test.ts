@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tfjs as tf } from './backend.ts';
 import { Mlp } from './dense.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 
 describe('Mlp.applyRows (plain JS)', () => {
   beforeAll(async () => {

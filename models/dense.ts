@@ -1,5 +1,5 @@
 import { tfjs as tf } from './backend.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 
 type Tensor = tf.Tensor;
 type Tensor2D = tf.Tensor2D;

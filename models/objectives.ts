@@ -1,4 +1,4 @@
-import type { ObjectiveWeights } from './config.ts';
+import type { ObjectiveWeights } from '../config/sections/models.ts';
 import { OBJECTIVES, type Objective } from './types.ts';
 
 /**

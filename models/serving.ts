@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
-import type { AnnIndex } from '../ranker/ann/faiss-index.ts';
-import { loadServingArtifacts } from './ann-artifact.ts';
+import type { AnnIndex } from './ann/faiss-index.ts';
+import { loadServingArtifacts } from './ann/artifact.ts';
 import { initBackend } from './backend.ts';
 import { loadRanker } from './ranker/persist.ts';
 import { registryDir, readManifest, readPointer, versionDir } from './registry.ts';
@@ -12,18 +12,22 @@ import { loadTwoTower } from './retrieval/persist.ts';
 import type { TwoTower } from './retrieval/two-tower.ts';
 import type { RankerModel, RetrievalModel } from './types.ts';
 
-export interface ServingModels {
+/** What a promoted model version brings to serving (ranker/models.ts `ModelHolder.swap`). */
+export interface PromotedModels {
   version: string;
   retrieval: RetrievalModel;
   itemIds: string[];
   /** Row-major, L2-normalised, itemIds.length x retrieval.dim. */
   itemVectors: Float32Array;
   ranker: RankerModel;
-  /** The concrete retrieval model, for the online trainer (models/online-trainer.ts). */
-  twoTower: TwoTower;
-  /** The index stored with the version (models/ann-artifact.ts), when it covers exactly `itemIds`. */
+  /** The trainable retrieval model, when the online trainer can keep training it (models/online-trainer.ts). */
+  twoTower?: TwoTower;
+  /** An index already built over `itemIds`/`itemVectors` (skips the build; search parameters still apply). */
   ann?: AnnIndex;
 }
+
+/** A version loaded from the registry: always with its trainable retrieval model. */
+export type ServingModels = PromotedModels & { twoTower: TwoTower };
 
 /** Loads one registry version for serving. */
 export async function loadVersion(config: Config, version: string): Promise<ServingModels> {

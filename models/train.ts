@@ -5,7 +5,7 @@ import { FEATURE_SPEC } from './features.ts';
 import { attentionKeys, engagedItems, targetAttention } from './user-relation.ts';
 import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './ranker/multitask.ts';
 import { saveRanker } from './ranker/persist.ts';
-import { saveServingArtifacts } from './ann-artifact.ts';
+import { saveServingArtifacts } from './ann/artifact.ts';
 import { createVersion, inheritModel, listVersions, promote, readPointer, versionDir, type Manifest } from './registry.ts';
 import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
 import { trainTwoTower, type TrainProgress } from './retrieval/train.ts';

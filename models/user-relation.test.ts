@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../core/rng.ts';
 import type { UserContext } from './types.ts';
 import { affinityOf, attentionKeys, attentionSims, poolAttention, ATTENTION_LIMIT, engagedItems, SESSION_MS, sessionLift, targetAttention, topAttended, userAffinity } from './user-relation.ts';
 

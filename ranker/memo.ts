@@ -1,17 +1,5 @@
 import type { FeedContext } from './types.ts';
 
-/** Values stored under the key of the accessor that computes them (perRequest, perPipeline). */
-export class Memo {
-  private readonly values = new Map<object, unknown>();
-
-  get<T>(key: object, compute: () => T): T {
-    if (this.values.has(key)) return this.values.get(key) as T;
-    const value = compute();
-    this.values.set(key, value);
-    return value;
-  }
-}
-
 /** A value computed at most once per request and shared by the stages that read it; typed by `compute`. */
 export function perRequest<T>(compute: (ctx: FeedContext) => T): (ctx: FeedContext) => T {
   const key = {};

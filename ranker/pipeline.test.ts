@@ -5,7 +5,7 @@ import { stageFailures } from './metrics.ts';
 import { FeedPipeline, STAGES, type PipelineStages } from './pipeline.ts';
 import { StageError } from './run-stage.ts';
 import { quotaOf } from './stage-config.ts';
-import { NOW, request, setup } from './stage-fixtures.ts';
+import { NOW, request, setup, videosOf } from './stage-fixtures.ts';
 import { event, fakeModels } from './testing.ts';
 import type { CandidateSource, Filter } from './types.ts';
 
@@ -49,7 +49,9 @@ describe('ranker pipeline', () => {
     expect(hidden.length).toBeGreaterThan(0);
     expect(hidden.every((r) => r.reason === 'user hid creator c1')).toBe(true);
     expect(explain.stages.map((t) => t.stage)).toEqual(expect.arrayContaining(['locale', 'signals', 'unavailable', 'heuristic', 'diversity', 'shoppable-slots']));
-    expect(res.entries.some((e) => e.type !== 'live' && e.creator_id === 'c1')).toBe(false);
+    const creatorOf = (e: (typeof res.entries)[number]) =>
+      e.type === 'video' ? s.catalog.itemRow(e.candidate.row).creator_id : e.type === 'product' && e.creatorRow >= 0 ? s.catalog.creators.id(e.creatorRow) : null;
+    expect(res.entries.some((e) => creatorOf(e) === 'c1')).toBe(false);
   });
 
   it('a failing fail-open source drops its output and the page is still served', async () => {
@@ -140,7 +142,7 @@ describe('ranker pipeline', () => {
     for (const src of ['trending', 'fresh', 'locale', 'segment', 'kol']) expect(res.explain!.candidates_per_source[src]).toBeGreaterThan(0);
     expect(res.explain!.candidates_per_source.ann).toBe(0);
     expect(new Set(res.explain!.items.map((i) => i.source)).size).toBeGreaterThanOrEqual(2);
-    const videos = res.entries.filter((e) => e.type === 'video');
+    const videos = videosOf(s.catalog, res.entries);
     expect(videos.filter((v) => v.locale === 'zh').length).toBeGreaterThan(videos.length / 2);
   });
 });
@@ -160,7 +162,7 @@ describe('adding a candidate source', () => {
     const videos = alone.explain!.items.filter((i) => i.type === 'video');
     expect(videos.length).toBeGreaterThan(0);
     for (const v of videos) expect(v.sources).toEqual(['newest']);
-    expect(alone.entries.filter((e) => e.type === 'video').every((e) => e.source === 'newest')).toBe(true);
+    expect(videosOf(s.catalog, alone.entries).every((e) => e.source === 'newest')).toBe(true);
   });
 });
 

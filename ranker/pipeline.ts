@@ -1,4 +1,3 @@
-import type { FeedEntry } from '../feed-api/feed-response.ts';
 import type { UserContext } from '../models/types.ts';
 import { topAttended } from '../models/user-relation.ts';
 import { annSource } from './candidate-source/ann.ts';
@@ -23,9 +22,8 @@ import { unavailableFilter } from './filter/unavailable.ts';
 import { productCardBlender } from './blender/product-cards.ts';
 import { shoppableSlotBlender } from './blender/shoppable-slots.ts';
 import { feedRequests, filterRemoved, observeSourceCandidates, scorerUsed } from './metrics.ts';
-import { Memo } from './memo.ts';
+import { Memo } from '../core/memo.ts';
 import { itemVector, socialPeers, userRelation } from './per-request.ts';
-import { renderEntries } from './render.ts';
 import { runStage, StageError, type StageTrace } from './run-stage.ts';
 import { heuristicScorer } from './scorer/heuristic.ts';
 import { modelScorer } from './scorer/model.ts';
@@ -126,7 +124,8 @@ export interface ItemRelation {
 const EXPLAIN_ATTENDED = 3;
 
 export interface FeedResult {
-  entries: FeedEntry[];
+  /** The page in order, as catalog rows (feed-api/render.ts turns them into the response). */
+  entries: PageEntry[];
   /** Nothing is left for this session even with the widened pool: the page is short, every candidate on it, and the next would be empty. */
   endOfFeed: boolean;
   /** The session after this page (goes into the next cursor). */
@@ -267,10 +266,9 @@ export class FeedPipeline {
       page = await runStage(ctx, trace, b, (run) => b.blend(ctx, input, request.count, run), () => input);
     }
 
-    const entries = renderEntries(ctx, page);
     const explain = request.explain ? explainOf(ctx, trace, perSource, page, removed) : undefined;
     return {
-      entries,
+      entries: page,
       // Short because every candidate left is on it (not because creator spacing held some back).
       endOfFeed: selected.length < request.count && selected.length >= candidates.length,
       session: advanceSession(ctx, page),

@@ -1,5 +1,5 @@
 import { ConfigError } from '../config/load.ts';
-import type { RankerConfig } from './config.ts';
+import type { RankerConfig } from '../config/sections/ranker.ts';
 import type { CandidateSource, StageSpec } from './types.ts';
 
 /** A source's quota: the config's override (`ranker.sources`), else the source's own default. */

@@ -11,7 +11,8 @@ import { FeedPipeline, STAGES } from './pipeline.ts';
 import { newSession } from './session.ts';
 import { catalogFromRows, makeWorld, type WorldRows } from './testing.ts';
 import { TrafficPool } from './traffic-pool.ts';
-import type { Candidate, FeedContext, Filter, Scorer, SourceHit, StageRun } from './types.ts';
+import type { CatalogView } from './catalog/catalog-view.ts';
+import type { Candidate, FeedContext, Filter, PageEntry, Scorer, SourceHit, StageRun } from './types.ts';
 
 export const NOW = Date.now();
 
@@ -29,6 +30,11 @@ export function setup(extra: Record<string, unknown> = {}, worldOpts: Parameters
   let pipeline: FeedPipeline | undefined;
   // Built on first use, so that a test can expect the constructor to reject the config.
   return { config, rows, catalog, online, holder, deps, get pipeline() { return (pipeline ??= new FeedPipeline(deps)); } };
+}
+
+/** The page's videos as the catalog holds them, with the source that brought each (the ranker returns rows; feed-api renders them). */
+export function videosOf(catalog: CatalogView, entries: readonly PageEntry[]) {
+  return entries.flatMap((e) => (e.type === 'video' ? [{ ...catalog.itemRow(e.candidate.row), source: e.candidate.source, productRow: e.productRow }] : []));
 }
 
 export function request(userId: string, count = 10, explain = false) {

@@ -9,7 +9,7 @@ import { OBJECTIVES, type CandidateSignals, type Objective, type RankerModel, ty
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import { hash32 } from '../core/hash.ts';
 import { ServingCatalog } from './catalog/serving-catalog.ts';
-import type { PromotedModels } from './models.ts';
+import type { PromotedModels } from '../models/serving.ts';
 
 export interface WorldRows {
   creators: CreatorRow[];

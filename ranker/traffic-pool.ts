@@ -1,6 +1,6 @@
-import type { RankerConfig, TrafficTier } from './config.ts';
+import type { RankerConfig, TrafficTier } from '../config/sections/ranker.ts';
 import type { CatalogView, Column } from './catalog/catalog-view.ts';
-import type { OnlineView } from './types.ts';
+import type { OnlineView } from './online-view.ts';
 import { ExplorationLedger } from './exploration-ledger.ts';
 
 /** How an item in the fresh window stands in the traffic pool. */

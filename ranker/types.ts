@@ -1,11 +1,12 @@
 import type { Config } from '../config/schema.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
-import type { ObjectiveWeights } from '../models/config.ts';
+import type { ObjectiveWeights } from '../config/sections/models.ts';
 import type { CandidateSignals, UserContext } from '../models/types.ts';
 import type { CatalogView } from './catalog/catalog-view.ts';
 import type { ServingCatalog } from './catalog/serving-catalog.ts';
-import type { RankerConfig } from './config.ts';
-import type { Memo } from './memo.ts';
+import type { RankerConfig } from '../config/sections/ranker.ts';
+import type { Memo } from '../core/memo.ts';
+import type { OnlineView } from './online-view.ts';
 import type { ServingSnapshot } from './models.ts';
 import type { SessionState } from './session.ts';
 import type { TrafficPool } from './traffic-pool.ts';
@@ -90,11 +91,7 @@ export interface StageConfig {
   readonly models: { readonly weights: Readonly<ObjectiveWeights> };
 }
 
-/** What stages may read of the online state (its writes go through ingest, never a stage). */
-export type OnlineView = Pick<
-  OnlineState,
-  'recent' | 'seenItems' | 'hiddenItems' | 'hiddenCreators' | 'followedCreators' | 'itemCounters' | 'trending' | 'positiveItems'
->;
+export type { OnlineView };
 
 /** The traffic pool as stages use it: its current lists and the exploration ledger. */
 type PoolView = Pick<TrafficPool, 'current' | 'exploration'>;

@@ -1,4 +1,4 @@
-import type { BenchTable } from '../benchmarks/harness/table.ts';
+import type { BenchTable } from '../core/table.ts';
 import type { World } from './world/generate.ts';
 
 /**

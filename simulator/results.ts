@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResult } from '../benchmarks/harness/result.ts';
 import { latestByBenchmark, readResults } from '../benchmarks/harness/result.ts';
-import { markdownTable } from '../benchmarks/harness/table.ts';
+import { markdownTable } from '../core/table.ts';
 import type { BenchOutput } from '../benchmarks/harness/types.ts';
 import { policyTables, type PolicyReport } from './metrics.ts';
 import type { ScenarioResult } from './scenarios/context.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable } from '../benchmarks/harness/table.ts';
+import { formatTable } from '../core/table.ts';
 import { gini, policyTables } from './metrics.ts';
 import { comparePolicies, createPolicy, simulate } from './simulate.ts';
 import { generateWorld } from './world/generate.ts';

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { withContext } from '../core/errors.ts';
+import { queryRows, sql } from './sql.ts';
 
 /** Catalog rows as stored in ClickHouse (times in epoch seconds). */
 export interface CreatorRow {
@@ -129,4 +130,29 @@ export async function* readCatalog<T extends CatalogTable>(
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** Rows in the items table (0 for a new deployment). */
+export async function itemCount(client: ClickHouseClient): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(client, sql`SELECT count() AS n FROM items`);
+  return Number(row?.n ?? 0);
+}
+
+/** Every stored version of the items written since `sinceSec` (epoch seconds); `version` and `updated_at` are its write time in epoch seconds. */
+export function itemsChangedSince(client: ClickHouseClient, sinceSec: number): Promise<(ItemRow & { version: number; updated_at: number })[]> {
+  return queryRows(
+    client,
+    sql`SELECT item_id, creator_id, title, category, locale, duration_ms, toUInt32(published_at) AS published_at,
+          product_id, available, toUInt32(updated_at) AS version, toUInt32(updated_at) AS updated_at
+        FROM items WHERE updated_at >= toDateTime(${sinceSec})`,
+  );
+}
+
+/** Every stored version of the products written since `sinceSec` (epoch seconds); `version` and `updated_at` are its write time in epoch seconds. */
+export function productsChangedSince(client: ClickHouseClient, sinceSec: number): Promise<(ProductRow & { version: number; updated_at: number })[]> {
+  return queryRows(
+    client,
+    sql`SELECT product_id, title, category, price, currency, image_url, seller_id, stock, available, toUInt32(updated_at) AS version, toUInt32(updated_at) AS updated_at
+        FROM products WHERE updated_at >= toDateTime(${sinceSec})`,
+  );
 }

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { deepMerge, loadConfig } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { createClickHouse, migrate } from '../storage/clickhouse.ts';
-import { createKafka, ensureTopics } from '../storage/kafka.ts';
+import { migrate } from '../storage/clickhouse.ts';
+import { dropStorage } from '../storage/drop.ts';
+import { ensureTopics } from '../storage/kafka.ts';
 
 /**
  * The test stack runs beside a dev stack: its own data dir and ports. `FEED_TEST_PORT_BASE`
@@ -48,18 +49,4 @@ export async function isolatedConfig(name: string, extra: Record<string, unknown
 }
 
 /** Removes what `isolatedConfig` created: its ClickHouse database and its Kafka topics. */
-export async function dropIsolated(config: Config): Promise<void> {
-  const ch = createClickHouse(config);
-  try {
-    await ch.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database}` });
-  } finally {
-    await ch.close();
-  }
-  const admin = createKafka(config).admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.deadLetterTopic] }).catch(() => undefined);
-  } finally {
-    await admin.disconnect();
-  }
-}
+export const dropIsolated = dropStorage;

@@ -1,7 +1,7 @@
-import { AnnIndex } from '../../ranker/ann/faiss-index.ts';
+import { AnnIndex } from '../../models/ann/faiss-index.ts';
 import { median, round, summarize } from '../harness/stats.ts';
 import { checkTarget, type TargetCheck } from '../harness/targets.ts';
-import type { BenchTable } from '../harness/table.ts';
+import type { BenchTable } from '../../core/table.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import type { Figure, Reference } from '../harness/result.ts';
 import { runAnnProcess } from './ann-process.ts';

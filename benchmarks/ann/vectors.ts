@@ -4,17 +4,7 @@
  * on real item embeddings; trained item towers put similar items in clusters.
  */
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../core/rng.ts';
 
 function gaussian(rand: () => number): () => number {
   let spare: number | undefined;
@@ -48,7 +38,7 @@ export interface ClusteredSpace {
 }
 
 export function clusteredSpace(dim: number, clusters: number, seed: number): ClusteredSpace {
-  const g = gaussian(rng(seed));
+  const g = gaussian(mulberry32(seed));
   const centers = new Float32Array(clusters * dim);
   for (let c = 0; c < clusters; c++) {
     for (let d = 0; d < dim; d++) centers[c * dim + d] = g();
@@ -78,7 +68,7 @@ function pickCluster(space: ClusteredSpace, u: number): number {
  */
 export function samplePoints(space: ClusteredSpace, n: number, spread: number, seed: number): Float32Array {
   const { dim } = space;
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const g = gaussian(rand);
   const sigma = spread / Math.sqrt(dim);
   const out = new Float32Array(n * dim);

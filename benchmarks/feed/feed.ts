@@ -7,7 +7,7 @@ import { serverConfig, startServer, type ChildServer } from '../harness/child.ts
 import { HISTORY_CAP, postEvents, recentHistory, replayedEvents } from '../harness/history-replay.ts';
 import type { Reference } from '../harness/result.ts';
 import { median, percentile, round } from '../harness/stats.ts';
-import type { BenchTable } from '../harness/table.ts';
+import type { BenchTable } from '../../core/table.ts';
 import { checkTarget } from '../harness/targets.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import { ensureTrainedModels, requireTrainedModel, type BenchModels } from '../harness/trained-models.ts';

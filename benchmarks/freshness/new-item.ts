@@ -5,7 +5,7 @@ import { MultiTaskRanker } from '../../models/ranker/multitask.ts';
 import { OnlineTrainer } from '../../models/online-trainer.ts';
 import { trainTwoTower, type Sequence } from '../../models/retrieval/train.ts';
 import type { ItemFeatures, TwoTower } from '../../models/retrieval/two-tower.ts';
-import { IdIndex } from '../../ranker/catalog/columns.ts';
+import { IdIndex } from '../../core/columns.ts';
 import { ModelHolder } from '../../ranker/models.ts';
 import type { BenchContext } from '../harness/types.ts';
 

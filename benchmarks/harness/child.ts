@@ -20,6 +20,14 @@ export type FromChild =
   | { type: 'result'; name: string; value: unknown }
   | { type: 'error'; message: string };
 
+/** A server a child process started: its URL, what it reports, the calls it answers, and how to stop it. */
+export interface Started {
+  url: string;
+  info: Record<string, unknown>;
+  calls: Record<string, (args: unknown) => Promise<unknown>>;
+  stop(): Promise<void>;
+}
+
 export interface ServerSpec {
   /** 'hello': a bare Hono route; 'feed': createFeedService over a seeded world. */
   mode: 'hello' | 'feed';

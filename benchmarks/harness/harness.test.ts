@@ -8,7 +8,7 @@ import { MAX_COMMITTED_POINTS, RESULT_SCHEMA_VERSION, writeResult, type BenchRes
 import { cpuTimes, stealShare } from './machine.ts';
 import { median, medianOf, percentile, summarize } from './stats.ts';
 import { checkTarget } from './targets.ts';
-import { formatTable } from './table.ts';
+import { formatTable } from '../../core/table.ts';
 
 describe('stats', () => {
   it('takes nearest-rank percentiles and medians', () => {
@@ -45,14 +45,6 @@ describe('formatTable', () => {
   it('aligns columns and right-aligns numbers', () => {
     const text = formatTable({ title: 'T', columns: ['name', 'ms'], rows: [['a', 1.234], ['bbb', 1234]] });
     expect(text.split('\n')).toEqual(['T', 'name     ms', '----  -----', 'a      1.23', 'bbb   1,234']);
-  });
-});
-
-describe('feed bench --items', () => {
-  it('reads sizes with k and m suffixes and rejects anything else', async () => {
-    const { itemSizes } = await import('../../cli/commands/bench.ts');
-    expect(itemSizes('100k,1m, 2500,1.5M')).toEqual([100_000, 1_000_000, 2_500, 1_500_000]);
-    expect(() => itemSizes('100x')).toThrow(/--items expects sizes like 100k,1m,250000; got "100x"/);
   });
 });
 

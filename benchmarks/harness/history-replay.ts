@@ -6,24 +6,14 @@
  */
 import type { Config } from '../../config/schema.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
+import type { OnlineRow } from '../../storage/event-queries.ts';
 import { queryRows, sql } from '../../storage/sql.ts';
 
 /** Most recent events per user replayed before measuring: what the online state keeps per user (online.recentPerUser). */
 export const HISTORY_CAP = 100;
 
-export interface EventRow {
-  user_id: string;
-  kind: string;
-  item_id: string;
-  product_id: string;
-  creator_id: string;
-  live_id: string;
-  ts_ms: string;
-  watch_ms: number;
-  duration_ms: number;
-  price: number;
-  quantity: number;
-}
+/** A replayed event as read back from ClickHouse. */
+export type EventRow = Omit<OnlineRow, 'event_id'>;
 
 /** The users' own simulated history from the world's ClickHouse, newest HISTORY_CAP events each, oldest first. */
 export async function recentHistory(config: Config, users: string[]): Promise<Map<string, EventRow[]>> {

@@ -5,7 +5,7 @@ import { initBackend } from '../../models/backend.ts';
 import { cpuTimes, gitInfo, machineInfo, stealShare } from './machine.ts';
 import { loadBenchmark } from './registry.ts';
 import { RESULT_SCHEMA_VERSION, writeResult, type BenchResult } from './result.ts';
-import { formatTable } from './table.ts';
+import { formatTable } from '../../core/table.ts';
 import type { BenchOutput } from './types.ts';
 
 export const DEFAULT_RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));

@@ -9,7 +9,7 @@ import { Hono } from 'hono';
 import { ConfigSchema, type Config } from '../../config/schema.ts';
 import { reportReady, startCluster } from '../../feed-api/cluster.ts';
 import { listen, type RunningServer } from '../../feed-api/server.ts';
-import type { FromChild, ProcessMemory, ServerSpec, ToChild } from './child.ts';
+import type { FromChild, ProcessMemory, ServerSpec, Started, ToChild } from './child.ts';
 import { rssOf } from './machine.ts';
 
 const send = (m: FromChild) => process.send?.(m);
@@ -18,13 +18,6 @@ function memory(): ProcessMemory {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external };
-}
-
-export interface Started {
-  url: string;
-  info: Record<string, unknown>;
-  calls: Record<string, (args: unknown) => Promise<unknown>>;
-  stop(): Promise<void>;
 }
 
 /** The reference: Hono's smallest route on the same Node adapter, nothing else. */

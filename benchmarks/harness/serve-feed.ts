@@ -1,7 +1,7 @@
 import type { Config } from '../../config/schema.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
 import { createFeedService } from '../../feed-api/service.ts';
-import type { Started } from './serve-child.ts';
+import type { Started } from './child.ts';
 
 /**
  * The real serving process as `feed serve` composes it: catalog loaded from ClickHouse,

@@ -12,7 +12,7 @@ import { withContext } from '../../core/errors.ts';
 import { flattenMetrics } from '../../feed-api/routes/dashboard.ts';
 import { readManifest, readPointer, versionDir } from '../../models/registry.ts';
 import { trainAll } from '../../models/train.ts';
-import { annFactory } from '../../ranker/models.ts';
+import { annFactory } from '../../models/ann/sizing.ts';
 import type { BenchWorld } from './world.ts';
 
 /** Epochs of both models, as `npm start` trains the demo world: enough to be a trained model, affordable at 1M items. */
@@ -46,7 +46,7 @@ export function modelKey(world: BenchWorld, config: Config, epochs: number): str
     history: world.history,
     seed: config.seed,
     models: config.models,
-    ann: annFactory(config, world.items),
+    ann: annFactory(config.ranker.ann, world.items),
     epochs,
   };
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
@@ -64,7 +64,7 @@ function describe(world: BenchWorld, config: Config, version: string, key: strin
     key,
     epochs,
     train_s: trainS,
-    ann_index: annFactory(config, world.items),
+    ann_index: annFactory(config.ranker.ann, world.items),
     events: manifest.data_range.events,
     metrics: Object.fromEntries(Object.entries(flattenMetrics(manifest.metrics)).map(([k, v]) => [k, Number(v.toPrecision(4))])),
     files,

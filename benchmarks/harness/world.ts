@@ -7,7 +7,7 @@ import { seedWorld } from '../../simulator/seed.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
 import { createKafka, ensureTopics } from '../../storage/kafka.ts';
 import { queryRows, quoteString, sql } from '../../storage/sql.ts';
-import { dropIsolated } from '../../test/stack.ts';
+import { dropStorage } from '../../storage/drop.ts';
 
 /**
  * Days of simulated engagement history in a benchmark world: the models train on it, and each
@@ -136,7 +136,7 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
 }
 
 /** Removes a world's database and topics (smoke runs: tiny and never reused). */
-export const dropWorld = dropIsolated;
+export const dropWorld = dropStorage;
 
 /**
  * Drops the events earlier runs posted to the world's topic (they never reach its ClickHouse: no

@@ -14,12 +14,12 @@ import { runningPid } from '../../stack/process.ts';
 import { redisProcess } from '../../stack/redis-server.ts';
 import { startLocalService } from '../../stack/stack.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
-import { rng } from '../ann/vectors.ts';
+import { mulberry32 } from '../../core/rng.ts';
 import { BENCH_KEY, benchKeys } from '../feed/feed.ts';
 import { ensureTrainedModels } from '../harness/trained-models.ts';
 import { procCpuSeconds } from '../harness/proc-cpu.ts';
 import { median, percentile, round } from '../harness/stats.ts';
-import type { BenchTable } from '../harness/table.ts';
+import type { BenchTable } from '../../core/table.ts';
 import type { Benchmark, BenchOutput } from '../harness/types.ts';
 import { dropWorld, ensureWorld } from '../harness/world.ts';
 
@@ -27,7 +27,7 @@ const PLAYS_PER_USER = 40;
 
 /** Recent plays (a like every 8th) for users u0..u<users-1>, so history-based sources and the user tower work. */
 export function recentHistory(catalog: ServingCatalog, users: number): EngagementEvent[] {
-  const rand = rng(7);
+  const rand = mulberry32(7);
   const now = Date.now();
   const events: EngagementEvent[] = [];
   for (let u = 0; u < users; u++) {

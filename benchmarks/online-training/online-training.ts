@@ -14,12 +14,12 @@ import { TwoTower } from '../../models/retrieval/two-tower.ts';
 import { loadServingCatalog } from '../../ranker/catalog/loader.ts';
 import type { ServingCatalog } from '../../ranker/catalog/serving-catalog.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
-import { rng } from '../ann/vectors.ts';
+import { mulberry32 } from '../../core/rng.ts';
 import { BENCH_KEY, benchKeys } from '../feed/feed.ts';
 import { recentHistory } from '../online-state/online-state.ts';
 import { ensureTrainedModels } from '../harness/trained-models.ts';
 import { overRuns, percentile, round } from '../harness/stats.ts';
-import type { BenchTable } from '../harness/table.ts';
+import type { BenchTable } from '../../core/table.ts';
 import type { Benchmark, BenchOutput } from '../harness/types.ts';
 import { dropWorld, ensureWorld } from '../harness/world.ts';
 
@@ -85,7 +85,7 @@ export const onlineTrainingBenchmark: Benchmark = {
     const ch = createClickHouse(config);
     const catalog = await loadServingCatalog(ch, config).finally(() => ch.close());
     const history = recentHistory(catalog, users);
-    const rand = rng(11);
+    const rand = mulberry32(11);
     const runs = new Map<Mode, Run[]>();
 
     const measure = async (mode: Mode, repeat: number): Promise<Run> => {

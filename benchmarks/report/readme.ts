@@ -1,7 +1,7 @@
 import { TARGETS, type TargetId } from '../harness/targets.ts';
 import type { BenchResult } from '../harness/result.ts';
 import { latestByBenchmark } from '../harness/result.ts';
-import { markdownTable } from '../harness/table.ts';
+import { markdownTable } from '../../core/table.ts';
 
 /** A generated block in a markdown file: `feed bench report` rewrites what is between the markers. */
 export interface Block {

@@ -5,7 +5,7 @@ import { parseInteractions, readInteractions, type Interactions } from '../../mo
 import { trainTwoTower, type Sequence } from '../../models/retrieval/train.ts';
 import type { Figure, Reference } from '../harness/result.ts';
 import { median, round } from '../harness/stats.ts';
-import type { BenchTable } from '../harness/table.ts';
+import type { BenchTable } from '../../core/table.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import { rankerThroughput, type RankerThroughput } from './ranker.ts';
 

@@ -40,7 +40,7 @@ export function registerBenchCommands(program: Command): void {
         const { LATEST_DIR } = await import('../../benchmarks/harness/result.ts');
         const written = await writeReport({ ...(opts.out ? { resultsDir: join(opts.out, LATEST_DIR) } : {}) });
         // The README's offline-evaluation tables, from the committed `feed evaluate` results.
-        const { writeEvaluationTables } = await import('../../models/eval/readme.ts');
+        const { writeEvaluationTables } = await import('../../benchmarks/evaluate/readme.ts');
         const evaluations = writeEvaluationTables();
         written.push(...(evaluations ? [evaluations] : []));
         if (opts.json) console.log(JSON.stringify({ written }, null, 2));

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { writeResult } from '../../benchmarks/harness/result.ts';
 import { DEFAULT_RESULTS_DIR, startRun } from '../../benchmarks/harness/run.ts';
-import { formatTable } from '../../benchmarks/harness/table.ts';
+import { formatTable } from '../../core/table.ts';
 import { armSeries, reportTable } from '../../experiments/format.ts';
 import { engineExperimentReport } from '../../simulator/experiment.ts';
 import { engineInfo } from '../../simulator/policies/http.ts';

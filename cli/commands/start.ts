@@ -10,8 +10,8 @@ import { promotedVersion } from '../../models/registry.ts';
 import { trainAll } from '../../models/train.ts';
 import { progressPrinter } from '../../simulator/progress.ts';
 import { seedWorld } from '../../simulator/seed.ts';
+import { itemCount } from '../../storage/catalog.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
-import { queryRows, sql } from '../../storage/sql.ts';
 import { stackUp } from '../../stack/stack.ts';
 import { configFrom } from '../context.ts';
 import { runUntilSignal } from '../signals.ts';
@@ -30,8 +30,7 @@ interface StartOptions {
 async function catalogSize(config: Config): Promise<number> {
   const ch = createClickHouse(config);
   try {
-    const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM items`);
-    return Number(row?.n ?? 0);
+    return await itemCount(ch);
   } finally {
     await ch.close();
   }

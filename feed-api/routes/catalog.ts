@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ServingCatalog } from '../../ranker/catalog/serving-catalog.ts';
-import { buyUrl, itemFields, productCard } from '../../ranker/render.ts';
+import { buyUrl, itemFields, productCard } from '../render.ts';
 import type { RouteModule } from '../app.ts';
 import { ApiError } from '../errors.ts';
 import { ItemFieldsSchema, ProductCardSchema } from '../feed-response.ts';

@@ -8,6 +8,7 @@ import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor
 import { ApiError } from '../errors.ts';
 import { keyedLimiter, rateLimited } from '../middleware/rate-limit.ts';
 import { FeedResponseSchema, type FeedResponse } from '../feed-response.ts';
+import { renderEntries } from '../render.ts';
 import { parseQuery } from '../validate.ts';
 
 export const IdSchema = z
@@ -90,7 +91,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline; serve
           request_id: requestId,
           user_id: q.user_id,
           cursor: encodeCursor(config.api.cursorSecret, q.user_id, result.session),
-          items: result.entries,
+          items: renderEntries(deps.pipeline.deps.catalog, result.entries),
           end_of_feed: result.endOfFeed,
           ...(result.explain ? { explain: result.explain } : {}),
           ...(result.experiment ? { experiment: result.experiment } : {}),

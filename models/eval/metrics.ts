@@ -1,3 +1,5 @@
+import { TopK } from '../../core/top-k.ts';
+
 export const METRICS = ['recall', 'mrr', 'ndcg', 'hit', 'precision'] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -42,25 +44,9 @@ export function meanMetrics(tables: readonly MetricTable[]): MetricTable {
   return out;
 }
 
-/** Indices of the `k` largest scores, best first; -Infinity marks an excluded index. */
+/** Indices of the `k` largest scores, best first (ties: the smaller index); -Infinity marks an excluded index. */
 export function topK(scores: ArrayLike<number>, k: number): Int32Array {
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i]!;
-    if (s === -Infinity || (idx.length === k && s <= val[k - 1]!)) continue;
-    let p = idx.length === k ? k - 1 : idx.length;
-    if (idx.length < k) {
-      idx.push(i);
-      val.push(s);
-    }
-    while (p > 0 && val[p - 1]! < s) {
-      idx[p] = idx[p - 1]!;
-      val[p] = val[p - 1]!;
-      p--;
-    }
-    idx[p] = i;
-    val[p] = s;
-  }
-  return Int32Array.from(idx);
+  const top = new TopK(k);
+  for (let i = 0; i < scores.length; i++) if (scores[i] !== -Infinity) top.offer(i, scores[i]!);
+  return top.sorted().ids;
 }

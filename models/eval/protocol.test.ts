@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import { cosineNeighbours, itemKnn } from './baselines.ts';
 import { easeWeights, invertSpd } from './ease.ts';
 import { evaluateModels, type ModelReport, type Recommender, type RowsByUser } from './evaluate.ts';

@@ -1,4 +1,4 @@
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import type { Interactions } from './interactions.ts';
 
 export type Protocol = 'random' | 'loo';

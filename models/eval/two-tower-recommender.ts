@@ -1,4 +1,4 @@
-import type { RetrievalConfig } from '../config.ts';
+import type { RetrievalConfig } from '../../config/sections/models.ts';
 import { trainTwoTower, sequenceInput, type Sequence } from '../retrieval/train.ts';
 import type { TwoTower } from '../retrieval/two-tower.ts';
 import { dotScores } from './dot-scores.ts';

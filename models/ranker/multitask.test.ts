@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tfjs as tf } from '../backend.ts';
-import { RankerConfigSchema } from '../config.ts';
+import { RankerConfigSchema } from '../../config/sections/models.ts';
 import { FEATURES } from '../features.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

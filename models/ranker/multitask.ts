@@ -1,8 +1,8 @@
-import type { RankerConfig } from '../config.ts';
+import type { RankerConfig } from '../../config/sections/models.ts';
 import { tfjs as tf } from '../backend.ts';
 import { Adam, Mlp } from '../dense.ts';
 import { FEATURES, featureMatrix } from '../features.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import { OBJECTIVES, type CandidateSignals, type Objective, type RankerModel, type UserContext } from '../types.ts';
 
 /** Labels of one impression; `watch` is the duration-debiased watch ratio in [0, 1]. */

@@ -1,4 +1,4 @@
-import { Dictionary, ensureCapacity, IdIndex } from '../../ranker/catalog/columns.ts';
+import { Dictionary, ensureCapacity, IdIndex } from '../../core/columns.ts';
 
 /** What the item tower knows about an item (from the catalog). */
 export interface ItemFeatures {

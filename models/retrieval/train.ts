@@ -1,6 +1,6 @@
-import type { RetrievalConfig } from '../config.ts';
+import type { RetrievalConfig } from '../../config/sections/models.ts';
 import { EarlyStopping } from '../early-stopping.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import { TwoTower, type HistoryEntry, type ItemFeatures, type UserInput } from './two-tower.ts';
 
 /** One user's positive engagements in time order (oldest first). */

@@ -1,4 +1,4 @@
-import type { RetrievalConfig } from '../config.ts';
+import type { RetrievalConfig } from '../../config/sections/models.ts';
 import { tfjs as tf } from '../backend.ts';
 import { Adam, l2Normalize, matMul, Mlp, normalizeRows } from '../dense.ts';
 import { DEFAULT_ROW, SparseTable, type SparseTableChanges, type SparseTableState } from '../sparse/table.ts';

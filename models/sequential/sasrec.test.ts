@@ -5,7 +5,7 @@ import { evaluateModels } from '../eval/evaluate.ts';
 import { parseInteractions } from '../eval/interactions.ts';
 import { sasRecRecommender } from '../eval/sequential-recommender.ts';
 import { leaveOneOutSplit } from '../eval/split.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import { SequentialConfigSchema } from './config.ts';
 import { SasRec } from './sasrec.ts';
 import { trainingWindows } from './train.ts';

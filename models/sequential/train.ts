@@ -1,5 +1,5 @@
 import { EarlyStopping } from '../early-stopping.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import type { TrainProgress } from '../retrieval/train.ts';
 import type { SequentialConfig } from './config.ts';
 import { SasRec, type SasRecState } from './sasrec.ts';

@@ -1,4 +1,4 @@
-import { Rng } from '../rng.ts';
+import { Rng } from '../../core/rng.ts';
 import type { CatalogSnapshot, EventRow } from '../training-data.ts';
 
 export interface WorldOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { request, setup } from '../stage-fixtures.ts';
+import { request, setup, videosOf } from '../stage-fixtures.ts';
 
 describe('backfill source', () => {
   it('a session that runs out of candidates widens the pool, then says end_of_feed instead of a silently short page', async () => {
@@ -12,7 +12,7 @@ describe('backfill source', () => {
     do {
       res = await p.run(req);
       pages++;
-      for (const e of res.entries) if (e.type === 'video') {
+      for (const e of videosOf(s.catalog, res.entries)) {
         expect(served.has(e.item_id)).toBe(false);
         served.add(e.item_id);
       }

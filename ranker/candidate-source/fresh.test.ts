@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOW, request, setup } from '../stage-fixtures.ts';
+import { NOW, request, setup, videosOf } from '../stage-fixtures.ts';
 import { event } from '../testing.ts';
 
 describe('fresh source (traffic pool)', () => {
@@ -20,8 +20,8 @@ describe('fresh source (traffic pool)', () => {
     for (let u = 0; u < 400 && (shown['new-loved']! < cap || shown['new-skipped']! < cap); u++) {
       const user = `first${u}`;
       const res = await p.run(request(user, 10));
-      for (const e of res.entries) {
-        if (e.type !== 'video' || !(e.item_id in shown)) continue;
+      for (const e of videosOf(s.catalog, res.entries)) {
+        if (!(e.item_id in shown)) continue;
         shown[e.item_id]!++;
         const loved = e.item_id === 'new-loved';
         s.online.apply([
@@ -38,7 +38,7 @@ describe('fresh source (traffic pool)', () => {
     const reached = { 'new-loved': 0, 'new-skipped': 0 } as Record<string, number>;
     for (let u = 0; u < 60; u++) {
       const res = await p.run(request(`next${u}`, 10));
-      for (const e of res.entries) if (e.type === 'video' && e.item_id in reached) reached[e.item_id]!++;
+      for (const e of videosOf(s.catalog, res.entries)) if (e.item_id in reached) reached[e.item_id]!++;
     }
     expect(reached['new-loved']).toBeGreaterThan(10);
     expect(reached['new-loved']).toBeGreaterThan(3 * reached['new-skipped']!);

@@ -1,5 +1,5 @@
 import { isPositiveEngagement } from '../../ingest/events.ts';
-import type { Neighbours } from '../ann/neighbour-cache.ts';
+import type { Neighbours } from '../../models/ann/neighbour-cache.ts';
 import { descending, type CandidateSource } from '../types.ts';
 
 const MAX_SEEDS = 5;

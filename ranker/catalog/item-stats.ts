@@ -1,20 +1,19 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { withContext } from '../../core/errors.ts';
 import { POSITIVE_KINDS } from '../../ingest/events.ts';
-import { ensureCapacity, TopK } from './columns.ts';
-import type { ServingCatalog } from './serving-catalog.ts';
+import { ensureCapacity, type Dictionary, type IdIndex } from '../../core/columns.ts';
+import { TopK } from '../../core/top-k.ts';
+import { popularBySegment } from '../../storage/event-queries.ts';
+import { streamItemTotals, trendingSince, type ItemStatsRow } from '../../storage/item-stats.ts';
 
-export interface ItemStatsRow {
-  item_id: string;
-  impressions: number;
-  plays: number;
-  watch_ms: number;
-  completions: number;
-  likes: number;
-  shares: number;
-  skips: number;
-  purchases: number;
-  gmv: number;
+/** What the stats read of the serving catalog that holds them: item rows by id and a few of its columns. */
+export interface StatsCatalog {
+  readonly items: Pick<IdIndex, 'row' | 'size'>;
+  readonly segments: Pick<Dictionary, 'code'>;
+  readonly itemDuration: ArrayLike<number>;
+  readonly itemPublished: ArrayLike<number>;
+  readonly itemAvailable: ArrayLike<number>;
+  readonly itemLocale: ArrayLike<number>;
 }
 
 /**
@@ -27,7 +26,7 @@ const POPULAR_SLICE = 20_000;
 /** Trending's longer window, for when the online one (the last hour) is empty: right after a start, or a quiet hour. */
 const TRENDING_FALLBACK_HOURS = 24;
 
-const sortedTops = (tops: Map<number, TopK>) => new Map([...tops].map(([loc, top]) => [loc, top.sorted()]));
+const sortedTops = (tops: Map<number, TopK>) => new Map([...tops].map(([loc, top]) => [loc, top.sorted().ids]));
 
 export class ItemStats {
   impressions = new Float32Array(0);
@@ -58,7 +57,7 @@ export class ItemStats {
   }
 
   /** Applies rows for items the catalog knows; returns how many matched. */
-  apply(catalog: ServingCatalog, rows: readonly ItemStatsRow[]): number {
+  apply(catalog: StatsCatalog, rows: readonly ItemStatsRow[]): number {
     this.reserve(catalog.items.size);
     let matched = 0;
     for (const r of rows) {
@@ -88,14 +87,14 @@ export class ItemStats {
   }
 
   /** Per locale code: the `limit` most popular available items, newest first among ties (O(n log limit)). */
-  popularByLocale(catalog: ServingCatalog, limit: number): Map<number, Int32Array> {
+  popularByLocale(catalog: StatsCatalog, limit: number): Map<number, Int32Array> {
     const tops = new Map<number, TopK>();
     this.offerPopular(tops, catalog, limit, 0, catalog.items.size);
     return sortedTops(tops);
   }
 
   /** The same lists in slices of `POPULAR_SLICE` rows, yielding to requests between them (the stats refresh). */
-  async popularByLocaleInSlices(catalog: ServingCatalog, limit: number): Promise<Map<number, Int32Array>> {
+  async popularByLocaleInSlices(catalog: StatsCatalog, limit: number): Promise<Map<number, Int32Array>> {
     const tops = new Map<number, TopK>();
     const n = catalog.items.size;
     for (let from = 0; from < n; from += POPULAR_SLICE) {
@@ -105,7 +104,7 @@ export class ItemStats {
     return sortedTops(tops);
   }
 
-  private offerPopular(tops: Map<number, TopK>, catalog: ServingCatalog, limit: number, from: number, to: number): void {
+  private offerPopular(tops: Map<number, TopK>, catalog: StatsCatalog, limit: number, from: number, to: number): void {
     const pub = catalog.itemPublished;
     for (let i = from; i < to; i++) {
       if (!catalog.itemAvailable[i]) continue;
@@ -117,7 +116,7 @@ export class ItemStats {
     }
   }
 
-  popularBySegmentRows(catalog: ServingCatalog): Map<number, Int32Array> {
+  popularBySegmentRows(catalog: StatsCatalog): Map<number, Int32Array> {
     const out = new Map<number, Int32Array>();
     for (const [segment, ids] of this.segmentTop) {
       const rows = ids.map((id) => catalog.items.row(id)).filter((r) => r >= 0);
@@ -127,20 +126,13 @@ export class ItemStats {
   }
 
   /** Reads all-time stats per item and the top items per user segment over the last week. */
-  async load(client: ClickHouseClient, catalog: ServingCatalog, segmentLimit: number): Promise<{ items: number; segments: number }> {
+  async load(client: ClickHouseClient, catalog: StatsCatalog, segmentLimit: number): Promise<{ items: number; segments: number }> {
     // Streamed and applied in batches, yielding between them, so serving is not blocked for long.
     const items = await withContext('reading item_stats_hourly', async () => {
-      const rs = await client.query({
-        query: `SELECT item_id, sum(impressions) AS impressions, sum(plays) AS plays, sum(watch_ms) AS watch_ms,
-                  sum(completions) AS completions, sum(likes) AS likes, sum(shares) AS shares, sum(skips) AS skips,
-                  sum(purchases) AS purchases, sum(gmv) AS gmv
-                FROM item_stats_hourly GROUP BY item_id`,
-        format: 'JSONEachRow',
-      });
       let matched = 0;
       let batch: ItemStatsRow[] = [];
-      for await (const rows of rs.stream<ItemStatsRow>()) {
-        for (const row of rows) batch.push(row.json());
+      for await (const rows of streamItemTotals(client)) {
+        for (const row of rows) batch.push(row);
         if (batch.length >= 20_000) {
           matched += this.apply(catalog, batch);
           batch = [];
@@ -150,19 +142,7 @@ export class ItemStats {
       return matched + this.apply(catalog, batch);
     });
     const limit = Math.max(1, Math.floor(segmentLimit));
-    const top = await withContext('reading popular items per segment', async () => {
-      const rs = await client.query({
-        query: `SELECT segment, item_id, count() AS n
-                FROM events ANY INNER JOIN (SELECT user_id, segment FROM users FINAL) USING (user_id)
-                WHERE kind IN (${POSITIVE_KINDS.map((k) => `'${k}'`).join(', ')}) AND item_id != ''
-                  AND ts > now() - INTERVAL 7 DAY
-                GROUP BY segment, item_id
-                ORDER BY segment, n DESC
-                LIMIT ${limit} BY segment`,
-        format: 'JSONEachRow',
-      });
-      return rs.json<{ segment: string; item_id: string }>();
-    });
+    const top = await withContext('reading popular items per segment', () => popularBySegment(client, POSITIVE_KINDS, 7, limit));
     const segmentTop = new Map<string, string[]>();
     for (const r of top) {
       const list = segmentTop.get(r.segment) ?? [];
@@ -170,15 +150,7 @@ export class ItemStats {
       segmentTop.set(r.segment, list);
     }
     this.segmentTop = segmentTop;
-    this.trendingFallback = await withContext('reading trending items over the fallback window', async () => {
-      const rs = await client.query({
-        query: `SELECT item_id, sum(completions + 2 * likes + 3 * shares + 5 * purchases + 0.1 * plays - 0.5 * skips) AS score
-                FROM item_stats_hourly WHERE hour >= now() - INTERVAL ${TRENDING_FALLBACK_HOURS} HOUR
-                GROUP BY item_id HAVING score > 0 ORDER BY score DESC LIMIT ${limit}`,
-        format: 'JSONEachRow',
-      });
-      return (await rs.json<{ item_id: string; score: number }>()).map((r) => ({ item_id: r.item_id, score: Number(r.score) }));
-    });
+    this.trendingFallback = await withContext('reading trending items over the fallback window', () => trendingSince(client, TRENDING_FALLBACK_HOURS, limit));
     return { items, segments: segmentTop.size };
   }
 }

@@ -2,8 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../../config/schema.ts';
 import { withContext } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
-import { readCatalog, type ItemRow, type ProductRow } from '../../storage/catalog.ts';
-import { queryRows, sql } from '../../storage/sql.ts';
+import { itemsChangedSince, productsChangedSince, readCatalog, type ItemRow, type ProductRow } from '../../storage/catalog.ts';
 import { ServingCatalog } from './serving-catalog.ts';
 
 const log = childLogger('catalog');
@@ -55,17 +54,8 @@ async function changedSince(client: ClickHouseClient, sinceSec: number): Promise
   const since = Math.max(0, Math.floor(sinceSec));
   return withContext('reading catalog changes', async () => {
     // updated_at stays on the rows: the serving catalog skips versions older than a catalog write it already applied.
-    const items = await queryRows<ItemRow & { version: number; updated_at: number }>(
-      client,
-      sql`SELECT item_id, creator_id, title, category, locale, duration_ms, toUInt32(published_at) AS published_at,
-            product_id, available, toUInt32(updated_at) AS version, toUInt32(updated_at) AS updated_at
-          FROM items WHERE updated_at >= toDateTime(${since})`,
-    );
-    const products = await queryRows<ProductRow & { version: number; updated_at: number }>(
-      client,
-      sql`SELECT product_id, title, category, price, currency, image_url, seller_id, stock, available, toUInt32(updated_at) AS version, toUInt32(updated_at) AS updated_at
-          FROM products WHERE updated_at >= toDateTime(${since})`,
-    );
+    const items = await itemsChangedSince(client, since);
+    const products = await productsChangedSince(client, since);
     return { items: latestById(items, (r) => r.item_id), products: latestById(products, (r) => r.product_id) };
   });
 }

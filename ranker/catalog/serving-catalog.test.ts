@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../test/stack.ts';
 import { ModelHolder } from '../models.ts';
 import { catalogFromRows, fakeModels, makeWorld } from '../testing.ts';
-import { IdIndex, TopK } from './columns.ts';
+import { IdIndex } from '../../core/columns.ts';
 
 describe('ServingCatalog', () => {
   const config = testConfig();
@@ -90,14 +90,6 @@ describe('ServingCatalog', () => {
     const sliced = await catalog.stats.popularByLocaleInSlices(catalog, 100);
     expect([...sliced.keys()].sort()).toEqual([...once.keys()].sort());
     for (const [loc, list] of once) expect(Array.from(sliced.get(loc)!)).toEqual(Array.from(list));
-  });
-});
-
-describe('TopK', () => {
-  it('keeps the k largest keys, largest first', () => {
-    const top = new TopK(3);
-    [5, 1, 9, 7, 3, 8].forEach((key, row) => top.offer(row, key));
-    expect([...top.sorted()]).toEqual([2, 5, 3]);
   });
 });
 

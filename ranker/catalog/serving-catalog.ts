@@ -1,7 +1,7 @@
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../../storage/catalog.ts';
 import { hash32 } from '../../core/hash.ts';
 import type { CatalogView } from './catalog-view.ts';
-import { Dictionary, ensureCapacity, IdIndex, TextColumn } from './columns.ts';
+import { Dictionary, ensureCapacity, IdIndex, TextColumn } from '../../core/columns.ts';
 import { ItemStats } from './item-stats.ts';
 
 const EMPTY = new Int32Array(0);

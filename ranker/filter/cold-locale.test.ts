@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NOW, request, setup } from '../stage-fixtures.ts';
+import { NOW, request, setup, videosOf } from '../stage-fixtures.ts';
 import { event, fakeModels } from '../testing.ts';
 
 describe('cold-locale filter', () => {
@@ -13,7 +13,7 @@ describe('cold-locale filter', () => {
     const p = s.pipeline;
     const res = await p.run({ ...request('brand-new-en', 20, true), locale: 'en' });
     expect(res.explain!.candidates_per_source.ann).toBeGreaterThan(0);
-    const videos = res.entries.filter((e) => e.type === 'video');
+    const videos = videosOf(s.catalog, res.entries);
     expect(videos.length).toBeGreaterThan(10);
     expect(videos.filter((v) => v.locale !== 'en')).toEqual([]);
     // Nothing else is known of them: the page probes every category before repeating one.

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../config/schema.ts';
-import { Rng } from '../../models/rng.ts';
+import { Rng } from '../../core/rng.ts';
 import { ExplorationLedger } from '../exploration-ledger.ts';
 import { FeedPipeline } from '../pipeline.ts';
 import { newSession } from '../session.ts';
-import { NOW, request, setup, unbounded } from '../stage-fixtures.ts';
+import { NOW, request, setup, unbounded, videosOf } from '../stage-fixtures.ts';
 import { catalogFromRows, event, fakeModels } from '../testing.ts';
 import type { Candidate, FeedContext } from '../types.ts';
 import { diversitySelector, explorationPositions } from './diversity.ts';
@@ -122,8 +122,8 @@ describe('diversity selector in the pipeline', () => {
       const food = s.rows.items.filter((i) => i.category === 'food').slice(0, 5);
       s.online.apply(food.flatMap((i) => [event('complete', 'u8', { item_id: i.item_id }), event('like', 'u8', { item_id: i.item_id })]));
       const res = await s.pipeline.run(request('u8', 10));
-      const videos = res.entries.filter((e) => e.type === 'video');
-      return videos.filter((e) => s.rows.items.find((i) => i.item_id === e.item_id)!.category === 'food').length / videos.length;
+      const videos = videosOf(s.catalog, res.entries);
+      return videos.filter((e) => e.category === 'food').length / videos.length;
     };
     // A new user whose session is all food: lift 1, so 8 of 10 positions (product slots may take some of the others).
     expect(await pageShare(0.8)).toBeGreaterThanOrEqual(0.75);
@@ -155,7 +155,7 @@ describe('diversity selector in the pipeline', () => {
     for (let page = 0; page < 5; page++) {
       const res = await s.pipeline.run({ userId: 'u5', count: 10, explain: false, now: NOW, session });
       session = res.session;
-      for (const e of res.entries) if (e.type === 'video') creators.push(e.creator_id);
+      for (const e of videosOf(s.catalog, res.entries)) creators.push(e.creator_id);
     }
     expect(creators.length).toBeGreaterThanOrEqual(40);
     for (let i = 0; i < creators.length; i++) {

@@ -1,3 +1,4 @@
+import { TopK } from '../../core/top-k.ts';
 import { expectedWatchAt, interestFrom } from '../behaviour.ts';
 import type { World } from '../world/generate.ts';
 import { Rng } from '../world/rng.ts';
@@ -39,7 +40,8 @@ export function oraclePolicy(world: World, seed: number, opts: OracleOptions = {
       const localeMatch = world.creators.locale[world.items.creator[i]!] === locale;
       top.offer(i, expectedWatchAt(interestFrom(cos, world.items.quality[i]!, localeMatch, 0, 0), world.items.durationMs[i]!));
     }
-    return { ...top.sorted(), next: 0 };
+    const { ids, keys } = top.sorted();
+    return { items: ids, scores: keys, next: 0 };
   };
 
   return {
@@ -69,50 +71,4 @@ export function oraclePolicy(world: World, seed: number, opts: OracleOptions = {
       return { entries };
     },
   };
-}
-
-/** The k best (id, score) pairs seen, in a binary min-heap. */
-class TopK {
-  private readonly ids: Int32Array;
-  private readonly scores: Float64Array;
-  private size = 0;
-
-  constructor(private readonly k: number) {
-    this.ids = new Int32Array(k);
-    this.scores = new Float64Array(k);
-  }
-
-  offer(id: number, score: number): void {
-    if (this.size < this.k) {
-      let i = this.size++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (this.scores[parent]! <= score) break;
-        this.ids[i] = this.ids[parent]!;
-        this.scores[i] = this.scores[parent]!;
-        i = parent;
-      }
-      this.ids[i] = id;
-      this.scores[i] = score;
-    } else if (score > this.scores[0]!) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= this.size) break;
-        const c = l + 1 < this.size && this.scores[l + 1]! < this.scores[l]! ? l + 1 : l;
-        if (this.scores[c]! >= score) break;
-        this.ids[i] = this.ids[c]!;
-        this.scores[i] = this.scores[c]!;
-        i = c;
-      }
-      this.ids[i] = id;
-      this.scores[i] = score;
-    }
-  }
-
-  /** Best first. */
-  sorted(): { items: Int32Array; scores: Float64Array } {
-    const order = Array.from({ length: this.size }, (_, i) => i).sort((a, b) => this.scores[b]! - this.scores[a]!);
-    return { items: Int32Array.from(order, (i) => this.ids[i]!), scores: Float64Array.from(order, (i) => this.scores[i]!) };
-  }
 }

@@ -1,4 +1,4 @@
-import type { BenchTable } from '../../benchmarks/harness/table.ts';
+import type { BenchTable } from '../../core/table.ts';
 import type { ScenarioContext, ScenarioResult } from './context.ts';
 import { coldStart, commerceIntent, drift, follow, hide, nicheBinge } from './interest.ts';
 import { SCENARIO_NAMES, type ScenarioName } from './thresholds.ts';

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
-import { startConsumer } from '../ingest/consumer.ts';
-import { createEventProducer } from '../ingest/producer.ts';
-import { eventCounts, itemStatsMismatch, makeEvent, scalar, waitUntil } from '../ingest/test-helpers.ts';
+import { startConsumer } from './consumer.ts';
+import { createEventProducer } from './producer.ts';
+import { eventCounts, itemStatsMismatch, makeEvent, scalar, waitUntil } from './test-helpers.ts';
 import { stackDown, startLocalService } from '../stack/stack.ts';
 import { testConfig } from '../test/stack.ts';
-import { createClickHouse, migrate } from './clickhouse.ts';
-import { ensureTopics } from './kafka.ts';
+import { createClickHouse, migrate } from '../storage/clickhouse.ts';
+import { ensureTopics } from '../storage/kafka.ts';
 
 // Two private ClickHouse servers (HTTP 22123/22223, native 22900/22901) forming the cluster
 // `feed`, and the test stack's Kafka.

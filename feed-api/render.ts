@@ -1,6 +1,6 @@
-import type { FeedEntry, ItemFields, ProductCard } from '../feed-api/feed-response.ts';
-import type { CatalogView } from './catalog/catalog-view.ts';
-import type { FeedContext, PageEntry } from './types.ts';
+import type { CatalogView } from '../ranker/catalog/catalog-view.ts';
+import type { PageEntry } from '../ranker/types.ts';
+import type { FeedEntry, ItemFields, ProductCard } from './feed-response.ts';
 
 /** In-app deep link to buy a product; buying never leaves the app. */
 export function buyUrl(productId: string, itemId?: string): string {
@@ -27,9 +27,8 @@ export function itemFields(catalog: CatalogView, row: number): ItemFields {
 
 const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
-/** Turns page entries into the response contract (feed-api/feed-response.ts). */
-export function renderEntries(ctx: FeedContext, page: PageEntry[]): FeedEntry[] {
-  const { catalog } = ctx;
+/** Turns the ranker's page entries (catalog rows) into the response contract (feed-response.ts). */
+export function renderEntries(catalog: CatalogView, page: readonly PageEntry[]): FeedEntry[] {
   return page.map((e, position): FeedEntry => {
     if (e.type === 'video') {
       const c = e.candidate;

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FeedResponse } from '../feed-api/feed-response.ts';
-import { createFeedService, type FeedService, type ModelSource } from '../feed-api/service.ts';
+import type { FeedResponse } from './feed-response.ts';
+import { createFeedService, type FeedService, type ModelSource } from './service.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { createVersion } from '../models/registry.ts';
-import type { PromotedModels } from '../ranker/models.ts';
+import type { PromotedModels } from '../models/serving.ts';
 import { catalogFromRows, fakeModels, makeWorld } from '../ranker/testing.ts';
 import { waitFor } from '../stack/process.ts';
 import { testConfig } from '../test/stack.ts';
-import { assignArm } from './assign.ts';
-import { createExperiment, startExperiment, stopExperiment } from './store.ts';
+import { assignArm } from '../experiments/assign.ts';
+import { createExperiment, startExperiment, stopExperiment } from '../experiments/store.ts';
 
 const APP = { 'x-api-key': 'demo-app-key' };
 

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../config/schema.ts';
-import { AnnIndex } from '../ranker/ann/faiss-index.ts';
-import { annFactory } from '../ranker/models.ts';
-import type { TwoTower } from './retrieval/two-tower.ts';
+import type { Config } from '../../config/schema.ts';
+import type { TwoTower } from '../retrieval/two-tower.ts';
+import { AnnIndex } from './faiss-index.ts';
+import { annFactory } from './sizing.ts';
 
 /**
  * What serving needs from the retrieval model besides its weights, stored with the version so a
@@ -23,7 +23,7 @@ export function writeServingArtifacts(dir: string, ann: AnnIndex, vectors: Float
 export async function saveServingArtifacts(config: Config, model: TwoTower, dir: string): Promise<string[]> {
   const ids = model.knownItems();
   const vectors = model.itemVectors(ids);
-  const ann = await AnnIndex.buildInWorker(model.config.dim, ids, vectors, annFactory(config, ids.length));
+  const ann = await AnnIndex.buildInWorker(model.config.dim, ids, vectors, annFactory(config.ranker.ann, ids.length));
   return writeServingArtifacts(dir, ann, vectors);
 }
 

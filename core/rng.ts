@@ -1,16 +1,23 @@
-/** A small seeded PRNG (mulberry32), so training and splits are repeatable. */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = (seed >>> 0) ^ 0x9e3779b9;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+/** mulberry32: a small, fast seeded PRNG; each call returns a uniform draw in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Seeded randomness (mulberry32), so training, splits and test data are repeatable. */
+export class Rng {
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
+
+  constructor(seed: number) {
+    // Mixed with the golden ratio first, so that small seeds (0, 1, 2) start far apart.
+    this.next = mulberry32((seed >>> 0) ^ 0x9e3779b9);
   }
 
   /** Integer in [0, n). */

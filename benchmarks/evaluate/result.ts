@@ -1,11 +1,11 @@
-import { cpuTimes, machineInfo, stealShare, type CpuTimes, type GitInfo } from '../../benchmarks/harness/machine.ts';
-import { RESULT_SCHEMA_VERSION, type BenchResult } from '../../benchmarks/harness/result.ts';
-import type { BackendInfo } from '../backend.ts';
-import type { ModelReport } from './evaluate.ts';
-import type { Interactions } from './interactions.ts';
-import { METRICS } from './metrics.ts';
-import type { Protocol } from './split.ts';
-import { summarizeSeeds, type ModelSummary } from './summary.ts';
+import { cpuTimes, machineInfo, stealShare, type CpuTimes, type GitInfo } from '../harness/machine.ts';
+import { RESULT_SCHEMA_VERSION, type BenchResult } from '../harness/result.ts';
+import type { BackendInfo } from '../../models/backend.ts';
+import type { ModelReport } from '../../models/eval/evaluate.ts';
+import type { Interactions } from '../../models/eval/interactions.ts';
+import { METRICS } from '../../models/eval/metrics.ts';
+import type { Protocol } from '../../models/eval/split.ts';
+import { summarizeSeeds, type ModelSummary } from '../../models/eval/summary.ts';
 
 /** Models judged against the two-tower baseline in the result's references. */
 const BASELINES = new Set(['twotower', 'popular', 'itemknn']);

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { latestByBenchmark, readResults, type BenchResult } from '../../benchmarks/harness/result.ts';
-import { markdownTable } from '../../benchmarks/harness/table.ts';
+import { latestByBenchmark, readResults, type BenchResult } from '../harness/result.ts';
+import { markdownTable } from '../../core/table.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The committed evaluation results the README's tables are drawn from. */

@@ -149,3 +149,19 @@ describe('AnnIndex.buildInWorker', () => {
     await expect(AnnIndex.buildInWorker(4, ['a'], new Float32Array(4), 'NoSuchIndex')).rejects.toThrow(/building FAISS NoSuchIndex index failed/);
   });
 });
+
+describe('AnnIndex per-search parameters', () => {
+  it('applies them to one search and restores the index parameters after it', () => {
+    const dim = 8;
+    const n = 4000;
+    const { ids, vectors } = randomItems(n, dim, 11, 'v');
+    const ann = AnnIndex.build(dim, ids, vectors, 'IVF64,Flat');
+    const queries = vectors.subarray(0, 20 * dim);
+    expect(() => ann.search(queries, 10, 'nprobe=1')).toThrow(/setSearchParameters/);
+    ann.setSearchParameters('nprobe=64'); // every list: exact
+    const exact = ann.search(queries, 10).map((hits) => hits.map((h) => h.id));
+    const cheap = ann.search(queries, 10, 'nprobe=1').map((hits) => hits.map((h) => h.id));
+    expect(cheap).not.toEqual(exact);
+    expect(ann.search(queries, 10).map((hits) => hits.map((h) => h.id))).toEqual(exact);
+  });
+});

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
-import type { FeedResponse } from '../feed-api/feed-response.ts';
-import { createFeedService, type FeedService } from '../feed-api/service.ts';
+import type { FeedResponse } from './feed-response.ts';
+import { createFeedService, type FeedService } from './service.ts';
 import { startIngest, type RunningIngest } from '../ingest/service.ts';
 import { engineExperimentReport } from '../simulator/experiment.ts';
 import { httpPolicy } from '../simulator/policies/http.ts';
@@ -14,8 +14,8 @@ import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.t
 import { waitFor } from '../stack/process.ts';
 import { queryRows, sql } from '../storage/sql.ts';
 import { dropIsolated, isolatedConfig } from '../test/stack.ts';
-import { assignArm } from './assign.ts';
-import type { ExperimentReport } from './report.ts';
+import { assignArm } from '../experiments/assign.ts';
+import type { ExperimentReport } from '../experiments/report.ts';
 
 const ADMIN = { 'x-api-key': 'demo-admin-key', 'content-type': 'application/json' };
 

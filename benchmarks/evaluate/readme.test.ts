@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BenchResultSchema } from '../../benchmarks/harness/result.ts';
-import type { ModelReport } from './evaluate.ts';
-import { parseInteractions } from './interactions.ts';
+import { BenchResultSchema } from '../harness/result.ts';
+import type { ModelReport } from '../../models/eval/evaluate.ts';
+import { parseInteractions } from '../../models/eval/interactions.ts';
 import { spliceEvaluations } from './readme.ts';
 import { evaluationResult } from './result.ts';
 

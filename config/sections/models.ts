@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { OBJECTIVES } from './types.ts';
 
 const positive = z.number().positive();
 
@@ -54,7 +53,8 @@ export const ObjectiveWeightsSchema = z
     /** Weight of expected GMV (P(purchase) x price), so shoppable items compete with organic ones. */
     gmv: z.number().min(0).default(0.02),
   })
-  .refine((w) => OBJECTIVES.some((o) => w[o] > 0), 'at least one objective needs a positive weight');
+  // gmv scales the purchase objective; it is not an objective of its own.
+  .refine((w) => Object.entries(w).some(([k, v]) => k !== 'gmv' && v > 0), 'at least one objective needs a positive weight');
 
 export const ModelsConfigSchema = z.object({
   retrieval: RetrievalConfigSchema.prefault({}),

@@ -1,6 +1,6 @@
 /** Small building blocks for column-oriented, in-memory tables. */
 
-import { idHash } from '../../core/hash.ts';
+import { idHash } from './hash.ts';
 
 export type TypedArray = Int32Array | Uint32Array | Uint16Array | Uint8Array | Float32Array | Float64Array;
 
@@ -134,54 +134,5 @@ export class IdIndex {
   private rehash(capacity: number): void {
     this.slots = new Int32Array(capacity);
     for (let row = 0; row < this.ids.length; row++) this.place(row, this.hashes[row]!);
-  }
-}
-
-/** Keeps the `k` rows with the largest keys seen (a binary min-heap over typed arrays). */
-export class TopK {
-  private readonly keys: Float64Array;
-  private readonly rows: Int32Array;
-  private n = 0;
-
-  constructor(readonly k: number) {
-    this.keys = new Float64Array(k);
-    this.rows = new Int32Array(k);
-  }
-
-  offer(row: number, key: number): void {
-    if (this.k === 0) return;
-    if (this.n < this.k) {
-      let i = this.n++;
-      while (i > 0) {
-        const parent = (i - 1) >> 1;
-        if (this.keys[parent]! <= key) break;
-        this.keys[i] = this.keys[parent]!;
-        this.rows[i] = this.rows[parent]!;
-        i = parent;
-      }
-      this.keys[i] = key;
-      this.rows[i] = row;
-      return;
-    }
-    if (key <= this.keys[0]!) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= this.n) break;
-      const r = l + 1;
-      const child = r < this.n && this.keys[r]! < this.keys[l]! ? r : l;
-      if (this.keys[child]! >= key) break;
-      this.keys[i] = this.keys[child]!;
-      this.rows[i] = this.rows[child]!;
-      i = child;
-    }
-    this.keys[i] = key;
-    this.rows[i] = row;
-  }
-
-  /** Rows by key, largest first. */
-  sorted(): Int32Array {
-    const order = Array.from({ length: this.n }, (_, i) => i).sort((a, b) => this.keys[b]! - this.keys[a]!);
-    return Int32Array.from(order, (i) => this.rows[i]!);
   }
 }

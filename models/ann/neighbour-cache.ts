@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** An item's nearest neighbours in the served index (catalog rows, best first), from a search for `k`. */
 export interface Neighbours {
   k: number;
@@ -12,31 +14,32 @@ export interface Neighbours {
  * Entries expire after `ttlMs`, so items added to the index since are found again.
  */
 export class NeighbourCache {
-  private readonly map = new Map<string, Neighbours>();
+  /** Undefined when `capacity` is 0 (caching off): lru-cache needs a positive bound. */
+  private readonly cache: LRUCache<string, Neighbours> | undefined;
 
   constructor(
     readonly capacity: number,
     readonly ttlMs: number,
-  ) {}
+  ) {
+    this.cache = capacity > 0 ? new LRUCache({ max: capacity }) : undefined;
+  }
 
   /** The neighbours of `itemId` from a search for at least `k`, unless expired. */
   get(itemId: string, k: number, now: number): Neighbours | undefined {
-    const hit = this.map.get(itemId);
+    const hit = this.cache?.peek(itemId);
     if (!hit || hit.k < k) return undefined;
-    this.map.delete(itemId);
-    if (now - hit.at > this.ttlMs) return undefined;
-    this.map.set(itemId, hit);
-    return hit;
+    if (now - hit.at > this.ttlMs) {
+      this.cache!.delete(itemId);
+      return undefined;
+    }
+    return this.cache!.get(itemId);
   }
 
   set(itemId: string, value: Neighbours): void {
-    if (this.capacity === 0) return;
-    this.map.delete(itemId);
-    this.map.set(itemId, value);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
+    this.cache?.set(itemId, value);
   }
 
   get size(): number {
-    return this.map.size;
+    return this.cache?.size ?? 0;
   }
 }

@@ -4,16 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepMerge } from '../config/load.ts';
 import { sleep } from '../core/errors.ts';
 import type { Config } from '../config/schema.ts';
-import { createApp } from '../feed-api/app.ts';
-import { eventsRoutes } from '../feed-api/routes/events.ts';
+import { createApp } from './app.ts';
+import { eventsRoutes } from './routes/events.ts';
 import { createClickHouse, migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
 import { stackDown, stackUp, startLocalService, stopLocalService } from '../stack/stack.ts';
 import { testConfig } from '../test/stack.ts';
-import { startConsumer } from './consumer.ts';
-import { createEventProducer } from './producer.ts';
-import type { EngagementEvent } from './events.ts';
-import { eventCounts, itemStatsMismatch, makeEvent, waitUntil } from './test-helpers.ts';
+import { startConsumer } from '../ingest/consumer.ts';
+import { createEventProducer } from '../ingest/producer.ts';
+import type { EngagementEvent } from '../ingest/events.ts';
+import { eventCounts, itemStatsMismatch, makeEvent, waitUntil } from '../ingest/test-helpers.ts';
 
 // A private stack on its own ports: these tests stop ClickHouse and kill consumers.
 const DATA_DIR = '.data/test-faults';

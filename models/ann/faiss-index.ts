@@ -62,7 +62,7 @@ export class AnnIndex {
   }
 
   /**
-   * Builds in a child process (ranker/ann/build-worker.mjs) so the calling process keeps
+   * Builds in a child process (models/ann/build-worker.mjs) so the calling process keeps
    * serving; only reading the finished index back happens here.
    */
   static async buildInWorker(dim: number, ids: string[], vectors: Float32Array, description = 'Flat'): Promise<AnnIndex> {
