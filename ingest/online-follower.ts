@@ -18,7 +18,7 @@ import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
 import { createKafka, deleteOwnGroup, subscribeFromStart } from '../storage/kafka.ts';
-import { decodeMessage } from './consumer.ts';
+import { decodeMessage } from './decode.ts';
 import type { EngagementEvent } from './events.ts';
 import { applyFromStream, type OnlineState } from './online-state.ts';
 import { ONLINE_COLUMNS, rowToEvent, type OnlineRow } from './rows.ts';
