@@ -14,7 +14,10 @@ export const ErrorSchema = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    fields: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('the request values that failed validation'),
+    fields: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .describe('the request values that failed validation'),
   }),
 });
 type ErrorBody = z.infer<typeof ErrorSchema>;
@@ -75,7 +78,7 @@ const CLIENT_CLOSED = 499;
 /** The client closed the connection before its request body was complete (reading it failed with "aborted"). */
 function clientWentAway(c: Context): boolean {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  return incoming !== undefined && incoming.destroyed && !incoming.complete;
+  return incoming?.destroyed === true && !incoming.complete;
 }
 
 export const onError: ErrorHandler = (err, c) => {

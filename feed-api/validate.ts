@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { FeedError } from '../core/errors.ts';
 
 /** The media type of a content-type header (`type/subtype`, lower case, parameters dropped). */
-export function mediaType(contentType: string | undefined): string {
+function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 

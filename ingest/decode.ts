@@ -45,4 +45,3 @@ export function decodeMessage(m: KafkaMessage): Decoded[] {
   });
   return out;
 }
-

@@ -19,7 +19,10 @@ describe('sortBatch', () => {
   it('keeps new events as rows at their offset, and dead-letters what cannot be read with where it came from', () => {
     const [a, b] = [makeEvent(1), makeEvent(2)];
     const sorted = sortBatch([message(10, JSON.stringify(a)), message(11, '{not json'), message(12, JSON.stringify(b))], source, freshState(), new Set(), 0);
-    expect(sorted.rows.map((r) => [r.offset, r.id])).toEqual([[10, eventKey(a)], [12, eventKey(b)]]);
+    expect(sorted.rows.map((r) => [r.offset, r.id])).toEqual([
+      [10, eventKey(a)],
+      [12, eventKey(b)],
+    ]);
     expect(sorted.rows[0]!.line.endsWith('\n')).toBe(true);
     expect(sorted.dead).toHaveLength(1);
     expect(sorted.dead[0]!.headers).toMatchObject({ dlq_source_topic: 'engagement', dlq_source_partition: '3', dlq_source_offset: '11' });

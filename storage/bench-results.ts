@@ -53,7 +53,9 @@ export const BenchResultSchema = z.object({
   /** Headline figures, each a median over `repeats` runs. */
   figures: z.record(z.string(), FigureSchema),
   /** The reference measured side by side and the ratio of the measured figure to it. */
-  references: z.array(z.object({ name: z.string(), description: z.string(), figure: z.string(), value: z.number().nullable(), unit: z.string(), ratio: z.number().nullable(), ratio_meaning: z.string() })),
+  references: z.array(
+    z.object({ name: z.string(), description: z.string(), figure: z.string(), value: z.number().nullable(), unit: z.string(), ratio: z.number().nullable(), ratio_meaning: z.string() }),
+  ),
   tables: z.array(z.object({ title: z.string(), columns: z.array(z.string()), rows: z.array(z.array(Cell)) })),
   targets: z.array(
     z.object({
@@ -100,7 +102,14 @@ export function readResults(dir: string): { results: BenchResult[]; skipped: { f
     try {
       const parsed = BenchResultSchema.safeParse(JSON.parse(readFileSync(join(dir, f), 'utf8')));
       if (parsed.success) results.push(parsed.data);
-      else skipped.push({ file: f, reason: parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'result'}: ${i.message}`).join('; ') });
+      else
+        skipped.push({
+          file: f,
+          reason: parsed.error.issues
+            .slice(0, 3)
+            .map((i) => `${i.path.join('.') || 'result'}: ${i.message}`)
+            .join('; '),
+        });
     } catch (err) {
       skipped.push({ file: f, reason: (err as Error).message });
     }
@@ -110,7 +119,7 @@ export function readResults(dir: string): { results: BenchResult[]; skipped: { f
 }
 
 /** Results of several folders together, oldest first (a committed copy and its local original count once). */
-export function readResultDirs(dirs: readonly string[]): { results: BenchResult[]; skipped: { file: string; reason: string }[] } {
+function readResultDirs(dirs: readonly string[]): { results: BenchResult[]; skipped: { file: string; reason: string }[] } {
   const seen = new Set<string>();
   const results: BenchResult[] = [];
   const skipped: { file: string; reason: string }[] = [];

@@ -7,7 +7,7 @@ import { queryRows, sql } from './sql.ts';
  */
 
 /** Sessions end after this much inactivity. */
-export const SESSION_GAP_S = 30 * 60;
+const SESSION_GAP_S = 30 * 60;
 
 export interface BucketCount {
   /** Bucket start, epoch seconds. */
@@ -30,8 +30,7 @@ export function eventsPerBucket(client: ClickHouseClient, windowS: number, bucke
 
 /** Catalog rows written per bucket, `kind` being the table (repeated writes of one id that ClickHouse already merged count once). */
 export function catalogWritesPerBucket(client: ClickHouseClient, windowS: number, bucketS: number): Promise<BucketCount[]> {
-  const since = (table: string) =>
-    `SELECT toUInt32(intDiv(toUInt32(updated_at), ${bucketS}) * ${bucketS}) AS t, '${table}' AS kind FROM ${table} WHERE updated_at >= now() - ${windowS}`;
+  const since = (table: string) => `SELECT toUInt32(intDiv(toUInt32(updated_at), ${bucketS}) * ${bucketS}) AS t, '${table}' AS kind FROM ${table} WHERE updated_at >= now() - ${windowS}`;
   return queryRows<BucketCount>(client, {
     strings: [`SELECT t, kind, count() AS n FROM (${CATALOG_TABLES.map(since).join(' UNION ALL ')}) GROUP BY t, kind ORDER BY t, kind`],
     values: [],

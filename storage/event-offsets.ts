@@ -24,10 +24,7 @@ export async function storedMaxOffset(client: ClickHouseClient, partition: numbe
 
 /** The last `limit` events stored for `partition`, newest first. */
 export function latestStoredEvents(client: ClickHouseClient, partition: number, limit: number): Promise<StoredEventId[]> {
-  return queryRows<StoredEventId>(
-    client,
-    sql`SELECT user_id, event_id FROM events WHERE kafka_partition = ${partition} ORDER BY kafka_offset DESC LIMIT ${limit}`,
-  );
+  return queryRows<StoredEventId>(client, sql`SELECT user_id, event_id FROM events WHERE kafka_partition = ${partition} ORDER BY kafka_offset DESC LIMIT ${limit}`);
 }
 
 /** Events stored for `partition` at offsets [lo, hi], with their offsets. */

@@ -14,7 +14,7 @@ export {
 } from '../../storage/bench-results.ts';
 
 /** `ann-2026-11-21T23-40-12Z.json`: sorts by time within a benchmark. */
-export function resultFileName(r: Pick<BenchResult, 'benchmark' | 'date' | 'smoke'>): string {
+function resultFileName(r: Pick<BenchResult, 'benchmark' | 'date' | 'smoke'>): string {
   const stamp = r.date.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
   return `${r.benchmark}${r.smoke ? '-smoke' : ''}-${stamp}.json`;
 }
@@ -23,7 +23,7 @@ export function resultFileName(r: Pick<BenchResult, 'benchmark' | 'date' | 'smok
 export const MAX_COMMITTED_POINTS = 200;
 
 /** The result with each long series thinned to MAX_COMMITTED_POINTS evenly spaced points (first and last kept). */
-export function trimmedForCommit(result: BenchResult): BenchResult {
+function trimmedForCommit(result: BenchResult): BenchResult {
   const series: BenchResult['series'] = {};
   const notes = [...result.notes];
   for (const [name, points] of Object.entries(result.series)) {

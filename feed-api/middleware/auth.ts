@@ -7,7 +7,7 @@ import { rateLimited } from './rate-limit.ts';
 import { TokenBuckets } from './token-buckets.ts';
 
 /** The peer's address under the Node server; one shared id in-process (tests) and for other runtimes. */
-export function clientAddress(c: Context): string {
+function clientAddress(c: Context): string {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 

@@ -8,13 +8,13 @@ import { ItemFieldsSchema, ProductCardSchema } from '../feed-response.ts';
 import { errorResponses, jsonContent } from '../openapi.ts';
 import { IdSchema } from './feed.ts';
 
-export const ItemSchema = ItemFieldsSchema.extend({
+const ItemSchema = ItemFieldsSchema.extend({
   available: z.boolean(),
   product: ProductCardSchema.nullable().describe('attached product, when it can be bought now'),
   stats: z.object({ impressions: z.number(), plays: z.number(), completions: z.number(), likes: z.number(), shares: z.number(), purchases: z.number() }),
 });
 
-export const ProductSchema = z.object({
+const ProductSchema = z.object({
   product_id: z.string(),
   title: z.string(),
   category: z.string(),

@@ -51,7 +51,7 @@ export function flattenMetrics(value: unknown, prefix = '', out: Record<string, 
   return out;
 }
 
-export function modelsView(config: Config): ModelsView {
+function modelsView(config: Config): ModelsView {
   const pointer = readPointer(config);
   const versions = listVersions(config)
     .reverse()
@@ -70,7 +70,12 @@ export function modelsView(config: Config): ModelsView {
 const PromoteBody = z.object({ version: z.string().min(1).max(128).regex(VERSION_NAME, 'may contain only letters, digits and _ . -') });
 
 const WindowQuery = z.object({
-  minutes: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+  minutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
 });
 
 const MinutePoint = z.object({ t: z.number().describe('bucket start, epoch seconds'), kind: z.string(), per_minute: z.number() });
@@ -81,12 +86,24 @@ const LiveSchema = z.object({
   /** Catalog rows written per minute, `kind` being the table (repeated writes of one id that ClickHouse already merged count once). */
   catalog_series: z.array(MinutePoint),
   totals: z.object({
-    events: z.number(), users: z.number(), impressions: z.number(), plays: z.number(), completions: z.number(),
-    likes: z.number(), shares: z.number(), product_clicks: z.number(), purchases: z.number(), gmv: z.number(), watch_ms: z.number(),
+    events: z.number(),
+    users: z.number(),
+    impressions: z.number(),
+    plays: z.number(),
+    completions: z.number(),
+    likes: z.number(),
+    shares: z.number(),
+    product_clicks: z.number(),
+    purchases: z.number(),
+    gmv: z.number(),
+    watch_ms: z.number(),
   }),
   rates: z.object({ completion: z.number(), like: z.number(), purchase: z.number() }),
   sessions: z.object({
-    count: z.number(), watch_ms_mean: z.number(), watch_ms_p50: z.number(), watch_ms_p90: z.number(),
+    count: z.number(),
+    watch_ms_mean: z.number(),
+    watch_ms_p50: z.number(),
+    watch_ms_p90: z.number(),
     histogram: z.array(z.object({ upto_s: z.number().nullable().describe('null: the open last bucket'), sessions: z.number() })),
   }),
 });
@@ -115,7 +132,7 @@ const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
 /** Session watch-time histogram upper bounds, seconds (the last bucket is open). */
 const SESSION_BUCKETS_S = [30, 60, 120, 300, 600, 1200, 1800, 3600];
 
-export async function liveFigures(client: ClickHouseClient, minutes: number): Promise<LiveFigures> {
+async function liveFigures(client: ClickHouseClient, minutes: number): Promise<LiveFigures> {
   const bucket = bucketMinutes(minutes);
   const windowS = minutes * 60;
   const bucketS = bucket * 60;
@@ -127,9 +144,17 @@ export async function liveFigures(client: ClickHouseClient, minutes: number): Pr
       sessionWatchMs(client, windowS),
     ]);
     const tot = {
-      events: num(t.events), users: num(t.users), impressions: num(t.impressions), plays: num(t.plays),
-      completions: num(t.completions), likes: num(t.likes), shares: num(t.shares),
-      product_clicks: num(t.product_clicks), purchases: num(t.purchases), gmv: num(t.gmv), watch_ms: num(t.watch_ms),
+      events: num(t.events),
+      users: num(t.users),
+      impressions: num(t.impressions),
+      plays: num(t.plays),
+      completions: num(t.completions),
+      likes: num(t.likes),
+      shares: num(t.shares),
+      product_clicks: num(t.product_clicks),
+      purchases: num(t.purchases),
+      gmv: num(t.gmv),
+      watch_ms: num(t.watch_ms),
     };
     const watch = sessions.sort((a, b) => a - b);
     const quantile = (q: number) => (watch.length ? (watch[Math.min(watch.length - 1, Math.floor(q * watch.length))] ?? 0) : 0);
@@ -150,7 +175,10 @@ export async function liveFigures(client: ClickHouseClient, minutes: number): Pr
       },
       sessions: {
         count: watch.length,
-        watch_ms_mean: ratio(watch.reduce((a, b) => a + b, 0), watch.length),
+        watch_ms_mean: ratio(
+          watch.reduce((a, b) => a + b, 0),
+          watch.length,
+        ),
         watch_ms_p50: quantile(0.5),
         watch_ms_p90: quantile(0.9),
         histogram,
@@ -160,11 +188,16 @@ export async function liveFigures(client: ClickHouseClient, minutes: number): Pr
 }
 
 /** Users to try the feed as: the most active in the last week first, then any. */
-export async function sampleUsers(client: ClickHouseClient, limit: number): Promise<z.infer<typeof UsersSchema>['users']> {
+async function sampleUsers(client: ClickHouseClient, limit: number): Promise<z.infer<typeof UsersSchema>['users']> {
   return withContext('listing demo users', async () => (await mostActiveUsers(client)).slice(0, limit));
 }
 
-const registryRefusals = errorResponses({ 400: 'not a version name', 403: 'not an admin key', 404: 'unknown version', 409: 'the registry refused: a version without both models, nothing to roll back to' });
+const registryRefusals = errorResponses({
+  400: 'not a version name',
+  403: 'not an admin key',
+  404: 'unknown version',
+  409: 'the registry refused: a version without both models, nothing to roll back to',
+});
 
 export function dashboardRoutes(deps: DashboardDeps): RouteModule {
   const resultsDir = deps.resultsDir ?? DEFAULT_RESULTS_DIR;
@@ -195,9 +228,8 @@ export function dashboardRoutes(deps: DashboardDeps): RouteModule {
       );
 
       const view = jsonContent('registry versions', ModelsViewSchema);
-      app.openapi(
-        createRoute({ method: 'get', path: '/v1/admin/dashboard/models', summary: 'Model versions with offline metrics', responses: { 200: view } }),
-        (c) => c.json(modelsView(deps.config), 200),
+      app.openapi(createRoute({ method: 'get', path: '/v1/admin/dashboard/models', summary: 'Model versions with offline metrics', responses: { 200: view } }), (c) =>
+        c.json(modelsView(deps.config), 200),
       );
 
       app.openapi(

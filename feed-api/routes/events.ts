@@ -17,7 +17,7 @@ const RejectionSchema = z.object({
   reason: z.string(),
 });
 
-export const EventsResponseSchema = z.object({
+const EventsResponseSchema = z.object({
   accepted: z.array(z.string()).describe('event_ids acknowledged by Kafka'),
   rejected: z.array(RejectionSchema),
 });

@@ -2,16 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import { experimentReport } from '../../experiments/report.ts';
-import {
-  concludeExperiment,
-  createExperiment,
-  ExperimentSpecSchema,
-  getExperiment,
-  listExperiments,
-  startExperiment,
-  stopExperiment,
-  type Experiment,
-} from '../../experiments/store.ts';
+import { concludeExperiment, createExperiment, ExperimentSpecSchema, getExperiment, listExperiments, startExperiment, stopExperiment, type Experiment } from '../../experiments/store.ts';
 import type { ClickHouseClient } from '../../storage/clickhouse.ts';
 import type { RouteModule } from '../app.ts';
 import { metricsText } from '../cluster.ts';

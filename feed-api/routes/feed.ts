@@ -17,16 +17,13 @@ export const IdSchema = z
   .max(64)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
 
-export function feedQuerySchema(config: Config) {
+function feedQuerySchema(config: Config) {
   const { defaultCount, maxCount } = config.ranker.feed;
   return z.object({
     user_id: IdSchema.describe('the viewer; unknown ids get a cold-start feed'),
     count: z.coerce.number().int().min(1).max(maxCount).default(defaultCount).describe('entries on this page'),
     cursor: z.string().min(1).max(16_384).optional().describe('opaque cursor from the previous page of this session'),
-    tab: z
-      .enum(['for_you', 'following'])
-      .default('for_you')
-      .describe("for_you: the personalized feed; following: followed creators' recent videos, newest first, the ranker's order inside a day"),
+    tab: z.enum(['for_you', 'following']).default('for_you').describe("for_you: the personalized feed; following: followed creators' recent videos, newest first, the ranker's order inside a day"),
     explain: z
       .enum(['0', '1', 'true', 'false'])
       .optional()
@@ -50,6 +47,14 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline; serve
   const Query = feedQuerySchema(config);
   const { bloomBits, bloomHashes } = config.ranker.feed;
   const perUser = keyedLimiter((k) => k.userRateLimitPerMinute);
+  const readCursor = (userId: string, cursor: string) => {
+    try {
+      return decodeCursor(config.api.cursorSecret, userId, cursor);
+    } catch (err) {
+      if (!(err instanceof CursorError)) throw err;
+      throw new FeedError('invalid_cursor', `query.cursor ${err.message}`, { fields: [{ field: 'query.cursor', message: err.message }] });
+    }
+  };
   return {
     name: 'feed',
     register(app) {
@@ -74,13 +79,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline; serve
         const wait = perUser(key, q.user_id);
         if (wait > 0) throw rateLimited(`rate limit of ${key.userRateLimitPerMinute}/min per user exceeded for user_id ${q.user_id}`, wait);
         if (q.explain && !c.get('apiKey')?.admin) throw new FeedError('forbidden', 'explain=1 needs an admin API key');
-        let session;
-        try {
-          session = q.cursor ? decodeCursor(config.api.cursorSecret, q.user_id, q.cursor) : startSession(bloomBits, bloomHashes);
-        } catch (err) {
-          if (!(err instanceof CursorError)) throw err;
-          throw new FeedError('invalid_cursor', `query.cursor ${err.message}`, { fields: [{ field: 'query.cursor', message: err.message }] });
-        }
+        const session = q.cursor ? readCursor(q.user_id, q.cursor) : startSession(bloomBits, bloomHashes);
         const requestId = c.get('requestId');
         const request = { userId: q.user_id, count: q.count, session, explain: q.explain, now: Date.now(), ...(q.locale ? { locale: q.locale } : {}) };
         // Experiments compare For You rankings; the Following tab is the same for everyone.

@@ -29,9 +29,7 @@ export function opsRoutes(checks: HealthCheck[], opts: { cacheMs?: number } = {}
   const cacheMs = opts.cacheMs ?? 1000;
   let last: { at: number; report: Promise<HealthReport> } | undefined;
   const runChecks = async (): Promise<HealthReport> => {
-    const results = await Promise.all(
-      checks.map(async (h) => [h.name, await h.check().catch((err: Error) => ({ ok: false, error: err.message }))] as const),
-    );
+    const results = await Promise.all(checks.map(async (h) => [h.name, await h.check().catch((err: Error) => ({ ok: false, error: err.message }))] as const));
     return { ok: results.every(([, r]) => r.ok), components: Object.fromEntries(results) };
   };
   const report = (): Promise<HealthReport> => {

@@ -3,15 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
 import { FeedError, isFeedError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
-import {
-  parseCatalogRow,
-  rowId,
-  WRITABLE,
-  WRITABLE_TABLES,
-  type CatalogMessage,
-  type CatalogProducer,
-  type CatalogWrite,
-} from '../../ingest/catalog-writes.ts';
+import { parseCatalogRow, rowId, WRITABLE, WRITABLE_TABLES, type CatalogMessage, type CatalogProducer, type CatalogWrite } from '../../ingest/catalog-writes.ts';
 import type { ServingCatalog } from '../../ranker/catalog/serving-catalog.ts';
 import type { RouteModule } from '../app.ts';
 import { ErrorSchema } from '../errors.ts';

@@ -45,7 +45,7 @@ const TYPES: Record<string, string> = {
 const defaultDist = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** The published default keys that this server still accepts. */
-export function exposedDemoKeys(config: Config): z.infer<typeof WebConfigSchema> {
+function exposedDemoKeys(config: Config): z.infer<typeof WebConfigSchema> {
   const defaults = ApiConfigSchema.parse({}).keys;
   const accepted = (admin: boolean) => {
     const d = defaults.find((k) => k.admin === admin);
@@ -119,9 +119,7 @@ export function webRoutes(opts: WebOptions): RouteModule {
         responses: { 200: jsonContent('keys or nulls', WebConfigSchema) },
       });
       // The pages and their assets below are files, not API routes: they stay out of the document.
-      app.openapi(route, (c) =>
-        c.json(loopbackServer && loopbackHostHeader(c.req.header('host')) ? demoKeys : noKeys, 200, { 'cache-control': 'no-store', vary: 'host' }),
-      );
+      app.openapi(route, (c) => c.json(loopbackServer && loopbackHostHeader(c.req.header('host')) ? demoKeys : noKeys, 200, { 'cache-control': 'no-store', vary: 'host' }));
 
       for (const page of ['app', 'dashboard']) {
         app.use(`/${page}`, pageHeaders);
