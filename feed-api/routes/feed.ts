@@ -1,12 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
-import { FeedError } from '../../core/errors.ts';
+import { FeedError, isFeedError } from '../../core/errors.ts';
 import type { ServedPage } from '../../experiments/router.ts';
 import { FeedPipeline, FOLLOWING_STAGES } from '../../ranker/pipeline.ts';
 import type { FeedRequest } from '../../ranker/types.ts';
 import type { RouteModule } from '../app.ts';
-import { decodeCursor, CursorError, encodeCursor, startSession } from '../cursor.ts';
+import { decodeCursor, encodeCursor, startSession } from '../cursor.ts';
 import { keyedLimiter, rateLimited } from '../middleware/rate-limit.ts';
 import { FeedResponseSchema, type FeedResponse } from '../feed-response.ts';
 import { errorResponses, jsonContent } from '../openapi.ts';
@@ -51,7 +51,7 @@ export function feedRoutes(deps: { config: Config; pipeline: FeedPipeline; serve
     try {
       return decodeCursor(config.api.cursorSecret, userId, cursor);
     } catch (err) {
-      if (!(err instanceof CursorError)) throw err;
+      if (!isFeedError(err, 'invalid_cursor')) throw err;
       throw new FeedError('invalid_cursor', `query.cursor ${err.message}`, { fields: [{ field: 'query.cursor', message: err.message }] });
     }
   };
