@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { deepMerge } from '../config/load.ts';
 import { ConfigSchema, type Config } from '../config/schema.ts';
+import { FeedError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { readManifest, registryDir, writeJsonAtomic } from '../models/registry.ts';
 import { allSourceQuotas } from '../ranker/pipeline.ts';
@@ -82,16 +83,6 @@ interface ExperimentsFile {
   experiments: Experiment[];
 }
 
-export class ExperimentError extends Error {
-  override readonly name = 'ExperimentError';
-  constructor(
-    message: string,
-    /** not_found, conflict or invalid: how the API answers (404, 409, 400). */
-    readonly kind: 'not_found' | 'conflict' | 'invalid',
-  ) {
-    super(message);
-  }
-}
 
 const filePath = (config: Config) => join(registryDir(config), 'experiments.json');
 
@@ -116,7 +107,7 @@ export function listExperiments(config: Config): Experiment[] {
 
 export function getExperiment(config: Config, id: string): Experiment {
   const e = listExperiments(config).find((x) => x.id === id);
-  if (!e) throw new ExperimentError(`unknown experiment "${id}" (see \`feed experiments list\`)`, 'not_found');
+  if (!e) throw new FeedError('not_found', `unknown experiment "${id}" (see \`feed experiments list\`)`);
   return e;
 }
 
@@ -132,12 +123,12 @@ export function armConfig(config: Config, arm: Pick<Arm, 'overlay'>): Config {
   const parsed = ConfigSchema.safeParse(merged);
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ExperimentError(`overlay is not a valid config: ${why}`, 'invalid');
+    throw new FeedError('invalid_request', `overlay is not a valid config: ${why}`);
   }
   // Source quotas default in each source: an overlay may set any source's.
   const known = { ...config, ranker: { ...config.ranker, sources: allSourceQuotas(config.ranker) } };
   const unknown = unknownKeys(known as unknown as Record<string, unknown>, arm.overlay as Record<string, unknown>);
-  if (unknown.length) throw new ExperimentError(`overlay names unknown config keys: ${unknown.join(', ')}`, 'invalid');
+  if (unknown.length) throw new FeedError('invalid_request', `overlay names unknown config keys: ${unknown.join(', ')}`);
   return parsed.data;
 }
 
@@ -158,16 +149,16 @@ function unknownKeys(base: Record<string, unknown>, over: Record<string, unknown
 /** Validates and stores a new experiment as a draft. */
 export function createExperiment(config: Config, spec: unknown): Experiment {
   const parsed = ExperimentSpecSchema.safeParse(spec);
-  if (!parsed.success) throw new ExperimentError(parsed.error.issues.map((i) => `${i.path.join('.') || 'experiment'}: ${i.message}`).join('; '), 'invalid');
+  if (!parsed.success) throw new FeedError('invalid_request', parsed.error.issues.map((i) => `${i.path.join('.') || 'experiment'}: ${i.message}`).join('; '));
   const file = readFile(config);
-  if (file.experiments.some((e) => e.id === parsed.data.id)) throw new ExperimentError(`experiment "${parsed.data.id}" exists already`, 'conflict');
+  if (file.experiments.some((e) => e.id === parsed.data.id)) throw new FeedError('conflict', `experiment "${parsed.data.id}" exists already`);
   for (const arm of parsed.data.arms) {
     armConfig(config, arm);
     if (arm.model) {
       try {
         readManifest(config, arm.model);
       } catch (err) {
-        throw new ExperimentError(`arm ${arm.name}: ${(err as Error).message}`, 'invalid');
+        throw new FeedError('invalid_request', `arm ${arm.name}: ${(err as Error).message}`);
       }
     }
   }
@@ -186,7 +177,7 @@ export function createExperiment(config: Config, spec: unknown): Experiment {
 function update(config: Config, id: string, change: (e: Experiment, all: Experiment[]) => Experiment): Experiment {
   const file = readFile(config);
   const at = file.experiments.findIndex((e) => e.id === id);
-  if (at < 0) throw new ExperimentError(`unknown experiment "${id}" (see \`feed experiments list\`)`, 'not_found');
+  if (at < 0) throw new FeedError('not_found', `unknown experiment "${id}" (see \`feed experiments list\`)`);
   const next = change(file.experiments[at]!, file.experiments);
   file.experiments[at] = next;
   writeFile(config, file);
@@ -196,16 +187,16 @@ function update(config: Config, id: string, change: (e: Experiment, all: Experim
 /** Starts a draft; serving replicas pick it up within `models.watchIntervalMs`. */
 export function startExperiment(config: Config, id: string): Experiment {
   return update(config, id, (e, all) => {
-    if (e.status !== 'draft') throw new ExperimentError(`experiment "${id}" is ${e.status}; only a draft can start`, 'conflict');
+    if (e.status !== 'draft') throw new FeedError('conflict', `experiment "${id}" is ${e.status}; only a draft can start`);
     const other = all.find((x) => x.status === 'running');
-    if (other) throw new ExperimentError(`experiment "${other.id}" is running; stop it first (one experiment at a time)`, 'conflict');
+    if (other) throw new FeedError('conflict', `experiment "${other.id}" is running; stop it first (one experiment at a time)`);
     return { ...e, status: 'running', started_at: new Date().toISOString() };
   });
 }
 
 export function stopExperiment(config: Config, id: string): Experiment {
   return update(config, id, (e) => {
-    if (e.status !== 'running') throw new ExperimentError(`experiment "${id}" is ${e.status}, not running`, 'conflict');
+    if (e.status !== 'running') throw new FeedError('conflict', `experiment "${id}" is ${e.status}, not running`);
     return { ...e, status: 'stopped', stopped_at: new Date().toISOString() };
   });
 }
@@ -213,8 +204,8 @@ export function stopExperiment(config: Config, id: string): Experiment {
 /** Records the decision on a stopped experiment (promoting the winner's model stays `feed models promote`). */
 export function concludeExperiment(config: Config, id: string, winner: string, note = ''): Experiment {
   return update(config, id, (e) => {
-    if (e.status !== 'stopped') throw new ExperimentError(`experiment "${id}" is ${e.status}; stop it before concluding`, 'conflict');
-    if (!e.arms.some((a) => a.name === winner)) throw new ExperimentError(`experiment "${id}" has no arm "${winner}"`, 'invalid');
+    if (e.status !== 'stopped') throw new FeedError('conflict', `experiment "${id}" is ${e.status}; stop it before concluding`);
+    if (!e.arms.some((a) => a.name === winner)) throw new FeedError('invalid_request', `experiment "${id}" has no arm "${winner}"`);
     return { ...e, status: 'concluded', conclusion: { winner, note, at: new Date().toISOString() } };
   });
 }

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
+import { FeedError } from '../core/errors.ts';
 import { hash32 } from '../core/hash.ts';
 import { BloomFilter, newSession, type SessionState } from '../ranker/session.ts';
 
@@ -20,16 +21,19 @@ const PayloadSchema = z.object({
   p: z.number().int().min(0),
   c: z.array(z.number().int()).max(64),
   k: z.number().int().min(0),
-  m: z.number().int().min(8).max(1 << 20),
+  m: z
+    .number()
+    .int()
+    .min(8)
+    .max(1 << 20),
   h: z.number().int().min(1).max(16),
   /** The bloom filter, base64url: its set bits as gaps in LEB128 varints (`x`), or its bytes deflated (`b`). */
   x: z.string().optional(),
   b: z.string().optional(),
 });
 
-export class CursorError extends Error {
-  override readonly name = 'CursorError';
-}
+/** A cursor that cannot be used, with a reason the client may see. */
+const cursorError = (reason: string) => new FeedError('invalid_cursor', reason);
 
 function mac(secret: string, body: string): Buffer {
   return createHmac('sha256', secret).update(body).digest().subarray(0, MAC_BYTES);
@@ -97,29 +101,29 @@ export function encodeCursor(secret: string, userId: string, s: SessionState): s
   return `${body}.${mac(secret, body).toString('base64url')}`;
 }
 
-/** Verifies the HMAC and decodes; throws CursorError with a client-facing reason. */
+/** Verifies the HMAC and decodes; throws a FeedError `invalid_cursor` with a client-facing reason. */
 export function decodeCursor(secret: string, userId: string, cursor: string): SessionState {
   const [body, sig, extra] = cursor.split('.');
-  if (!body || !sig || extra !== undefined) throw new CursorError('is malformed');
+  if (!body || !sig || extra !== undefined) throw cursorError('is malformed');
   const given = Buffer.from(sig, 'base64url');
   const want = mac(secret, body);
-  if (given.length !== want.length || !timingSafeEqual(given, want)) throw new CursorError('signature does not match (tampered or from another deployment)');
+  if (given.length !== want.length || !timingSafeEqual(given, want)) throw cursorError('signature does not match (tampered or from another deployment)');
   let payload: z.infer<typeof PayloadSchema>;
   try {
     payload = PayloadSchema.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
   } catch {
-    throw new CursorError('payload is not readable by this version');
+    throw cursorError('payload is not readable by this version');
   }
-  if (payload.u !== hash32(userId)) throw new CursorError('was issued for another user');
+  if (payload.u !== hash32(userId)) throw cursorError('was issued for another user');
   let bits: Uint8Array;
   try {
     if (payload.x !== undefined && payload.b === undefined) bits = bitsFromSparse(Buffer.from(payload.x, 'base64url'), payload.m);
     else if (payload.b !== undefined && payload.x === undefined) bits = inflateRawSync(Buffer.from(payload.b, 'base64url'));
     else throw new Error('needs exactly one of x and b');
   } catch {
-    throw new CursorError('payload is not readable by this version');
+    throw cursorError('payload is not readable by this version');
   }
-  if (bits.length !== Math.ceil(payload.m / 8)) throw new CursorError('payload is not readable by this version');
+  if (bits.length !== Math.ceil(payload.m / 8)) throw cursorError('payload is not readable by this version');
   return {
     sessionId: payload.s,
     page: payload.p,

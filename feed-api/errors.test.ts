@@ -1,7 +1,10 @@
 import { connect } from 'node:net';
+import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load.ts';
+import { FeedError, withContext } from '../core/errors.ts';
 import { createApp } from './app.ts';
+import { onError } from './errors.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { listen } from './server.ts';
@@ -16,9 +19,7 @@ describe('a client that disconnects mid-upload', () => {
     try {
       const sock = connect(33181, '127.0.0.1');
       await new Promise((r) => sock.once('connect', r));
-      sock.write(
-        'POST /v1/events HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: demo-app-key\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"events":[',
-      );
+      sock.write('POST /v1/events HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: demo-app-key\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"events":[');
       await new Promise((r) => setTimeout(r, 100));
       sock.destroy();
       let text = '';
@@ -32,5 +33,32 @@ describe('a client that disconnects mid-upload', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the one error type', () => {
+  const app = new Hono();
+  app.onError(onError);
+  app.get('/conflict', () => {
+    throw new FeedError('conflict', 'experiment "e1" is running; stop it first');
+  });
+  app.get('/limited', () => {
+    throw new FeedError('rate_limited', 'too many', { retryAfterS: 7 });
+  });
+  app.get('/unauthorized', () => {
+    throw new FeedError('unauthorized', 'unknown API key');
+  });
+  app.get('/internal', () => withContext('reading the secret table', async () => Promise.reject(new Error('password=hunter2 rejected'))));
+
+  it('answers each code with its status and the error body, and keeps server faults in the logs', async () => {
+    const conflict = await app.request('/conflict');
+    expect([conflict.status, await conflict.json()]).toEqual([409, { error: { code: 'conflict', message: 'experiment "e1" is running; stop it first' } }]);
+    const limited = await app.request('/limited');
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '7']);
+    const unauthorized = await app.request('/unauthorized');
+    expect([unauthorized.status, unauthorized.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+    const internal = await app.request('/internal');
+    expect(internal.status).toBe(500);
+    expect(await internal.text()).not.toContain('hunter2');
   });
 });

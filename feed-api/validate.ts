@@ -1,34 +1,34 @@
-import type { Context } from 'hono';
-import type { z } from 'zod';
-import { ApiError } from './errors.ts';
-
-/** Validates the query string; 400 naming each bad field. */
-export function parseQuery<S extends z.ZodType>(c: Context, schema: S): z.output<S> {
-  const result = schema.safeParse(c.req.query());
-  if (!result.success) throw ApiError.fromZod(result.error, 'query');
-  return result.data;
-}
+import type { Context, MiddlewareHandler } from 'hono';
+import { FeedError } from '../core/errors.ts';
 
 /** The media type of a content-type header (`type/subtype`, lower case, parameters dropped). */
-export function mediaType(contentType: string | undefined): string {
+function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
 /** Reads the body as JSON: 415 when it is not JSON, 400 when it does not parse. */
 export async function readJson(c: Context): Promise<unknown> {
   if (mediaType(c.req.header('content-type')) !== 'application/json') {
-    throw new ApiError(415, 'unsupported_media_type', 'content-type must be application/json');
+    throw new FeedError('unsupported_media_type', 'content-type must be application/json');
   }
+  // Read outside the try: a client that goes away mid-body is not a JSON error (onError counts it).
   const text = await c.req.text();
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, 'invalid_json', `body is not valid JSON: ${(err as Error).message}`);
+    throw new FeedError('invalid_json', `body is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-export async function parseJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  const result = schema.safeParse(await readJson(c));
-  if (!result.success) throw ApiError.fromZod(result.error, 'body');
-  return result.data;
+/**
+ * Route middleware ahead of a declared JSON body: the 415 and invalid-JSON answers above; the
+ * route's validator then gets this parse (hono's `json()` would parse the text again, and a
+ * batch of events is the largest body the API reads).
+ */
+export function jsonBody(): MiddlewareHandler {
+  return async function jsonBody(c, next) {
+    const body = await readJson(c);
+    c.req.json = <T>() => Promise.resolve(body as T);
+    await next();
+  };
 }

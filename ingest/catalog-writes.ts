@@ -8,7 +8,7 @@
 import type { Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
-import { ContextError, withContext } from '../core/errors.ts';
+import { withContext, wrapError } from '../core/errors.ts';
 import type { CatalogTables } from '../storage/catalog.ts';
 import { idempotentProducer } from '../storage/kafka.ts';
 import { describeIssues, idString, localeTag } from './events.ts';
@@ -122,9 +122,6 @@ export function decodeCatalogMessage(value: Buffer | null): CatalogMessage | und
   return undefined;
 }
 
-/** Kafka did not acknowledge catalog writes in time; retrying the same writes is safe (upserts). */
-export class CatalogProduceError extends ContextError {}
-
 export interface CatalogProducer {
   /** Resolves once Kafka acknowledged every message (acks = all). */
   send(messages: readonly CatalogMessage[]): Promise<void>;
@@ -150,7 +147,8 @@ export async function createCatalogProducer(config: Config): Promise<CatalogProd
         try {
           await Promise.race([producer.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: messageKey(m), value: JSON.stringify(m) })) }), timeout]);
         } catch (err) {
-          throw new CatalogProduceError(`producing ${chunk.length} catalog messages to Kafka topic ${topic}`, err);
+          // kafka_unavailable: retrying the same writes is safe (upserts).
+          throw wrapError(`producing ${chunk.length} catalog messages to Kafka topic ${topic}`, err, 'kafka_unavailable');
         } finally {
           clearTimeout(timer);
         }

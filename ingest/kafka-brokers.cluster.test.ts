@@ -8,7 +8,8 @@ import { startLocalService, stackDown, type ServiceName } from '../stack/stack.t
 import { createClickHouse, migrate } from '../storage/clickhouse.ts';
 import { createKafka, ensureTopics } from '../storage/kafka.ts';
 import { testConfig } from '../test/stack.ts';
-import { decodeMessage, startConsumer } from './consumer.ts';
+import { startConsumer } from './consumer.ts';
+import { decodeMessage } from './decode.ts';
 import { createEventProducer } from './producer.ts';
 import { makeEvent, scalar, waitUntil } from './test-helpers.ts';
 

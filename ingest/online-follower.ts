@@ -19,7 +19,7 @@ import { childLogger } from '../core/logger.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
 import { nextOffsets, recentEvents } from '../storage/event-queries.ts';
 import { createKafka, deleteOwnGroup, subscribeFromStart } from '../storage/kafka.ts';
-import { decodeMessage } from './consumer.ts';
+import { decodeMessage } from './decode.ts';
 import type { EngagementEvent } from './events.ts';
 import { applyFromStream, type OnlineState } from './online-state.ts';
 import { rowToEvent } from './rows.ts';

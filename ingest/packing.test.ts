@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage } from './consumer.ts';
+import { decodeMessage } from './decode.ts';
 import { packMessages, type Encoded } from './producer.ts';
 import { makeEvent } from './test-helpers.ts';
 

@@ -1,7 +1,7 @@
 import { Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import { ContextError, sleep, withContext } from '../core/errors.ts';
+import { FeedError, sleep, withContext, wrapError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import { createKafka, idempotentProducer } from '../storage/kafka.ts';
@@ -14,7 +14,7 @@ export interface EventProducer {
 }
 
 /** Kafka did not acknowledge in time or refused the batch; the caller may retry with the same event ids. */
-export class ProduceError extends ContextError {}
+const produceError = (context: string, cause: unknown): FeedError => wrapError(context, cause, 'kafka_unavailable');
 
 const produced = new Counter({ name: 'feed_events_produced_total', help: 'Events acknowledged by Kafka', registers: [metrics] });
 const produceSeconds = new Histogram({
@@ -126,7 +126,7 @@ export async function createEventProducer(config: Config): Promise<EventProducer
         for (const p of batch) p.resolve();
       } catch (err) {
         log.warn({ err: (err as Error).message, events: events.length }, 'Kafka did not accept a batch');
-        for (const p of batch) p.reject(new ProduceError(`producing ${events.length} events to Kafka topic ${topic}`, err));
+        for (const p of batch) p.reject(produceError(`producing ${events.length} events to Kafka topic ${topic}`, err));
       }
     }
     flushing = undefined;
@@ -157,7 +157,7 @@ export async function createEventProducer(config: Config): Promise<EventProducer
         // Not yet handed to Kafka: withdraw it so an outage does not pile up memory.
         const i = queue.indexOf(pending);
         if (i >= 0) queue.splice(i, 1);
-        reject(new ProduceError(`producing ${part.events.length} events to Kafka topic ${topic}`, new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)));
+        reject(produceError(`producing ${part.events.length} events to Kafka topic ${topic}`, new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)));
       }, Math.max(0, deadline - Date.now()));
       pending.resolve = () => {
         clearTimeout(timer);
@@ -174,7 +174,7 @@ export async function createEventProducer(config: Config): Promise<EventProducer
 
   return {
     async send(events) {
-      if (closed) throw new ProduceError('producing events', new Error('the producer is closed'));
+      if (closed) throw produceError('producing events', new Error('the producer is closed'));
       if (events.length === 0) return;
       const end = produceSeconds.startTimer();
       const deadline = Date.now() + config.ingest.produceTimeoutMs;

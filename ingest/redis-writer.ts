@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { createKafka, subscribeFromStart } from '../storage/kafka.ts';
-import { decodeMessage } from './consumer.ts';
+import { decodeMessage } from './decode.ts';
 import type { EngagementEvent } from './events.ts';
 import type { RedisUserStore } from './redis-user-store.ts';
 

@@ -4,7 +4,8 @@ import { childLogger } from '../core/logger.ts';
 import { migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
 import { startCatalogConsumer } from './catalog-consumer.ts';
-import { startConsumer, type IngestStats } from './consumer.ts';
+import { startConsumer } from './consumer.ts';
+import type { IngestStats } from './ingest-metrics.ts';
 
 export interface RunningIngest {
   stats(): IngestStats;

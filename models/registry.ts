@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.ts';
+import { FeedError } from '../core/errors.ts';
 
 export type ModelKind = 'retrieval' | 'ranker';
 
@@ -28,9 +29,8 @@ export interface PromotedPointer {
   updated_at: string;
 }
 
-export class RegistryError extends Error {
-  override readonly name = 'RegistryError';
-}
+/** Version names: safe as a directory name. */
+export const VERSION_NAME = /^[A-Za-z0-9_.-]+$/;
 
 export function registryDir(config: Config): string {
   return resolve(config.dataDir, 'models');
@@ -40,7 +40,7 @@ const versionsDir = (config: Config) => join(registryDir(config), 'versions');
 const pointerPath = (config: Config) => join(registryDir(config), 'promoted.json');
 
 export function versionDir(config: Config, version: string): string {
-  if (!/^[A-Za-z0-9_.-]+$/.test(version)) throw new RegistryError(`invalid version name "${version}"`);
+  if (!VERSION_NAME.test(version)) throw new FeedError('invalid_request', `invalid version name "${version}"`);
   return join(versionsDir(config), version);
 }
 
@@ -95,14 +95,14 @@ export async function createVersion(
 export function inheritModel(config: Config, from: string, kind: ModelKind, dir: string): { files: string[]; inherited_from: string } {
   const source = readManifest(config, from);
   const entry = source.models[kind];
-  if (!entry) throw new RegistryError(`version ${from} has no ${kind} model to inherit`);
+  if (!entry) throw new FeedError('conflict', `version ${from} has no ${kind} model to inherit`);
   for (const f of entry.files) cpSync(join(versionDir(config, from), f), join(dir, f));
   return { files: entry.files, inherited_from: entry.inherited_from ?? from };
 }
 
 export function readManifest(config: Config, version: string): Manifest {
   const path = join(versionDir(config, version), 'manifest.json');
-  if (!existsSync(path)) throw new RegistryError(`unknown model version "${version}" (see \`feed models list\`)`);
+  if (!existsSync(path)) throw new FeedError('not_found', `unknown model version "${version}" (see \`feed models list\`)`);
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 }
 
@@ -121,7 +121,7 @@ export function readPointer(config: Config): PromotedPointer {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as PromotedPointer;
   } catch (err) {
-    throw new RegistryError(`cannot read ${path}: ${(err as Error).message}`);
+    throw new FeedError('conflict', `cannot read ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -133,7 +133,7 @@ export function promotedVersion(config: Config): string | null {
 export function promote(config: Config, version: string): PromotedPointer {
   const manifest = readManifest(config, version);
   const missing = (['retrieval', 'ranker'] as const).filter((k) => !manifest.models[k]);
-  if (missing.length) throw new RegistryError(`version ${version} has no ${missing.join(' or ')} model; train with --model all first`);
+  if (missing.length) throw new FeedError('conflict', `version ${version} has no ${missing.join(' or ')} model; train with --model all first`);
   const current = readPointer(config);
   if (current.version === version) return current;
   const next: PromotedPointer = {
@@ -150,7 +150,7 @@ export function promote(config: Config, version: string): PromotedPointer {
 export function rollback(config: Config): PromotedPointer {
   const current = readPointer(config);
   const previous = current.history[current.history.length - 1];
-  if (!previous) throw new RegistryError(current.version ? `nothing to roll back to: ${current.version} is the first promoted version` : 'no version has been promoted');
+  if (!previous) throw new FeedError('conflict', current.version ? `nothing to roll back to: ${current.version} is the first promoted version` : 'no version has been promoted');
   readManifest(config, previous);
   const next: PromotedPointer = { version: previous, history: current.history.slice(0, -1), updated_at: new Date().toISOString() };
   writeJsonAtomic(pointerPath(config), next);

@@ -58,7 +58,7 @@ export function render(frag: SqlFragment, mode: BindMode): { query: string; quer
 
 const modes = new WeakMap<ClickHouseClient, Promise<BindMode>>();
 
-/** Server-side binding where the server supports it (19.0 and later). Detected once per client. */
+/** Server-side binding where the server supports it (19.0 and later). Detected once per client, once it answers. */
 export function bindMode(client: ClickHouseClient): Promise<BindMode> {
   let mode = modes.get(client);
   if (!mode) {
@@ -66,6 +66,8 @@ export function bindMode(client: ClickHouseClient): Promise<BindMode> {
       .query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
       .then((rs) => rs.json<{ v: string }>())
       .then((rows) => (Number(rows[0]?.v.split('.')[0]) >= 19 ? 'server' : 'inline'));
+    // A server that was down is asked again next time (the ingest consumer outlives outages).
+    mode.catch(() => modes.delete(client));
     modes.set(client, mode);
   }
   return mode;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
-import { ContextError } from '../../core/errors.ts';
+import { wrapError } from '../../core/errors.ts';
 import { readRankerSpec } from '../../models/ranker/persist.ts';
 import { listVersions, promote, readPointer, rollback, versionDir } from '../../models/registry.ts';
 import { configFrom } from '../context.ts';
@@ -19,7 +19,7 @@ function servable(config: Config, version: string): void {
   try {
     readRankerSpec(versionDir(config, version));
   } catch (err) {
-    throw new ContextError(`version ${version} cannot be served by this build`, err);
+    throw wrapError(`version ${version} cannot be served by this build`, err);
   }
 }
 

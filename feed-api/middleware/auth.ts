@@ -2,12 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiKey } from '../../config/schema.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { FeedError } from '../../core/errors.ts';
 import { rateLimited } from './rate-limit.ts';
 import { TokenBuckets } from './token-buckets.ts';
 
 /** The peer's address under the Node server; one shared id in-process (tests) and for other runtimes. */
-export function clientAddress(c: Context): string {
+function clientAddress(c: Context): string {
   return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
 
@@ -22,7 +22,7 @@ export function apiKeyAuth(keys: ApiKey[], failuresPerMinute: number, now: () =>
   const failures = new TokenBuckets(failuresPerMinute, failuresPerMinute, now);
   const refuse = (address: string, message: string) => {
     failures.take(address);
-    return new ApiError(401, 'unauthorized', message, undefined, { 'www-authenticate': 'Bearer' });
+    return new FeedError('unauthorized', message);
   };
   return async function apiKeyAuth(c, next) {
     const address = clientAddress(c);
@@ -41,7 +41,7 @@ export function apiKeyAuth(keys: ApiKey[], failuresPerMinute: number, now: () =>
 /** 403 unless the authenticated key is an admin key. */
 export function requireAdmin(): MiddlewareHandler<AppEnv> {
   return async function requireAdmin(c, next) {
-    if (!c.get('apiKey')?.admin) throw new ApiError(403, 'forbidden', 'this endpoint needs an admin API key');
+    if (!c.get('apiKey')?.admin) throw new FeedError('forbidden', 'this endpoint needs an admin API key');
     await next();
   };
 }
@@ -50,7 +50,7 @@ export function requireAdmin(): MiddlewareHandler<AppEnv> {
 export function requirePublisher(): MiddlewareHandler<AppEnv> {
   return async function requirePublisher(c, next) {
     const key = c.get('apiKey');
-    if (!key?.publisher && !key?.admin) throw new ApiError(403, 'forbidden', 'this endpoint needs a publisher or admin API key');
+    if (!key?.publisher && !key?.admin) throw new FeedError('forbidden', 'this endpoint needs a publisher or admin API key');
     await next();
   };
 }

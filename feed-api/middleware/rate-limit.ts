@@ -1,11 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
 import type { ApiKey } from '../../config/schema.ts';
 import type { AppEnv } from '../env.ts';
-import { ApiError } from '../errors.ts';
+import { FeedError } from '../../core/errors.ts';
 import { TokenBuckets } from './token-buckets.ts';
 
-export function rateLimited(message: string, retryAfterS: number): ApiError {
-  return new ApiError(429, 'rate_limited', message, undefined, { 'retry-after': String(retryAfterS) });
+export function rateLimited(message: string, retryAfterS: number): FeedError {
+  return new FeedError('rate_limited', message, { retryAfterS });
 }
 
 /**

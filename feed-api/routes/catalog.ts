@@ -1,18 +1,20 @@
+import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { FeedError } from '../../core/errors.ts';
 import type { ServingCatalog } from '../../ranker/catalog/serving-catalog.ts';
 import { buyUrl, itemFields, productCard } from '../render.ts';
 import type { RouteModule } from '../app.ts';
-import { ApiError } from '../errors.ts';
 import { ItemFieldsSchema, ProductCardSchema } from '../feed-response.ts';
+import { errorResponses, jsonContent } from '../openapi.ts';
 import { IdSchema } from './feed.ts';
 
-export const ItemSchema = ItemFieldsSchema.extend({
+const ItemSchema = ItemFieldsSchema.extend({
   available: z.boolean(),
   product: ProductCardSchema.nullable().describe('attached product, when it can be bought now'),
   stats: z.object({ impressions: z.number(), plays: z.number(), completions: z.number(), likes: z.number(), shares: z.number(), purchases: z.number() }),
 });
 
-export const ProductSchema = z.object({
+const ProductSchema = z.object({
   product_id: z.string(),
   title: z.string(),
   category: z.string(),
@@ -26,41 +28,35 @@ export const ProductSchema = z.object({
 });
 
 const ParamSchema = z.object({ id: IdSchema });
-const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
-function parseId(raw: string): string {
-  const r = ParamSchema.safeParse({ id: raw });
-  if (!r.success) throw ApiError.fromZod(r.error, 'path');
-  return r.data.id;
-}
+const notFound = (what: string, id: string) => new FeedError('not_found', `no ${what} ${id}`);
+
+const itemRoute = createRoute({
+  method: 'get',
+  path: '/v1/items/{id}',
+  summary: 'A video with its product card and long-term stats',
+  request: { params: ParamSchema },
+  responses: { 200: jsonContent('found', ItemSchema), ...errorResponses({ 400: 'invalid id', 404: 'unknown id' }) },
+});
+
+const productRoute = createRoute({
+  method: 'get',
+  path: '/v1/products/{id}',
+  summary: 'A product with price, stock and in-app buy link',
+  request: { params: ParamSchema },
+  responses: { 200: jsonContent('found', ProductSchema), ...errorResponses({ 400: 'invalid id', 404: 'unknown id' }) },
+});
 
 /** GET /v1/items/:id and GET /v1/products/:id from the serving catalog (no database round trip). */
 export function catalogRoutes(deps: { catalog: () => ServingCatalog }): RouteModule {
   return {
     name: 'catalog',
-    register(app, openapi) {
-      for (const [path, schema, what] of [
-        ['/v1/items/{id}', ItemSchema, 'A video with its product card and long-term stats'],
-        ['/v1/products/{id}', ProductSchema, 'A product with price, stock and in-app buy link'],
-      ] as const) {
-        openapi.registerPath({
-          method: 'get',
-          path,
-          summary: what,
-          request: { params: ParamSchema },
-          responses: {
-            200: { description: 'found', content: { 'application/json': { schema } } },
-            400: { description: 'invalid id', content: { 'application/json': { schema: ErrorSchema } } },
-            404: { description: 'unknown id', content: { 'application/json': { schema: ErrorSchema } } },
-          },
-        });
-      }
-
-      app.get('/v1/items/:id', (c) => {
-        const id = parseId(c.req.param('id'));
+    register(app) {
+      app.openapi(itemRoute, (c) => {
+        const { id } = c.req.valid('param');
         const catalog = deps.catalog();
         const i = catalog.items.row(id);
-        if (i < 0) throw new ApiError(404, 'not_found', `no item ${id}`);
+        if (i < 0) throw notFound('item', id);
         const product = catalog.itemProduct[i]!;
         const s = catalog.stats;
         const body: z.infer<typeof ItemSchema> = {
@@ -76,16 +72,16 @@ export function catalogRoutes(deps: { catalog: () => ServingCatalog }): RouteMod
             purchases: s.purchases[i] ?? 0,
           },
         };
-        return c.json(body);
+        return c.json(body, 200);
       });
 
-      app.get('/v1/products/:id', (c) => {
-        const id = parseId(c.req.param('id'));
+      app.openapi(productRoute, (c) => {
+        const { id } = c.req.valid('param');
         const catalog = deps.catalog();
         const p = catalog.products.row(id);
-        if (p < 0) throw new ApiError(404, 'not_found', `no product ${id}`);
+        if (p < 0) throw notFound('product', id);
         const body: z.infer<typeof ProductSchema> = { ...catalog.productRow(p), available: catalog.isProductBuyable(p), buy_url: buyUrl(id) };
-        return c.json(body);
+        return c.json(body, 200);
       });
     },
   };

@@ -1,12 +1,15 @@
+import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
+import { FeedError, isFeedError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
 import { EngagementEventSchema, eventKey, parseEvent, type EngagementEvent, type EventRejection } from '../../ingest/events.ts';
 import type { OnlineState } from '../../ingest/online-state.ts';
-import { ProduceError, type EventProducer } from '../../ingest/producer.ts';
+import type { EventProducer } from '../../ingest/producer.ts';
 import type { RouteModule } from '../app.ts';
-import { ApiError } from '../errors.ts';
-import { readJson } from '../validate.ts';
+import { ErrorSchema } from '../errors.ts';
+import { batchSchema, errorResponses, jsonContent } from '../openapi.ts';
+import { jsonBody } from '../validate.ts';
 
 const RejectionSchema = z.object({
   index: z.number().int().describe('position of the event in the request'),
@@ -14,21 +17,13 @@ const RejectionSchema = z.object({
   reason: z.string(),
 });
 
-export const EventsResponseSchema = z.object({
+const EventsResponseSchema = z.object({
   accepted: z.array(z.string()).describe('event_ids acknowledged by Kafka'),
   rejected: z.array(RejectionSchema),
 });
 
-const ErrorWithRejectionsSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
-  accepted: z.array(z.string()).max(0),
-  rejected: z.array(RejectionSchema),
-});
-
-const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
-
-/** The envelope is checked first; each event is then validated on its own. */
-const EnvelopeSchema = z.object({ events: z.array(z.unknown()).min(1, 'must contain at least one event') });
+/** The 400 when no event was valid: the error and why each event was rejected. */
+const NoValidEventsSchema = ErrorSchema.extend({ accepted: z.array(z.string()).max(0), rejected: z.array(RejectionSchema) });
 
 const log = childLogger('events-api');
 
@@ -46,32 +41,31 @@ export function eventsRoutes(deps: { config: Config; producer: EventProducer; on
   const max = config.api.maxEventsPerBatch;
   return {
     name: 'events',
-    register(app, openapi) {
-      openapi.registerPath({
+    register(app) {
+      const route = createRoute({
         method: 'post',
         path: '/v1/events',
         summary: `Record engagement events (batch of up to ${max}); answers after Kafka acknowledges`,
+        middleware: [jsonBody()],
         request: {
-          body: {
-            required: true,
-            content: { 'application/json': { schema: z.object({ events: z.array(EngagementEventSchema).min(1).max(max) }) } },
-          },
+          // Each event is validated on its own below; the envelope only needs a non-empty array.
+          body: { required: true, content: { 'application/json': { schema: z.object({ events: batchSchema(app, 'EngagementEvent', EngagementEventSchema, max, 'event') }) } } },
         },
         responses: {
-          200: { description: 'at least one event accepted; the others are listed with reasons', content: { 'application/json': { schema: EventsResponseSchema } } },
-          400: { description: 'no valid event, or a malformed body', content: { 'application/json': { schema: ErrorWithRejectionsSchema } } },
-          413: { description: 'body or batch too large', content: { 'application/json': { schema: ErrorSchema } } },
-          415: { description: 'content-type is not application/json', content: { 'application/json': { schema: ErrorSchema } } },
-          503: { description: 'Kafka unavailable; retry with the same event_ids', content: { 'application/json': { schema: ErrorSchema } } },
+          200: jsonContent('at least one event accepted; the others are listed with reasons', EventsResponseSchema),
+          400: jsonContent('no valid event, or a malformed body', NoValidEventsSchema),
+          ...errorResponses({
+            413: 'body or batch too large',
+            415: 'content-type is not application/json',
+            503: 'Kafka unavailable; retry with the same event_ids',
+          }),
         },
       });
 
-      app.post('/v1/events', async (c) => {
-        const envelope = EnvelopeSchema.safeParse(await readJson(c));
-        if (!envelope.success) throw ApiError.fromZod(envelope.error, 'body');
-        const raw = envelope.data.events;
+      app.openapi(route, async (c) => {
+        const raw = c.req.valid('json').events;
         if (raw.length > max) {
-          throw new ApiError(413, 'too_many_events', `a batch may hold at most ${max} events, got ${raw.length}; split it`);
+          throw new FeedError('too_many_events', `a batch may hold at most ${max} events, got ${raw.length}; split it`);
         }
 
         const accepted: EngagementEvent[] = [];
@@ -95,9 +89,9 @@ export function eventsRoutes(deps: { config: Config; producer: EventProducer; on
         try {
           await producer.send(accepted);
         } catch (err) {
-          if (!(err instanceof ProduceError)) throw err;
+          if (!isFeedError(err, 'kafka_unavailable')) throw err;
           log.warn({ err: err.message, events: accepted.length }, 'events not acknowledged by Kafka');
-          throw new ApiError(503, 'kafka_unavailable', 'the event log did not acknowledge the batch; retry with the same event_ids', undefined, { 'retry-after': '1' });
+          throw new FeedError('kafka_unavailable', 'the event log did not acknowledge the batch; retry with the same event_ids', { cause: err, retryAfterS: 1 });
         }
         onlineState?.apply(accepted);
         return c.json({ accepted: accepted.map((e) => e.event_id), rejected }, 200);

@@ -41,7 +41,11 @@ async function make(extra: Record<string, unknown> = {}, opts: { models?: ModelS
   return { service, config, rows, producer };
 }
 
-async function feed(s: FeedService, query: string, headers: Record<string, string> = APP): Promise<{ status: number; body: FeedResponse & { error?: { code: string; message: string; fields?: { field: string }[] } }; res: Response }> {
+async function feed(
+  s: FeedService,
+  query: string,
+  headers: Record<string, string> = APP,
+): Promise<{ status: number; body: FeedResponse & { error?: { code: string; message: string; fields?: { field: string }[] } }; res: Response }> {
   const res = await s.app.request(`/v1/feed?${query}`, { headers });
   return { status: res.status, body: await res.json(), res };
 }
@@ -132,7 +136,12 @@ describe('GET /v1/feed', () => {
     const { service } = await make();
     const { status, body } = await feed(service, 'user_id=u5&count=5&explain=1', ADMIN);
     expect(status).toBe(200);
-    const explain = body.explain as { scorer: string; items: { source: string; scores: Record<string, number>; filters_passed: string[] }[]; removed: unknown[]; stages: { stage: string; ms: number }[] };
+    const explain = body.explain as {
+      scorer: string;
+      items: { source: string; scores: Record<string, number>; filters_passed: string[] }[];
+      removed: unknown[];
+      stages: { stage: string; ms: number }[];
+    };
     expect(explain.scorer).toBe('heuristic');
     expect(explain.items).toHaveLength(body.items.length);
     expect(explain.items[0]!.filters_passed).toContain('hidden');
@@ -144,11 +153,15 @@ describe('GET /v1/feed', () => {
   });
 
   it('answers 401, 403, 429 and 4xx naming the field, never a stack trace', async () => {
-    const { service } = await make({ api: { keys: [
-      { key: 'demo-app-key', app: 'demo' },
-      { key: 'demo-admin-key', app: 'admin', admin: true },
-      { key: 'tiny-quota-key', app: 'tiny', rateLimitPerMinute: 10 },
-    ] } });
+    const { service } = await make({
+      api: {
+        keys: [
+          { key: 'demo-app-key', app: 'demo' },
+          { key: 'demo-admin-key', app: 'admin', admin: true },
+          { key: 'tiny-quota-key', app: 'tiny', rateLimitPerMinute: 10 },
+        ],
+      },
+    });
     expect((await feed(service, 'user_id=u1', {})).status).toBe(401);
     expect((await feed(service, 'user_id=u1', { 'x-api-key': 'wrong-key-123' })).status).toBe(401);
     const forbidden = await feed(service, 'user_id=u1&explain=1');
@@ -167,7 +180,10 @@ describe('GET /v1/feed', () => {
     for (const [q, field] of cases) {
       const { status, body } = await feed(service, q);
       expect(status, q).toBe(400);
-      expect(body.error!.fields!.map((f) => f.field), q).toContain(field);
+      expect(
+        body.error!.fields!.map((f) => f.field),
+        q,
+      ).toContain(field);
       expect(JSON.stringify(body)).not.toMatch(/at .*\.ts:\d+/);
     }
 
@@ -190,8 +206,7 @@ describe('GET /v1/feed', () => {
 
 describe('rate limits beyond the per-key budget', () => {
   const from = (address: string) => ({ incoming: { socket: { remoteAddress: address } } });
-  const get = async (s: FeedService, query: string, headers: Record<string, string>, address: string) =>
-    s.app.request(`/v1/feed?${query}`, { headers }, from(address));
+  const get = async (s: FeedService, query: string, headers: Record<string, string>, address: string) => s.app.request(`/v1/feed?${query}`, { headers }, from(address));
 
   it('limits the feed per user_id, so one client cannot spend the whole app budget', async () => {
     const { service } = await make({ api: { keys: [{ key: 'demo-app-key', app: 'demo', userRateLimitPerMinute: 20 }] } });
@@ -251,6 +266,11 @@ describe('item, product, health and OpenAPI routes', () => {
     const doc = (await (await service.app.request('/openapi.json')).json()) as { paths: Record<string, Record<string, { parameters?: { name: string }[] }>> };
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/feed', '/v1/items/{id}', '/v1/products/{id}', '/v1/health', '/v1/events']));
     expect(doc.paths['/v1/feed']!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(['user_id', 'count', 'cursor', 'explain']));
+    // Every API route is declared through app.openapi, so none is missing (web pages and assets are files, not API).
+    const handled = service.app.routes.filter((r) => r.method !== 'ALL' && !r.path.includes('*') && !/^\/(app|dashboard|web)\/|^\/(app|dashboard|openapi\.json)$/.test(r.path));
+    const missing = handled.filter((r) => !doc.paths[r.path.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`);
+    expect(handled.length).toBeGreaterThan(10);
+    expect(missing).toEqual([]);
   });
 
   it('exposes per-stage latency and per-source candidate counts on /metrics', async () => {

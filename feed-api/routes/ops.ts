@@ -1,7 +1,9 @@
+import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { metrics } from '../../core/metrics.ts';
 import { metricsText } from '../cluster.ts';
 import type { RouteModule } from '../app.ts';
+import { jsonContent } from '../openapi.ts';
 
 export interface HealthCheck {
   name: string;
@@ -27,9 +29,7 @@ export function opsRoutes(checks: HealthCheck[], opts: { cacheMs?: number } = {}
   const cacheMs = opts.cacheMs ?? 1000;
   let last: { at: number; report: Promise<HealthReport> } | undefined;
   const runChecks = async (): Promise<HealthReport> => {
-    const results = await Promise.all(
-      checks.map(async (h) => [h.name, await h.check().catch((err: Error) => ({ ok: false, error: err.message }))] as const),
-    );
+    const results = await Promise.all(checks.map(async (h) => [h.name, await h.check().catch((err: Error) => ({ ok: false, error: err.message }))] as const));
     return { ok: results.every(([, r]) => r.ok), components: Object.fromEntries(results) };
   };
   const report = (): Promise<HealthReport> => {
@@ -39,22 +39,26 @@ export function opsRoutes(checks: HealthCheck[], opts: { cacheMs?: number } = {}
   };
   return {
     name: 'ops',
-    register(app, openapi) {
-      openapi.registerPath({
+    register(app) {
+      const route = createRoute({
         method: 'get',
         path: '/v1/health',
         summary: 'Component health: model version, tfjs backend, Kafka and ClickHouse',
         security: [],
-        responses: {
-          200: { description: 'healthy', content: { 'application/json': { schema: HealthSchema } } },
-          503: { description: 'a component is unhealthy', content: { 'application/json': { schema: HealthSchema } } },
-        },
+        responses: { 200: jsonContent('healthy', HealthSchema), 503: jsonContent('a component is unhealthy', HealthSchema) },
       });
-      app.get('/v1/health', async (c) => {
+      app.openapi(route, async (c) => {
         const { ok, components } = await report();
         return c.json({ status: ok ? 'ok' : 'degraded', uptime_s: Math.round((Date.now() - started) / 1000), components }, ok ? 200 : 503);
       });
-      app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': metrics.contentType }));
+      const metricsRoute = createRoute({
+        method: 'get',
+        path: '/metrics',
+        summary: 'Prometheus metrics (summed over the workers of `feed serve --workers N`)',
+        security: [],
+        responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } } },
+      });
+      app.openapi(metricsRoute, async (c) => c.text(await metricsText(), 200, { 'content-type': metrics.contentType }));
     },
   };
 }

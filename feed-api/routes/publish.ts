@@ -1,21 +1,15 @@
+import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Config } from '../../config/schema.ts';
+import { FeedError, isFeedError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
-import {
-  CatalogProduceError,
-  parseCatalogRow,
-  rowId,
-  WRITABLE,
-  WRITABLE_TABLES,
-  type CatalogMessage,
-  type CatalogProducer,
-  type CatalogWrite,
-} from '../../ingest/catalog-writes.ts';
+import { parseCatalogRow, rowId, WRITABLE, WRITABLE_TABLES, type CatalogMessage, type CatalogProducer, type CatalogWrite } from '../../ingest/catalog-writes.ts';
 import type { ServingCatalog } from '../../ranker/catalog/serving-catalog.ts';
 import type { RouteModule } from '../app.ts';
-import { ApiError } from '../errors.ts';
+import { ErrorSchema } from '../errors.ts';
 import { requirePublisher } from '../middleware/auth.ts';
-import { readJson } from '../validate.ts';
+import { batchSchema, errorResponses, jsonContent } from '../openapi.ts';
+import { jsonBody } from '../validate.ts';
 import { IdSchema } from './feed.ts';
 
 const RejectionSchema = z.object({
@@ -27,7 +21,7 @@ const WriteResponseSchema = z.object({
   accepted: z.array(z.string()).describe('ids acknowledged by Kafka; every serving replica applies them within about a second'),
   rejected: z.array(RejectionSchema),
 });
-const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const NoValidRowsSchema = ErrorSchema.extend({ accepted: z.array(z.string()).max(0), rejected: z.array(RejectionSchema) });
 const RetiredSchema = z.object({ retired: z.string() });
 
 const log = childLogger('publish-api');
@@ -90,48 +84,48 @@ export function publishRoutes(deps: {
     try {
       await deps.producer.send(messages);
     } catch (err) {
-      if (!(err instanceof CatalogProduceError)) throw err;
+      if (!isFeedError(err, 'kafka_unavailable')) throw err;
       log.warn({ err: err.message, writes: messages.length }, 'catalog writes not acknowledged by Kafka');
-      throw new ApiError(503, 'kafka_unavailable', 'the catalog log did not acknowledge the writes; retry them', undefined, { 'retry-after': '1' });
+      throw new FeedError('kafka_unavailable', 'the catalog log did not acknowledge the writes; retry them', { cause: err, retryAfterS: 1 });
     }
     deps.apply(messages);
   }
 
   return {
     name: 'publish',
-    register(app, openapi) {
+    register(app) {
       for (const table of WRITABLE_TABLES) {
-        const path = `/v1/${table}`;
-        const envelope = z.array(z.unknown()).min(1, 'must contain at least one row');
-        openapi.registerPath({
+        const { schema, idColumn } = WRITABLE[table];
+        const route = createRoute({
           method: 'post',
-          path,
+          path: `/v1/${table}`,
           summary: `Create or update ${table}: a JSON array of rows (publisher or admin key; up to ${max}); answers after Kafka acknowledges`,
-          request: { body: { required: true, content: { 'application/json': { schema: z.array(WRITABLE[table].schema).min(1).max(max) } } } },
+          middleware: [requirePublisher(), jsonBody()],
+          request: { body: { required: true, content: { 'application/json': { schema: batchSchema(app, `${table}_row`, schema, max, 'row') } } } },
           responses: {
-            200: { description: 'at least one row accepted; the others are listed with reasons', content: { 'application/json': { schema: WriteResponseSchema } } },
-            400: { description: 'no valid row, or a malformed body', content: { 'application/json': { schema: ErrorSchema } } },
-            403: { description: 'the key may not write the catalog', content: { 'application/json': { schema: ErrorSchema } } },
-            413: { description: 'body or batch too large', content: { 'application/json': { schema: ErrorSchema } } },
-            415: { description: 'content-type is not application/json', content: { 'application/json': { schema: ErrorSchema } } },
-            503: { description: 'Kafka unavailable; retry', content: { 'application/json': { schema: ErrorSchema } } },
+            200: jsonContent('at least one row accepted; the others are listed with reasons', WriteResponseSchema),
+            400: jsonContent('no valid row, or a malformed body', NoValidRowsSchema),
+            ...errorResponses({
+              403: 'the key may not write the catalog',
+              413: 'body or batch too large',
+              415: 'content-type is not application/json',
+              503: 'Kafka unavailable; retry',
+            }),
           },
         });
-        app.post(path, requirePublisher(), async (c) => {
-          const body = envelope.safeParse(await readJson(c));
-          if (!body.success) throw ApiError.fromZod(body.error, 'body');
-          const raw = body.data;
-          if (raw.length > max) throw new ApiError(413, 'too_many_rows', `a batch may hold at most ${max} rows, got ${raw.length}; split it`);
+        app.openapi(route, async (c) => {
+          const raw = c.req.valid('json');
+          if (raw.length > max) throw new FeedError('too_many_rows', `a batch may hold at most ${max} rows, got ${raw.length}; split it`);
           const nowSec = Math.floor(Date.now() / 1000);
           const accepted: CatalogWrite[] = [];
           const rejected: z.infer<typeof RejectionSchema>[] = [];
           const ids = new Set<string>();
           raw.forEach((item, index) => {
             const parsed = parseCatalogRow(table, item, nowSec);
-            const rawId = (item as Record<string, unknown> | null)?.[WRITABLE[table].idColumn];
+            const rawId = (item as Record<string, unknown> | null)?.[idColumn];
             const id = typeof rawId === 'string' && rawId.length <= 64 ? { id: rawId } : {};
             if (!parsed.ok) rejected.push({ index, ...id, reason: parsed.reason });
-            else if (ids.has(rowId(parsed.write))) rejected.push({ index, ...id, reason: `${WRITABLE[table].idColumn}: repeated in this batch` });
+            else if (ids.has(rowId(parsed.write))) rejected.push({ index, ...id, reason: `${idColumn}: repeated in this batch` });
             else {
               ids.add(rowId(parsed.write));
               accepted.push(parsed.write);
@@ -146,25 +140,23 @@ export function publishRoutes(deps: {
       }
 
       for (const [table, what] of Object.entries(RETIRABLE) as [Retirable, string][]) {
-        openapi.registerPath({
+        const route = createRoute({
           method: 'delete',
           path: `/v1/${table}/{id}`,
           summary: `Retire a ${what} (publisher or admin key): never served again${table === 'live_streams' ? ' (the stream ends now)' : ''}`,
+          middleware: [requirePublisher()],
           request: { params: z.object({ id: IdSchema }) },
           responses: {
-            200: { description: 'retired (acknowledged by Kafka)', content: { 'application/json': { schema: RetiredSchema } } },
-            403: { description: 'the key may not write the catalog', content: { 'application/json': { schema: ErrorSchema } } },
-            404: { description: `unknown ${what}`, content: { 'application/json': { schema: ErrorSchema } } },
-            503: { description: 'Kafka unavailable; retry', content: { 'application/json': { schema: ErrorSchema } } },
+            200: jsonContent('retired (acknowledged by Kafka)', RetiredSchema),
+            ...errorResponses({ 400: 'invalid id', 403: 'the key may not write the catalog', 404: `unknown ${what}`, 503: 'Kafka unavailable; retry' }),
           },
         });
-        app.delete(`/v1/${table}/:id`, requirePublisher(), async (c) => {
-          const parsed = IdSchema.safeParse(c.req.param('id'));
-          if (!parsed.success) throw ApiError.fromZod(parsed.error, 'path.id');
-          const write = retiredRow(deps.catalog, table, parsed.data, Math.floor(Date.now() / 1000));
-          if (!write) throw new ApiError(404, 'not_found', `no ${what} ${parsed.data}`);
+        app.openapi(route, async (c) => {
+          const { id } = c.req.valid('param');
+          const write = retiredRow(deps.catalog, table, id, Math.floor(Date.now() / 1000));
+          if (!write) throw new FeedError('not_found', `no ${what} ${id}`);
           await publish([write]);
-          return c.json({ retired: parsed.data });
+          return c.json({ retired: id }, 200);
         });
       }
     },

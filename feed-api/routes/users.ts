@@ -1,12 +1,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { ContextError, withContext } from '../../core/errors.ts';
+import { FeedError, isFeedError } from '../../core/errors.ts';
 import { childLogger } from '../../core/logger.ts';
-import { CatalogProduceError, type CatalogMessage, type CatalogProducer } from '../../ingest/catalog-writes.ts';
+import type { CatalogMessage, CatalogProducer } from '../../ingest/catalog-writes.ts';
 import { queryRows, runCommand, sql, type SqlFragment } from '../../storage/sql.ts';
 import type { RouteModule } from '../app.ts';
-import { ApiError } from '../errors.ts';
 import { requireAdmin } from '../middleware/auth.ts';
+import { errorResponses, jsonContent } from '../openapi.ts';
 import { IdSchema } from './feed.ts';
 
 /** What is held about a person, table by table: the rows that name them. */
@@ -36,7 +37,6 @@ const DeletedSchema = z.object({
   tables: z.array(z.string()).describe('ClickHouse tables with a delete mutation submitted; rows are gone when the mutations finish (seconds)'),
   online_state: z.literal('forgotten on every replica'),
 });
-const ErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 const ParamSchema = z.object({ id: IdSchema });
 
 const log = childLogger('users-api');
@@ -44,19 +44,36 @@ const log = childLogger('users-api');
 /** ClickHouse unreachable or failing: 503, so the caller retries (both routes are safe to repeat). */
 async function clickhouse<T>(what: string, fn: () => Promise<T>): Promise<T> {
   try {
-    return await withContext(what, fn);
+    return await fn();
   } catch (err) {
-    if (!(err instanceof ContextError)) throw err;
-    log.warn({ err: err.message }, 'ClickHouse failed a people’s-data request');
-    throw new ApiError(503, 'clickhouse_unavailable', `${what} failed; retry`, undefined, { 'retry-after': '5' });
+    log.warn({ err: `${what}: ${(err as Error).message}` }, 'ClickHouse failed a people’s-data request');
+    throw new FeedError('clickhouse_unavailable', `${what} failed; retry`, { cause: err, retryAfterS: 5 });
   }
 }
 
-function parseId(raw: string): string {
-  const r = ParamSchema.safeParse({ id: raw });
-  if (!r.success) throw ApiError.fromZod(r.error, 'path');
-  return r.data.id;
-}
+const exportRoute = createRoute({
+  method: 'get',
+  path: '/v1/users/{id}/export',
+  summary: 'Everything held about a person, as JSON lines `{"table": ..., "row": {...}}` (admin key)',
+  middleware: [requireAdmin()],
+  request: { params: ParamSchema },
+  responses: {
+    200: { description: 'one line per row; empty when nothing is held', content: { 'application/x-ndjson': { schema: z.string() } } },
+    ...errorResponses({ 400: 'invalid id', 403: 'not an admin key', 503: 'ClickHouse unavailable; retry' }),
+  },
+});
+
+const deleteRoute = createRoute({
+  method: 'delete',
+  path: '/v1/users/{id}',
+  summary: "Delete a person's data (admin key): events, profile, social edges and daily stats in ClickHouse, online state on every replica",
+  middleware: [requireAdmin()],
+  request: { params: ParamSchema },
+  responses: {
+    202: jsonContent('mutations submitted and the deletion acknowledged by Kafka', DeletedSchema),
+    ...errorResponses({ 400: 'invalid id', 403: 'not an admin key', 503: 'ClickHouse or Kafka unavailable; retry (deleting twice is harmless)' }),
+  },
+});
 
 /**
  * A person's data (admin keys): `GET /v1/users/:id/export` returns every row held about them
@@ -66,50 +83,30 @@ function parseId(raw: string): string {
 export function usersRoutes(deps: { clickhouse: ClickHouseClient; producer: CatalogProducer; apply: (messages: CatalogMessage[]) => void }): RouteModule {
   return {
     name: 'users',
-    register(app, openapi) {
-      openapi.registerPath({
-        method: 'get',
-        path: '/v1/users/{id}/export',
-        summary: 'Everything held about a person, as JSON lines `{"table": ..., "row": {...}}` (admin key)',
-        request: { params: ParamSchema },
-        responses: {
-          200: { description: 'one line per row; empty when nothing is held', content: { 'application/x-ndjson': { schema: z.string() } } },
-          403: { description: 'not an admin key', content: { 'application/json': { schema: ErrorSchema } } },
-          503: { description: 'ClickHouse unavailable; retry', content: { 'application/json': { schema: ErrorSchema } } },
-        },
-      });
-      app.get('/v1/users/:id/export', requireAdmin(), async (c) => {
-        const id = parseId(c.req.param('id'));
+    register(app) {
+      app.openapi(exportRoute, async (c) => {
+        const { id } = c.req.valid('param');
         const lines: string[] = [];
         for (const { table, select } of personalData(id)) {
           const rows = await clickhouse(`exporting ${table} rows of a user`, () => queryRows<Record<string, unknown>>(deps.clickhouse, select));
           for (const row of rows) lines.push(JSON.stringify({ table, row }));
         }
-        return c.body(lines.length ? `${lines.join('\n')}\n` : '', 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+        const body = c.body(lines.length ? `${lines.join('\n')}\n` : '', 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+        // @hono/zod-openapi types "application/x-ndjson" as a JSON media type it cannot match; this body is text.
+        return body as never;
       });
 
-      openapi.registerPath({
-        method: 'delete',
-        path: '/v1/users/{id}',
-        summary: "Delete a person's data (admin key): events, profile, social edges and daily stats in ClickHouse, online state on every replica",
-        request: { params: ParamSchema },
-        responses: {
-          202: { description: 'mutations submitted and the deletion acknowledged by Kafka', content: { 'application/json': { schema: DeletedSchema } } },
-          403: { description: 'not an admin key', content: { 'application/json': { schema: ErrorSchema } } },
-          503: { description: 'ClickHouse or Kafka unavailable; retry (deleting twice is harmless)', content: { 'application/json': { schema: ErrorSchema } } },
-        },
-      });
-      app.delete('/v1/users/:id', requireAdmin(), async (c) => {
-        const id = parseId(c.req.param('id'));
+      app.openapi(deleteRoute, async (c) => {
+        const { id } = c.req.valid('param');
         const data = personalData(id);
         for (const { table, remove } of data) await clickhouse(`deleting ${table} rows of a user`, () => runCommand(deps.clickhouse, remove));
         const message: CatalogMessage = { forget_user: id, at: Date.now() };
         try {
           await deps.producer.send([message]);
         } catch (err) {
-          if (!(err instanceof CatalogProduceError)) throw err;
+          if (!isFeedError(err, 'kafka_unavailable')) throw err;
           log.warn({ err: err.message }, 'user deletion not acknowledged by Kafka');
-          throw new ApiError(503, 'kafka_unavailable', 'the ClickHouse rows are being deleted, but the replicas were not told; retry', undefined, { 'retry-after': '1' });
+          throw new FeedError('kafka_unavailable', 'the ClickHouse rows are being deleted, but the replicas were not told; retry', { cause: err, retryAfterS: 1 });
         }
         deps.apply([message]);
         log.info({ user_id: id }, 'user data deleted');

@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { z } from 'zod';
 import { ApiConfigSchema, type Config } from '../../config/schema.ts';
 import { isLoopback } from '../../config/security.ts';
 import type { RouteModule } from '../app.ts';
+import { jsonContent } from '../openapi.ts';
 
 /**
  * Serves the built web pages (`npm run build:web` writes web/dist): the feed app at /app/,
@@ -43,7 +45,7 @@ const TYPES: Record<string, string> = {
 const defaultDist = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** The published default keys that this server still accepts. */
-export function exposedDemoKeys(config: Config): z.infer<typeof WebConfigSchema> {
+function exposedDemoKeys(config: Config): z.infer<typeof WebConfigSchema> {
   const defaults = ApiConfigSchema.parse({}).keys;
   const accepted = (admin: boolean) => {
     const d = defaults.find((k) => k.admin === admin);
@@ -108,17 +110,16 @@ export function webRoutes(opts: WebOptions): RouteModule {
 
   return {
     name: 'web',
-    register(app, openapi) {
-      openapi.registerPath({
+    register(app) {
+      const route = createRoute({
         method: 'get',
         path: '/app/config.json',
         summary: 'Keys the web pages may use without asking: the published demo defaults, to a loopback Host of a loopback server',
         security: [],
-        responses: { 200: { description: 'keys or nulls', content: { 'application/json': { schema: WebConfigSchema } } } },
+        responses: { 200: jsonContent('keys or nulls', WebConfigSchema) },
       });
-      app.get('/app/config.json', (c) =>
-        c.json(loopbackServer && loopbackHostHeader(c.req.header('host')) ? demoKeys : noKeys, 200, { 'cache-control': 'no-store', vary: 'host' }),
-      );
+      // The pages and their assets below are files, not API routes: they stay out of the document.
+      app.openapi(route, (c) => c.json(loopbackServer && loopbackHostHeader(c.req.header('host')) ? demoKeys : noKeys, 200, { 'cache-control': 'no-store', vary: 'host' }));
 
       for (const page of ['app', 'dashboard']) {
         app.use(`/${page}`, pageHeaders);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
-import { decodeMessage } from '../ingest/consumer.ts';
+import { decodeMessage } from '../ingest/decode.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { createKafka } from '../storage/kafka.ts';
 import { isolatedConfig } from '../test/stack.ts';
