@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeResult, type BenchResult } from '../../benchmarks/harness/result.ts';
 import { createVersion } from '../../models/registry.ts';
 import type { Config } from '../../config/schema.ts';
+import type { BenchResult } from '../../storage/bench-results.ts';
 import { insertCatalog } from '../../storage/catalog.ts';
 import { createClickHouse, type ClickHouseClient } from '../../storage/clickhouse.ts';
 import { isolatedConfig } from '../../test/stack.ts';
@@ -123,11 +123,12 @@ describe('dashboard routes', () => {
     await writeFile(join(resultsDir, 'latest', 'simulate.json'), JSON.stringify(benchResult('simulate', '2025-12-31T00:00:00.000Z', false, 7)));
     const committed = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
     expect(((await committed.json()) as { results: BenchResult[] }).results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['simulate', 7]]);
-    const write = (r: BenchResult) => writeResult(r, resultsDir);
-    write(benchResult('feed', '2026-01-01T00:00:00.000Z', false, 100));
-    write(benchResult('feed', '2026-01-02T00:00:00.000Z', false, 120));
-    write(benchResult('feed', '2026-01-03T00:00:00.000Z', true, 5));
-    write(benchResult('ann', '2026-01-04T00:00:00.000Z', true, 9));
+    // Local runs as the benchmarks leave them: one file per run beside latest/.
+    const write = (r: BenchResult) => writeFile(join(resultsDir, `${r.benchmark}-${r.date.replace(/:/g, '-')}.json`), JSON.stringify(r));
+    await write(benchResult('feed', '2026-01-01T00:00:00.000Z', false, 100));
+    await write(benchResult('feed', '2026-01-02T00:00:00.000Z', false, 120));
+    await write(benchResult('feed', '2026-01-03T00:00:00.000Z', true, 5));
+    await write(benchResult('ann', '2026-01-04T00:00:00.000Z', true, 9));
     await writeFile(join(resultsDir, 'broken.json'), '{');
     const res = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
     const body = (await res.json()) as { results: BenchResult[]; skipped: { file: string }[] };
