@@ -29,10 +29,10 @@ const fileLink = (r: BenchResult, link: ResultLink) => `[${r.benchmark}.json](${
 const num = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : String(Number(v.toPrecision(3))));
 
 /** "21.7 ms (18.2–31 over 3 runs)": a median with the spread of the runs it is taken over. */
-function withSpread(f: { value: number | null; unit: string; min?: number | undefined; max?: number | undefined; runs?: number | undefined }): string | null {
+function withSpread(f: { value: number | null; unit: string; min?: number | undefined; max?: number | undefined; runs?: number | undefined }, sayMedian = false): string | null {
   if (f.value === null) return null;
   // A figure with a spread is a median over runs; one without (e.g. evaluate's mean over seeds) says what it is in its note.
-  const spread = f.min !== undefined && f.max !== undefined ? ` (median; ${num(f.min)}–${num(f.max)}${f.runs ? ` over ${f.runs} runs` : ''})` : '';
+  const spread = f.min !== undefined && f.max !== undefined ? ` (${sayMedian ? 'median; ' : ''}${num(f.min)}–${num(f.max)}${f.runs ? ` over ${f.runs} runs` : ''})` : '';
   return `${num(f.value)} ${f.unit}${spread}`;
 }
 
@@ -100,7 +100,7 @@ export function figuresMarkdown(results: readonly BenchResult[], plots: string[]
   out.push('### Latest figures', '');
   const rows: (string | number | null)[][] = [];
   for (const r of latest) {
-    for (const [name, f] of Object.entries(r.figures)) rows.push([r.benchmark, name, withSpread(f), f.note ?? '', `${stamp(r)}, ${fileLink(r, link)}`]);
+    for (const [name, f] of Object.entries(r.figures)) rows.push([r.benchmark, name, withSpread(f, true), f.note ?? '', `${stamp(r)}, ${fileLink(r, link)}`]);
   }
   out.push(markdownTable(['benchmark', 'figure', 'value', 'note', 'result'], rows), '');
   const refs = latest.flatMap((r) => r.references.map((x) => [r.benchmark, x.name, x.figure, x.value, x.unit, x.ratio, x.ratio_meaning] as (string | number | null)[]));

@@ -93,7 +93,7 @@ describe('writeReport', () => {
     expect(readme).toMatch(/\| ANN recall@100 vs exact, 1M items \|[^\n]*\| met \(by /);
     expect(readme).toMatch(/\| serving RSS, 1M items \| under 2 GiB \| - \| not yet measured with trained models \| - \| \[memory\.json\]\(results\/latest\/memory\.json\) \|/);
     expect(readme).toMatch(/\| event to next-feed effect \| p99 under 1 s \| - \| not yet measured \|/);
-    expect(readme).toContain('| feed | p99_ms_at_200rps | 75 ms (60–190 over 3 runs) |');
+    expect(readme).toContain('| feed | p99_ms_at_200rps | 75 ms (median; 60–190 over 3 runs) |');
     expect(readme).toContain('[feed.json](results/latest/feed.json)');
     expect(readme).toContain('**evaluate-ml-100k: ml-100k, random split**');
     expect(readme).toContain('| two-tower | 0.304 |');
