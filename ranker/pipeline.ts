@@ -307,6 +307,7 @@ export function mergeRoundRobin(
         sources: [name],
         sourceScore: hit.score,
         tier: hit.tier,
+        explored: false,
         signals: undefined,
         purchase: 0,
         score: 0,

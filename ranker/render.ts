@@ -45,6 +45,7 @@ export function renderEntries(ctx: FeedContext, page: PageEntry[]): FeedEntry[] 
         },
         position,
         source: c.source,
+        exploration: c.explored === true,
         score: round(c.score),
       };
     }

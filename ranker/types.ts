@@ -20,6 +20,8 @@ export interface Candidate {
   sourceScore: number;
   /** Traffic-pool tier when it came from the fresh pool. */
   tier?: string;
+  /** Took a reserved exploration slot (selector); the response says so. */
+  explored?: boolean;
   signals?: CandidateSignals;
   /** The scorer's predicted purchase probability (values the attached product for shoppable slots). */
   purchase: number;
