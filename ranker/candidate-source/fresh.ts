@@ -9,8 +9,8 @@ import type { CandidateSource } from '../types.ts';
  * wait than the exploration slots can serve (the demo world holds thousands of unwatched videos
  * in its 72-hour window), a uniform draw gives each a few impressions a day and none ever
  * completes an audience to be judged; newest first serves the waiting line in order, and what
- * it cannot reach ages out of the window. The exploration ledger spreads the slots over the
- * items at the front (no item above its share).
+ * it cannot reach ages out of the window. The first tier offers only the front of the line,
+ * as many videos as the exploration ledger lets share the slots (1 / explorationMaxItemShare).
  */
 export const freshSource: CandidateSource = {
   name: 'fresh',
@@ -23,9 +23,12 @@ export const freshSource: CandidateSource = {
     if (tiers.length === 0) return [];
     const out: { row: number; score: number; tier?: string }[] = [];
     const per = Math.ceil(limit / tiers.length);
+    // The first tier's front: as many videos as the exploration slots can be shared among under the
+    // cap; more would split the slots so thinly that none completes its audience soon.
+    const front = Math.min(per, Math.ceil(1 / ctx.config.ranker.rerank.explorationMaxItemShare));
     // Higher tiers first: their items earned the traffic.
     for (const { rows, tier } of tiers.reverse()) {
-      for (const row of takeUnserved(ctx, rows, per)) {
+      for (const row of takeUnserved(ctx, rows, tier === 0 ? front : per)) {
         out.push({ row, score: tier + 1, tier: ctx.config.ranker.trafficPool.tiers[tier]!.name });
       }
     }

@@ -1,5 +1,6 @@
 import type { FeedEntry } from '../../feed-api/feed-response.ts';
 import type { ItemWrite } from '../../ingest/catalog-writes.ts';
+import type { EngagementEvent } from '../../ingest/events.ts';
 import type { VideoTruth } from '../behaviour.ts';
 import type { FeedPolicy } from '../policies/types.ts';
 import { Simulator } from '../session.ts';
@@ -12,13 +13,14 @@ import { THRESHOLDS } from './thresholds.ts';
 /** Sessions of world people per trial: the traffic window of the traffic scenarios. */
 const SESSIONS_PER_TRIAL = 40;
 
-/**
- * Realistic traffic: the world's people (behaviour model) run one session each against the
- * target; `onEntry` sees every entry served, with the seconds since the window opened.
- */
-async function traffic(
-  ctx: ScenarioContext, label: string, onEntry: (e: FeedEntry, sec: number) => void, extraItems?: ReadonlyMap<string, VideoTruth>,
-): Promise<number> {
+/** What a traffic scenario watches, each with the seconds since the window opened: every entry served, every event the people sent. */
+interface TrafficWatch {
+  entry?: (e: FeedEntry, sec: number) => void;
+  event?: (e: EngagementEvent, sec: number) => void;
+}
+
+/** Realistic traffic: the world's people (behaviour model) run one session each against the target. */
+async function traffic(ctx: ScenarioContext, label: string, watch: TrafficWatch, extraItems?: ReadonlyMap<string, VideoTruth>): Promise<number> {
   const people = cohort(ctx.world, Math.min(ctx.world.users.count, ctx.trials * SESSIONS_PER_TRIAL), ctx.seed);
   const sim = new Simulator(ctx.world, { seed: ctx.seed, runTag: `${ctx.runTag}-${label}`, wallClock: ctx.wallClock, pageSize: ctx.pageSize, extraItems });
   const opened = Date.now();
@@ -31,10 +33,13 @@ async function traffic(
     async page(userId, count, cursor, pageCtx) {
       const page = await ctx.target.page(userId, count, cursor, pageCtx);
       if (pageCtx) simSec = pageCtx.nowSec - startMs / 1000;
-      for (const e of page.entries) onEntry(e, clock());
+      if (watch.entry) for (const e of page.entries) watch.entry(e, clock());
       return page;
     },
-    observe: (events) => ctx.target.observe?.(events),
+    observe: (events) => {
+      if (watch.event) for (const e of events) watch.event(e, clock());
+      return ctx.target.observe?.(events);
+    },
   };
   for (const u of people) await sim.session(u, recording, startMs);
   await ctx.target.close?.();
@@ -73,22 +78,25 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
     return { ...base, value: null, pass: false, reason, details: {} };
   }
   const [good, bad] = items.map((i) => i.item_id);
+  // Impressions as the engine counts them: entries people scrolled to, not every entry of a page served.
   const shown = { good: 0, bad: 0 };
   let goodExplored = 0;
   let goodAt: number | null = null;
-  const sessions = await traffic(ctx, 'newitem', (e, sec) => {
-    if (e.type !== 'video') return;
-    if (e.item_id === good) {
-      if (++shown.good === t.firstAudience) goodAt = sec;
-      if (e.exploration) goodExplored++;
-    }
-    if (e.item_id === bad) shown.bad++;
+  const sessions = await traffic(ctx, 'newitem', {
+    entry: (e) => {
+      if (e.type === 'video' && e.item_id === good && e.exploration) goodExplored++;
+    },
+    event: (e, sec) => {
+      if (e.kind !== 'impression') return;
+      if (e.item_id === good && ++shown.good === t.firstAudience) goodAt = sec;
+      if (e.item_id === bad) shown.bad++;
+    },
   }, truth);
   const promoted = shown.good > t.firstAudience;
   const stopped = shown.bad <= t.firstAudience + t.stopSlack;
   return {
     ...base, value: goodAt, pass: goodAt !== null && promoted && stopped,
-    details: { sessions, good_impressions: shown.good, good_in_exploration_slots: goodExplored, bad_impressions: shown.bad, good: promoted ? 'promoted' : 'not promoted', bad: stopped ? 'stopped' : 'not stopped' },
+    details: { sessions, good_impressions: shown.good, good_exploration_slots: goodExplored, bad_impressions: shown.bad, good: promoted ? 'promoted' : 'not promoted', bad: stopped ? 'stopped' : 'not stopped' },
   };
 }
 
@@ -108,8 +116,10 @@ function maxInWindow(seq: readonly string[], window: number): number {
 export async function explorationSpread(ctx: ScenarioContext): Promise<ScenarioResult> {
   const t = THRESHOLDS['exploration-spread'];
   const explored: string[] = [];
-  const sessions = await traffic(ctx, 'explore', (e) => {
-    if (e.type === 'video' && e.exploration) explored.push(e.item_id);
+  const sessions = await traffic(ctx, 'explore', {
+    entry: (e) => {
+      if (e.type === 'video' && e.exploration) explored.push(e.item_id);
+    },
   });
   const top = maxInWindow(explored, t.window);
   const base = {
