@@ -25,7 +25,7 @@ export const THRESHOLDS = {
     firstAudience: 50,
     /** Slack over the first audience for pages already served when the bad item is stopped. */
     stopSlack: 10,
-    why: 'a good new video reaches its first 50 impressions under realistic traffic and is promoted past the first audience; a bad one is stopped there (at most 50 + 10 impressions)',
+    why: 'a good new video reaches its first 50 impressions under realistic traffic and is promoted past the first audience (more than 50 + 10: beyond what a stopped video gets from pages served before its stop); a bad one is stopped there (at most 50 + 10 impressions)',
   },
   'exploration-spread': {
     maxTopShare: 0.1,
