@@ -34,6 +34,8 @@ export const VideoEntrySchema = ItemFieldsSchema.extend({
   product: ProductCardSchema.nullable(),
   /** Social proof shown on the card, e.g. how many friends liked or bought. */
   social: z.object({ friends_engaged: z.number().int(), friends_purchased: z.number().int(), followed_creator: z.boolean() }),
+  /** It took one of the page's exploration slots (the fresh pool's first audiences): exploration traffic is told apart from ranked traffic. */
+  exploration: z.boolean(),
   ...common,
 });
 

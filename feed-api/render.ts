@@ -44,6 +44,7 @@ export function renderEntries(catalog: CatalogView, page: readonly PageEntry[]):
         },
         position,
         source: c.source,
+        exploration: c.explored === true,
         score: round(c.score),
       };
     }

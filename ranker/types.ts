@@ -26,6 +26,8 @@ export interface Candidate {
   tier?: string;
   /** A source that matches the user personally produced it (CandidateSource.personal). */
   personal: boolean;
+  /** Took a reserved exploration slot (selector); the response says so. */
+  explored?: boolean;
   signals?: CandidateSignals;
   /** The scorer's predicted purchase probability (values the attached product for shoppable slots). */
   purchase: number;

@@ -111,6 +111,16 @@ describe('diversity selector', () => {
     expect(Math.max(...explored.values())).toBeLessThanOrEqual(4);
     expect([...explored.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
   });
+
+  it('gives exploration slots to first-audience videos before promoted ones, whatever their scores', async () => {
+    const n = 20;
+    const ctx = contextFor(Array.from({ length: n }, (_, i) => i % 5), Array.from({ length: n }, (_, i) => i), { ...rerank, explorationShare: 0.2 });
+    // Rows 0-3: promoted to pool-2 on a strong record, scored highest; rows 4-7: waiting for their first audience.
+    const pool = Array.from({ length: n }, (_, row) => ({ ...candidate(row, 1 - row * 0.01, row < 8 ? ['fresh'] : ['ann']), tier: row < 4 ? 'pool-2' : row < 8 ? 'first-audience' : undefined }));
+    const explored = (await diversitySelector.select(ctx, pool, 10, unbounded)).filter((c) => c.explored).map((c) => c.row);
+    expect(explored).toHaveLength(2);
+    for (const row of explored) expect(row).toBeGreaterThanOrEqual(4);
+  });
 });
 
 describe('diversity selector in the pipeline', () => {

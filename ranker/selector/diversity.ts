@@ -31,7 +31,10 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * creator seen in the last `creatorSpacing` slots (including the previous page's tail), and
  * reserved exploration slots go to the best fresh-pool candidate that has not had its share
  * of recent exploration slots (TrafficPool.exploration; otherwise the slot goes to the best
- * candidate). `followingSlots` positions go to the best unseen video a followed creator
+ * candidate), one in its first audience when any may take it: such a video has no record the
+ * ranker can read and no other way onto a page, while one promoted to a higher tier is offered
+ * as a candidate and competes for ranked slots on the record it earned. `followingSlots`
+ * positions go to the best unseen video a followed creator
  * posted recently (else to the best candidate): follows are explicit intent, and the learned
  * scores alone rarely lift one creator's post above a page of engaging videos. The first
  * `sessionInterestShare` x (session lift of the user's strongest category this session,
@@ -55,7 +58,9 @@ export const diversitySelector: Selector = {
     const category = new Int32Array(n);
     // Creator hashes: what the session carries across pages.
     const creator = new Uint32Array(n);
+    // 1: from the fresh pool; 2: in its first audience (the pool's first tier).
     const fresh = new Uint8Array(n);
+    const firstTier = ctx.config.ranker.trafficPool.tiers[0]!.name;
     const followedNew = new Uint8Array(n);
     const used = new Uint8Array(n);
     let freshLeft = 0;
@@ -68,7 +73,7 @@ export const diversitySelector: Selector = {
       const session = c.signals?.affinity_category_session ?? 0;
       if (session > interestSession) (interestSession = session), (interest = category[i]!);
       creator[i] = catalog.creatorHash[catalog.itemCreator[c.row]!]!;
-      if (c.sources.includes('fresh')) (fresh[i] = 1), freshLeft++;
+      if (c.sources.includes('fresh')) (fresh[i] = c.tier === firstTier ? 2 : 1), freshLeft++;
       if (c.sources.includes('following') && catalog.itemPublished[c.row]! >= newSince) followedNew[i] = 1;
     }
     const explore = explorationPositions(count, explorationShare);
@@ -84,13 +89,14 @@ export const diversitySelector: Selector = {
     const perRepeat = probing ? 1 : categoryPenalty / categoryWindow;
     const out: Candidate[] = [];
     const ledger = ctx.pool.exploration;
-    /** The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left, following slots only followed creators' new posts. */
-    const pick = (slot: 'any' | 'explore' | 'following' | 'interest'): { best: number; adj: number } => {
+    /** The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left (`first-audience`: in the first tier), following slots only followed creators' new posts. */
+    const pick = (slot: 'any' | 'first-audience' | 'explore' | 'following' | 'interest'): { best: number; adj: number } => {
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
+      const freshNeeded = slot === 'first-audience' ? 2 : slot === 'explore' ? 1 : 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
-        if (used[i] || (slot === 'explore' && (!fresh[i] || !ledger.allows(pool[i]!.row))) || (slot === 'following' && !followedNew[i]) || (slot === 'interest' && category[i] !== interest)) continue;
+        if (used[i] || fresh[i]! < freshNeeded || (freshNeeded > 0 && !ledger.allows(pool[i]!.row)) || (slot === 'following' && !followedNew[i]) || (slot === 'interest' && category[i] !== interest)) continue;
         // Best first and discounts only shrink a non-negative score: nothing further down can win.
         const score = pool[i]!.score;
         if (score >= 0 && score <= bestAdj) break;
@@ -108,8 +114,9 @@ export const diversitySelector: Selector = {
     };
     for (let pos = 0; pos < count; pos++) {
       let explored = explore.has(pos) && freshLeft > 0;
-      const reserved = explored ? 'explore' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
+      const reserved = explored ? 'first-audience' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
       let { best, adj } = reserved ? pick(reserved) : { best: -1, adj: 0 };
+      if (best < 0 && explored) ({ best, adj } = pick('explore'));
       if (best < 0) {
         // The window counts every exploration slot, also one no fresh item could take, so it moves on.
         if (explored) ledger.record(-1);
@@ -122,6 +129,7 @@ export const diversitySelector: Selector = {
       const chosen = pool[best]!;
       noteScore(ctx, chosen, 'rerank', adj);
       if (explored) {
+        chosen.explored = true;
         noteScore(ctx, chosen, 'exploration', 1);
         ledger.record(chosen.row);
       }

@@ -84,6 +84,27 @@ describe('scenarios', () => {
     expect(never!.pass).toBe(false);
   });
 
+  it('judges exploration-spread on the entries marked exploration, in every window of 100 of them', async () => {
+    const ctx = context(await createPolicy('random', world, { seed: 7 }));
+    // Each page: world video 1 in an ordinary slot (not counted), then one exploration slot rotating over `items` videos.
+    const rotating = (items: number): FeedPolicy => {
+      let k = 0;
+      return {
+        ...ctx.target,
+        async page(userId, count, cursor, pageCtx) {
+          const page = await ctx.target.page(userId, count - 2, cursor, pageCtx);
+          const explored = { ...videoEntry(world, 2 + (k++ % items), 1, 'fresh', 0), exploration: true };
+          return { ...page, entries: [videoEntry(world, 1, 0, 'ann', 0), explored, ...page.entries] };
+        },
+      };
+    };
+    const [spread] = await runScenarios(['exploration-spread'], { ...ctx, target: rotating(10) });
+    expect(spread).toMatchObject({ value: 0.1, pass: true });
+    // Nine in rotation: one of them takes 12 of some 100 consecutive slots.
+    const [narrow] = await runScenarios(['exploration-spread'], { ...ctx, target: rotating(9) });
+    expect(narrow).toMatchObject({ value: 0.12, pass: false });
+  });
+
   it('reject unknown scenario names with the list, and zero trials', async () => {
     expect(parseScenarioNames('all')).toEqual(SCENARIO_NAMES);
     expect(() => parseScenarioNames('drift,nope')).toThrow(/unknown scenario nope; choose from all, niche-binge/);

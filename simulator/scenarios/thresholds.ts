@@ -25,13 +25,13 @@ export const THRESHOLDS = {
     firstAudience: 50,
     /** Slack over the first audience for pages already served when the bad item is stopped. */
     stopSlack: 10,
-    why: 'a good new video reaches its first 50 impressions under realistic traffic and is promoted past the first audience; a bad one is stopped there (at most 50 + 10 impressions)',
+    why: 'a good new video reaches its first 50 impressions under realistic traffic and is promoted past the first audience (more than 50 + 10: beyond what a stopped video gets from pages served before its stop); a bad one is stopped there (at most 50 + 10 impressions)',
   },
   'exploration-spread': {
     maxTopShare: 0.1,
-    /** Fewer fresh slots than this in the window says nothing. */
-    minSlots: 30,
-    why: 'exploration should spread the first audience over many fresh videos: no single fresh video may take more than 10% of the fresh slots in a window (one took 32 of 60 when tried)',
+    /** Consecutive exploration slots per window (the engine's default `ranker.rerank.explorationWindowSlots`); fewer in all says nothing. */
+    window: 100,
+    why: "the issue's cap: exploration slots are shared, no single video above 10% of them in a window (one took 32 of 60 when tried). Counted on the entries the engine marks `exploration`, in every window of 100 consecutive ones of the traffic; a fresh video that wins an ordinary slot on its score is ranked traffic, not exploration, and is not counted",
   },
   'commerce-intent': {
     minHitShare: 0.8,
