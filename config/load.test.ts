@@ -57,10 +57,7 @@ describe('loadConfig', () => {
 
   it('parses API keys with roles from FEED_API_KEYS', () => {
     const c = loadConfig({ env: { FEED_API_KEYS: 'app-key-123:shop,admin-key-456:ops:admin' } });
-    expect(c.api.keys).toEqual([
-      expect.objectContaining({ key: 'app-key-123', app: 'shop', admin: false }),
-      expect.objectContaining({ key: 'admin-key-456', app: 'ops', admin: true }),
-    ]);
+    expect(c.api.keys).toEqual([expect.objectContaining({ key: 'app-key-123', app: 'shop', admin: false }), expect.objectContaining({ key: 'admin-key-456', app: 'ops', admin: true })]);
     expect(() => loadConfig({ env: { FEED_API_KEYS: 'short:x' } })).toThrow(/api\.keys\.0\.key: API keys must be at least 8/);
   });
 });

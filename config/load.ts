@@ -9,7 +9,11 @@ export class ConfigError extends Error {
 type Json = Record<string, unknown>;
 type EnvBinding = { env: string; path: string[]; parse: (raw: string) => unknown };
 
-const list = (raw: string) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (raw: string) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const num = (raw: string) => (raw.trim() === '' ? raw : Number(raw));
 
 /** Environment variables and the config key each one sets. */

@@ -20,30 +20,32 @@ export const ApiKeySchema = z.object({
   userRateLimitPerMinute: z.number().int().positive().default(1200),
 });
 
-export const KafkaConfigSchema = z.object({
-  /** Set from KAFKA_BROKERS: an existing cluster, so the local broker is not started. */
-  external: z.boolean().default(false),
-  brokers: z.array(hostPort).min(1).default(['127.0.0.1:19092']),
-  controllerPort: port.default(19093),
-  clientId: z.string().min(1).default('feed-engine'),
-  topic: z.string().min(1).default('engagement'),
-  deadLetterTopic: z.string().min(1).default('engagement.dlq'),
-  /** Catalog writes and user deletions, keyed by `<kind>:<id>`, compacted (ingest/catalog-writes.ts). */
-  catalogTopic: z.string().min(1).default('catalog'),
-  partitions: z.number().int().min(1).max(256).default(4),
-  replicationFactor: z.number().int().min(1).default(1),
-  heapMb: z.number().int().min(128).default(512),
-  /**
-   * Brokers the local stack runs (KRaft, each broker also a controller): 1, or 3 for a cluster
-   * that survives one broker (`feed stack up --kafka-brokers 3`). With N, `brokers` lists N
-   * addresses (broker i listens on the i-th, its controller on controllerPort + i) and topics get
-   * replication factor 3 with min.insync.replicas 2.
-   */
-  localBrokers: z.number().int().min(1).max(5).default(1),
-}).refine((k) => k.external || k.brokers.length === k.localBrokers, {
-  message: 'a local stack of N brokers needs N addresses in kafka.brokers',
-  path: ['brokers'],
-});
+export const KafkaConfigSchema = z
+  .object({
+    /** Set from KAFKA_BROKERS: an existing cluster, so the local broker is not started. */
+    external: z.boolean().default(false),
+    brokers: z.array(hostPort).min(1).default(['127.0.0.1:19092']),
+    controllerPort: port.default(19093),
+    clientId: z.string().min(1).default('feed-engine'),
+    topic: z.string().min(1).default('engagement'),
+    deadLetterTopic: z.string().min(1).default('engagement.dlq'),
+    /** Catalog writes and user deletions, keyed by `<kind>:<id>`, compacted (ingest/catalog-writes.ts). */
+    catalogTopic: z.string().min(1).default('catalog'),
+    partitions: z.number().int().min(1).max(256).default(4),
+    replicationFactor: z.number().int().min(1).default(1),
+    heapMb: z.number().int().min(128).default(512),
+    /**
+     * Brokers the local stack runs (KRaft, each broker also a controller): 1, or 3 for a cluster
+     * that survives one broker (`feed stack up --kafka-brokers 3`). With N, `brokers` lists N
+     * addresses (broker i listens on the i-th, its controller on controllerPort + i) and topics get
+     * replication factor 3 with min.insync.replicas 2.
+     */
+    localBrokers: z.number().int().min(1).max(5).default(1),
+  })
+  .refine((k) => k.external || k.brokers.length === k.localBrokers, {
+    message: 'a local stack of N brokers needs N addresses in kafka.brokers',
+    path: ['brokers'],
+  });
 
 export const ClickHouseConfigSchema = z.object({
   /** Set from CLICKHOUSE_URL: an existing server, so the local one is not started. */
@@ -52,7 +54,10 @@ export const ClickHouseConfigSchema = z.object({
   tcpPort: port.default(19000),
   username: z.string().default('default'),
   password: z.string().default(''),
-  database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('feed'),
+  database: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+    .default('feed'),
   requestTimeoutMs: z.number().int().positive().default(30_000),
   /**
    * Sharded layout: the servers of the cluster, each with its HTTP URL (migrations run on every
@@ -61,7 +66,10 @@ export const ClickHouseConfigSchema = z.object({
    */
   shards: z.array(z.object({ url: z.url(), tcp: hostPort })).default([]),
   /** Cluster name in each server's `remote_servers` (the local stack writes it). */
-  cluster: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('feed'),
+  cluster: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+    .default('feed'),
 });
 
 export const ApiConfigSchema = z.object({
@@ -69,11 +77,14 @@ export const ApiConfigSchema = z.object({
   port: port.default(8080),
   /** Serving processes sharing the port (`feed serve`); one event loop per core. Each holds its own catalog and models. */
   workers: z.number().int().min(1).max(64).default(1),
-  keys: z.array(ApiKeySchema).min(1).default([
-    { key: 'demo-app-key', app: 'demo', admin: false, publisher: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
-    { key: 'demo-admin-key', app: 'admin', admin: true, publisher: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
-    { key: 'demo-publisher-key', app: 'studio', admin: false, publisher: true, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
-  ]),
+  keys: z
+    .array(ApiKeySchema)
+    .min(1)
+    .default([
+      { key: 'demo-app-key', app: 'demo', admin: false, publisher: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
+      { key: 'demo-admin-key', app: 'admin', admin: true, publisher: false, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
+      { key: 'demo-publisher-key', app: 'studio', admin: false, publisher: true, rateLimitPerMinute: 6000, userRateLimitPerMinute: 1200 },
+    ]),
   /** Failed authentications per minute (and at once) allowed from one client address before it gets 429. */
   authFailuresPerMinute: z.number().int().positive().default(30),
   /** HMAC secret for feed cursors; replicas of one deployment must share it. */

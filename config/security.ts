@@ -32,9 +32,7 @@ export function checkDefaultSecrets(config: Config): string | undefined {
   if (found.length === 0) return undefined;
   const what = found.join(', ');
   if (!isLoopback(config.api.host)) {
-    throw new InsecureConfigError(
-      `refusing to listen on ${config.api.host} with published defaults (${what}): set FEED_API_KEYS and FEED_CURSOR_SECRET, or listen on 127.0.0.1`,
-    );
+    throw new InsecureConfigError(`refusing to listen on ${config.api.host} with published defaults (${what}): set FEED_API_KEYS and FEED_CURSOR_SECRET, or listen on 127.0.0.1`);
   }
   return `serving with published defaults (${what}); fine on loopback for a demo, set FEED_API_KEYS and FEED_CURSOR_SECRET before exposing the API`;
 }

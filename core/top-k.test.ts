@@ -25,7 +25,11 @@ describe('TopK', () => {
     const keys = Array.from({ length: 500 }, rnd);
     const top = new TopK(20);
     keys.forEach((key, id) => top.offer(id, key));
-    const expected = keys.map((key, id) => ({ key, id })).sort((a, b) => b.key - a.key || a.id - b.id).slice(0, 20).map((e) => e.id);
+    const expected = keys
+      .map((key, id) => ({ key, id }))
+      .sort((a, b) => b.key - a.key || a.id - b.id)
+      .slice(0, 20)
+      .map((e) => e.id);
     expect([...top.sorted().ids]).toEqual(expected);
     const none = new TopK(0);
     none.offer(1, 5);

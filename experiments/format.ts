@@ -36,13 +36,14 @@ export function reportTable(r: ExperimentReport): BenchTable {
 /** The report as text: the per-arm table, what the marks mean, and the interleaving outcome. */
 export function formatReport(r: ExperimentReport): string {
   const parts = [formatTable(reportTable(r))];
-  parts.push('* significant at the report\'s confidence (delta method over users); p99 from ' + r.latency_source);
+  parts.push("* significant at the report's confidence (delta method over users); p99 from " + r.latency_source);
   if (r.interleave) {
     const i = r.interleave;
     const s = i.treatment_win_share;
     parts.push(
-      `interleaving: ${i.pages} pages from ${i.users} users, ${i.decided_pages} decided; wins ${Object.entries(i.wins).map(([k, v]) => `${k} ${v}`).join(', ')}; ` +
-        `treatment win share ${num(s.value)} [${num(s.ci[0])}, ${num(s.ci[1])}] p=${Number.isFinite(s.vs_even.p) ? s.vs_even.p.toFixed(3) : '-'}${s.vs_even.significant ? ' *' : ''}`,
+      `interleaving: ${i.pages} pages from ${i.users} users, ${i.decided_pages} decided; wins ${Object.entries(i.wins)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; ` + `treatment win share ${num(s.value)} [${num(s.ci[0])}, ${num(s.ci[1])}] p=${Number.isFinite(s.vs_even.p) ? s.vs_even.p.toFixed(3) : '-'}${s.vs_even.significant ? ' *' : ''}`,
     );
   }
   return parts.join('\n');

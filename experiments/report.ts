@@ -141,19 +141,11 @@ type AbRow = Record<string, string | number>;
  * The experiment's results: per-arm metrics with intervals and sample sizes from ClickHouse,
  * a p99 guardrail per arm from `/metrics` text (`metricsText`; undefined: not measured).
  */
-export async function experimentReport(
-  ch: ClickHouseClient,
-  config: Config,
-  e: Experiment,
-  latency: { text: string | undefined; source: string },
-): Promise<ExperimentReport> {
+export async function experimentReport(ch: ClickHouseClient, config: Config, e: Experiment, latency: { text: string | undefined; source: string }): Promise<ExperimentReport> {
   const { confidence } = config.experiments;
   const fromS = e.started_at ? Math.floor(Date.parse(e.started_at) / 1000) : 0;
   const toS = Math.floor((e.stopped_at ? Date.parse(e.stopped_at) : Date.now()) / 1000) + 60;
-  const rows = await queryRows<AbRow>(
-    ch,
-    e.mode === 'interleave' ? fragment(INTERLEAVE_ARMS_SQL, [e.id, e.id]) : fragment(AB_SQL, [e.id, fromS, toS, e.id]),
-  );
+  const rows = await queryRows<AbRow>(ch, e.mode === 'interleave' ? fragment(INTERLEAVE_ARMS_SQL, [e.id, e.id]) : fragment(AB_SQL, [e.id, fromS, toS, e.id]));
   const byArm = new Map(rows.map((r) => [String(r.arm), r]));
   const num = (r: AbRow | undefined, k: string) => Number(r?.[k] ?? 0);
   const sums = (r: AbRow | undefined, m: MetricDef): RatioSums => ({
@@ -194,8 +186,14 @@ export async function experimentReport(
 
   const report: ExperimentReport = {
     experiment: {
-      id: e.id, description: e.description, mode: e.mode, status: e.status, control: e.control,
-      started_at: e.started_at, stopped_at: e.stopped_at, conclusion: e.conclusion,
+      id: e.id,
+      description: e.description,
+      mode: e.mode,
+      status: e.status,
+      control: e.control,
+      started_at: e.started_at,
+      stopped_at: e.stopped_at,
+      conclusion: e.conclusion,
     },
     window: { from: new Date(fromS * 1000).toISOString(), to: new Date(toS * 1000).toISOString() },
     confidence,
@@ -207,12 +205,10 @@ export async function experimentReport(
   return report;
 }
 
-function guardrail(
-  config: Config, e: Experiment, arm: string, p99: number | null, controlP99: number | null, measured: boolean,
-): { guardrail: ArmReport['latency']['guardrail']; why: string } {
+function guardrail(config: Config, e: Experiment, arm: string, p99: number | null, controlP99: number | null, measured: boolean): { guardrail: ArmReport['latency']['guardrail']; why: string } {
   const { p99MaxRatio, p99MinExcessMs } = config.experiments;
   if (e.mode === 'interleave') return { guardrail: 'not measured', why: 'interleaved pages run both arms; latency is recorded under arm "interleaved"' };
-  if (!measured) return { guardrail: 'not measured', why: 'the engine\'s /metrics could not be read' };
+  if (!measured) return { guardrail: 'not measured', why: "the engine's /metrics could not be read" };
   if (arm === e.control) return { guardrail: p99 === null ? 'not measured' : 'pass', why: 'control: the reference' };
   if (p99 === null || controlP99 === null) return { guardrail: 'not measured', why: 'no requests recorded for this arm or the control' };
   const limit = Math.max(controlP99 * p99MaxRatio, controlP99 + p99MinExcessMs);
@@ -221,10 +217,7 @@ function guardrail(
 
 async function interleaveReport(ch: ClickHouseClient, e: Experiment, confidence: number): Promise<InterleaveReport> {
   const [a, b] = e.arms as [Experiment['arms'][0], Experiment['arms'][0]];
-  const rows = await queryRows<{ user_id: string; wins_a: string; wins_b: string; pages: string }>(
-    ch,
-    fragment(INTERLEAVE_SQL, [a.name, b.name, e.id, CREDIT_KINDS, e.id]),
-  );
+  const rows = await queryRows<{ user_id: string; wins_a: string; wins_b: string; pages: string }>(ch, fragment(INTERLEAVE_SQL, [a.name, b.name, e.id, CREDIT_KINDS, e.id]));
   // Orient as treatment wins over decided pages, clustered by user (the delta method again).
   const treatmentIsB = e.control === a.name;
   const s: RatioSums = { n: rows.length, sx: 0, sy: 0, sxx: 0, syy: 0, sxy: 0 };
@@ -235,7 +228,11 @@ async function interleaveReport(ch: ClickHouseClient, e: Experiment, confidence:
     const wb = Number(r.wins_b);
     const x = treatmentIsB ? wb : wa;
     const y = wa + wb;
-    s.sx += x; s.sy += y; s.sxx += x * x; s.syy += y * y; s.sxy += x * y;
+    s.sx += x;
+    s.sy += y;
+    s.sxx += x * x;
+    s.syy += y * y;
+    s.sxy += x * y;
     pages += Number(r.pages);
     wins[a.name]! += wa;
     wins[b.name]! += wb;

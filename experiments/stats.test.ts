@@ -10,7 +10,11 @@ function sums(xs: number[], ys: number[]): RatioSums {
   const s: RatioSums = { n: xs.length, sx: 0, sy: 0, sxx: 0, syy: 0, sxy: 0 };
   xs.forEach((x, i) => {
     const y = ys[i]!;
-    s.sx += x; s.sy += y; s.sxx += x * x; s.syy += y * y; s.sxy += x * y;
+    s.sx += x;
+    s.sy += y;
+    s.sxx += x * x;
+    s.syy += y * y;
+    s.sxy += x * y;
   });
   return s;
 }
@@ -24,7 +28,12 @@ describe('statistics', () => {
 
   it('reduces the delta method to the standard error of a mean when every denominator is 1', () => {
     const xs = [3, 5, 1, 8, 2, 9, 4, 4];
-    const est = ratioEstimate(sums(xs, xs.map(() => 1)));
+    const est = ratioEstimate(
+      sums(
+        xs,
+        xs.map(() => 1),
+      ),
+    );
     const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
     const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
     expect(est.value).toBeCloseTo(mean, 12);
@@ -33,7 +42,7 @@ describe('statistics', () => {
 
   it('agrees with a per-user bootstrap of a ratio metric', () => {
     let seed = 11;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const ys = Array.from({ length: 400 }, () => 1 + Math.floor(rand() * 20));
     const xs = ys.map((y) => Math.round(y * (0.2 + 0.3 * rand())));
     const est = ratioEstimate(sums(xs, ys));
@@ -56,7 +65,7 @@ describe('statistics', () => {
 
   it('keeps the false-positive rate near 5% on A/A data with clustered users', () => {
     let seed = 5;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     // Users differ in taste (their own rate) and activity: events within a user are correlated.
     const arm = () => {
       const xs: number[] = [];
@@ -90,7 +99,11 @@ describe('statistics', () => {
 });
 
 describe('assignment', () => {
-  const arms = [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.3 }, { name: 'c', share: 0.2 }];
+  const arms = [
+    { name: 'a', share: 0.5 },
+    { name: 'b', share: 0.3 },
+    { name: 'c', share: 0.2 },
+  ];
 
   it('is a pure function of experiment and user that follows the shares', () => {
     const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
@@ -126,7 +139,10 @@ describe('team-draft interleaving', () => {
       const teamA = page.filter((p) => p.team === 0).length;
       expect(Math.abs(teamA - (6 - teamA))).toBeLessThanOrEqual(1);
       // Each team's picks keep its own order.
-      for (const [team, list] of [[0, a], [1, b]] as const) {
+      for (const [team, list] of [
+        [0, a],
+        [1, b],
+      ] as const) {
         const picks = page.filter((p) => p.team === team).map((p) => list.indexOf(p.entry));
         expect(picks).toEqual([...picks].sort((x, y) => x - y));
       }

@@ -23,12 +23,11 @@ const section = z.record(z.string(), z.unknown());
  */
 export const OverlaySchema = z
   .object({
-    ranker: z
-      .object({ sources: section, maxCandidates: z.number(), stageBudgetsMs: section, rerank: section, commerce: section })
-      .partial()
+    ranker: z.object({ sources: section, maxCandidates: z.number(), stageBudgetsMs: section, rerank: section, commerce: section }).partial().strict().optional(),
+    models: z
+      .object({ weights: z.record(z.string(), z.number()) })
       .strict()
       .optional(),
-    models: z.object({ weights: z.record(z.string(), z.number()) }).strict().optional(),
   })
   .strict();
 export type Overlay = z.infer<typeof OverlaySchema>;
@@ -82,7 +81,6 @@ export type Experiment = z.output<typeof ExperimentSpecSchema> & {
 interface ExperimentsFile {
   experiments: Experiment[];
 }
-
 
 const filePath = (config: Config) => join(registryDir(config), 'experiments.json');
 

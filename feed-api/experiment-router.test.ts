@@ -30,7 +30,12 @@ async function make() {
   const rows = makeWorld({ items: 600, creators: 40 });
   const ids = rows.items.map((i) => i.item_id);
   for (const v of ['v1', 'v2', 'v3']) {
-    await createVersion(config, { backend: 'test', seed: 1, config: {}, feature_spec: {}, metrics: {}, data_range: { from: null, to: null, cutoff: null, events: 0 } }, () => ({ retrieval: { files: [] }, ranker: { files: [] } }), v);
+    await createVersion(
+      config,
+      { backend: 'test', seed: 1, config: {}, feature_spec: {}, metrics: {}, data_range: { from: null, to: null, cutoff: null, events: 0 } },
+      () => ({ retrieval: { files: [] }, ranker: { files: [] } }),
+      v,
+    );
   }
   let promote: ((m: PromotedModels | undefined) => void) | undefined;
   const source: ModelSource = {
@@ -82,7 +87,15 @@ describe('experiment serving', () => {
 
   it('interleaves two arms on one page without repeats across the session', async () => {
     const { service, config } = await make();
-    createExperiment(config, { id: 'mix', mode: 'interleave', control: 'a', arms: [{ name: 'a', share: 0.5, model: 'v1' }, { name: 'b', share: 0.5, model: 'v2' }] });
+    createExperiment(config, {
+      id: 'mix',
+      mode: 'interleave',
+      control: 'a',
+      arms: [
+        { name: 'a', share: 0.5, model: 'v1' },
+        { name: 'b', share: 0.5, model: 'v2' },
+      ],
+    });
     startExperiment(config, 'mix');
     await waitFor('the experiment to be served', async () => service.experiments.current?.id === 'mix', 5_000);
     const seen = new Set<string>();
@@ -103,9 +116,16 @@ describe('experiment serving', () => {
 
   it('answers bad admin input with a 4xx that names the problem', async () => {
     const { service } = await make();
-    const post = (path: string, body: string, type = 'application/json') =>
-      service.app.request(path, { method: 'POST', headers: { 'x-api-key': 'demo-admin-key', 'content-type': type }, body });
-    const arms = (second: Record<string, unknown>) => JSON.stringify({ id: 'bad', control: 'a', arms: [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.5, ...second }] });
+    const post = (path: string, body: string, type = 'application/json') => service.app.request(path, { method: 'POST', headers: { 'x-api-key': 'demo-admin-key', 'content-type': type }, body });
+    const arms = (second: Record<string, unknown>) =>
+      JSON.stringify({
+        id: 'bad',
+        control: 'a',
+        arms: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.5, ...second },
+        ],
+      });
     const cases: [Response, number, RegExp][] = [
       [await post('/v1/admin/experiments', '{"id":'), 400, /not valid JSON/],
       [await post('/v1/admin/experiments', 'id=x', 'text/plain'), 415, /application\/json/],

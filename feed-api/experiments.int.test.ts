@@ -48,10 +48,14 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     const seeded = await seedWorld(config, { items: 400, users: 500, days: 1 });
     world = generateWorld(seeded.spec);
     ingest = await startIngest(config, { progressEveryMs: 600_000 });
-    await waitFor('the seeded history in ClickHouse', async () => {
-      const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events`);
-      return Number(row!.n) >= seeded.events;
-    }, 90_000);
+    await waitFor(
+      'the seeded history in ClickHouse',
+      async () => {
+        const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events`);
+        return Number(row!.n) >= seeded.events;
+      },
+      90_000,
+    );
     // Two replicas of the same engine: one registry folder, one ClickHouse, one Kafka.
     for (let i = 0; i < 2; i++) replicas.push(await createFeedService(config));
   }, 240_000);
@@ -70,12 +74,29 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     replicas[0]!.app.request(path, { method: init.method ?? 'GET', headers: ADMIN, ...(init.body ? { body: JSON.stringify(init.body) } : {}) });
 
   it('rejects a bad spec with 400 and an unknown experiment with 404', async () => {
-    const bad = await admin('/v1/admin/experiments', { method: 'POST', body: { id: 'x', control: 'a', arms: [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.4 }] } });
+    const bad = await admin('/v1/admin/experiments', {
+      method: 'POST',
+      body: {
+        id: 'x',
+        control: 'a',
+        arms: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.4 },
+        ],
+      },
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(/shares must add up to 1/);
     const overlay = await admin('/v1/admin/experiments', {
       method: 'POST',
-      body: { id: 'y', control: 'a', arms: [{ name: 'a', share: 0.5 }, { name: 'b', share: 0.5, overlay: { ranker: { sources: { nope: 3 } } } }] },
+      body: {
+        id: 'y',
+        control: 'a',
+        arms: [
+          { name: 'a', share: 0.5 },
+          { name: 'b', share: 0.5, overlay: { ranker: { sources: { nope: 3 } } } },
+        ],
+      },
     });
     expect(overlay.status).toBe(400);
     expect(((await overlay.json()) as { error: { message: string } }).error.message).toMatch(/ranker\.sources\.nope/);
@@ -86,7 +107,15 @@ describe('experiments on the real Kafka and ClickHouse', () => {
   it('assigns users stably across two replicas, and the arm with the worse config loses with significance', async () => {
     const created = await admin('/v1/admin/experiments', {
       method: 'POST',
-      body: { id: 'worse-sources', mode: 'ab', control: 'control', arms: [{ name: 'control', share: 0.5 }, { name: 'worse', share: 0.5, overlay: WORSE_OVERLAY }] },
+      body: {
+        id: 'worse-sources',
+        mode: 'ab',
+        control: 'control',
+        arms: [
+          { name: 'control', share: 0.5 },
+          { name: 'worse', share: 0.5, overlay: WORSE_OVERLAY },
+        ],
+      },
     });
     expect(created.status).toBe(201);
     expect((await admin('/v1/admin/experiments/worse-sources/start', { method: 'POST' })).status).toBe(200);
@@ -103,7 +132,12 @@ describe('experiments on the real Kafka and ClickHouse', () => {
       const user = `u${u}`;
       const a = await armOn(replicas[0]!, user);
       expect(await armOn(replicas[1]!, user)).toBe(a);
-      expect(a).toBe(assignArm('worse-sources', user, [{ name: 'control', share: 0.5 }, { name: 'worse', share: 0.5 }]));
+      expect(a).toBe(
+        assignArm('worse-sources', user, [
+          { name: 'control', share: 0.5 },
+          { name: 'worse', share: 0.5 },
+        ]),
+      );
       arms[a!] = (arms[a!] ?? 0) + 1;
     }
     expect(arms.control).toBeGreaterThan(8);
@@ -119,10 +153,14 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     await simulate(world, policy, { users: 500, sessions: 3, seed: 7, wallClock: true, runTag: 'exp' });
     expect(policy.stats.rejectedEvents).toBe(0);
     for (const r of replicas) await r.experiments.flushExposures();
-    await waitFor('the simulated events in ClickHouse', async () => {
-      const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE startsWith(event_id, 'exp-')`);
-      return Number(row!.n) >= policy.stats.postedEvents;
-    }, 60_000);
+    await waitFor(
+      'the simulated events in ClickHouse',
+      async () => {
+        const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE startsWith(event_id, 'exp-')`);
+        return Number(row!.n) >= policy.stats.postedEvents;
+      },
+      60_000,
+    );
 
     // What `feed simulate --policy http` adds to its result when the engine runs an experiment.
     const report = (await engineExperimentReport({ url: 'http://feed.test', adminKey: 'demo-admin-key', fetch: (url, init) => Promise.resolve(replicas[1]!.app.request(url, init)) }))!;
@@ -147,7 +185,15 @@ describe('experiments on the real Kafka and ClickHouse', () => {
   }, 600_000);
 
   it('interleaving finds the worse ranking worse from one mixed page per request', async () => {
-    const spec = { id: 'worse-interleaved', mode: 'interleave', control: 'control', arms: [{ name: 'control', share: 0.5 }, { name: 'worse', share: 0.5, overlay: WORSE_OVERLAY }] };
+    const spec = {
+      id: 'worse-interleaved',
+      mode: 'interleave',
+      control: 'control',
+      arms: [
+        { name: 'control', share: 0.5 },
+        { name: 'worse', share: 0.5, overlay: WORSE_OVERLAY },
+      ],
+    };
     expect((await admin('/v1/admin/experiments', { method: 'POST', body: spec })).status).toBe(201);
     expect((await admin('/v1/admin/experiments/worse-interleaved/start', { method: 'POST' })).status).toBe(200);
     await waitFor('both replicas to serve the experiment', async () => replicas.every((r) => r.experiments.current?.id === 'worse-interleaved'), 5_000);
@@ -155,10 +201,14 @@ describe('experiments on the real Kafka and ClickHouse', () => {
     // Fewer people than the A/B run: every page compares both arms.
     await simulate(world, policy, { users: 150, sessions: 2, seed: 8, wallClock: true, runTag: 'inter' });
     await replicas[0]!.experiments.flushExposures();
-    await waitFor('the simulated events in ClickHouse', async () => {
-      const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE startsWith(event_id, 'inter-')`);
-      return Number(row!.n) >= policy.stats.postedEvents;
-    }, 60_000);
+    await waitFor(
+      'the simulated events in ClickHouse',
+      async () => {
+        const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE startsWith(event_id, 'inter-')`);
+        return Number(row!.n) >= policy.stats.postedEvents;
+      },
+      60_000,
+    );
     const report = (await (await admin('/v1/admin/experiments/worse-interleaved/report')).json()) as ExperimentReport;
     const share = report.interleave!.treatment_win_share;
     expect(report.interleave!.users).toBeGreaterThanOrEqual(100);

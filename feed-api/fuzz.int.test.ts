@@ -21,10 +21,30 @@ const REQUESTS = 3000;
 
 const KEYS = ['demo-app-key', 'demo-admin-key', 'wrong-key-123', '', 'x'.repeat(10_000), 'demo-app-key ', 'Bearer demo-app-key'];
 const PATHS = [
-  '/v1/feed', '/v1/events', '/v1/health', '/v1/items/i1', '/v1/products/p1', '/v1/demo/users', '/metrics', '/openapi.json',
-  '/v1/admin/dashboard/live', '/v1/admin/dashboard/models', '/v1/admin/dashboard/models/promote', '/v1/admin/dashboard/models/rollback',
-  '/v1/admin/dashboard/results', '/v1/admin/experiments', '/v1/admin/experiments/e1', '/v1/admin/experiments/e1/start',
-  '/v1/admin/experiments/e1/conclude', '/v1/admin/experiments/e1/report', '/app/config.json', '/app/', '/dashboard/', '/web/assets/x.js', '/v1/nope', '/',
+  '/v1/feed',
+  '/v1/events',
+  '/v1/health',
+  '/v1/items/i1',
+  '/v1/products/p1',
+  '/v1/demo/users',
+  '/metrics',
+  '/openapi.json',
+  '/v1/admin/dashboard/live',
+  '/v1/admin/dashboard/models',
+  '/v1/admin/dashboard/models/promote',
+  '/v1/admin/dashboard/models/rollback',
+  '/v1/admin/dashboard/results',
+  '/v1/admin/experiments',
+  '/v1/admin/experiments/e1',
+  '/v1/admin/experiments/e1/start',
+  '/v1/admin/experiments/e1/conclude',
+  '/v1/admin/experiments/e1/report',
+  '/app/config.json',
+  '/app/',
+  '/dashboard/',
+  '/web/assets/x.js',
+  '/v1/nope',
+  '/',
 ];
 const JUNK_SEGMENTS = ['%', '%E0%A4%A', '%00', '%FF%FE', '..', '%2e%2e', '%2F', '~', '🙂', 'a'.repeat(5000), ' ', '\t', 'a%20b', '%%', '?', '#'];
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'];
@@ -35,16 +55,26 @@ const EVENT_FIELDS = ['event_id', 'kind', 'user_id', 'item_id', 'product_id', 'c
 /** A value of any JSON type, sometimes nested deeply or long. */
 function junkValue(r: Rng, depth = 0): unknown {
   switch (r.int(depth > 3 ? 7 : 10)) {
-    case 0: return null;
-    case 1: return r.chance(0.5);
-    case 2: return r.pick([0, -1, 1e308, -1e308, 2 ** 53 + 1, 0.5, NaN, 1e21]);
-    case 3: return r.pick(['', 'play', 'u1', ' ', '\u0000', 'a'.repeat(r.int(300)), '2026-01-01T00:00:00Z', '🙂'.repeat(40), '<script>']);
-    case 4: return r.int(1e9) - 5e8;
-    case 5: return new Date(Date.now() + (r.float() - 0.5) * 1e12).toISOString();
-    case 6: return r.pick(JUNK_SEGMENTS);
-    case 7: return Array.from({ length: r.int(5) }, () => junkValue(r, depth + 1));
-    case 8: return Object.fromEntries(Array.from({ length: r.int(5) }, () => [r.pick([...EVENT_FIELDS, '__proto__', 'constructor']), junkValue(r, depth + 1)]));
-    default: return '[1,2'.repeat(r.int(3));
+    case 0:
+      return null;
+    case 1:
+      return r.chance(0.5);
+    case 2:
+      return r.pick([0, -1, 1e308, -1e308, 2 ** 53 + 1, 0.5, NaN, 1e21]);
+    case 3:
+      return r.pick(['', 'play', 'u1', ' ', '\u0000', 'a'.repeat(r.int(300)), '2026-01-01T00:00:00Z', '🙂'.repeat(40), '<script>']);
+    case 4:
+      return r.int(1e9) - 5e8;
+    case 5:
+      return new Date(Date.now() + (r.float() - 0.5) * 1e12).toISOString();
+    case 6:
+      return r.pick(JUNK_SEGMENTS);
+    case 7:
+      return Array.from({ length: r.int(5) }, () => junkValue(r, depth + 1));
+    case 8:
+      return Object.fromEntries(Array.from({ length: r.int(5) }, () => [r.pick([...EVENT_FIELDS, '__proto__', 'constructor']), junkValue(r, depth + 1)]));
+    default:
+      return '[1,2'.repeat(r.int(3));
   }
 }
 
@@ -61,14 +91,22 @@ function mutatedEvent(r: Rng, i: number): Record<string, unknown> {
 
 function body(r: Rng, i: number): string | undefined {
   switch (r.int(8)) {
-    case 0: return undefined;
-    case 1: return JSON.stringify({ events: Array.from({ length: r.int(6) }, (_, k) => mutatedEvent(r, i * 10 + k)) });
-    case 2: return JSON.stringify({ events: junkValue(r) });
-    case 3: return JSON.stringify(junkValue(r));
-    case 4: return '['.repeat(20_000) + ']'.repeat(20_000); // deep nesting
-    case 5: return JSON.stringify({ version: junkValue(r) });
-    case 6: return Buffer.from(Array.from({ length: r.int(200) }, () => r.int(256))).toString('latin1');
-    default: return '{"events": [' + JSON.stringify(mutatedEvent(r, i)).slice(0, r.int(60));
+    case 0:
+      return undefined;
+    case 1:
+      return JSON.stringify({ events: Array.from({ length: r.int(6) }, (_, k) => mutatedEvent(r, i * 10 + k)) });
+    case 2:
+      return JSON.stringify({ events: junkValue(r) });
+    case 3:
+      return JSON.stringify(junkValue(r));
+    case 4:
+      return '['.repeat(20_000) + ']'.repeat(20_000); // deep nesting
+    case 5:
+      return JSON.stringify({ version: junkValue(r) });
+    case 6:
+      return Buffer.from(Array.from({ length: r.int(200) }, () => r.int(256))).toString('latin1');
+    default:
+      return '{"events": [' + JSON.stringify(mutatedEvent(r, i)).slice(0, r.int(60));
   }
 }
 
@@ -80,7 +118,7 @@ function path(r: Rng): string {
     const params = Array.from({ length: 1 + r.int(4) }, () => {
       const k = r.pick(QUERY_KEYS);
       const raw = junkValue(r);
-      const v = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? '';
+      const v = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? '');
       return `${k}=${r.chance(0.5) ? encodeURIComponent(v) : v.replace(/[#\s]/g, '')}`;
     });
     if (r.chance(0.5)) params.push('user_id=u1');

@@ -250,7 +250,8 @@ describe('events API → Kafka → ClickHouse', () => {
     const res = await post({ events });
     expect(res.status).toBe(200);
     await waitUntil('the exact events', async () => (await scalar(ch, `SELECT count() FROM events WHERE event_id LIKE 'exact-%'`)) === 3);
-    const cols = 'event_id, schema_version, kind, user_id, item_id, product_id, creator_id, live_id, toUInt32(ts) AS ts, toString(ts_ms) AS ts_ms, watch_ms, duration_ms, price, quantity, request_id, position, app, device, locale';
+    const cols =
+      'event_id, schema_version, kind, user_id, item_id, product_id, creator_id, live_id, toUInt32(ts) AS ts, toString(ts_ms) AS ts_ms, watch_ms, duration_ms, price, quantity, request_id, position, app, device, locale';
     const stored = await (await ch.query({ query: `SELECT ${cols} FROM events WHERE event_id LIKE 'exact-%' ORDER BY event_id`, format: 'JSONEachRow' })).json();
     const expected = events.map((e) => {
       const { kafka_partition: _p, kafka_offset: _o, ingested_at: _i, ...row } = eventToRow(e, 0, 0, 0);
@@ -285,14 +286,18 @@ describe('event identity is (user_id, event_id)', () => {
     const [a, ...rest] = users;
     const sameAsA = rest.find((u) => partitionOf(u, p.config.kafka.partitions) === partitionOf(a!, p.config.kafka.partitions))!;
     const otherThanA = rest.find((u) => partitionOf(u, p.config.kafka.partitions) !== partitionOf(a!, p.config.kafka.partitions))!;
-    const post = (events: unknown[]) =>
-      p.app.request('/v1/events', { method: 'POST', headers: { ...KEY, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    const post = (events: unknown[]) => p.app.request('/v1/events', { method: 'POST', headers: { ...KEY, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
     const shared = (user: string) => Array.from({ length: 40 }, (_, i) => ({ ...makeEvent(i, 'shared'), user_id: user }));
 
     const statuses: number[] = [];
     for (const user of [a!, sameAsA, otherThanA]) statuses.push((await post(shared(user))).status);
     // Both users' events in one request as well: not "repeated in this batch".
-    const oneRequest = (await (await post([{ ...makeEvent(1, 'both'), user_id: a }, { ...makeEvent(1, 'both'), user_id: sameAsA }])).json()) as { accepted: string[] };
+    const oneRequest = (await (
+      await post([
+        { ...makeEvent(1, 'both'), user_id: a },
+        { ...makeEvent(1, 'both'), user_id: sameAsA },
+      ])
+    ).json()) as { accepted: string[] };
     expect(statuses).toEqual([200, 200, 200]);
     expect(oneRequest.accepted).toEqual(['both-1', 'both-1']);
 

@@ -72,8 +72,7 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
     rmSync(config.dataDir, { recursive: true, force: true });
   });
 
-  const post = (s: FeedService, path: string, body: unknown, headers: Record<string, string> = PUBLISHER) =>
-    s.app.request(path, { method: 'POST', headers, body: JSON.stringify(body) });
+  const post = (s: FeedService, path: string, body: unknown, headers: Record<string, string> = PUBLISHER) => s.app.request(path, { method: 'POST', headers, body: JSON.stringify(body) });
 
   it('publish: a new video is served through ANN within a page to a user who matches it, on both replicas', async () => {
     // The new video copies the content (creator, category, product) of an item that active people engaged with.
@@ -172,10 +171,14 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
     }
     const res = await post(a, '/v1/events', { events }, { ...APP, 'content-type': 'application/json' });
     expect(res.status).toBe(200);
-    await waitFor('the events in ClickHouse', async () => {
-      const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE item_id LIKE 'made-up-%'`);
-      return Number(row!.n) >= 200 ? true : undefined;
-    }, 20_000);
+    await waitFor(
+      'the events in ClickHouse',
+      async () => {
+        const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events WHERE item_id LIKE 'made-up-%'`);
+        return Number(row!.n) >= 200 ? true : undefined;
+      },
+      20_000,
+    );
     // The online trainer flushes partial batches every 10 s: give it the chance to (wrongly) add vectors.
     await sleep(11_000);
     const after = (await metrics.getSingleMetric('feed_events_unknown_item_total')!.get()).values[0]?.value ?? 0;
@@ -190,19 +193,31 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
   it('delete: zero rows for the person after the mutation, an empty export, and no online state on any replica', async () => {
     const user = 'u7';
     const exported = await (await a.app.request(`/v1/users/${user}/export`, { headers: ADMIN })).text();
-    const tables = new Set(exported.trim().split('\n').map((l) => (JSON.parse(l) as { table: string }).table));
+    const tables = new Set(
+      exported
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { table: string }).table),
+    );
     expect(tables).toEqual(new Set(['users', 'events', 'social_edges', 'user_stats_daily']));
     expect((await a.app.request(`/v1/users/${user}`, { method: 'DELETE', headers: APP })).status).toBe(403);
 
     const res = await a.app.request(`/v1/users/${user}`, { method: 'DELETE', headers: ADMIN });
     expect(res.status).toBe(202);
     await waitFor('replica B to forget the person', () => (b.online.recent(user, 10).length === 0 && !b.catalog.userProfile(user).known ? true : undefined), 2_000);
-    await waitFor('the delete mutations', async () => {
-      const [row] = await queryRows<{ n: string }>(ch, sql`
+    await waitFor(
+      'the delete mutations',
+      async () => {
+        const [row] = await queryRows<{ n: string }>(
+          ch,
+          sql`
         SELECT (SELECT count() FROM events WHERE user_id = ${user}) + (SELECT count() FROM users WHERE user_id = ${user})
-             + (SELECT count() FROM social_edges WHERE src = ${user} OR dst = ${user} AND kind = 'friend') + (SELECT count() FROM user_stats_daily WHERE user_id = ${user}) AS n`);
-      return Number(row!.n) === 0 ? true : undefined;
-    }, 30_000);
+             + (SELECT count() FROM social_edges WHERE src = ${user} OR dst = ${user} AND kind = 'friend') + (SELECT count() FROM user_stats_daily WHERE user_id = ${user}) AS n`,
+        );
+        return Number(row!.n) === 0 ? true : undefined;
+      },
+      30_000,
+    );
     expect(await (await a.app.request(`/v1/users/${user}/export`, { headers: ADMIN })).text()).toBe('');
   }, 60_000);
 

@@ -11,9 +11,7 @@ export function registryModelSource(config: Config): ModelSource {
     watch(onChange) {
       const watcher = watchPromoted(config, (version) => {
         if (!version) return onChange(undefined);
-        loadVersion(config, version).then(onChange, (err: Error) =>
-          log.error({ version, err: err.message }, 'could not load the promoted version; keeping the current one'),
-        );
+        loadVersion(config, version).then(onChange, (err: Error) => log.error({ version, err: err.message }, 'could not load the promoted version; keeping the current one'));
       });
       return () => watcher.close();
     },

@@ -120,16 +120,17 @@ export class OnlineLearning {
     const model = models.twoTower;
     this.model = model;
     this.reported = { steps: 0, dropped: 0 };
-    if (this.train) this.thread = new OnlineTrainingThread(this.config, models.version, (update) => {
-      if (this.model !== model) return;
-      if (update.model) model.applyUpdate(update.model);
-      if (update.newItems) {
-        const added = this.holder.addItemVectors(update.newItems.ids, update.newItems.vectors);
-        onlineNewItems.inc(added);
-        if (added > 0) this.log.debug({ added }, 'new item vectors in the ANN index');
-      }
-      this.report();
-    });
+    if (this.train)
+      this.thread = new OnlineTrainingThread(this.config, models.version, (update) => {
+        if (this.model !== model) return;
+        if (update.model) model.applyUpdate(update.model);
+        if (update.newItems) {
+          const added = this.holder.addItemVectors(update.newItems.ids, update.newItems.vectors);
+          onlineNewItems.inc(added);
+          if (added > 0) this.log.debug({ added }, 'new item vectors in the ANN index');
+        }
+        this.report();
+      });
     // Items published after this version was trained.
     const indexed = this.holder.current?.annIds;
     const missing: number[] = [];

@@ -16,11 +16,7 @@ export interface OnlineStore {
  * The serving process's online state from config: in process, or users in Redis (written by a
  * consumer group every replica joins) with item counters in process. Cleanups go to `stops`.
  */
-export async function createOnlineStore(
-  config: Config,
-  stops: (() => unknown)[],
-  opts: { writeFromStream: boolean; countsItem: (itemId: string) => boolean },
-): Promise<OnlineStore> {
+export async function createOnlineStore(config: Config, stops: (() => unknown)[], opts: { writeFromStream: boolean; countsItem: (itemId: string) => boolean }): Promise<OnlineStore> {
   if (config.online.store === 'memory') return { state: new MemoryOnlineState({ config: config.online, countsItem: opts.countsItem }) };
   const client = createRedis(config.online.redisUrl);
   await withContext(`connecting to Redis ${config.online.redisUrl}`, () => client.connect());

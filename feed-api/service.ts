@@ -187,10 +187,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     ];
     if (producer) modules.push(eventsRoutes({ config, producer, onlineState: online }));
     if (catalogProducer) {
-      modules.push(
-        publishRoutes({ config, producer: catalogProducer, catalog, apply: applyCatalog }),
-        usersRoutes({ clickhouse: dashboardCh, producer: catalogProducer, apply: applyCatalog }),
-      );
+      modules.push(publishRoutes({ config, producer: catalogProducer, catalog, apply: applyCatalog }), usersRoutes({ clickhouse: dashboardCh, producer: catalogProducer, apply: applyCatalog }));
     }
     modules.push(...(opts.extraRoutes ?? []));
     const app = createApp(config, modules);
@@ -231,11 +228,9 @@ async function startExperiments(config: Config, pipeline: FeedPipeline, models: 
   stops.push(() => ch.close());
   const exposures = new ExposureLog(ch, config.experiments.exposureFlushMs);
   stops.push(() => exposures.stop());
-  const load = (version: string) =>
-    models?.loadVersion ? models.loadVersion(version) : Promise.reject(new Error(`no model source to load version ${version} from`));
+  const load = (version: string) => (models?.loadVersion ? models.loadVersion(version) : Promise.reject(new Error(`no model source to load version ${version} from`)));
   const router = new ExperimentRouter(pipeline, load, exposures);
-  const apply = (e: Experiment | undefined) =>
-    router.set(e).catch((err: Error) => log.error({ experiment: e?.id, err: err.message }, 'could not serve the experiment; keeping the previous state'));
+  const apply = (e: Experiment | undefined) => router.set(e).catch((err: Error) => log.error({ experiment: e?.id, err: err.message }, 'could not serve the experiment; keeping the previous state'));
   await apply(runningExperiment(config));
   const watcher = watchRunning(config, (e) => void apply(e));
   stops.push(() => watcher.close());

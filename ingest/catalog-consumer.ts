@@ -48,7 +48,11 @@ export async function startCatalogConsumer(config: Config): Promise<CatalogConsu
       for (const [table, writes] of byTable) {
         for (let attempt = 0; ; attempt++) {
           try {
-            await insertCatalog(ch, table, writes.map((w) => ({ ...w.row, updated_at: w.updated_at })));
+            await insertCatalog(
+              ch,
+              table,
+              writes.map((w) => ({ ...w.row, updated_at: w.updated_at })),
+            );
             break;
           } catch (err) {
             if (stopping) throw err;

@@ -22,9 +22,7 @@ const optionalId = z
 const text = (max: number) => z.string().max(max);
 const locale = localeTag;
 /** Epoch seconds (as GET /v1/items answers) or ISO-8601 with offset; stored as epoch seconds. */
-const time = z
-  .union([z.number().int().min(0).max(4_294_967_295), z.iso.datetime({ offset: true })])
-  .transform((v) => (typeof v === 'number' ? v : Math.floor(Date.parse(v) / 1000)));
+const time = z.union([z.number().int().min(0).max(4_294_967_295), z.iso.datetime({ offset: true })]).transform((v) => (typeof v === 'number' ? v : Math.floor(Date.parse(v) / 1000)));
 const flag = z.boolean().transform((b) => (b ? 1 : 0));
 
 export const ItemWriteSchema = z.object({
@@ -47,7 +45,10 @@ export const ProductWriteSchema = z.object({
   title: text(200),
   category: text(64).min(1),
   price: z.number().min(0).max(10_000_000),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY').default('CNY'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as CNY')
+    .default('CNY'),
   image_url: text(500).default(''),
   seller_id: optionalId,
   stock: z.number().int().min(0).max(1_000_000_000),

@@ -4,10 +4,23 @@
 export const EVENT_SCHEMA_VERSION = 1;
 
 export const EVENT_KINDS = [
-  'impression', 'play', 'complete', 'like', 'unlike', 'share', 'comment', 'follow', 'unfollow',
-  'skip', 'not_interested',
-  'product_impression', 'product_click', 'add_to_cart', 'purchase',
-  'live_enter', 'live_exit',
+  'impression',
+  'play',
+  'complete',
+  'like',
+  'unlike',
+  'share',
+  'comment',
+  'follow',
+  'unfollow',
+  'skip',
+  'not_interested',
+  'product_impression',
+  'product_click',
+  'add_to_cart',
+  'purchase',
+  'live_enter',
+  'live_exit',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -3,8 +3,16 @@ import { EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS,
 import { fastEvent } from './fast-event.ts';
 
 export {
-  EVENT_KINDS, EVENT_SCHEMA_VERSION, MAX_CLOCK_SKEW_MS, MAX_EVENT_AGE_MS, REQUIRED_FIELDS, POSITIVE_KINDS,
-  isPositiveEngagement, isPositiveKind, type EventKind, type PositiveKind,
+  EVENT_KINDS,
+  EVENT_SCHEMA_VERSION,
+  MAX_CLOCK_SKEW_MS,
+  MAX_EVENT_AGE_MS,
+  REQUIRED_FIELDS,
+  POSITIVE_KINDS,
+  isPositiveEngagement,
+  isPositiveKind,
+  type EventKind,
+  type PositiveKind,
 } from './event-rules.ts';
 
 /** Ids of users, items, products, creators, live streams and events. */

@@ -20,8 +20,7 @@ const isInt = (v: unknown, min: number, max: number): v is number => typeof v ==
 /** Undefined, or a valid value of an optional field; `bad` when present and not valid. */
 const BAD = Symbol('bad');
 const optId = (v: unknown): string | undefined | typeof BAD => (v === undefined ? undefined : isId(v) ? v : BAD);
-const optInt = (v: unknown, min: number, max: number): number | undefined | typeof BAD =>
-  v === undefined ? undefined : isInt(v, min, max) ? v : BAD;
+const optInt = (v: unknown, min: number, max: number): number | undefined | typeof BAD => (v === undefined ? undefined : isInt(v, min, max) ? v : BAD);
 const optText = (v: unknown): string | undefined | typeof BAD => (v === undefined ? undefined : typeof v === 'string' && v.length <= 64 ? v : BAD);
 
 /**
@@ -51,8 +50,17 @@ export function fastEvent(raw: unknown): Record<string, unknown> | undefined {
   const price = r.price;
   const locale = r.locale;
   if (
-    item_id === BAD || product_id === BAD || creator_id === BAD || live_id === BAD || watch_ms === BAD || duration_ms === BAD ||
-    quantity === BAD || request_id === BAD || position === BAD || app === BAD || device === BAD ||
+    item_id === BAD ||
+    product_id === BAD ||
+    creator_id === BAD ||
+    live_id === BAD ||
+    watch_ms === BAD ||
+    duration_ms === BAD ||
+    quantity === BAD ||
+    request_id === BAD ||
+    position === BAD ||
+    app === BAD ||
+    device === BAD ||
     (price !== undefined && !(typeof price === 'number' && Number.isFinite(price) && price >= 0 && price <= 10_000_000)) ||
     (locale !== undefined && !(typeof locale === 'string' && LOCALE.test(locale)))
   ) {

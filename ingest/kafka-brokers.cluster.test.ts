@@ -84,7 +84,7 @@ describe.skipIf(process.env.KAFKA_BROKERS)('a 3-broker Kafka cluster (private br
 
       const N = 3000;
       const acknowledged: string[] = [];
-      
+
       for (let i = 0; i < N; i += 100) {
         if (i === 1000) process.kill(runningPid(kafkaProcess(config, victim))!, 'SIGKILL');
         const batch = Array.from({ length: 100 }, (_, k) => makeEvent(i + k, `cl${tag}`));

@@ -7,14 +7,28 @@ import { RecentIds } from './recent-ids.ts';
 
 /** Weights of the trending score (engagement per item in the window). */
 export const TRENDING_WEIGHTS: Partial<Record<EventKind, number>> = {
-  play: 1, complete: 2, like: 3, comment: 3, share: 5, add_to_cart: 4, purchase: 8, skip: -0.5, not_interested: -2,
+  play: 1,
+  complete: 2,
+  like: 3,
+  comment: 3,
+  share: 5,
+  add_to_cart: 4,
+  purchase: 8,
+  skip: -0.5,
+  not_interested: -2,
 };
 
 // Indexes of the counters kept per item window.
 const C = { impressions: 0, plays: 1, completions: 2, watchRatioSum: 3, likes: 4, shares: 5, skips: 6, purchases: 7 } as const;
 const N_COUNTERS = Object.keys(C).length;
 const COUNTER_OF: Partial<Record<EventKind, number>> = {
-  impression: C.impressions, play: C.plays, complete: C.completions, like: C.likes, share: C.shares, skip: C.skips, purchase: C.purchases,
+  impression: C.impressions,
+  play: C.plays,
+  complete: C.completions,
+  like: C.likes,
+  share: C.shares,
+  skip: C.skips,
+  purchase: C.purchases,
 };
 
 interface UserState {

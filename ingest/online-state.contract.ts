@@ -123,7 +123,15 @@ export function onlineStateContract(name: string, create: (opts: ContractFactory
         ev({ kind: 'skip', user_id: 'u3', item_id: 'new' }),
       ]);
       expect(s.itemCounters('new')).toEqual({
-        impressions: 2, plays: 2, completions: 1, watchRatioSum: 1.25, likes: 1, shares: 0, skips: 1, purchases: 0, firstSeenTs: T0,
+        impressions: 2,
+        plays: 2,
+        completions: 1,
+        watchRatioSum: 1.25,
+        likes: 1,
+        shares: 0,
+        skips: 1,
+        purchases: 0,
+        firstSeenTs: T0,
       });
       // Filling a caller's object gives the same counters, in that object.
       const into = { impressions: -1, plays: -1, completions: -1, watchRatioSum: -1, likes: -1, shares: -1, skips: -1, purchases: -1, firstSeenTs: -1 };

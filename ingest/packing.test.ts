@@ -12,7 +12,10 @@ describe('packMessages', () => {
   it("puts each user's events in order into messages keyed by the user, at most maxEvents each", () => {
     const events = Array.from({ length: 50 }, (_, i) => makeEvent(i, 'p'));
     for (const e of events) e.user_id = `u${e.event_id.length % 3}`; // three users, interleaved
-    const messages = packMessages(events.map((e) => encode(e)), 7);
+    const messages = packMessages(
+      events.map((e) => encode(e)),
+      7,
+    );
     expect(messages.every((m) => String(m.value).split('\n').length <= 7)).toBe(true);
     const decoded = messages.flatMap((m) => decodeMessage(asKafka(m)).map((d) => ({ key: String(m.key), d })));
     expect(decoded.every(({ key, d }) => d.ok && d.event.user_id === key)).toBe(true);
@@ -20,9 +23,7 @@ describe('packMessages', () => {
     const ids = decoded.map(({ d }) => (d.ok ? d.event.event_id : ''));
     expect([...ids].sort()).toEqual(events.map((e) => e.event_id).sort());
     for (const user of ['u0', 'u1', 'u2']) {
-      expect(ids.filter((id) => events.find((e) => e.event_id === id)!.user_id === user)).toEqual(
-        events.filter((e) => e.user_id === user).map((e) => e.event_id),
-      );
+      expect(ids.filter((id) => events.find((e) => e.event_id === id)!.user_id === user)).toEqual(events.filter((e) => e.user_id === user).map((e) => e.event_id));
     }
   });
 

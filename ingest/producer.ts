@@ -1,7 +1,7 @@
 import { Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import { FeedError, sleep, withContext, wrapError } from '../core/errors.ts';
+import { type FeedError, sleep, withContext, wrapError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import { createKafka, idempotentProducer } from '../storage/kafka.ts';
@@ -98,7 +98,7 @@ export async function createEventProducer(config: Config): Promise<EventProducer
   const topic = config.kafka.topic;
   const partitions = await withContext(`reading the partitions of Kafka topic ${topic}`, () => topicPartitions(config));
   const partitionOf = Partitioners.DefaultPartitioner();
-  let queue: Pending[] = [];
+  const queue: Pending[] = [];
   let flushing: Promise<void> | undefined;
   let closed = false;
 
@@ -153,12 +153,15 @@ export async function createEventProducer(config: Config): Promise<EventProducer
   function enqueue(part: { events: Encoded[]; bytes: number }, deadline: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = { ...part, resolve, reject };
-      const timer = setTimeout(() => {
-        // Not yet handed to Kafka: withdraw it so an outage does not pile up memory.
-        const i = queue.indexOf(pending);
-        if (i >= 0) queue.splice(i, 1);
-        reject(produceError(`producing ${part.events.length} events to Kafka topic ${topic}`, new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          // Not yet handed to Kafka: withdraw it so an outage does not pile up memory.
+          const i = queue.indexOf(pending);
+          if (i >= 0) queue.splice(i, 1);
+          reject(produceError(`producing ${part.events.length} events to Kafka topic ${topic}`, new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       pending.resolve = () => {
         clearTimeout(timer);
         resolve();

@@ -45,4 +45,3 @@ runAsWorker(async (now: number, call: ContractCall) => {
       return s.trending(call.limit, call.windowMs);
   }
 });
-

@@ -3,7 +3,7 @@ import { OnlineConfigSchema, type OnlineConfig } from '../config/sections/online
 import type { EngagementEvent } from './events.ts';
 import { MemoryOnlineState, type MemoryOnlineStateOptions } from './memory-online-state.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
-import { RedisUserStore, type UserSnapshot } from './redis-user-store.ts';
+import type { RedisUserStore, UserSnapshot } from './redis-user-store.ts';
 
 const EMPTY: ReadonlySet<string> = new Set();
 /** Snapshots kept between a request's prefetch and its reads; far more than requests in flight. */

@@ -152,14 +152,16 @@ export class RedisUserStore {
         full ? this.client.zrange(hc!, 0, -1) : none,
         full ? this.client.zrange(fol!, 0, -1) : none,
         this.client.zrevrange(pos!, 0, c.positivePerUser - 1),
-      ]).then(([r, s, h, k, f, p]): UserSnapshot => ({
-        recent: r.map((m) => JSON.parse(m.slice(m.indexOf('|') + 1)) as RecentEngagement),
-        seen: new Set(s),
-        hiddenItems: new Set(h),
-        hiddenCreators: new Set(k),
-        followed: new Set(f),
-        positive: p,
-      }));
+      ]).then(
+        ([r, s, h, k, f, p]): UserSnapshot => ({
+          recent: r.map((m) => JSON.parse(m.slice(m.indexOf('|') + 1)) as RecentEngagement),
+          seen: new Set(s),
+          hiddenItems: new Set(h),
+          hiddenCreators: new Set(k),
+          followed: new Set(f),
+          positive: p,
+        }),
+      );
     };
     const [user, ...rest] = await Promise.all([read(userId, true), ...peers.map((p) => read(p, false))]);
     return { user: user!, peers: new Map(peers.map((p, i) => [p, rest[i]!])) };

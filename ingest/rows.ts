@@ -31,8 +31,28 @@ export function eventToRow(e: EngagementEvent, partition: number, offset: number
 
 /** The `events` columns eventToTsv writes, in its order (named in the INSERT, so the table may gain columns). */
 export const TSV_COLUMNS = [
-  'event_id', 'schema_version', 'kind', 'user_id', 'item_id', 'product_id', 'creator_id', 'live_id', 'ts', 'ts_ms', 'watch_ms',
-  'duration_ms', 'price', 'quantity', 'request_id', 'position', 'app', 'device', 'locale', 'kafka_partition', 'kafka_offset', 'ingested_at',
+  'event_id',
+  'schema_version',
+  'kind',
+  'user_id',
+  'item_id',
+  'product_id',
+  'creator_id',
+  'live_id',
+  'ts',
+  'ts_ms',
+  'watch_ms',
+  'duration_ms',
+  'price',
+  'quantity',
+  'request_id',
+  'position',
+  'app',
+  'device',
+  'locale',
+  'kafka_partition',
+  'kafka_offset',
+  'ingested_at',
 ] as const;
 
 const TSV_SPECIAL = /[\\\t\n\r\0]/;
@@ -51,8 +71,10 @@ export function tsvString(s: string | undefined): string {
  */
 export function eventToTsv(e: EngagementEvent, partition: number, offset: number, nowS: number): string {
   return `${e.event_id}\t${e.schema_version}\t${e.kind}\t${e.user_id}\t${e.item_id ?? ''}\t${e.product_id ?? ''}\t${e.creator_id ?? ''}\t${
-    e.live_id ?? ''}\t${Math.floor(e.ts / 1000)}\t${e.ts}\t${e.watch_ms ?? 0}\t${e.duration_ms ?? 0}\t${e.price ?? 0}\t${e.quantity ?? 0}\t${
-    e.request_id ?? ''}\t${e.position ?? -1}\t${tsvString(e.app)}\t${tsvString(e.device)}\t${e.locale ?? ''}\t${partition}\t${offset}\t${nowS}\n`;
+    e.live_id ?? ''
+  }\t${Math.floor(e.ts / 1000)}\t${e.ts}\t${e.watch_ms ?? 0}\t${e.duration_ms ?? 0}\t${e.price ?? 0}\t${e.quantity ?? 0}\t${
+    e.request_id ?? ''
+  }\t${e.position ?? -1}\t${tsvString(e.app)}\t${tsvString(e.device)}\t${e.locale ?? ''}\t${partition}\t${offset}\t${nowS}\n`;
 }
 
 /** Back from a stored row to an event (empty strings and zeros become absent fields). */

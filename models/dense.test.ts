@@ -9,7 +9,15 @@ describe('Mlp.applyRows (plain JS)', () => {
   });
 
   it('matches the tfjs layers, and follows weights replaced by training', () => {
-    const mlp = new Mlp('t', 6, [{ units: 5, activation: 'relu' }, { units: 3, activation: 'linear' }], 3);
+    const mlp = new Mlp(
+      't',
+      6,
+      [
+        { units: 5, activation: 'relu' },
+        { units: 3, activation: 'linear' },
+      ],
+      3,
+    );
     const rng = new Rng(1);
     const rows = 4;
     const x = Float32Array.from({ length: rows * 6 }, () => rng.next() * 2 - 1);

@@ -5,11 +5,7 @@ import { OBJECTIVES, type Objective } from './types.ts';
  * The final ranking score: the weighted sum of the objectives' predictions, plus the GMV term
  * (P(purchase) x price x gmv weight) so shoppable items compete with organic ones on value.
  */
-export function combineObjectives(
-  preds: Record<Objective, ArrayLike<number>>,
-  weights: ObjectiveWeights,
-  price?: ArrayLike<number>,
-): Float32Array {
+export function combineObjectives(preds: Record<Objective, ArrayLike<number>>, weights: ObjectiveWeights, price?: ArrayLike<number>): Float32Array {
   const n = preds.complete.length;
   const out = new Float32Array(n);
   for (const o of OBJECTIVES) {

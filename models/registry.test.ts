@@ -35,7 +35,16 @@ describe('model registry', () => {
   it('refuses to promote a version without both models, and hides half-written versions', async () => {
     await createVersion(config, base, () => ({ retrieval: { files: [] } }), 'v4-partial');
     expect(() => promote(config, 'v4-partial')).toThrow(/no ranker model/);
-    await expect(createVersion(config, base, () => { throw new Error('disk full'); }, 'v5-broken')).rejects.toThrow('disk full');
+    await expect(
+      createVersion(
+        config,
+        base,
+        () => {
+          throw new Error('disk full');
+        },
+        'v5-broken',
+      ),
+    ).rejects.toThrow('disk full');
     expect(listVersions(config).map((m) => m.version)).not.toContain('v5-broken');
     expect(readdirSync(join(registryDir(config), 'versions')).filter((n) => n.startsWith('.'))).toEqual([]);
   });

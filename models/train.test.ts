@@ -58,7 +58,10 @@ describe('trainAll, serving and online training', () => {
 
     // The ranker predicts a higher like probability for the user's own category.
     const test = data().ranker.test;
-    const preds = served!.ranker.predict(test[0]!.user, test.map((e) => e.candidate));
+    const preds = served!.ranker.predict(
+      test[0]!.user,
+      test.map((e) => e.candidate),
+    );
     for (const o of OBJECTIVES) expect(preds[o]).toHaveLength(test.length);
     const mine = test.map((e, i) => [e.candidate.category === world.taste(e.user.userId), preds.like[i]!] as const);
     const mean = (flag: boolean) => {

@@ -49,7 +49,16 @@ describe('user–item relation', () => {
     const day = (ago: number) => NOW - SESSION_MS - ago * 3600_000;
     const pets = (ts: (k: number) => number): UserContext['recent'] => [0, 1, 2].map((k) => ({ item_id: k % 2 ? 'pet1' : 'pet2', kind: 'complete', ts: ts(k) }));
     // A new user: the session is all the evidence, all pets.
-    expect(sessionLift(userAffinity(pets((k) => NOW - k * 60_000), side, NOW), 'pets')).toBe(1);
+    expect(
+      sessionLift(
+        userAffinity(
+          pets((k) => NOW - k * 60_000),
+          side,
+          NOW,
+        ),
+        'pets',
+      ),
+    ).toBe(1);
     // A pets regular watching pets again: nothing new for the ranker's long window to miss.
     const regular = [...pets((k) => NOW - k * 60_000), ...pets((k) => day(k + 1))];
     expect(sessionLift(userAffinity(regular, side, NOW), 'pets')).toBe(0);
@@ -76,7 +85,10 @@ describe('user–item relation', () => {
     const rng = new Rng(3);
     const dim = 32;
     const vectors = new Map<string, Float32Array>(Array.from({ length: 20 }, (_, i) => [`h${i}`, unit(rng, dim)]));
-    const keys = attentionKeys([...vectors.keys()].map((item_id) => ({ item_id, weight: 1 })), (id) => vectors.get(id));
+    const keys = attentionKeys(
+      [...vectors.keys()].map((item_id) => ({ item_id, weight: 1 })),
+      (id) => vectors.get(id),
+    );
     // A candidate close to h13 (and unrelated noise): attention lands on h13 and pools near its cosine.
     const noise = unit(rng, dim);
     const h13 = vectors.get('h13')!;

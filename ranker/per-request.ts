@@ -36,10 +36,12 @@ export const userRelation = perRequest((ctx): { affinity: UserAffinity; keys: At
     return row < 0 ? undefined : { category: catalog.categories.value(catalog.itemCategory[row]!), creator: catalog.creators.id(catalog.itemCreator[row]!) };
   };
   const affinity = userAffinity(ctx.user.recent, side, ctx.request.now);
-  const keys = ctx.snapshot ? attentionKeys(engagedItems(ctx.user.recent), (id) => {
+  const keys = ctx.snapshot
+    ? attentionKeys(engagedItems(ctx.user.recent), (id) => {
         const v = itemVector(ctx, { row: catalog.items.row(id), itemId: id });
         return v && v.block.subarray(v.at, v.at + ctx.snapshot!.retrieval.dim);
-      }) : undefined;
+      })
+    : undefined;
   return { affinity, keys };
 });
 

@@ -91,14 +91,29 @@ describe('ranker pipeline', () => {
 
   it('a failing fail-closed stage fails the request', async () => {
     const s = setup();
-    const broken: Filter = { name: 'hidden', kind: 'filter', budgetMs: 5, failOpen: false, filter: () => { throw new Error('bug'); } };
+    const broken: Filter = {
+      name: 'hidden',
+      kind: 'filter',
+      budgetMs: 5,
+      failOpen: false,
+      filter: () => {
+        throw new Error('bug');
+      },
+    };
     const stages: PipelineStages = { ...STAGES, filters: [broken] };
     await expect(new FeedPipeline(s.deps, stages).run(request('u2'))).rejects.toThrow(StageError);
   });
 
   it('falls back to the heuristic scorer when the model fails, and says so', async () => {
     const s = setup();
-    await s.holder.swap(fakeModels('bad', s.rows.items.map((i) => i.item_id), 8, { failPredict: true }));
+    await s.holder.swap(
+      fakeModels(
+        'bad',
+        s.rows.items.map((i) => i.item_id),
+        8,
+        { failPredict: true },
+      ),
+    );
     const res = await s.pipeline.run(request('u3', 10, true));
     expect(res.entries.length).toBe(10);
     expect(res.scorer).toBe('heuristic');
@@ -108,7 +123,12 @@ describe('ranker pipeline', () => {
 
   it('scores with the promoted model and retrieves with its ANN index', async () => {
     const s = setup();
-    await s.holder.swap(fakeModels('m2', s.rows.items.map((i) => i.item_id)));
+    await s.holder.swap(
+      fakeModels(
+        'm2',
+        s.rows.items.map((i) => i.item_id),
+      ),
+    );
     const watched = s.rows.items.slice(0, 3);
     s.online.apply(watched.flatMap((i) => [event('complete', 'u4', { item_id: i.item_id }), event('like', 'u4', { item_id: i.item_id })]));
     const res = await s.pipeline.run(request('u4', 10, true));
@@ -121,7 +141,10 @@ describe('ranker pipeline', () => {
       const r = v.relation!;
       expect(r.attended.length).toBe(3);
       expect(watched.map((i) => i.item_id)).toContain(r.attended[0]!.item_id);
-      expect(r.attention.max).toBeCloseTo(r.attended.reduce((m, a) => Math.max(m, a.cosine), -1), 5);
+      expect(r.attention.max).toBeCloseTo(
+        r.attended.reduce((m, a) => Math.max(m, a.cosine), -1),
+        5,
+      );
     }
     const sameCategory = videos.find((v) => watched.some((w) => w.category === s.rows.items.find((i) => i.item_id === v.item_id)!.category));
     expect(sameCategory?.relation!.affinity.category_session).toBeGreaterThan(0);

@@ -149,7 +149,10 @@ export class FeedPipeline {
     readonly stages: PipelineStages = STAGES,
   ) {
     // One config serves both tabs' pipelines: its stage keys are checked against the stages of both (and these).
-    checkStageKeys(deps.config.ranker, [STAGES, FOLLOWING_STAGES, stages].flatMap((s) => Object.values(s).flat()));
+    checkStageKeys(
+      deps.config.ranker,
+      [STAGES, FOLLOWING_STAGES, stages].flatMap((s) => Object.values(s).flat()),
+    );
     this.stageConfig = { ranker: deps.config.ranker, models: { weights: deps.config.models.weights } };
   }
 
@@ -215,18 +218,36 @@ export class FeedPipeline {
     for (const source of this.stages.sources) {
       const quota = quotaOf(config.ranker, source);
       if (quota === 0) continue;
-      const hits = await runStage(ctx, trace, source, (run) => source.fetch(ctx, quota, run), () => []);
+      const hits = await runStage(
+        ctx,
+        trace,
+        source,
+        (run) => source.fetch(ctx, quota, run),
+        () => [],
+      );
       observeSourceCandidates(source, hits.length);
       perSource.push({ source, hits: hits.slice(0, quota) });
     }
     let candidates = this.merge.merge(ctx.catalog, perSource, config.ranker.maxCandidates);
 
     for (const h of this.stages.hydrators) {
-      await runStage(ctx, trace, h, (run) => h.hydrate(ctx, candidates, run), () => undefined);
+      await runStage(
+        ctx,
+        trace,
+        h,
+        (run) => h.hydrate(ctx, candidates, run),
+        () => undefined,
+      );
     }
 
     for (const f of this.stages.filters) {
-      const res = await runStage(ctx, trace, f, (run) => f.filter(ctx, candidates, run), () => ({ kept: candidates, removed: [] }));
+      const res = await runStage(
+        ctx,
+        trace,
+        f,
+        (run) => f.filter(ctx, candidates, run),
+        () => ({ kept: candidates, removed: [] }),
+      );
       for (const r of res.removed) removed.push({ item_id: r.candidate.itemId, source: r.candidate.source, stage: f.name, reason: r.reason });
       if (res.removed.length > 0) filterRemoved.inc({ filter: f.name }, res.removed.length);
       if (request.explain) for (const c of res.kept) (c.passed ??= []).push(f.name);
@@ -235,7 +256,13 @@ export class FeedPipeline {
 
     for (const s of this.stages.scorers) {
       if (candidates.length === 0 || s.applies?.(ctx) === false) continue;
-      const scores = await runStage(ctx, trace, s, (run) => s.score(ctx, candidates, run), () => null);
+      const scores = await runStage(
+        ctx,
+        trace,
+        s,
+        (run) => s.score(ctx, candidates, run),
+        () => null,
+      );
       if (scores === null) continue;
       if (scores.length !== candidates.length) {
         throw new StageError(s.name, new Error(`returned ${scores.length} scores for ${candidates.length} candidates`));
@@ -254,8 +281,12 @@ export class FeedPipeline {
     let selected = ctx.ranked;
     for (const sel of this.stages.selectors) {
       const input = selected;
-      selected = await runStage(ctx, trace, sel, (run) => sel.select(ctx, input, request.count, run), () =>
-        [...input].sort(byScoreDesc).slice(0, request.count),
+      selected = await runStage(
+        ctx,
+        trace,
+        sel,
+        (run) => sel.select(ctx, input, request.count, run),
+        () => [...input].sort(byScoreDesc).slice(0, request.count),
       );
     }
 
@@ -263,7 +294,13 @@ export class FeedPipeline {
     let page: PageEntry[] = selected.slice(0, request.count).map((candidate) => ({ type: 'video', candidate, productRow: -1 }));
     for (const b of this.stages.blenders) {
       const input = page;
-      page = await runStage(ctx, trace, b, (run) => b.blend(ctx, input, request.count, run), () => input);
+      page = await runStage(
+        ctx,
+        trace,
+        b,
+        (run) => b.blend(ctx, input, request.count, run),
+        () => input,
+      );
     }
 
     const explain = request.explain ? explainOf(ctx, trace, perSource, page, removed) : undefined;
@@ -320,13 +357,7 @@ function relationOf(ctx: FeedContext, c: Candidate, round: (v: number) => number
   };
 }
 
-function explainOf(
-  ctx: FeedContext,
-  trace: StageTrace[],
-  perSource: readonly SourceHits[],
-  page: PageEntry[],
-  removed: RemovedCandidate[],
-): FeedExplain {
+function explainOf(ctx: FeedContext, trace: StageTrace[], perSource: readonly SourceHits[], page: PageEntry[], removed: RemovedCandidate[]): FeedExplain {
   const round = (v: number) => Math.round(v * 1e6) / 1e6;
   return {
     model_version: ctx.snapshot?.version ?? null,

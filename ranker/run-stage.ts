@@ -50,13 +50,7 @@ export function budgetOf(ctx: Pick<FeedContext, 'config'>, stage: StageSpec): nu
  * and counted. On failure a fail-open stage returns `fallback()` (its output is dropped) and a
  * fail-closed one throws StageError; timeouts and errors are counted and traced apart.
  */
-export async function runStage<T>(
-  ctx: Pick<FeedContext, 'config'>,
-  trace: StageTrace[],
-  stage: StageSpec,
-  fn: (run: StageRun) => T | Promise<T>,
-  fallback: () => T,
-): Promise<T> {
+export async function runStage<T>(ctx: Pick<FeedContext, 'config'>, trace: StageTrace[], stage: StageSpec, fn: (run: StageRun) => T | Promise<T>, fallback: () => T): Promise<T> {
   const budget = budgetOf(ctx, stage);
   const started = performance.now();
   const run = new Run();

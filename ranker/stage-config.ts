@@ -19,10 +19,9 @@ export function sourceQuotas(ranker: Pick<RankerConfig, 'sources'>, sources: rea
  */
 export function checkStageKeys(ranker: Pick<RankerConfig, 'sources' | 'stageBudgetsMs'>, stages: readonly StageSpec[]): void {
   const names = (kind?: StageSpec['kind']) => [...new Set(stages.filter((s) => !kind || s.kind === kind).map((s) => s.name))];
-  const problems = [
-    unknownNames('ranker.stageBudgetsMs', 'stages', ranker.stageBudgetsMs, names()),
-    unknownNames('ranker.sources', 'sources', ranker.sources, names('source')),
-  ].filter((p) => p !== undefined);
+  const problems = [unknownNames('ranker.stageBudgetsMs', 'stages', ranker.stageBudgetsMs, names()), unknownNames('ranker.sources', 'sources', ranker.sources, names('source'))].filter(
+    (p) => p !== undefined,
+  );
   if (problems.length > 0) throw new ConfigError(problems.join('; '));
 }
 

@@ -29,7 +29,17 @@ export function setup(extra: Record<string, unknown> = {}, worldOpts: Parameters
   const deps = { config, catalog, online, models: () => holder.current, pool: new TrafficPool(config.ranker) };
   let pipeline: FeedPipeline | undefined;
   // Built on first use, so that a test can expect the constructor to reject the config.
-  return { config, rows, catalog, online, holder, deps, get pipeline() { return (pipeline ??= new FeedPipeline(deps)); } };
+  return {
+    config,
+    rows,
+    catalog,
+    online,
+    holder,
+    deps,
+    get pipeline() {
+      return (pipeline ??= new FeedPipeline(deps));
+    },
+  };
 }
 
 /** The page's videos as the catalog holds them, with the source that brought each (the ranker returns rows; feed-api renders them). */
@@ -51,7 +61,11 @@ export function contextWith(p: FeedPipeline, userId: string, items: { id: string
     perSource.set(source, list);
   }
   const sourceNamed = (name: string) => STAGES.sources.find((s) => s.name === name) ?? { name, personal: false };
-  const candidates = new CandidateMerge().merge(ctx.catalog, [...perSource].map(([name, hits]) => ({ source: sourceNamed(name), hits })), 1000);
+  const candidates = new CandidateMerge().merge(
+    ctx.catalog,
+    [...perSource].map(([name, hits]) => ({ source: sourceNamed(name), hits })),
+    1000,
+  );
   return { ctx, candidates };
 }
 
@@ -64,7 +78,11 @@ export async function runFilter(f: Filter, ctx: FeedContext, items: Candidate[])
 
 /** A scorer gives exactly one score per candidate, in input order (scored forwards and backwards, after hydration). */
 export async function expectOneScorePerCandidate(scorer: Scorer, p: FeedPipeline): Promise<void> {
-  const { ctx, candidates } = contextWith(p, 'u1', ['v1', 'v2', 'v3', 'v4'].map((id) => ({ id, source: 'ann' })));
+  const { ctx, candidates } = contextWith(
+    p,
+    'u1',
+    ['v1', 'v2', 'v3', 'v4'].map((id) => ({ id, source: 'ann' })),
+  );
   await signalsHydrator.hydrate(ctx, candidates, unbounded);
   const forward = Array.from(await scorer.score(ctx, candidates, unbounded));
   const backward = Array.from(await scorer.score(ctx, [...candidates].reverse(), unbounded));

@@ -30,7 +30,10 @@ describe('TrafficPool', () => {
     const pool = new TrafficPool(config.ranker);
     pool.refresh(catalog, online);
     const base = { ...catalog.itemRow(0), published_at: nowSec };
-    const [fresh, retired] = catalog.upsertItems([{ ...base, item_id: 'new-1' }, { ...base, item_id: 'new-2', available: 0 }]);
+    const [fresh, retired] = catalog.upsertItems([
+      { ...base, item_id: 'new-1' },
+      { ...base, item_id: 'new-2', available: 0 },
+    ]);
     pool.admit(catalog, [fresh!, retired!]);
     expect(pool.tierName(fresh!)).toBe(config.ranker.trafficPool.tiers[0]!.name);
     expect(pool.eligible[0]![0]).toBe(fresh);

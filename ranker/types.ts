@@ -62,9 +62,7 @@ export interface RemovedCandidate {
 }
 
 /** A shoppable slot candidate (product or live-stream sale), valued on the organic scale. */
-export type ShoppableSlot =
-  | { type: 'product'; productRow: number; creatorRow: number; value: number; source: string }
-  | { type: 'live'; liveIndex: number; value: number; source: string };
+export type ShoppableSlot = { type: 'product'; productRow: number; creatorRow: number; value: number; source: string } | { type: 'live'; liveIndex: number; value: number; source: string };
 
 /** A video on the page; `productRow` is its attached product card (-1: none or not buyable). */
 export type PageEntry = { type: 'video'; candidate: Candidate; productRow: number } | ShoppableSlot;

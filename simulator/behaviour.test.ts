@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EngagementEventSchema, type EngagementEvent } from '../ingest/events.ts';
-import {
-  advance, drawVideo, expectedWatchMs, newSession, NO_SOCIAL,
-  type ProductTruth, type UserTruth, type VideoTruth,
-} from './behaviour.ts';
+import { advance, drawVideo, expectedWatchMs, newSession, NO_SOCIAL, type ProductTruth, type UserTruth, type VideoTruth } from './behaviour.ts';
 import type { FeedPolicy } from './policies/types.ts';
 import { videoEntry } from './policies/in-process.ts';
 import { Simulator } from './session.ts';
@@ -17,7 +14,12 @@ const unit = (...xs: number[]) => {
 };
 const user: UserTruth = { vec: unit(1, 0, 0, 0), patience: 1, buyPropensity: 1 };
 const video = (vec: Float32Array, over: Partial<VideoTruth> = {}): VideoTruth => ({
-  vec, quality: 0.5, durationMs: 15_000, localeMatch: true, creatorIsKol: false, ...over,
+  vec,
+  quality: 0.5,
+  durationMs: 15_000,
+  localeMatch: true,
+  creatorIsKol: false,
+  ...over,
 });
 const matched = video(unit(0.9, 0.3, 0, 0));
 const unmatched = video(unit(0, 0.2, 1, 0));
@@ -57,8 +59,7 @@ describe('behaviour model', () => {
   });
 
   it('buys more when friends engaged with the item or bought it, and when a followed KOL posted it', () => {
-    const buys = (seed: string, social = NO_SOCIAL) =>
-      mean(60_000, seed, (r) => Number(drawVideo(r, user, matched, product, social, 0, newSession()).product?.purchase ?? false));
+    const buys = (seed: string, social = NO_SOCIAL) => mean(60_000, seed, (r) => Number(drawVideo(r, user, matched, product, social, 0, newSession()).product?.purchase ?? false));
     const alone = buys('p0');
     const friends = buys('p1', { ...NO_SOCIAL, friendsEngaged: 3 });
     const friendsBought = buys('p2', { ...NO_SOCIAL, friendsEngaged: 3, friendsPurchased: 2 });

@@ -202,10 +202,7 @@ export function drawFunnel(rng: Rng, intent: number, p = BEHAVIOUR_PARAMS): Funn
 }
 
 /** One view of a video. Does not change the session; call `advance` after. */
-export function drawVideo(
-  rng: Rng, user: UserTruth, video: VideoTruth, product: ProductTruth | null, social: SocialProof,
-  views: number, session: SessionState, p = BEHAVIOUR_PARAMS,
-): VideoReaction {
+export function drawVideo(rng: Rng, user: UserTruth, video: VideoTruth, product: ProductTruth | null, social: SocialProof, views: number, session: SessionState, p = BEHAVIOUR_PARAMS): VideoReaction {
   const z = interest(user, video, views, session.fatigue, p);
   const skipped = rng.chance(sigmoid(p.skipBias - p.skipSlope * z));
   let watchMs: number;
@@ -225,16 +222,20 @@ export function drawVideo(
   const notInterested = skipped && rng.chance(sigmoid(p.notInterested.bias - p.notInterested.slope * z));
   const cardShown = product !== null && !skipped && watchMs >= Math.min(p.cardAfterMs, video.durationMs);
   return {
-    watchMs, skipped, completed, liked, shared, commented, followed, notInterested,
+    watchMs,
+    skipped,
+    completed,
+    liked,
+    shared,
+    commented,
+    followed,
+    notInterested,
     product: cardShown ? drawFunnel(rng, purchaseIntent(z, user, product, social, p), p) : null,
   };
 }
 
 /** A live-stream slot: enter or not, how long to stay, and the live sale funnel. */
-export function drawLive(
-  rng: Rng, user: UserTruth, topicVec: Float32Array | null, product: ProductTruth | null, social: SocialProof,
-  session: SessionState, p = BEHAVIOUR_PARAMS,
-): LiveReaction {
+export function drawLive(rng: Rng, user: UserTruth, topicVec: Float32Array | null, product: ProductTruth | null, social: SocialProof, session: SessionState, p = BEHAVIOUR_PARAMS): LiveReaction {
   const z = p.match * cosine(user.vec, topicVec) - p.fatigue * session.fatigue;
   if (!rng.chance(sigmoid(p.liveEnter + z))) return { entered: false, stayMs: 0, product: null };
   const stayMs = Math.round(Math.min(p.liveMaxMs, rng.logNormal(Math.log(p.liveStayMs) + 0.3 * z, 0.8)));
@@ -242,10 +243,7 @@ export function drawLive(
 }
 
 /** A product slot in the feed. */
-export function drawProductSlot(
-  rng: Rng, user: UserTruth, topicVec: Float32Array | null, product: ProductTruth, social: SocialProof,
-  session: SessionState, p = BEHAVIOUR_PARAMS,
-): Funnel {
+export function drawProductSlot(rng: Rng, user: UserTruth, topicVec: Float32Array | null, product: ProductTruth, social: SocialProof, session: SessionState, p = BEHAVIOUR_PARAMS): Funnel {
   const z = p.match * cosine(user.vec, topicVec) - p.fatigue * session.fatigue;
   return drawFunnel(rng, purchaseIntent(z, user, product, social, p), p);
 }

@@ -18,10 +18,7 @@ const ACTIVITY: Record<Segment, { daily: number; extraSessions: number }> = {
  * popularity/random mix (half the slots explore), oldest day first so popularity builds up.
  * Events are stamped in the past and delivered to `send` in batches.
  */
-export async function simulateHistory(
-  world: World, days: number, seed: number, batch: number,
-  send: (events: EngagementEvent[]) => Promise<void>, progress: ProgressFn = () => {},
-): Promise<number> {
+export async function simulateHistory(world: World, days: number, seed: number, batch: number, send: (events: EngagementEvent[]) => Promise<void>, progress: ProgressFn = () => {}): Promise<number> {
   if (days <= 0) return 0;
   const rng = new Rng(seed, 'history');
   const policy = popularPolicy(world, seed, { explore: 0.5 });

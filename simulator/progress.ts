@@ -1,9 +1,5 @@
 /** Progress lines for long jobs, at most one per `intervalMs` per phase plus the final one. */
-export function progressPrinter(
-  label: string,
-  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-  intervalMs = 1000,
-): (phase: string, done: number, total: number) => void {
+export function progressPrinter(label: string, write: (line: string) => void = (line) => process.stderr.write(`${line}\n`), intervalMs = 1000): (phase: string, done: number, total: number) => void {
   const started = Date.now();
   const last = new Map<string, number>();
   return (phase, done, total) => {

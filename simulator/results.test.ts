@@ -16,10 +16,16 @@ const backend = { tfjs: 'none', reason: 'in-process' };
 describe('simulate results', () => {
   it('are valid benchmark results, and the README block is generated from them', async () => {
     const reports = await comparePolicies(world, ['random', 'oracle'], { users: 30, sessions: 2, seed: 4, runTag: 'res', warmupDays: 1 });
-    const policies = startRun().finish({ benchmark: SIMULATE_BENCHMARKS.policies, smoke: false, repeats: 1, backend }, policiesOutput(spec, { command: 'feed simulate --policy random,oracle' }, reports));
+    const policies = startRun().finish(
+      { benchmark: SIMULATE_BENCHMARKS.policies, smoke: false, repeats: 1, backend },
+      policiesOutput(spec, { command: 'feed simulate --policy random,oracle' }, reports),
+    );
     const target = await createPolicy('random', world, { seed: 4 });
     const outcomes = await runScenarios(['hide', 'cold-start'], { world, target, trials: 3, seed: 4, runTag: 'res', pageSize: 10, wallClock: false });
-    const scenarios = startRun().finish({ benchmark: SIMULATE_BENCHMARKS.scenarios, smoke: false, repeats: 1, backend }, scenariosOutput(spec, { command: 'feed simulate --scenario hide,cold-start' }, 'random', outcomes));
+    const scenarios = startRun().finish(
+      { benchmark: SIMULATE_BENCHMARKS.scenarios, smoke: false, repeats: 1, backend },
+      scenariosOutput(spec, { command: 'feed simulate --scenario hide,cold-start' }, 'random', outcomes),
+    );
     for (const r of [policies, scenarios]) expect(BenchResultSchema.safeParse(JSON.parse(JSON.stringify(r))).success).toBe(true);
     expect(policies.references[0]).toMatchObject({ name: 'random', figure: 'oracle video watch' });
     expect(scenarios.targets.map((t) => [t.id, t.met])).toEqual(outcomes.map((o) => [o.scenario, o.pass]));

@@ -31,8 +31,7 @@ describe('feed seed against the real stack', () => {
   });
 
   it('loads every catalog table into ClickHouse', async () => {
-    const count = async (table: string) =>
-      Number((await (await ch.query({ query: `SELECT count() AS n FROM ${table} FINAL`, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
+    const count = async (table: string) => Number((await (await ch.query({ query: `SELECT count() AS n FROM ${table} FINAL`, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
     expect(result.rows.items).toBe(400);
     expect(result.rows.users).toBe(80);
     for (const [table, n] of Object.entries(result.rows)) expect(await count(table), table).toBe(n);

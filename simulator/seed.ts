@@ -80,9 +80,14 @@ export async function seedWorld(config: Config, opts: SeedOptions = {}): Promise
   if (days > 0) {
     const producer: EventProducer = await createEventProducer(config);
     try {
-      events = await simulateHistory(world, days, spec.seed, sc.eventBatch, (batch) =>
-        withContext(`sending ${batch.length} historical events to Kafka topic ${config.kafka.topic}`, () => producer.send(batch)),
-      progress);
+      events = await simulateHistory(
+        world,
+        days,
+        spec.seed,
+        sc.eventBatch,
+        (batch) => withContext(`sending ${batch.length} historical events to Kafka topic ${config.kafka.topic}`, () => producer.send(batch)),
+        progress,
+      );
     } finally {
       await producer.close();
     }

@@ -1,8 +1,18 @@
 import type { FeedEntry } from '../feed-api/feed-response.ts';
 import type { EngagementEvent, EventKind } from '../ingest/events.ts';
 import {
-  advance, BEHAVIOUR_PARAMS as B, drawLive, drawProductSlot, drawVideo, newSession,
-  type Funnel, type ProductTruth, type SessionState, type SocialProof, type UserTruth, type VideoTruth,
+  advance,
+  BEHAVIOUR_PARAMS as B,
+  drawLive,
+  drawProductSlot,
+  drawVideo,
+  newSession,
+  type Funnel,
+  type ProductTruth,
+  type SessionState,
+  type SocialProof,
+  type UserTruth,
+  type VideoTruth,
 } from './behaviour.ts';
 import type { MetricsAccumulator } from './metrics.ts';
 import type { FeedPolicy } from './policies/types.ts';
@@ -93,10 +103,7 @@ export class Simulator {
     return state;
   }
 
-  private react(
-    u: number, user: UserTruth, entry: FeedEntry, requestId: string | undefined, startMs: number,
-    state: SessionState, out: EngagementEvent[], metrics?: MetricsAccumulator,
-  ): void {
+  private react(u: number, user: UserTruth, entry: FeedEntry, requestId: string | undefined, startMs: number, state: SessionState, out: EngagementEvent[], metrics?: MetricsAccumulator): void {
     const w = this.world;
     const t0 = startMs + state.elapsedMs;
     const locale = LOCALES[w.users.locale[u]!]!;
@@ -115,9 +122,7 @@ export class Simulator {
       });
     };
     const productIdx = entry.product ? indexOf(entry.product.product_id, 'p', w.products.count) : -1;
-    const product: ProductTruth | null = entry.product
-      ? productIdx >= 0 ? productTruth(w, productIdx) : { appeal: 0, price: entry.product.price }
-      : null;
+    const product: ProductTruth | null = entry.product ? (productIdx >= 0 ? productTruth(w, productIdx) : { appeal: 0, price: entry.product.price }) : null;
     const creator = entry.creator_id ? indexOf(entry.creator_id, 'c', w.creators.count) : -1;
     const funnel = (f: Funnel, at: number, fields: Partial<EngagementEvent>): number => {
       if (!entry.product || !product) return 0;
@@ -135,10 +140,10 @@ export class Simulator {
 
     if (entry.type === 'video') {
       const item = indexOf(entry.item_id, 'v', w.items.count);
-      const truth = item >= 0
-        ? videoTruth(w, item, w.users.locale[u]!)
-        : this.opts.extraItems?.get(entry.item_id)
-          ?? { vec: null, quality: 0.5, durationMs: entry.duration_ms, localeMatch: entry.locale === locale, creatorIsKol: false };
+      const truth =
+        item >= 0
+          ? videoTruth(w, item, w.users.locale[u]!)
+          : (this.opts.extraItems?.get(entry.item_id) ?? { vec: null, quality: 0.5, durationMs: entry.duration_ms, localeMatch: entry.locale === locale, creatorIsKol: false });
       const viewKey = item * this.U + u;
       const views = item >= 0 ? (this.views.get(viewKey) ?? 0) : 0;
       if (item >= 0) this.views.set(viewKey, views + 1);

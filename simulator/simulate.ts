@@ -109,9 +109,7 @@ export async function simulate(world: World, policy: FeedPolicy, opts: SimulateO
 }
 
 /** Runs each policy on the same people with the same seed, one after another. */
-export async function comparePolicies(
-  world: World, names: readonly string[], opts: SimulateOptions & PolicyOptions,
-): Promise<PolicyReport[]> {
+export async function comparePolicies(world: World, names: readonly string[], opts: SimulateOptions & PolicyOptions): Promise<PolicyReport[]> {
   const reports: PolicyReport[] = [];
   for (const name of names) {
     const policy = await createPolicy(name, world, opts);

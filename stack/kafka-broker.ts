@@ -97,7 +97,12 @@ export function prepareKafka(config: Config, broker: LocalBroker): void {
     'auto.create.topics.enable': 'false',
     'log.retention.hours': '168',
   };
-  writeFileSync(join(dir, 'server.properties'), Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'server.properties'),
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   writeFileSync(
     join(dir, 'log4j.properties'),
     [
@@ -119,13 +124,15 @@ export function prepareKafka(config: Config, broker: LocalBroker): void {
     id[0]! &= 0x7f;
     const clusterId = id.toString('base64url');
     try {
-      execFileSync(
-        'java',
-        ['-cp', `${kafkaLibDir()}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted'],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+      execFileSync('java', ['-cp', `${kafkaLibDir()}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', join(dir, 'server.properties'), '--ignore-formatted'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
-      const stderr = String((err as { stderr?: Buffer }).stderr ?? '').trim().split('\n').slice(-3).join(' | ');
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .slice(-3)
+        .join(' | ');
       throw new Error(`formatting the Kafka log directory ${dir} failed: ${stderr}`, { cause: err });
     }
   }

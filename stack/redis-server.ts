@@ -21,10 +21,7 @@ export function writeRedisConfig(config: Config): void {
   const dir = resolve(config.dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const port = new URL(config.online.redisUrl).port || '6379';
-  writeFileSync(
-    join(dir, 'redis.conf'),
-    [`bind 127.0.0.1`, `port ${port}`, `dir ${dir}`, `appendonly yes`, `appendfsync everysec`, `save ""`, `daemonize no`, `protected-mode yes`, ''].join('\n'),
-  );
+  writeFileSync(join(dir, 'redis.conf'), [`bind 127.0.0.1`, `port ${port}`, `dir ${dir}`, `appendonly yes`, `appendfsync everysec`, `save ""`, `daemonize no`, `protected-mode yes`, ''].join('\n'));
 }
 
 export async function redisHealthy(config: Config): Promise<boolean> {

@@ -98,27 +98,15 @@ function fromRow<T>(table: CatalogTable, row: Record<string, unknown>): T {
  * Inserts catalog rows (upserts: the tables are ReplacingMergeTree by updated_at). A row's own
  * `updated_at` (epoch seconds; catalog writes carry the time they were accepted) wins over now.
  */
-export async function insertCatalog<T extends CatalogTable>(
-  client: ClickHouseClient,
-  table: T,
-  rows: (CatalogTables[T] & { updated_at?: number })[],
-): Promise<void> {
+export async function insertCatalog<T extends CatalogTable>(client: ClickHouseClient, table: T, rows: (CatalogTables[T] & { updated_at?: number })[]): Promise<void> {
   if (rows.length === 0) return;
   const updated_at = Math.floor(Date.now() / 1000);
-  await withContext(`inserting ${rows.length} rows into ${table}`, () =>
-    client.insert({ table, values: rows.map((r) => ({ updated_at, ...r })), format: 'JSONEachRow' }),
-  );
+  await withContext(`inserting ${rows.length} rows into ${table}`, () => client.insert({ table, values: rows.map((r) => ({ updated_at, ...r })), format: 'JSONEachRow' }));
 }
 
 /** Streams every current row of a catalog table, in batches, without holding them all. */
-export async function* readCatalog<T extends CatalogTable>(
-  client: ClickHouseClient,
-  table: T,
-  batchSize = 50_000,
-): AsyncGenerator<CatalogTables[T][]> {
-  const rs = await withContext(`reading ${table}`, () =>
-    client.query({ query: `SELECT ${selectList(table)} FROM ${table} FINAL`, format: 'JSONEachRow' }),
-  );
+export async function* readCatalog<T extends CatalogTable>(client: ClickHouseClient, table: T, batchSize = 50_000): AsyncGenerator<CatalogTables[T][]> {
+  const rs = await withContext(`reading ${table}`, () => client.query({ query: `SELECT ${selectList(table)} FROM ${table} FINAL`, format: 'JSONEachRow' }));
   let batch: CatalogTables[T][] = [];
   for await (const rows of rs.stream<Record<string, unknown>>()) {
     for (const row of rows) {

@@ -29,10 +29,7 @@ export interface EventRow {
 }
 
 /** An event as the online state reads it back (`ts_ms` is UInt64, so a string in JSON). */
-export type OnlineRow = Pick<
-  EventRow,
-  'event_id' | 'kind' | 'user_id' | 'item_id' | 'product_id' | 'creator_id' | 'live_id' | 'watch_ms' | 'duration_ms' | 'price' | 'quantity'
-> & { ts_ms: string };
+export type OnlineRow = Pick<EventRow, 'event_id' | 'kind' | 'user_id' | 'item_id' | 'product_id' | 'creator_id' | 'live_id' | 'watch_ms' | 'duration_ms' | 'price' | 'quantity'> & { ts_ms: string };
 
 /** The newest `limit` events since `sinceSec` (epoch seconds), newest first. */
 export function recentEvents(client: ClickHouseClient, sinceSec: number, limit: number): Promise<OnlineRow[]> {
@@ -46,10 +43,7 @@ export function recentEvents(client: ClickHouseClient, sinceSec: number, limit: 
 
 /** Per Kafka partition, the offset after the highest one stored (where a reader continues from). */
 export async function nextOffsets(client: ClickHouseClient): Promise<Map<number, string>> {
-  const rows = await queryRows<{ p: number; next: string }>(
-    client,
-    sql`SELECT kafka_partition AS p, toString(max(kafka_offset) + 1) AS next FROM events GROUP BY kafka_partition`,
-  );
+  const rows = await queryRows<{ p: number; next: string }>(client, sql`SELECT kafka_partition AS p, toString(max(kafka_offset) + 1) AS next FROM events GROUP BY kafka_partition`);
   return new Map(rows.map((o) => [Number(o.p), o.next]));
 }
 

@@ -12,7 +12,9 @@ describe('kafkajs log levels', () => {
 
   it('keeps real errors and everything else at their level', () => {
     expect(kafkaLogLevel(logLevel.ERROR, { message: 'Crash: KafkaJSNumberOfRetriesExceeded: The group coordinator is not available' })).toBe('error');
-    expect(kafkaLogLevel(logLevel.ERROR, { message: 'Response Produce(key: 0, version: 7)', error: 'The request included a message larger than the max message size the server will accept' })).toBe('error');
+    expect(kafkaLogLevel(logLevel.ERROR, { message: 'Response Produce(key: 0, version: 7)', error: 'The request included a message larger than the max message size the server will accept' })).toBe(
+      'error',
+    );
     expect(kafkaLogLevel(logLevel.ERROR, { message: 'Connection error: connect ECONNREFUSED 127.0.0.1:19092' })).toBe('error');
     expect(kafkaLogLevel(logLevel.WARN, { message: 'The group is rebalancing, re-joining' })).toBe('warn');
     expect(kafkaLogLevel(logLevel.INFO, { message: 'Consumer has joined the group' })).toBe('info');

@@ -19,9 +19,7 @@ const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  * "The group coordinator is not available" and the like, which every broker start produces.
  */
 const RETRIED_BY_KAFKAJS: ReadonlySet<string> = new Set(
-  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] }).errorCodes
-    .filter((e) => e.retriable)
-    .map((e) => e.message),
+  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] }).errorCodes.filter((e) => e.retriable).map((e) => e.message),
 );
 
 /**
@@ -53,10 +51,12 @@ export function createKafka(config: Config, opts: KafkaClientOptions = {}): Kafk
     requestTimeout: 30_000,
     logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
     retry: { initialRetryTime: 200, retries: opts.retries ?? 8 },
-    logCreator: () => ({ namespace, level, log: entry }) => {
-      const { message, ...rest } = entry;
-      log[kafkaLogLevel(level, entry)]({ namespace, ...rest }, message);
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }) => {
+        const { message, ...rest } = entry;
+        log[kafkaLogLevel(level, entry)]({ namespace, ...rest }, message);
+      },
   });
 }
 
@@ -94,7 +94,12 @@ export async function ensureTopics(config: Config, kafka = createKafka(config)):
       // kafkajs's waitForLeaders takes one broker's first answer; ask until leaders are reported (a broker that
       // has not caught up yet is retried by subscribeFromStart).
       await withContext('creating Kafka topics', () => admin.createTopics({ topics: wanted, waitForLeaders: false }));
-      await withContext('waiting for the new topics to have leaders', () => waitForLeaders(admin, wanted.map((t) => t.topic)));
+      await withContext('waiting for the new topics to have leaders', () =>
+        waitForLeaders(
+          admin,
+          wanted.map((t) => t.topic),
+        ),
+      );
     }
     return wanted.map((t) => t.topic);
   } finally {

@@ -9,10 +9,7 @@ export interface Migration {
 }
 
 const stat = (name: string) => `${name} UInt64`;
-const ITEM_STAT_COLUMNS = [
-  'impressions', 'plays', 'watch_ms', 'completions', 'likes', 'shares', 'comments', 'follows',
-  'skips', 'not_interested', 'product_clicks', 'add_to_carts', 'purchases',
-];
+const ITEM_STAT_COLUMNS = ['impressions', 'plays', 'watch_ms', 'completions', 'likes', 'shares', 'comments', 'follows', 'skips', 'not_interested', 'product_clicks', 'add_to_carts', 'purchases'];
 
 export const MIGRATIONS: Migration[] = [
   {

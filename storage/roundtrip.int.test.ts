@@ -35,9 +35,7 @@ describe('the real stack', () => {
 
   it('has the migrated schema in ClickHouse and reads back what it wrote', async () => {
     const tables = await (await ch.query({ query: 'SHOW TABLES', format: 'JSONEachRow' })).json<{ name: string }>();
-    expect(tables.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['events', 'items', 'products', 'item_stats_hourly', 'user_stats_daily', 'creator_stats', 'social_edges']),
-    );
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['events', 'items', 'products', 'item_stats_hourly', 'user_stats_daily', 'creator_stats', 'social_edges']));
     const ts = Math.floor(Date.now() / 1000);
     await ch.insert({
       table: 'events',

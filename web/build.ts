@@ -14,11 +14,7 @@ function newestMtime(path: string): number {
 /** Whether web/dist is older than the sources, the Vite config or the lockfile. */
 export function webBuildStale(): boolean {
   if (!existsSync(stamp)) return true;
-  const sources = Math.max(
-    newestMtime(join(webDir, 'src')),
-    newestMtime(join(webDir, 'vite.config.ts')),
-    newestMtime(join(webDir, '..', 'package-lock.json')),
-  );
+  const sources = Math.max(newestMtime(join(webDir, 'src')), newestMtime(join(webDir, 'vite.config.ts')), newestMtime(join(webDir, '..', 'package-lock.json')));
   return sources > statSync(stamp).mtimeMs;
 }
 

@@ -100,7 +100,11 @@ async function dashboard(page: Page, url: string): Promise<void> {
   await page.locator('[data-testid=chart-events] canvas').waitFor({ timeout: 30_000 });
   await page.selectOption('[data-testid=window]', String(24 * 60));
   // Results and model versions load beside the live figures; give the charts time to draw.
-  await page.locator('[data-testid=result]').first().waitFor({ timeout: 30_000 }).catch(() => say('the dashboard shows no benchmark results'));
+  await page
+    .locator('[data-testid=result]')
+    .first()
+    .waitFor({ timeout: 30_000 })
+    .catch(() => say('the dashboard shows no benchmark results'));
   await page.waitForTimeout(2000);
   await page.screenshot({ path: `${OUT}dashboard.png`, fullPage: true });
 }

@@ -176,68 +176,92 @@ const sizeKey = (n: number) => (n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1
 
 /** The measurement itself; runs in ann-process.ts so the FAISS addon loads with the thread settings. */
 export async function measureAnn(ctx: BenchContext): Promise<BenchOutput> {
-    const sizes = ctx.items.length ? ctx.items : ctx.smoke ? [3000] : [100_000, 1_000_000];
-    const rows: Row[] = [];
-    const figures: Record<string, Figure> = {};
-    const references: Reference[] = [];
-    const targets: TargetCheck[] = [];
-    const notes: string[] = [];
-    const recommended: Record<string, string> = {};
-    for (const n of sizes) {
-      const sized = await measureSize(n, ctx);
-      rows.push(...sized);
-      const exact = sized[0]!;
-      const { row, meetsBar } = recommend(sized);
-      const key = sizeKey(n);
-      const p50Spread = (r: Row) => ({ min: round(r.p50_min_ms), max: round(r.p50_max_ms), runs: ctx.repeats });
-      figures[`exact_p50_ms_${key}`] = { value: round(exact.p50_ms), unit: 'ms', note: 'IndexFlatIP, one query; the speed-ups divide this', ...p50Spread(exact) };
-      if (row) {
-        recommended[key] = label(row);
-        figures[`recommended_recall_${key}`] = { value: round(row.recall), unit: `recall@${K}`, note: label(row) };
-        figures[`recommended_p50_ms_${key}`] = { value: round(row.p50_ms), unit: 'ms', note: label(row), ...p50Spread(row) };
-        figures[`recommended_p99_ms_${key}`] = { value: round(row.p99_ms), unit: 'ms', note: label(row) };
-        figures[`recommended_speedup_${key}`] = { value: round(row.speedup), unit: 'x exact', note: label(row) };
-        references.push({
-          name: `exact search, ${key}`,
-          description: 'IndexFlatIP over the same vectors, single queries, with the same query count and repeats as each setting',
-          figure: 'p50 latency',
-          value: round(row.exact_p50_ms),
-          unit: 'ms',
-          ratio: round(row.speedup),
-          ratio_meaning: `exact time / ${label(row)} time`,
-        });
-        notes.push(
-          meetsBar
-            ? `${key}: recommended default ${label(row)} — recall@${K} ${row.recall.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.speedup.toFixed(0)}x less time than exact (lowest p99 among settings meeting recall >= ${MIN_RECALL} at >= ${MIN_SPEEDUP}x)`
-            : `${key}: no setting reaches recall ${MIN_RECALL} at ${MIN_SPEEDUP}x; closest is ${label(row)} with recall ${row.recall.toFixed(3)} at ${row.speedup.toFixed(1)}x`,
-        );
-      }
-      const atBar = sized.filter((r) => r.index !== 'Flat (exact)' && r.speedup >= MIN_SPEEDUP);
-      const bestRecall = atBar.length ? Math.max(...atBar.map((r) => r.recall)) : null;
-      targets.push(
-        checkTarget('ann_recall_1m', bestRecall === null ? null : round(bestRecall), {
-          items: n,
-          note: `best recall@${K} among settings at >= ${MIN_SPEEDUP}x less time than exact, ${key} items`,
-        }),
+  const sizes = ctx.items.length ? ctx.items : ctx.smoke ? [3000] : [100_000, 1_000_000];
+  const rows: Row[] = [];
+  const figures: Record<string, Figure> = {};
+  const references: Reference[] = [];
+  const targets: TargetCheck[] = [];
+  const notes: string[] = [];
+  const recommended: Record<string, string> = {};
+  for (const n of sizes) {
+    const sized = await measureSize(n, ctx);
+    rows.push(...sized);
+    const exact = sized[0]!;
+    const { row, meetsBar } = recommend(sized);
+    const key = sizeKey(n);
+    const p50Spread = (r: Row) => ({ min: round(r.p50_min_ms), max: round(r.p50_max_ms), runs: ctx.repeats });
+    figures[`exact_p50_ms_${key}`] = { value: round(exact.p50_ms), unit: 'ms', note: 'IndexFlatIP, one query; the speed-ups divide this', ...p50Spread(exact) };
+    if (row) {
+      recommended[key] = label(row);
+      figures[`recommended_recall_${key}`] = { value: round(row.recall), unit: `recall@${K}`, note: label(row) };
+      figures[`recommended_p50_ms_${key}`] = { value: round(row.p50_ms), unit: 'ms', note: label(row), ...p50Spread(row) };
+      figures[`recommended_p99_ms_${key}`] = { value: round(row.p99_ms), unit: 'ms', note: label(row) };
+      figures[`recommended_speedup_${key}`] = { value: round(row.speedup), unit: 'x exact', note: label(row) };
+      references.push({
+        name: `exact search, ${key}`,
+        description: 'IndexFlatIP over the same vectors, single queries, with the same query count and repeats as each setting',
+        figure: 'p50 latency',
+        value: round(row.exact_p50_ms),
+        unit: 'ms',
+        ratio: round(row.speedup),
+        ratio_meaning: `exact time / ${label(row)} time`,
+      });
+      notes.push(
+        meetsBar
+          ? `${key}: recommended default ${label(row)} — recall@${K} ${row.recall.toFixed(3)}, p99 ${row.p99_ms.toFixed(2)} ms, ${row.speedup.toFixed(0)}x less time than exact (lowest p99 among settings meeting recall >= ${MIN_RECALL} at >= ${MIN_SPEEDUP}x)`
+          : `${key}: no setting reaches recall ${MIN_RECALL} at ${MIN_SPEEDUP}x; closest is ${label(row)} with recall ${row.recall.toFixed(3)} at ${row.speedup.toFixed(1)}x`,
       );
     }
-    const table: BenchTable = {
-      title: `ANN index choices (d=${DIM}, k=${K}, clustered vectors, ${ctx.smoke ? 50 : 1000} single queries per repeat, exact search timed the same way; medians of ${ctx.repeats})`,
-      columns: ['items', 'index', 'search', 'build s', 'MiB', `recall@${K}`, 'p50 ms', 'p50 min', 'p50 max', 'p99 ms', 'speed-up', `meets bar`],
-      rows: rows.map((r) => [r.items, r.index, r.search || '-', round(r.build_s), round(r.index_mib), round(r.recall), round(r.p50_ms), round(r.p50_min_ms), round(r.p50_max_ms), round(r.p99_ms), round(r.speedup), r.index === 'Flat (exact)' ? null : meets(r) ? 'yes' : 'no']),
-    };
-    return {
-      dataset: { items: sizes.join(','), dim: DIM, k: K, vectors: 'clustered synthetic (Zipf cluster sizes, n/200 clusters), L2-normalised, inner product' },
-      params: { recommended, min_recall: MIN_RECALL, min_speedup: MIN_SPEEDUP, openblas_threads: process.env.OPENBLAS_NUM_THREADS ?? 'unset', omp_threads: process.env.OMP_NUM_THREADS ?? 'all cores' },
-      figures,
-      references,
-      tables: [table],
-      targets,
-      series: {
-        points: rows.map((r) => ({ items: r.items, index: r.index, search: r.search, setting: label(r), recall: round(r.recall), p50_ms: round(r.p50_ms), p99_ms: round(r.p99_ms), speedup: round(r.speedup), build_s: round(r.build_s), index_mib: round(r.index_mib) })),
-      },
-      notes: [...notes, `Builds run once per index (a 1M HNSW32 build takes minutes); latencies are medians over ${ctx.repeats} runs.`],
-    };
+    const atBar = sized.filter((r) => r.index !== 'Flat (exact)' && r.speedup >= MIN_SPEEDUP);
+    const bestRecall = atBar.length ? Math.max(...atBar.map((r) => r.recall)) : null;
+    targets.push(
+      checkTarget('ann_recall_1m', bestRecall === null ? null : round(bestRecall), {
+        items: n,
+        note: `best recall@${K} among settings at >= ${MIN_SPEEDUP}x less time than exact, ${key} items`,
+      }),
+    );
+  }
+  const table: BenchTable = {
+    title: `ANN index choices (d=${DIM}, k=${K}, clustered vectors, ${ctx.smoke ? 50 : 1000} single queries per repeat, exact search timed the same way; medians of ${ctx.repeats})`,
+    columns: ['items', 'index', 'search', 'build s', 'MiB', `recall@${K}`, 'p50 ms', 'p50 min', 'p50 max', 'p99 ms', 'speed-up', `meets bar`],
+    rows: rows.map((r) => [
+      r.items,
+      r.index,
+      r.search || '-',
+      round(r.build_s),
+      round(r.index_mib),
+      round(r.recall),
+      round(r.p50_ms),
+      round(r.p50_min_ms),
+      round(r.p50_max_ms),
+      round(r.p99_ms),
+      round(r.speedup),
+      r.index === 'Flat (exact)' ? null : meets(r) ? 'yes' : 'no',
+    ]),
+  };
+  return {
+    dataset: { items: sizes.join(','), dim: DIM, k: K, vectors: 'clustered synthetic (Zipf cluster sizes, n/200 clusters), L2-normalised, inner product' },
+    params: { recommended, min_recall: MIN_RECALL, min_speedup: MIN_SPEEDUP, openblas_threads: process.env.OPENBLAS_NUM_THREADS ?? 'unset', omp_threads: process.env.OMP_NUM_THREADS ?? 'all cores' },
+    figures,
+    references,
+    tables: [table],
+    targets,
+    series: {
+      points: rows.map((r) => ({
+        items: r.items,
+        index: r.index,
+        search: r.search,
+        setting: label(r),
+        recall: round(r.recall),
+        p50_ms: round(r.p50_ms),
+        p99_ms: round(r.p99_ms),
+        speedup: round(r.speedup),
+        build_s: round(r.build_s),
+        index_mib: round(r.index_mib),
+      })),
+    },
+    notes: [...notes, `Builds run once per index (a 1M HNSW32 build takes minutes); latencies are medians over ${ctx.repeats} runs.`],
+  };
 }
 
 export const annBenchmark: Benchmark = {

@@ -17,7 +17,12 @@ export function evaluationMarkdown(r: BenchResult): string {
   if (!table) return `No table in ${r.benchmark}.`;
   const k0 = (r.params.ks as number[] | undefined)?.[0] ?? 10;
   const keep = table.columns.map((c, i) => (c === 'model' || c.endsWith(` s`) || c.endsWith(`@${k0}`) ? i : -1)).filter((i) => i >= 0);
-  const out = [markdownTable(keep.map((i) => table.columns[i]!), table.rows.map((row) => keep.map((i) => row[i] ?? null)))];
+  const out = [
+    markdownTable(
+      keep.map((i) => table.columns[i]!),
+      table.rows.map((row) => keep.map((i) => row[i] ?? null)),
+    ),
+  ];
   const d = r.dataset;
   out.push(
     '',

@@ -86,17 +86,19 @@ export function evaluationResult(run: EvaluationRun): BenchResult {
   const spec = TARGETS[benchmark];
   const value = spec?.value(summaries, k0) ?? null;
   const targets: BenchResult['targets'] = spec
-    ? [{
-        id: spec.id,
-        figure: spec.figure,
-        target: spec.target,
-        value: nullableRound(value),
-        unit: spec.id.includes('vs') ? 'x' : 'NDCG@10',
-        met: value !== null && value >= spec.atLeast,
-        margin: value === null ? 'not measured' : `${value >= spec.atLeast ? 'met with' : 'missed by'} ${Math.abs(value - spec.atLeast).toFixed(4)}`,
-        applies: run.seeds.length >= 3,
-        ...(run.seeds.length < 3 ? { note: 'judged on 3 or more seeds' } : {}),
-      }]
+    ? [
+        {
+          id: spec.id,
+          figure: spec.figure,
+          target: spec.target,
+          value: nullableRound(value),
+          unit: spec.id.includes('vs') ? 'x' : 'NDCG@10',
+          met: value !== null && value >= spec.atLeast,
+          margin: value === null ? 'not measured' : `${value >= spec.atLeast ? 'met with' : 'missed by'} ${Math.abs(value - spec.atLeast).toFixed(4)}`,
+          applies: run.seeds.length >= 3,
+          ...(run.seeds.length < 3 ? { note: 'judged on 3 or more seeds' } : {}),
+        },
+      ]
     : [];
   const columns = ['model', ...run.ks.flatMap((k) => METRICS.map((m) => `${m}@${k}`)), 'fit s', 'score s'];
   const rows = summaries.map((s) => [

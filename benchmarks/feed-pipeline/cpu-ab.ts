@@ -35,7 +35,8 @@ await holder.swap(models);
 let k = 0;
 for (let u = 0; u < 2000; u++) {
   const evs = [];
-  for (let e = 0; e < 40; e++) evs.push(event(e % 3 ? 'play' : 'like', `u${u}`, { item_id: ids[(k = (k * 1103515245 + 12345) >>> 0) % ids.length], watch_ms: 8000, duration_ms: 10000, ts: Date.now() - e * 60000 }));
+  for (let e = 0; e < 40; e++)
+    evs.push(event(e % 3 ? 'play' : 'like', `u${u}`, { item_id: ids[(k = (k * 1103515245 + 12345) >>> 0) % ids.length], watch_ms: 8000, duration_ms: 10000, ts: Date.now() - e * 60000 }));
   online.apply(evs);
 }
 const p = new FeedPipeline({ config, catalog, online, models: () => holder.current, pool: new TrafficPool(config.ranker) });

@@ -118,7 +118,11 @@ async function main(): Promise<void> {
   console.log(`pipeline (explain=1):     ${fmt(pipelineMs)} ms; source hits/request ${(candidates / requests).toFixed(0)}`);
   const rows = [...perStage].map(([k, xs]) => ({ k, xs, mean: xs.reduce((a, b) => a + b, 0) / xs.length })).sort((a, b) => b.mean - a.mean);
   for (const { k, xs } of rows) console.log(`  ${k.padEnd(26)} ${fmt(xs)}${overBudget.has(k) ? `  (over budget ${overBudget.get(k)}x)` : ''}`);
-  console.log(`RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 
   if (args.rates) {
     const server = await service.start(0);
@@ -128,7 +132,9 @@ async function main(): Promise<void> {
       const before = loadavg()[0]!.toFixed(2);
       const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', loader, server.url, String(rate), args.step, String(activeUsers)]);
       const r = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>;
-      console.log(`  ${String(rate).padStart(4)} req/s  p50 ${r.p50_ms!.toFixed(1)}  p90 ${r.p90_ms!.toFixed(1)}  p99 ${r.p99_ms!.toFixed(1)}  max ${r.max_ms!.toFixed(0)} ms  done/s ${r.achieved_rps!.toFixed(0)}  errors ${r.errors}  (load ${before})`);
+      console.log(
+        `  ${String(rate).padStart(4)} req/s  p50 ${r.p50_ms!.toFixed(1)}  p90 ${r.p90_ms!.toFixed(1)}  p99 ${r.p99_ms!.toFixed(1)}  max ${r.max_ms!.toFixed(0)} ms  done/s ${r.achieved_rps!.toFixed(0)}  errors ${r.errors}  (load ${before})`,
+      );
     }
   }
   await service.stop();

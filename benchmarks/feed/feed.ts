@@ -102,7 +102,6 @@ async function startTargets(ctx: BenchContext, names: Target['name'][], worldOve
   return targets;
 }
 
-
 interface HistoryStats {
   users: number;
   events: number;
@@ -130,7 +129,9 @@ async function waitSettled(servers: Target[], events: number, workers: number, t
     const waiting = training.map((t) => Number(t.waiting_events ?? 0));
     if (streamed.every((n) => n >= events) && waiting.every((n) => n === 0) && JSON.stringify(steps) === last) return steps;
     if (Date.now() > deadline) {
-      throw new Error(`servers not settled after ${timeoutMs / 1000} s: streamed ${streamed.join('/')} of ${events} events, online training steps ${steps.join('/')}, events waiting for training ${waiting.join('/')}`);
+      throw new Error(
+        `servers not settled after ${timeoutMs / 1000} s: streamed ${streamed.join('/')} of ${events} events, online training steps ${steps.join('/')}, events waiting for training ${waiting.join('/')}`,
+      );
     }
     last = JSON.stringify(steps);
     await sleep(1000);
@@ -163,14 +164,19 @@ async function healthOfEachWorker(url: string, workers: number): Promise<HealthC
  * the same events from Kafka.
  */
 async function postHistory(ctx: BenchContext, config: Config, feed: Target, users: number[]): Promise<HistoryStats> {
-  const byUser = await recentHistory(config, users.map((u) => `u${u}`));
+  const byUser = await recentHistory(
+    config,
+    users.map((u) => `u${u}`),
+  );
   const tag = `r${Date.now().toString(36)}`;
   const now = Date.now();
   const perUser = users.map((u) => replayedEvents(byUser.get(`u${u}`) ?? [], tag, now - 1000));
   const lengths = perUser.map((e) => e.length);
   const q = (p: number) => percentile(lengths, p * 100);
   const all = perUser.flat();
-  ctx.log(`replaying the recent history of the ${users.length.toLocaleString('en-US')} users the load requests: ${all.length.toLocaleString('en-US')} events (per user p10 ${q(0.1)}, p50 ${q(0.5)}, p90 ${q(0.9)}, max ${q(1)})...`);
+  ctx.log(
+    `replaying the recent history of the ${users.length.toLocaleString('en-US')} users the load requests: ${all.length.toLocaleString('en-US')} events (per user p10 ${q(0.1)}, p50 ${q(0.5)}, p90 ${q(0.9)}, max ${q(1)})...`,
+  );
   const t0 = Date.now();
   await withContext('replaying history events', () => postEvents(feed.server.url, BENCH_KEY, all, config.api.maxEventsPerBatch));
   const postS = (Date.now() - t0) / 1000;
@@ -226,7 +232,9 @@ export const feedBenchmark: Benchmark = {
         for (const [name, rs] of runs) {
           const row = medianStep(name, rs);
           rows.push(row);
-          ctx.log(`${String(rate).padStart(4)} req/s ${name.padEnd(13)} p50 ${row.p50_ms.toFixed(1)} p90 ${row.p90_ms.toFixed(1)} p99 ${row.p99_ms.toFixed(1)} max ${row.max_ms.toFixed(0)} ms, errors ${row.errors}${row.first_error ? ` (${row.first_error})` : ''}`);
+          ctx.log(
+            `${String(rate).padStart(4)} req/s ${name.padEnd(13)} p50 ${row.p50_ms.toFixed(1)} p90 ${row.p90_ms.toFixed(1)} p99 ${row.p99_ms.toFixed(1)} max ${row.max_ms.toFixed(0)} ms, errors ${row.errors}${row.first_error ? ` (${row.first_error})` : ''}`,
+          );
           // Past saturation every further step only queues: stop that server once p99 passes 1 s or 5% fail.
           // The target rate (200) is always measured.
           if (rate >= 200 && (row.p99_ms > 1000 || row.errors > row.sent * 0.05)) saturated.add(name);
@@ -275,7 +283,9 @@ export const feedBenchmark: Benchmark = {
     const maxFeed = maxRateUnder(rows, 'feed');
     const maxTrend = maxRateUnder(rows, 'trending-only');
     const maxHello = maxRateUnder(rows, 'hello');
-    const slowest = Object.entries(stages).sort((a, b) => b[1] - a[1]).slice(0, 3);
+    const slowest = Object.entries(stages)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3);
     const bottleneck = slowest.length ? `slowest stages (mean ms): ${slowest.map(([s, v]) => `${s} ${v.toFixed(2)}`).join(', ')}` : undefined;
     const references: Reference[] = [
       {
@@ -306,7 +316,9 @@ export const feedBenchmark: Benchmark = {
     const stageTable: BenchTable = {
       title: 'feed server: mean time per pipeline stage over the whole run (from /metrics)',
       columns: ['stage', 'mean ms'],
-      rows: Object.entries(stages).sort((a, b) => b[1] - a[1]).map(([s, v]) => [s, round(v)]),
+      rows: Object.entries(stages)
+        .sort((a, b) => b[1] - a[1])
+        .map(([s, v]) => [s, round(v)]),
     };
     return {
       dataset: { items, users: world.users, world_database: world.config.clickhouse.database },
@@ -342,7 +354,19 @@ export const feedBenchmark: Benchmark = {
           ...(feedAt ? { spread: { min: round(feedAt.p99_min_ms), max: round(feedAt.p99_max_ms), runs: feedAt.repeats } } : {}),
         }),
       ],
-      series: { steps: rows.map((r) => ({ target: r.target, rate: r.rate, p50_ms: round(r.p50_ms), p90_ms: round(r.p90_ms), p99_ms: round(r.p99_ms), p99_min_ms: round(r.p99_min_ms), p99_max_ms: round(r.p99_max_ms), max_ms: round(r.max_ms), errors: r.errors })) },
+      series: {
+        steps: rows.map((r) => ({
+          target: r.target,
+          rate: r.rate,
+          p50_ms: round(r.p50_ms),
+          p90_ms: round(r.p90_ms),
+          p99_ms: round(r.p99_ms),
+          p99_min_ms: round(r.p99_min_ms),
+          p99_max_ms: round(r.p99_max_ms),
+          max_ms: round(r.max_ms),
+          errors: r.errors,
+        })),
+      },
       notes: [
         'Load generator and servers share the machine: on 2 cores the generator takes CPU from the server at high rates.',
         `The feed and trending-only servers, measured one after the other, serve model version ${models.version}, trained ${models.epochs} epoch(s) on the world's ${models.events.toLocaleString('en-US')} simulated history events (${models.size_mib} MiB on disk${models.reused ? '; reused, same world and model config' : `; trained in ${models.train_s} s`}).`,

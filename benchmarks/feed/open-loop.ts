@@ -69,14 +69,11 @@ export async function openLoopStep(opts: OpenLoopOptions): Promise<StepResult> {
       else fail(reason ?? 'error');
       if (--pending === 0) onDrained?.();
     };
-    const req = request(
-      { agent, host: url.hostname, port: url.port, path: opts.path(i), method: 'GET', headers: opts.headers ?? {} },
-      (res) => {
-        res.resume();
-        res.on('end', () => finish(res.statusCode !== undefined && res.statusCode < 400, `HTTP ${res.statusCode}`));
-        res.on('error', (err) => finish(false, err.message));
-      },
-    );
+    const req = request({ agent, host: url.hostname, port: url.port, path: opts.path(i), method: 'GET', headers: opts.headers ?? {} }, (res) => {
+      res.resume();
+      res.on('end', () => finish(res.statusCode !== undefined && res.statusCode < 400, `HTTP ${res.statusCode}`));
+      res.on('error', (err) => finish(false, err.message));
+    });
     req.setTimeout(timeoutMs, () => {
       timeouts++;
       req.destroy(new Error(`timeout after ${timeoutMs} ms`));

@@ -75,7 +75,7 @@ async function measurePath(ctx: BenchContext, post: ChildServer, poll: ChildServ
 
 export const freshnessBenchmark: Benchmark = {
   name: 'freshness',
-  description: 'time from an event accepted by POST /v1/events to the same user\'s next feed changing; catalog writes to another replica; new item to retrievable via ANN',
+  description: "time from an event accepted by POST /v1/events to the same user's next feed changing; catalog writes to another replica; new item to retrievable via ANN",
   defaultRepeats: 3,
   stack: true,
   async run(ctx): Promise<BenchOutput> {
@@ -119,28 +119,58 @@ export const freshnessBenchmark: Benchmark = {
     const feedP50 = percentile(feedMs, 50);
     const otherP99 = med(other.runs, 'p99');
     const sameP99 = med(same.runs, 'p99');
-    const p99Of = (p: { runs: PathRun[] }, note?: string) => overRuns(p.runs.map((r) => r.p99), 'ms', note);
+    const p99Of = (p: { runs: PathRun[] }, note?: string) =>
+      overRuns(
+        p.runs.map((r) => r.p99),
+        'ms',
+        note,
+      );
     const worst = otherP99 >= sameP99 ? { p99: p99Of(other), path: 'other replica (through Kafka and the stream follower)' } : { p99: p99Of(same), path: 'same replica' };
     // Per run: the percentile of that run's writes (a timeout counts as TIMEOUT_MS); the figure is the median over runs.
     const writeStat = (k: keyof CatalogWriteTrial, stat: 'p50' | 'p99', note?: string) =>
-      overRuns(writeRuns.map((run) => percentile(run.map((x) => x[k] ?? TIMEOUT_MS), stat === 'p50' ? 50 : 99)), 'ms', note);
+      overRuns(
+        writeRuns.map((run) =>
+          percentile(
+            run.map((x) => x[k] ?? TIMEOUT_MS),
+            stat === 'p50' ? 50 : 99,
+          ),
+        ),
+        'ms',
+        note,
+      );
     const writeTimeouts = (k: keyof CatalogWriteTrial) => writeRuns.flat().filter((x) => x[k] === null).length;
     const writeP99 = [writeStat('publishMs', 'p99'), writeStat('retireMs', 'p99')].reduce((a, b) => ((b.value ?? 0) > (a.value ?? 0) ? b : a));
-    const row = (name: string, p: { runs: PathRun[] }) => [name, round(med(p.runs, 'p50')), round(med(p.runs, 'p99')), p.runs.reduce((s, r) => s + r.trials, 0), p.runs.reduce((s, r) => s + r.timeouts, 0)];
+    const row = (name: string, p: { runs: PathRun[] }) => [
+      name,
+      round(med(p.runs, 'p50')),
+      round(med(p.runs, 'p99')),
+      p.runs.reduce((s, r) => s + r.trials, 0),
+      p.runs.reduce((s, r) => s + r.timeouts, 0),
+    ];
     return {
       dataset: { items, users: world.users },
       params: { trials_per_run: perRun, timeout_ms: TIMEOUT_MS, event: 'not_interested on an item the feed showed three times in a row' },
       figures: {
-        event_to_feed_p50_ms_same_replica: overRuns(same.runs.map((r) => r.p50), 'ms'),
+        event_to_feed_p50_ms_same_replica: overRuns(
+          same.runs.map((r) => r.p50),
+          'ms',
+        ),
         event_to_feed_p99_ms_same_replica: p99Of(same),
-        event_to_feed_p50_ms_other_replica: overRuns(other.runs.map((r) => r.p50), 'ms', 'through Kafka and the stream follower'),
+        event_to_feed_p50_ms_other_replica: overRuns(
+          other.runs.map((r) => r.p50),
+          'ms',
+          'through Kafka and the stream follower',
+        ),
         event_to_feed_p99_ms_other_replica: p99Of(other, 'through Kafka and the stream follower'),
         catalog_publish_to_other_replica_p50_ms: writeStat('publishMs', 'p50', 'POST /v1/items on A -> GET /v1/items/:id on B finds it'),
         catalog_publish_to_other_replica_p99_ms: writeStat('publishMs', 'p99'),
         catalog_retire_to_other_replica_p50_ms: writeStat('retireMs', 'p50', 'DELETE /v1/items/:id on A -> B reports it unavailable'),
         catalog_retire_to_other_replica_p99_ms: writeStat('retireMs', 'p99'),
         ...Object.fromEntries(
-          annRuns.map((r) => [`new_item_to_ann_s_at_${r.rate}eps`, { value: r.secs.every((x) => x !== null) ? round(median(r.secs as number[])) : null, unit: 's', note: `median of ${r.secs.length} new items, ${r.rate} background events/s` }]),
+          annRuns.map((r) => [
+            `new_item_to_ann_s_at_${r.rate}eps`,
+            { value: r.secs.every((x) => x !== null) ? round(median(r.secs as number[])) : null, unit: 's', note: `median of ${r.secs.length} new items, ${r.rate} background events/s` },
+          ]),
         ),
       },
       references: [
@@ -163,7 +193,13 @@ export const freshnessBenchmark: Benchmark = {
         {
           title: `Catalog write accepted on A -> applied by B (through the catalog topic; medians of ${ctx.repeats} runs of ${perRun} items)`,
           columns: ['write', 'p50 ms', 'p99 ms', 'trials', 'timeouts'],
-          rows: (['publishMs', 'retireMs'] as const).map((k) => [k === 'publishMs' ? 'publish (POST /v1/items)' : 'retire (DELETE /v1/items/:id)', writeStat(k, 'p50').value, writeStat(k, 'p99').value, writeRuns.flat().length, writeTimeouts(k)]),
+          rows: (['publishMs', 'retireMs'] as const).map((k) => [
+            k === 'publishMs' ? 'publish (POST /v1/items)' : 'retire (DELETE /v1/items/:id)',
+            writeStat(k, 'p50').value,
+            writeStat(k, 'p99').value,
+            writeRuns.flat().length,
+            writeTimeouts(k),
+          ]),
         },
         {
           title: 'New item: first engagement -> returned by the serving ANN index (online trainer -> index)',

@@ -15,11 +15,18 @@ const features = (id: string, i: number): ItemFeatures => ({ item_id: id, catego
 /** A small trained two-tower model and its serving snapshot (ANN index built as serving builds it). */
 async function servingModel(ctx: BenchContext, items: number): Promise<{ holder: ModelHolder; model: TwoTower; ids: string[] }> {
   let s = ctx.config.seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const ids = Array.from({ length: items }, (_, i) => `v${i}`);
   const sequences: Sequence[] = Array.from({ length: Math.max(50, items / 10) }, (_, u) => {
     const n = 20;
-    return { user_id: `u${u}`, locale: 'en', segment: '', items: Array.from({ length: n }, () => ids[Math.floor(rand() ** 2 * items)]!), weights: Array(n).fill(1), ts: Array.from({ length: n }, (_, k) => Date.now() - (n - k) * 60_000) };
+    return {
+      user_id: `u${u}`,
+      locale: 'en',
+      segment: '',
+      items: Array.from({ length: n }, () => ids[Math.floor(rand() ** 2 * items)]!),
+      weights: Array(n).fill(1),
+      ts: Array.from({ length: n }, (_, k) => Date.now() - (n - k) * 60_000),
+    };
   });
   const config = { ...ctx.config.models.retrieval, epochs: 1 };
   const { model } = trainTwoTower({ sequences, items: ids.map(features), history: 'before' }, { config, seed: ctx.config.seed });

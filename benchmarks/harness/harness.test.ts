@@ -23,7 +23,13 @@ describe('stats', () => {
   });
 
   it('takes the field-wise median of repeated runs', () => {
-    expect(medianOf([{ a: 1, b: 30 }, { a: 3, b: 10 }, { a: 2, b: 20 }])).toEqual({ a: 2, b: 20 });
+    expect(
+      medianOf([
+        { a: 1, b: 30 },
+        { a: 3, b: 10 },
+        { a: 2, b: 20 },
+      ]),
+    ).toEqual({ a: 2, b: 20 });
   });
 });
 
@@ -43,7 +49,14 @@ describe('checkTarget', () => {
 
 describe('formatTable', () => {
   it('aligns columns and right-aligns numbers', () => {
-    const text = formatTable({ title: 'T', columns: ['name', 'ms'], rows: [['a', 1.234], ['bbb', 1234]] });
+    const text = formatTable({
+      title: 'T',
+      columns: ['name', 'ms'],
+      rows: [
+        ['a', 1.234],
+        ['bbb', 1234],
+      ],
+    });
     expect(text.split('\n')).toEqual(['T', 'name     ms', '----  -----', 'a      1.23', 'bbb   1,234']);
   });
 });
@@ -60,12 +73,22 @@ describe('machine', () => {
 
 describe('writeResult', () => {
   const result = (smoke: boolean, points: number): BenchResult => ({
-    schema_version: RESULT_SCHEMA_VERSION, benchmark: 'feed', smoke, date: '2026-01-02T03:04:05.678Z', duration_s: 1,
+    schema_version: RESULT_SCHEMA_VERSION,
+    benchmark: 'feed',
+    smoke,
+    date: '2026-01-02T03:04:05.678Z',
+    duration_s: 1,
     git: { commit: 'c', dirty: false },
     machine: { cpu: 'x', cores: 2, memory_bytes: 1, node: 'v20', platform: 'linux', kernel: '6', load_1m: 0 },
-    backend: { tfjs: 'wasm', reason: 'test' }, repeats: 3, dataset: { items: 1 }, params: {},
+    backend: { tfjs: 'wasm', reason: 'test' },
+    repeats: 3,
+    dataset: { items: 1 },
+    params: {},
     figures: { p99_ms: { value: 20, unit: 'ms', min: 18, max: 31, runs: 3 } },
-    references: [], tables: [], targets: [], notes: [],
+    references: [],
+    tables: [],
+    targets: [],
+    notes: [],
     series: { rss: Array.from({ length: points }, (_, i) => ({ t: i })) },
   });
 

@@ -18,7 +18,11 @@ export const ingestBenchmark: Benchmark = {
       const last = runs[r]!;
       ctx.log(`run ${r + 1}/${ctx.repeats}: end to end ${last.endToEnd.eventsPerSec} events/s, Kafka -> ClickHouse ${last.kafkaToClickhouse.eventsPerSec} events/s`);
     }
-    const e2eFigure = overRuns(runs.map((x) => x.endToEnd.eventsPerSec), 'events/s', 'HTTP POST /v1/events -> Kafka -> ClickHouse rows');
+    const e2eFigure = overRuns(
+      runs.map((x) => x.endToEnd.eventsPerSec),
+      'events/s',
+      'HTTP POST /v1/events -> Kafka -> ClickHouse rows',
+    );
     const e2e = median(runs.map((x) => x.endToEnd.eventsPerSec));
     const http = median(runs.map((x) => x.endToEnd.httpAcceptedPerSec));
     const k2c = median(runs.map((x) => x.kafkaToClickhouse.eventsPerSec));
@@ -30,9 +34,20 @@ export const ingestBenchmark: Benchmark = {
       params: { kafka_partitions: ctx.config.kafka.partitions, max_batch_events: ctx.config.ingest.maxBatchEvents },
       figures: {
         end_to_end_events_per_s: e2eFigure,
-        http_accepted_events_per_s: overRuns(runs.map((x) => x.endToEnd.httpAcceptedPerSec), 'events/s', 'acked by Kafka'),
-        kafka_to_clickhouse_events_per_s: overRuns(runs.map((x) => x.kafkaToClickhouse.eventsPerSec), 'events/s', 'consumer draining a full topic; includes group join'),
-        producer_events_per_s: overRuns(runs.map((x) => x.produceEventsPerSec), 'events/s'),
+        http_accepted_events_per_s: overRuns(
+          runs.map((x) => x.endToEnd.httpAcceptedPerSec),
+          'events/s',
+          'acked by Kafka',
+        ),
+        kafka_to_clickhouse_events_per_s: overRuns(
+          runs.map((x) => x.kafkaToClickhouse.eventsPerSec),
+          'events/s',
+          'consumer draining a full topic; includes group join',
+        ),
+        producer_events_per_s: overRuns(
+          runs.map((x) => x.produceEventsPerSec),
+          'events/s',
+        ),
         max_consumer_lag: { value: round(maxLag), unit: 'events', note: 'during the end-to-end phase' },
       },
       references: [

@@ -63,4 +63,3 @@ export function writeResult(result: BenchResult, outDir: string): string {
   }
   return file;
 }
-

@@ -35,9 +35,7 @@ export function startRun() {
     started,
     machine,
     git,
-    finish(
-      run: Pick<BenchResult, 'benchmark' | 'smoke' | 'repeats' | 'backend'>, output: BenchOutput,
-    ): BenchResult {
+    finish(run: Pick<BenchResult, 'benchmark' | 'smoke' | 'repeats' | 'backend'>, output: BenchOutput): BenchResult {
       return {
         schema_version: RESULT_SCHEMA_VERSION,
         benchmark: run.benchmark,
@@ -81,7 +79,9 @@ export async function runBenchmark(name: string, opts: RunOptions): Promise<{ re
 
   print(`\n${name}: ${bench.description}`);
   const steal = result.machine.cpu_steal;
-  print(`commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''} · ${machine.cpu} · ${machine.cores} cores · node ${machine.node} · tfjs ${backend.name} · medians of ${repeats} · load ${machine.load_1m} → ${result.machine.load_1m_end}${steal != null ? ` · ${(steal * 100).toFixed(1)}% CPU stolen by the hypervisor` : ''}`);
+  print(
+    `commit ${git.commit.slice(0, 12)}${git.dirty ? ' (dirty)' : ''} · ${machine.cpu} · ${machine.cores} cores · node ${machine.node} · tfjs ${backend.name} · medians of ${repeats} · load ${machine.load_1m} → ${result.machine.load_1m_end}${steal != null ? ` · ${(steal * 100).toFixed(1)}% CPU stolen by the hypervisor` : ''}`,
+  );
   for (const t of result.tables) print(`\n${formatTable(t)}`);
   if (result.references.length) {
     print('\nreferences (measured in the same run)');

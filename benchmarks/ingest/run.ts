@@ -71,7 +71,6 @@ interface Child {
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
-
 /** Forks child.ts in `mode`; its logs go to our stderr. */
 async function startChild(mode: IngestChildMode, config: Config): Promise<Child> {
   const prof = process.env.BENCH_CPU_PROF;
@@ -162,8 +161,7 @@ export async function runIngestBenchmark(opts: IngestBenchmarkOptions): Promise<
   const kafka = createKafka(config);
   const admin = kafka.admin();
   await admin.connect();
-  const stored = async () =>
-    Number((await (await ch.query({ query: 'SELECT toString(count()) AS n FROM events', format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n);
+  const stored = async () => Number((await (await ch.query({ query: 'SELECT toString(count()) AS n FROM events', format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n);
   const kafkaLag = async () => {
     const high = await admin.fetchTopicOffsets(config.kafka.topic);
     const [committed] = await admin.fetchOffsets({ groupId: config.ingest.groupId, topics: [config.kafka.topic] });
@@ -201,9 +199,11 @@ export async function runIngestBenchmark(opts: IngestBenchmarkOptions): Promise<
     const p = producer;
     const pre = batches('k');
     let t0 = Date.now();
-    await Promise.all(Array.from({ length: opts.clients }, async (_, c) => {
-      for (let i = c; i < pre.length; i += opts.clients) await p.send(pre[i]!);
-    }));
+    await Promise.all(
+      Array.from({ length: opts.clients }, async (_, c) => {
+        for (let i = c; i < pre.length; i += opts.clients) await p.send(pre[i]!);
+      }),
+    );
     const produceEventsPerSec = Math.round(opts.events / ((Date.now() - t0) / 1000));
     print(`  producer alone: ${produceEventsPerSec} events/s`);
     await producer.close();
@@ -234,12 +234,14 @@ export async function runIngestBenchmark(opts: IngestBenchmarkOptions): Promise<
     // generator takes less of the CPU it shares with what it measures.
     const agent = new Agent({ keepAlive: true, maxSockets: opts.clients });
     const headers = { 'content-type': 'application/json', 'x-api-key': config.api.keys[0]!.key };
-    await Promise.all(Array.from({ length: opts.clients }, async (_, c) => {
-      for (let i = c; i < bodies.length; i += opts.clients) {
-        if ((await post(agent, `${url}/v1/events`, headers, bodies[i]!)) === 200) accepted += sizes[i]!;
-        else failed++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: opts.clients }, async (_, c) => {
+        for (let i = c; i < bodies.length; i += opts.clients) {
+          if ((await post(agent, `${url}/v1/events`, headers, bodies[i]!)) === 200) accepted += sizes[i]!;
+          else failed++;
+        }
+      }),
+    );
     agent.destroy();
     const httpSecs = (Date.now() - t0) / 1000;
     if (failed > 0) throw new Error(`${failed} POST /v1/events requests failed`);

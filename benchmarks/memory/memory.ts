@@ -84,10 +84,19 @@ async function measureRun(ctx: BenchContext, size: { world: BenchWorld; models: 
     ctx.log(`${world.items.toLocaleString('en-US')} items: ${trafficS} s of mixed traffic (${FEED_RATE} feed req/s, ${EVENTS_PER_S} events/s), RSS sampled every ${SAMPLE_MS / 1000} s...`);
     try {
       const [feed, events] = await Promise.all([
-        openLoopStep({ baseUrl: server.url, path: (i) => `/v1/feed?user_id=u${users[i % users.length]}&count=10`, rate: FEED_RATE, durationS: trafficS, headers: { 'x-api-key': BENCH_KEY } }).finally(() => {
-          done = true;
-        }),
-        withContext('posting the event stream', () => eventStream(server, size.config, users.map((u) => `u${u}`), () => done)),
+        openLoopStep({ baseUrl: server.url, path: (i) => `/v1/feed?user_id=u${users[i % users.length]}&count=10`, rate: FEED_RATE, durationS: trafficS, headers: { 'x-api-key': BENCH_KEY } }).finally(
+          () => {
+            done = true;
+          },
+        ),
+        withContext('posting the event stream', () =>
+          eventStream(
+            server,
+            size.config,
+            users.map((u) => `u${u}`),
+            () => done,
+          ),
+        ),
       ]);
       const after = await server.rss();
       return {
@@ -133,10 +142,15 @@ export const memoryBenchmark: Benchmark = {
           for (let r = 0; r < ctx.repeats; r++) {
             const run = await measureRun(ctx, { world, models, config }, trafficS, hello, helloRss);
             runs.push(run);
-            ctx.log(`  run ${r + 1}: RSS max ${Math.max(...run.samples_mib).toFixed(0)} MiB, median ${median(run.samples_mib).toFixed(0)} MiB, after GC ${run.rss_after_gc_mib.toFixed(0)} MiB (heap ${run.heap_after_gc_mib.toFixed(0)}), started in ${run.startup_s.toFixed(1)} s`);
+            ctx.log(
+              `  run ${r + 1}: RSS max ${Math.max(...run.samples_mib).toFixed(0)} MiB, median ${median(run.samples_mib).toFixed(0)} MiB, after GC ${run.rss_after_gc_mib.toFixed(0)} MiB (heap ${run.heap_after_gc_mib.toFixed(0)}), started in ${run.startup_s.toFixed(1)} s`,
+            );
           }
           rows.push({ items, runs, models, world });
-          const highest = overRuns(runs.map((r) => Math.max(...r.samples_mib)), 'MiB');
+          const highest = overRuns(
+            runs.map((r) => Math.max(...r.samples_mib)),
+            'MiB',
+          );
           targets.push(
             checkTarget('serving_rss_1m', highest.value, {
               items,
@@ -161,15 +175,35 @@ export const memoryBenchmark: Benchmark = {
     for (const r of rows) {
       const k = key(r.items);
       figures[`rss_max_mib_${k}`] = overRuns(r.runs.map(maxOf), 'MiB', `highest RSS sampled during ${trafficS} s of mixed traffic`);
-      figures[`rss_median_mib_${k}`] = overRuns(r.runs.map((x) => median(x.samples_mib)), 'MiB', 'median RSS over the same samples');
-      figures[`rss_after_gc_mib_${k}`] = overRuns(r.runs.map((x) => x.rss_after_gc_mib), 'MiB', 'after the traffic and a forced full GC');
-      figures[`heap_after_gc_mib_${k}`] = overRuns(r.runs.map((x) => x.heap_after_gc_mib), 'MiB', 'JS heap after the forced full GC');
-      figures[`startup_s_${k}`] = overRuns(r.runs.map((x) => x.startup_s), 's', 'catalog and model load to listening');
+      figures[`rss_median_mib_${k}`] = overRuns(
+        r.runs.map((x) => median(x.samples_mib)),
+        'MiB',
+        'median RSS over the same samples',
+      );
+      figures[`rss_after_gc_mib_${k}`] = overRuns(
+        r.runs.map((x) => x.rss_after_gc_mib),
+        'MiB',
+        'after the traffic and a forced full GC',
+      );
+      figures[`heap_after_gc_mib_${k}`] = overRuns(
+        r.runs.map((x) => x.heap_after_gc_mib),
+        'MiB',
+        'JS heap after the forced full GC',
+      );
+      figures[`startup_s_${k}`] = overRuns(
+        r.runs.map((x) => x.startup_s),
+        's',
+        'catalog and model load to listening',
+      );
     }
     if (rows.length >= 2) {
       const [a, b] = [rows[0]!, largest];
       const highest = (r: SizeRow) => median(r.runs.map(maxOf));
-      figures.rss_bytes_per_item = { value: round(((highest(b) - highest(a)) * MiB) / (b.items - a.items)), unit: 'bytes/item', note: `slope of the highest RSS between ${key(a.items)} and ${key(b.items)}` };
+      figures.rss_bytes_per_item = {
+        value: round(((highest(b) - highest(a)) * MiB) / (b.items - a.items)),
+        unit: 'bytes/item',
+        note: `slope of the highest RSS between ${key(a.items)} and ${key(b.items)}`,
+      };
     }
     const references: Reference[] = [
       {
@@ -201,7 +235,20 @@ export const memoryBenchmark: Benchmark = {
         {
           title: `Serving process memory with the trained model, ${trafficS} s of mixed traffic per run (${ctx.repeats} runs; bare Hono server ${base.toFixed(0)} MiB)`,
           columns: ['items', 'run', 'startup s', 'RSS idle MiB', 'RSS max MiB', 'RSS median MiB', 'RSS after GC MiB', 'JS heap MiB', 'feed requests', 'events'],
-          rows: rows.flatMap((r) => r.runs.map((x, i) => [r.items, i + 1, round(x.startup_s), round(x.rss_idle_mib), round(maxOf(x)), round(median(x.samples_mib)), round(x.rss_after_gc_mib), round(x.heap_after_gc_mib), x.feed_requests, x.events])),
+          rows: rows.flatMap((r) =>
+            r.runs.map((x, i) => [
+              r.items,
+              i + 1,
+              round(x.startup_s),
+              round(x.rss_idle_mib),
+              round(maxOf(x)),
+              round(median(x.samples_mib)),
+              round(x.rss_after_gc_mib),
+              round(x.heap_after_gc_mib),
+              x.feed_requests,
+              x.events,
+            ]),
+          ),
         },
       ],
       targets,

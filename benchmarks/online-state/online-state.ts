@@ -82,9 +82,7 @@ export const onlineStateBenchmark: Benchmark = {
     const requests = ctx.smoke ? 50 : 2_000;
     const world = await ensureWorld(ctx.config, items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'bench');
     const base = ctx.smoke ? { ...world.config, dataDir: join(world.config.dataDir, world.config.clickhouse.database) } : world.config;
-    const config = ConfigSchema.parse(
-      deepMerge(base as never, { ...benchKeys, online: { store: 'redis', redisKeyPrefix: `bench:${randomBytes(4).toString('hex')}:` } } as never),
-    ) as Config;
+    const config = ConfigSchema.parse(deepMerge(base as never, { ...benchKeys, online: { store: 'redis', redisKeyPrefix: `bench:${randomBytes(4).toString('hex')}:` } } as never)) as Config;
     // The stack's Redis (under the harness's data folder, like `feed stack up` with online.store=redis), not one per world.
     const stack: Config = { ...ctx.config, online: { ...ctx.config.online, store: 'redis' } };
     await startLocalService(stack, 'redis');
@@ -104,7 +102,10 @@ export const onlineStateBenchmark: Benchmark = {
       const redis = new RedisOnlineState(new RedisUserStore(client, config.online), { config: config.online });
       redis.apply(events);
       await redis.flush();
-      for (const [name, online] of [['in-process', memory], ['redis', redis]] as const) {
+      for (const [name, online] of [
+        ['in-process', memory],
+        ['redis', redis],
+      ] as const) {
         const service = await createFeedService(config, { catalog, online, followStream: false, producer: null, stackChecks: false, onlineTraining: false, models: registryModelSource(config) });
         services.push({ name, service });
         await measure(service, Math.min(200, requests), users, undefined); // warm-up

@@ -91,7 +91,15 @@ export const onlineTrainingBenchmark: Benchmark = {
     const measure = async (mode: Mode, repeat: number): Promise<Run> => {
       const online = new MemoryOnlineState({ config: config.online });
       online.apply(history);
-      const service = await createFeedService(config, { catalog, online, followStream: false, producer: null, stackChecks: false, onlineTraining: mode === 'thread', models: registryModelSource(config) });
+      const service = await createFeedService(config, {
+        catalog,
+        online,
+        followStream: false,
+        producer: null,
+        stackChecks: false,
+        onlineTraining: mode === 'thread',
+        models: registryModelSource(config),
+      });
       try {
         const onLoop = mode === 'serving-loop' ? trainOnServingLoop(service, config, catalog, ctx.log) : undefined;
         const steps = () => onLoop?.steps() ?? service.learning.stats().steps;
@@ -185,7 +193,14 @@ export const onlineTrainingBenchmark: Benchmark = {
     };
     return {
       dataset: { items, users, world_database: world.config.clickhouse.database },
-      params: { seconds, warmup_seconds: warmupSeconds, events_per_second: eventsPerSecond, requests_per_second: requestsPerSecond, history_events_per_user: history.length / users, models: { version: models.version, key: models.key, epochs: models.epochs } },
+      params: {
+        seconds,
+        warmup_seconds: warmupSeconds,
+        events_per_second: eventsPerSecond,
+        requests_per_second: requestsPerSecond,
+        history_events_per_user: history.length / users,
+        models: { version: models.version, key: models.key, epochs: models.epochs },
+      },
       figures: {
         thread_loop_delay_p99_ms: thread,
         thread_loop_delay_max_ms: fig('thread', 'loop_max_ms'),

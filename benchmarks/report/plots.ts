@@ -107,10 +107,7 @@ export function soakSpec(soak: BenchResult): TopLevelSpec | undefined {
       {
         width: 560,
         height: 140,
-        layer: [
-          { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'rss_mib', type: 'quantitative', title: 'RSS after GC (MiB)', scale: { zero: false } } } },
-          ...promotion,
-        ],
+        layer: [{ mark: { type: 'line', point: true }, encoding: { x, y: { field: 'rss_mib', type: 'quantitative', title: 'RSS after GC (MiB)', scale: { zero: false } } } }, ...promotion],
       },
     ],
   };

@@ -70,8 +70,17 @@ function targetRows(results: readonly BenchResult[], link: ResultLink): (string 
     if (!found) return [t.figure, t.target, null, needsTrained ? 'not yet measured with trained models' : 'not yet measured', null, null];
     const { r, c } = found;
     if (needsTrained && !servedTrainedModels(r)) return [t.figure, t.target, null, 'not yet measured with trained models', null, fileLink(r, link)];
-    const verdict = c.value === null ? 'not measured' : !c.applies ? 'not judged (measured at another size)' : c.met ? `met (${c.margin.replace(/^met with /, 'by ')})` : `MISSED (${c.margin.replace(/^missed /, '')})`;
-    const context = `${Object.entries(r.dataset).map(([k, v]) => `${k} ${v}`).join(', ')}; ${host(r)}; ${stamp(r)}${c.note ? `; ${c.note}` : ''}`;
+    const verdict =
+      c.value === null
+        ? 'not measured'
+        : !c.applies
+          ? 'not judged (measured at another size)'
+          : c.met
+            ? `met (${c.margin.replace(/^met with /, 'by ')})`
+            : `MISSED (${c.margin.replace(/^missed /, '')})`;
+    const context = `${Object.entries(r.dataset)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; ${host(r)}; ${stamp(r)}${c.note ? `; ${c.note}` : ''}`;
     return [t.figure, t.target, withSpread(c), verdict, context, fileLink(r, link)];
   });
 }
@@ -122,7 +131,9 @@ export function figuresMarkdown(results: readonly BenchResult[], plots: string[]
         `${r.machine.load_1m} → ${r.machine.load_1m_end ?? '?'}`,
         r.machine.cpu_steal != null ? `${(r.machine.cpu_steal * 100).toFixed(1)}%` : '?',
         r.repeats,
-        Object.entries(r.dataset).map(([k, v]) => `${k}=${v}`).join('; '),
+        Object.entries(r.dataset)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('; '),
       ]),
     ),
     '',

@@ -59,7 +59,17 @@ describe('writeReport', () => {
   );
   writeResult(
     result('soak', '2026-01-04T00:00:00.000Z', {
-      tables: [{ title: 'soak', columns: ['minute', 'note'], rows: [[1, 'RSS baseline'], [2, 'model promoted'], [3, '']] }],
+      tables: [
+        {
+          title: 'soak',
+          columns: ['minute', 'note'],
+          rows: [
+            [1, 'RSS baseline'],
+            [2, 'model promoted'],
+            [3, ''],
+          ],
+        },
+      ],
       series: { windows: [1, 2, 3].map((minute) => ({ minute, p50_ms: 10, p99_ms: 40 + minute, rss_mib: 500 + minute })) },
     }),
     results,
@@ -67,10 +77,7 @@ describe('writeReport', () => {
   // Results of other tools (the simulator, `feed evaluate`) through the same writer: their tables are rendered as they are.
   writeResult(result('evaluate-ml-100k', '2026-01-04T00:00:00.000Z', { tables: [{ title: 'ml-100k, random split', columns: ['model', 'NDCG@10'], rows: [['two-tower', 0.304]] }] }), results);
   // A memory figure measured without trained models is not reported as one.
-  writeResult(
-    result('memory', '2026-01-05T00:00:00.000Z', { params: { models: { version: 'stand-in', events: 0 } }, targets: [checkTarget('serving_rss_1m', 1838, { items: 1_000_000 })] }),
-    results,
-  );
+  writeResult(result('memory', '2026-01-05T00:00:00.000Z', { params: { models: { version: 'stand-in', events: 0 } }, targets: [checkTarget('serving_rss_1m', 1838, { items: 1_000_000 })] }), results);
   writeFileSync(join(committed, 'broken.json'), '{"benchmark": "x"}');
 
   it('draws the plots and rewrites only the generated blocks of both READMEs, every figure linked to its JSON', async () => {

@@ -17,7 +17,10 @@ export interface ReportOptions {
   mainReadmePath?: string;
 }
 
-const link = (from: string, resultsDir: string): ResultLink => (r) => relative(dirname(from), join(resultsDir, `${r.benchmark}.json`));
+const link =
+  (from: string, resultsDir: string): ResultLink =>
+  (r) =>
+    relative(dirname(from), join(resultsDir, `${r.benchmark}.json`));
 
 function rewrite(path: string, text: string, block: typeof FIGURES_BLOCK, heading: string, fallback: string): void {
   const markdown = existsSync(path) ? readFileSync(path, 'utf8') : fallback;

@@ -163,12 +163,12 @@ export const soakBenchmark: Benchmark = {
             heap_total_mib: round(mem.heapTotal / MiB),
             external_mib: round(mem.external / MiB),
             training_backlog: backlog,
-            note: [w === promoteAt ? 'model promoted' : '', w === plan.warmupWindows - 1 ? 'RSS baseline' : '', feed.first_error ?? '', ev.first_error ?? '']
-              .filter(Boolean)
-              .join('; '),
+            note: [w === promoteAt ? 'model promoted' : '', w === plan.warmupWindows - 1 ? 'RSS baseline' : '', feed.first_error ?? '', ev.first_error ?? ''].filter(Boolean).join('; '),
           };
           rows.push(row);
-          ctx.log(`window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}); training backlog ${row.training_backlog ?? '?'} events`);
+          ctx.log(
+            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}); training backlog ${row.training_backlog ?? '?'} events`,
+          );
         }
       } finally {
         await events.stop();
@@ -216,8 +216,38 @@ export const soakBenchmark: Benchmark = {
       tables: [
         {
           title: `Soak: ${plan.feedRate} feed req/s and ${plan.eventRate} events/s for ${plan.windows} × ${plan.windowS} s, model promoted in window ${Math.floor(plan.windows / 2) + 1}`,
-          columns: ['minute', 'feed ok', 'feed errors', 'p50 ms', 'p99 ms', 'max ms', 'events/s', 'event errors', 'RSS MiB', 'heap MiB', 'heap committed MiB', 'external MiB', 'training backlog', 'note'],
-          rows: rows.map((r) => [r.minute, r.feed_ok, r.feed_errors, r.p50_ms, r.p99_ms, r.max_ms, r.events_per_s, r.event_errors, r.rss_mib, r.heap_mib, r.heap_total_mib, r.external_mib, r.training_backlog, r.note]),
+          columns: [
+            'minute',
+            'feed ok',
+            'feed errors',
+            'p50 ms',
+            'p99 ms',
+            'max ms',
+            'events/s',
+            'event errors',
+            'RSS MiB',
+            'heap MiB',
+            'heap committed MiB',
+            'external MiB',
+            'training backlog',
+            'note',
+          ],
+          rows: rows.map((r) => [
+            r.minute,
+            r.feed_ok,
+            r.feed_errors,
+            r.p50_ms,
+            r.p99_ms,
+            r.max_ms,
+            r.events_per_s,
+            r.event_errors,
+            r.rss_mib,
+            r.heap_mib,
+            r.heap_total_mib,
+            r.external_mib,
+            r.training_backlog,
+            r.note,
+          ]),
         },
         {
           title: 'Soak criteria (issue #20)',

@@ -20,7 +20,7 @@ export async function rankerThroughput(ctx: BenchContext): Promise<RankerThrough
   const width = FEATURES.length;
   const k = OBJECTIVES.length;
   let s = ctx.config.seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const x = Float32Array.from({ length: n * width }, () => rand() * 4 - 2);
   const y = Float32Array.from({ length: n * k }, () => (rand() < 0.3 ? 1 : 0));
   const model = new MultiTaskRanker(ctx.config.models.ranker, ctx.config.seed);

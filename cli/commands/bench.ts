@@ -33,7 +33,10 @@ export function registerBenchCommands(program: Command): void {
     .option('--items <sizes>', 'dataset sizes, e.g. 100k,1m', itemSizes)
     .option('--workers <n>', 'serving processes of each feed server, as `feed serve --workers` (default: one per core)', positiveInt('--workers'))
     .option('--json', 'print the JSON result on stdout (an array for "all"); tables and progress go to stderr')
-    .addHelpText('after', '\nEach run prints a table and writes one JSON result (a full run also to <out>/latest/<name>.json, which is committed); `feed bench report` rewrites the generated tables of README.md (targets, offline evaluation) and benchmarks/README.md and benchmarks/plots/*.svg from <out>/latest/.')
+    .addHelpText(
+      'after',
+      '\nEach run prints a table and writes one JSON result (a full run also to <out>/latest/<name>.json, which is committed); `feed bench report` rewrites the generated tables of README.md (targets, offline evaluation) and benchmarks/README.md and benchmarks/plots/*.svg from <out>/latest/.',
+    )
     .action(async (name: string, opts: { smoke?: boolean; out?: string; repeats?: number; items?: number[]; workers?: number; json?: boolean }, cmd: Command) => {
       if (name === 'report') {
         const { writeReport } = await import('../../benchmarks/report/report.ts');

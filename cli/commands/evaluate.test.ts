@@ -29,7 +29,31 @@ describe('feed evaluate', () => {
 
   it('--json prints only a BenchResult with mean ± std over --seeds and writes the same file', async () => {
     const out = join(dir, 'results');
-    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--protocol', 'loo', '--k', '1,2', '--models', 'popular,itemknn,twotower,sasrec', '--epochs', '1', '--seeds', '1,2', '--name', 'tiny', '--out', out, '--json'], { env });
+    const { stdout } = await run(
+      'node',
+      [
+        'bin/feed.js',
+        'evaluate',
+        '--data',
+        data,
+        '--protocol',
+        'loo',
+        '--k',
+        '1,2',
+        '--models',
+        'popular,itemknn,twotower,sasrec',
+        '--epochs',
+        '1',
+        '--seeds',
+        '1,2',
+        '--name',
+        'tiny',
+        '--out',
+        out,
+        '--json',
+      ],
+      { env },
+    );
     const result = BenchResultSchema.parse(JSON.parse(stdout));
     expect(result).toMatchObject({ benchmark: 'evaluate-tiny-loo', repeats: 2, dataset: { users: 5, items: 9, interactions: 20 }, params: { protocol: 'loo', seeds: [1, 2] } });
     // One time-stamped file, and (a full run) its copy as the committed latest result.
@@ -47,7 +71,9 @@ describe('feed evaluate', () => {
   });
 
   it('weights rows only with --weight-column, and explains a missing one', async () => {
-    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--models', 'popular', '--k', '1', '--weight-column', 'rating', '--out', join(dir, 'weighted'), '--json'], { env });
+    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--models', 'popular', '--k', '1', '--weight-column', 'rating', '--out', join(dir, 'weighted'), '--json'], {
+      env,
+    });
     expect(JSON.parse(stdout).dataset.weights).toBe('rating');
     await expect(run('node', ['bin/feed.js', 'evaluate', '--data', data, '--models', 'popular', '--weight-column', 'watch_ms', '--out', join(dir, 'weighted')], { env })).rejects.toMatchObject({
       stderr: expect.stringMatching(/no column "watch_ms"/),

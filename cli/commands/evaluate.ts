@@ -72,7 +72,10 @@ export function registerEvaluateCommands(program: Command): void {
       const config = configFrom(cmd);
       const ks = positiveInts('--k', opts.k, 1);
       const seeds = opts.seeds !== undefined ? positiveInts('--seeds', opts.seeds, 0) : [config.seed];
-      const names = opts.models.split(',').map((s) => s.trim()).filter(Boolean);
+      const names = opts.models
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = names.filter((n) => !(MODEL_NAMES as readonly string[]).includes(n));
       if (unknown.length || !names.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; choose from ${MODEL_NAMES.join(', ')}`);
       const epochs = opts.epochs !== undefined ? { epochs: positiveInts('--epochs', opts.epochs, 1)[0]! } : {};
@@ -86,8 +89,10 @@ export function registerEvaluateCommands(program: Command): void {
         ...(opts.weightColumn ? { weightColumn: opts.weightColumn } : {}),
         ...(opts.columns ? { columns: opts.columns.split(',').map((c) => c.trim()) } : {}),
       });
-      log(`${opts.data}: ${data.user.length} interactions, ${data.users.length} users, ${data.items.length} items, ` +
-        `${data.weightColumn ? `weights from ${data.weightColumn}` : 'implicit (no weights)'}; protocol ${opts.protocol}, seeds ${seeds.join(',')}, tfjs ${backend.name}`);
+      log(
+        `${opts.data}: ${data.user.length} interactions, ${data.users.length} users, ${data.items.length} items, ` +
+          `${data.weightColumn ? `weights from ${data.weightColumn}` : 'implicit (no weights)'}; protocol ${opts.protocol}, seeds ${seeds.join(',')}, tfjs ${backend.name}`,
+      );
 
       const trained = (name: string, seed: number): TrainHooks & { stop: () => void } => {
         const bar = progressBar(`${name} seed ${seed}`);
@@ -99,16 +104,32 @@ export function registerEvaluateCommands(program: Command): void {
         if (name === 'ease') return ease();
         const hooks = trained(name, seed);
         const rec = name === 'twotower' ? twoTowerRecommender(retrieval, hooks) : sasRecRecommender(sequential, hooks);
-        return { ...rec, fit: async (ctx) => { await rec.fit(ctx); hooks.stop(); } };
+        return {
+          ...rec,
+          fit: async (ctx) => {
+            await rec.fit(ctx);
+            hooks.stop();
+          },
+        };
       };
 
       const runs: ModelReport[][] = [];
       for (const seed of seeds) {
         const split = splitInteractions(data, opts.protocol, seed);
-        runs.push(await evaluateModels(data, split, opts.protocol, names.map((n) => build(n, seed)), ks, seed, {
-          onFit: (name) => log(`seed ${seed}: fitting ${name}...`),
-          onReport: (r) => log(`seed ${seed}: ${r.model} fit ${r.fitSeconds.toFixed(1)} s, score ${r.scoreSeconds.toFixed(1)} s, test ndcg@${ks[0]} ${r.test[`ndcg@${ks[0]}`]!.toFixed(4)}`),
-        }));
+        runs.push(
+          await evaluateModels(
+            data,
+            split,
+            opts.protocol,
+            names.map((n) => build(n, seed)),
+            ks,
+            seed,
+            {
+              onFit: (name) => log(`seed ${seed}: fitting ${name}...`),
+              onReport: (r) => log(`seed ${seed}: ${r.model} fit ${r.fitSeconds.toFixed(1)} s, score ${r.scoreSeconds.toFixed(1)} s, test ndcg@${ks[0]} ${r.test[`ndcg@${ks[0]}`]!.toFixed(4)}`),
+            },
+          ),
+        );
       }
       const result = evaluationResult({
         name: opts.name ?? dataName(opts.data),

@@ -2,14 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatReport } from '../../experiments/format.ts';
 import { experimentReport } from '../../experiments/report.ts';
-import {
-  concludeExperiment,
-  createExperiment,
-  getExperiment,
-  listExperiments,
-  startExperiment,
-  stopExperiment,
-} from '../../experiments/store.ts';
+import { concludeExperiment, createExperiment, getExperiment, listExperiments, startExperiment, stopExperiment } from '../../experiments/store.ts';
 import { withContext } from '../../core/errors.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
 import { configFrom } from '../context.ts';
@@ -72,7 +65,7 @@ export function registerExperimentsCommands(program: Command): void {
 
   cmd
     .command('report <id>')
-    .description('per-arm metrics with confidence intervals from ClickHouse, p99 guardrail from the engine\'s /metrics')
+    .description("per-arm metrics with confidence intervals from ClickHouse, p99 guardrail from the engine's /metrics")
     .option('--json', 'print JSON')
     .option('--url <url>', 'the engine whose /metrics gives the p99s (default: http://api.host:api.port)')
     .action(async (id: string, opts: { json?: boolean; url?: string }, c: Command) => {
@@ -81,9 +74,7 @@ export function registerExperimentsCommands(program: Command): void {
       const url = (opts.url ?? `http://${config.api.host}:${config.api.port}`).replace(/\/+$/, '');
       const ch = createClickHouse(config);
       try {
-        const report = await withContext(`reporting experiment ${id}`, async () =>
-          experimentReport(ch, config, e, { text: await engineMetrics(url), source: `${url}/metrics` }),
-        );
+        const report = await withContext(`reporting experiment ${id}`, async () => experimentReport(ch, config, e, { text: await engineMetrics(url), source: `${url}/metrics` }));
         console.log(opts.json ? JSON.stringify(report, null, 2) : formatReport(report));
       } finally {
         await ch.close();

@@ -44,7 +44,9 @@ export function registerModelsCommands(program: Command): void {
       }
       for (const v of versions) {
         const mark = v.version === pointer.version ? '*' : ' ';
-        const held = Object.entries(v.models).map(([k, m]) => (m?.inherited_from ? `${k}<-${m.inherited_from}` : k)).join('+');
+        const held = Object.entries(v.models)
+          .map(([k, m]) => (m?.inherited_from ? `${k}<-${m.inherited_from}` : k))
+          .join('+');
         console.log(`${mark} ${v.version}  ${v.created_at}  ${v.backend.padEnd(10)} ${held.padEnd(12)} ${headline(v.metrics)}`);
       }
     });

@@ -36,10 +36,7 @@ export function registerServeCommands(program: Command): void {
 
       const service = await createFeedService(config, opts.models ? { models: registryModelSource(config) } : {});
       const server = await service.start(port);
-      log.info(
-        { url: server.url, ...service.catalog.size, model: service.models.current?.version ?? 'none (heuristic scorer)', startup_ms: Date.now() - started },
-        'feed API ready',
-      );
+      log.info({ url: server.url, ...service.catalog.size, model: service.models.current?.version ?? 'none (heuristic scorer)', startup_ms: Date.now() - started }, 'feed API ready');
       if (isClusterWorker()) {
         reportReady(server.url);
         // The primary coordinates shutdown: a terminal's Ctrl-C reaches every process of the group.

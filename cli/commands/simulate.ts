@@ -44,7 +44,9 @@ const FULL_RUN = { sessions: 250, trials: 10 };
 export function registerSimulateCommands(program: Command): void {
   program
     .command('simulate')
-    .description('closed-loop evaluation: simulated people swipe through a policy\'s feed (video and commerce metrics side by side), or named scenarios with pass/fail; writes a JSON result under benchmarks/results/')
+    .description(
+      "closed-loop evaluation: simulated people swipe through a policy's feed (video and commerce metrics side by side), or named scenarios with pass/fail; writes a JSON result under benchmarks/results/",
+    )
     .option('--policy <names>', `one or more of ${POLICY_NAMES.join(', ')}, comma-separated, run side by side (with --scenario: the one target, default http)`, 'random,popular,oracle')
     .option('--users <n>', 'simulated people', nonNegativeInt, 200)
     .option('--sessions <n>', 'sessions per person', nonNegativeInt, 5)
@@ -71,7 +73,10 @@ export function registerSimulateCommands(program: Command): void {
       const config = configFrom(cmd);
       const scenarios = opts.scenario ? parseScenarioNames(opts.scenario) : null;
       const policyArg = scenarios && cmd.getOptionValueSource('policy') === 'default' ? 'http' : opts.policy;
-      const names = policyArg.split(',').map((s) => s.trim()).filter(Boolean);
+      const names = policyArg
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const unknown = names.filter((n) => !(POLICY_NAMES as readonly string[]).includes(n));
       if (names.length === 0 || unknown.length > 0) {
         throw new Error(`unknown policy ${unknown.join(', ') || '(none)'}; choose from ${POLICY_NAMES.join(', ')}`);
@@ -98,7 +103,10 @@ export function registerSimulateCommands(program: Command): void {
       const params = {
         // Global options such as `-c FILE` may stand before the subcommand: record what follows it.
         command: `feed simulate ${process.argv.slice(process.argv.indexOf('simulate') + 1).join(' ')}`.trim(),
-        seed, page_size: pageSize, warmup_days: config.simulator.days, engine_model: engine?.model ?? null,
+        seed,
+        page_size: pageSize,
+        warmup_days: config.simulator.days,
+        engine_model: engine?.model ?? null,
         clock: "world's clock for every policy (sessions start at the world's now); events posted to the engine carry the wall clock",
         engine_clock_offset_s: engine ? Math.round(Date.now() / 1000) - spec.nowSec : null,
       };
@@ -139,7 +147,9 @@ export function registerSimulateCommands(program: Command): void {
         console.log(JSON.stringify(result, null, 2));
         process.stderr.write(`result: ${file}\n`);
       } else {
-        console.log(`world seed=${spec.seed}: ${world.items.count.toLocaleString('en-US')} videos, ${world.users.count.toLocaleString('en-US')} people; load ${result.machine.load_1m} on ${result.machine.cores} cores\n`);
+        console.log(
+          `world seed=${spec.seed}: ${world.items.count.toLocaleString('en-US')} videos, ${world.users.count.toLocaleString('en-US')} people; load ${result.machine.load_1m} on ${result.machine.cores} cores\n`,
+        );
         for (const t of result.tables) console.log(`${formatTable(t)}\n`);
         console.log(`result: ${file}`);
       }

@@ -48,7 +48,11 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
   guardDefaultSecrets(config);
 
   const stack = await stackUp(config);
-  say(`[start] stack: ${Object.entries(stack).map(([k, v]) => `${k} ${v}`).join(', ')} (data in ${config.dataDir}/)`);
+  say(
+    `[start] stack: ${Object.entries(stack)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')} (data in ${config.dataDir}/)`,
+  );
   if (opts.reseed || (await catalogSize(config)) === 0) {
     // Ingest runs while the history streams in, and stops before training blocks this process.
     const seeding = await startIngest(config);

@@ -27,7 +27,10 @@ export const OnlineConfigSchema = z.object({
    */
   store: z.enum(['memory', 'redis']).default('memory'),
   /** Set from ONLINE_STATE_URL: an existing Redis, so the stack starts none. */
-  redisUrl: z.string().regex(/^rediss?:\/\//, 'expected redis://host:port').default('redis://127.0.0.1:16379'),
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\//, 'expected redis://host:port')
+    .default('redis://127.0.0.1:16379'),
   redisExternal: z.boolean().default(false),
   /** Prefix of every key, so several deployments (or test files) can share one Redis. */
   redisKeyPrefix: z.string().default('feed:'),

@@ -21,20 +21,52 @@ let app: ReturnType<typeof createApp>;
 
 function benchResult(benchmark: string, date: string, smoke: boolean, qps: number): BenchResult {
   return {
-    schema_version: 1, benchmark, smoke, date, duration_s: 1, git: { commit: 'abc', dirty: false },
+    schema_version: 1,
+    benchmark,
+    smoke,
+    date,
+    duration_s: 1,
+    git: { commit: 'abc', dirty: false },
     machine: { cpu: 'test', cores: 2, memory_bytes: 1, node: 'v20', platform: 'linux', kernel: 'x', load_1m: 0 },
-    backend: { tfjs: 'wasm', reason: 'test' }, repeats: 1, dataset: {}, params: {},
-    figures: { qps: { value: qps, unit: 'req/s' } }, references: [], tables: [], targets: [], series: {}, notes: [],
+    backend: { tfjs: 'wasm', reason: 'test' },
+    repeats: 1,
+    dataset: {},
+    params: {},
+    figures: { qps: { value: qps, unit: 'req/s' } },
+    references: [],
+    tables: [],
+    targets: [],
+    series: {},
+    notes: [],
   };
 }
 
 function event(kind: string, user: string, minutesAgo: number, extra: Record<string, unknown> = {}) {
   const ms = Date.now() - minutesAgo * 60_000;
   return {
-    event_id: `${kind}-${user}-${minutesAgo}-${Math.random()}`, schema_version: 1, kind, user_id: user,
-    item_id: 'i1', product_id: '', creator_id: '', live_id: '', ts: Math.floor(ms / 1000), ts_ms: ms,
-    watch_ms: 0, duration_ms: 0, price: 0, quantity: 0, request_id: '', position: 0, app: 'test', device: '', locale: 'en',
-    kafka_partition: 0, kafka_offset: 0, ingested_at: Math.floor(Date.now() / 1000), ...extra,
+    event_id: `${kind}-${user}-${minutesAgo}-${Math.random()}`,
+    schema_version: 1,
+    kind,
+    user_id: user,
+    item_id: 'i1',
+    product_id: '',
+    creator_id: '',
+    live_id: '',
+    ts: Math.floor(ms / 1000),
+    ts_ms: ms,
+    watch_ms: 0,
+    duration_ms: 0,
+    price: 0,
+    quantity: 0,
+    request_id: '',
+    position: 0,
+    app: 'test',
+    device: '',
+    locale: 'en',
+    kafka_partition: 0,
+    kafka_offset: 0,
+    ingested_at: Math.floor(Date.now() / 1000),
+    ...extra,
   };
 }
 
@@ -44,13 +76,19 @@ beforeAll(async () => {
   client = createClickHouse(config);
   // u1: two sessions (45 minutes apart); u2: one session with a purchase. u3 only long ago.
   const events = [
-    event('impression', 'u1', 50), event('play', 'u1', 50, { watch_ms: 20_000, duration_ms: 30_000 }),
-    event('impression', 'u1', 5), event('play', 'u1', 5, { watch_ms: 10_000, duration_ms: 10_000 }), event('complete', 'u1', 5),
+    event('impression', 'u1', 50),
+    event('play', 'u1', 50, { watch_ms: 20_000, duration_ms: 30_000 }),
+    event('impression', 'u1', 5),
+    event('play', 'u1', 5, { watch_ms: 10_000, duration_ms: 10_000 }),
+    event('complete', 'u1', 5),
     event('like', 'u1', 5),
-    event('impression', 'u2', 2), event('play', 'u2', 2, { watch_ms: 90_000, duration_ms: 60_000 }),
-    event('impression', 'u2', 2), event('complete', 'u2', 2),
+    event('impression', 'u2', 2),
+    event('play', 'u2', 2, { watch_ms: 90_000, duration_ms: 60_000 }),
+    event('impression', 'u2', 2),
+    event('complete', 'u2', 2),
     event('purchase', 'u2', 1, { product_id: 'p1', price: 12.5, quantity: 2 }),
-    event('impression', 'u3', 3 * 24 * 60), event('purchase', 'u3', 3 * 24 * 60, { product_id: 'p1', price: 1000, quantity: 1 }),
+    event('impression', 'u3', 3 * 24 * 60),
+    event('purchase', 'u3', 3 * 24 * 60, { product_id: 'p1', price: 1000, quantity: 1 }),
   ];
   await client.insert({ table: 'events', values: events, format: 'JSONEachRow' });
   await insertCatalog(client, 'users', [
@@ -132,13 +170,16 @@ describe('dashboard routes', () => {
     await writeFile(join(resultsDir, 'broken.json'), '{');
     const res = await app.request('/v1/admin/dashboard/results', { headers: ADMIN });
     const body = (await res.json()) as { results: BenchResult[]; skipped: { file: string }[] };
-    expect(body.results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([['ann', 9], ['feed', 120], ['simulate', 7]]);
+    expect(body.results.map((r) => [r.benchmark, r.figures.qps?.value])).toEqual([
+      ['ann', 9],
+      ['feed', 120],
+      ['simulate', 7],
+    ]);
     expect(body.skipped.map((s) => s.file)).toEqual(['broken.json']);
   });
 
   it('lists model versions with flattened metrics, promotes and rolls back', async () => {
-    const post = (path: string, body: unknown) =>
-      app.request(path, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) => app.request(path, { method: 'POST', headers: { ...ADMIN, 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const models = async () => (await (await app.request('/v1/admin/dashboard/models', { headers: ADMIN })).json()) as ModelsView;
     expect(await models()).toEqual({ promoted: null, rollback_to: null, versions: [] });
 
@@ -146,7 +187,10 @@ describe('dashboard routes', () => {
       createVersion(
         config,
         {
-          backend: 'cpu', seed: 1, config: {}, feature_spec: {},
+          backend: 'cpu',
+          seed: 1,
+          config: {},
+          feature_spec: {},
           metrics: { retrieval: { 'recall@50': recall }, ranker: { auc_complete: 0.7, note: 'text is skipped' } },
           data_range: { from: null, to: null, cutoff: null, events: 1234 },
         },

@@ -24,7 +24,10 @@ describe('people’s data routes', () => {
   });
 
   it('answer 503 with retry-after when ClickHouse is unavailable, and tell no replica to forget', async () => {
-    for (const [method, path] of [['DELETE', '/v1/users/u1'], ['GET', '/v1/users/u1/export']] as const) {
+    for (const [method, path] of [
+      ['DELETE', '/v1/users/u1'],
+      ['GET', '/v1/users/u1/export'],
+    ] as const) {
       const res = await app.request(path, { method, headers: ADMIN });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');

@@ -54,9 +54,7 @@ describe('web routes', () => {
 
   it('answers malformed asset paths with 400 or 404, never 500', async () => {
     const app = createApp(defaults(), [webRoutes({ config: defaults(), distDir: dist })]);
-    const statuses = await Promise.all(
-      ['/web/%', '/web/%E0%A4%A', '/web/assets/%00', `/web/${'a'.repeat(5000)}`, '/web/robots.txt/x'].map(async (p) => (await app.request(p)).status),
-    );
+    const statuses = await Promise.all(['/web/%', '/web/%E0%A4%A', '/web/assets/%00', `/web/${'a'.repeat(5000)}`, '/web/robots.txt/x'].map(async (p) => (await app.request(p)).status));
     expect(statuses).toEqual([400, 400, 400, 404, 404]);
   });
 
@@ -92,7 +90,14 @@ describe('web routes', () => {
 
     // The demo app key kept beside a private admin key: only the app key is offered.
     const mixed = loadConfig({
-      overrides: { api: { keys: [{ key: 'demo-app-key', app: 'demo' }, { key: 'a-private-admin-key', app: 'ops', admin: true }] } },
+      overrides: {
+        api: {
+          keys: [
+            { key: 'demo-app-key', app: 'demo' },
+            { key: 'a-private-admin-key', app: 'ops', admin: true },
+          ],
+        },
+      },
     });
     const app3 = createApp(mixed, [webRoutes({ config: mixed, distDir: dist })]);
     expect(await (await app3.request('/app/config.json', { headers: { host: 'localhost' } })).json()).toEqual({ app_key: 'demo-app-key', admin_key: null });

@@ -3,7 +3,7 @@ import { AnnIndex } from './faiss-index.ts';
 
 function normalisedRandom(n: number, dim: number, seed: number): Float32Array {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
   const v = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
     let norm = 0;
@@ -24,7 +24,10 @@ function exactTop(vectors: Float32Array, q: Float32Array, dim: number, k: number
     for (let d = 0; d < dim; d++) s += vectors[i * dim + d]! * q[d]!;
     return [i, s] as const;
   });
-  return scores.sort((a, b) => b[1] - a[1]).slice(0, k).map(([i]) => i);
+  return scores
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, k)
+    .map(([i]) => i);
 }
 
 describe('AnnIndex through the compiled faiss-node addon', () => {
@@ -95,8 +98,7 @@ describe('search-time parameters (patched into faiss-node)', () => {
     const ivf = AnnIndex.build(dim, ids, vectors, 'IVF64,Flat');
     const queries = normalisedRandom(50, dim, 4);
     const truth = exact.search(queries, 10).map((hits) => new Set(hits.map((h) => h.id)));
-    const recall = () =>
-      ivf.search(queries, 10).reduce((acc, hits, q) => acc + hits.filter((h) => truth[q]!.has(h.id)).length, 0) / (50 * 10);
+    const recall = () => ivf.search(queries, 10).reduce((acc, hits, q) => acc + hits.filter((h) => truth[q]!.has(h.id)).length, 0) / (50 * 10);
     ivf.setSearchParameters('nprobe=1');
     const low = recall();
     ivf.setSearchParameters('nprobe=64');

@@ -80,9 +80,7 @@ export class AnnIndex {
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
         child.once('error', reject);
-        child.once('exit', (code) =>
-          code === 0 ? resolve() : reject(new Error(`building FAISS ${description} index failed (exit ${code}): ${stderr.trim()}`)),
-        );
+        child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building FAISS ${description} index failed (exit ${code}): ${stderr.trim()}`))));
       });
       const index = faiss.Index.fromBuffer(await readFile(output));
       return new AnnIndex(index, [...ids], dim, description);

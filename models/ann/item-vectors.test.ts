@@ -12,7 +12,10 @@ describe('ItemVectors', () => {
     // More than one block of added vectors.
     const n = 5000;
     const ids = Array.from({ length: n }, (_, i) => `n${i}`);
-    vectors.add(ids, Float32Array.from({ length: n * dim }, (_, k) => k));
+    vectors.add(
+      ids,
+      Float32Array.from({ length: n * dim }, (_, k) => k),
+    );
     expect(vectors.size).toBe(n + 2);
     expect(Array.from(vectors.get('n0')!)).toEqual([0, 1]);
     expect(Array.from(vectors.get('n4500')!)).toEqual([9000, 9001]);

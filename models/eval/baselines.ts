@@ -35,7 +35,13 @@ export function itemKnn(neighbours = 100): Recommender {
     name: 'itemknn',
     fit(ctx) {
       itemOf = ctx.data.item;
-      reverse = reverseLists(cosineNeighbours(ctx.data.items.length, ctx.split.train.map((rows) => [...new Set(rows.map((r) => itemOf[r]!))]), neighbours));
+      reverse = reverseLists(
+        cosineNeighbours(
+          ctx.data.items.length,
+          ctx.split.train.map((rows) => [...new Set(rows.map((r) => itemOf[r]!))]),
+          neighbours,
+        ),
+      );
     },
     score(users, history, out) {
       users.forEach((u, n) => {

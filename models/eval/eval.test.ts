@@ -6,7 +6,7 @@ import { leaveOneOutSplit, randomSplit, ratioCounts } from './split.ts';
 function synthetic(users: number, perUser: (u: number) => number): string {
   const lines = ['user_id:token\titem_id:token\trating:float\ttimestamp:float'];
   for (let u = 0; u < users; u++) {
-    for (let k = 0; k < perUser(u); k++) lines.push(`u${u}\ti${(u * 7 + k * 3) % 97}\t${1 + (k % 5)}\t${1000 + u * 10 + k * 37 % 50 + k * 100}`);
+    for (let k = 0; k < perUser(u); k++) lines.push(`u${u}\ti${(u * 7 + k * 3) % 97}\t${1 + (k % 5)}\t${1000 + u * 10 + ((k * 37) % 50) + k * 100}`);
   }
   return lines.join('\n');
 }
@@ -52,7 +52,7 @@ describe('split protocols', () => {
     expect(ratioCounts(2, [0.8, 0.1, 0.1])).toEqual([1, 0, 1]);
   });
 
-  it('random: per-user 80/10/10, disjoint, and no test item in that user\'s training data', () => {
+  it("random: per-user 80/10/10, disjoint, and no test item in that user's training data", () => {
     const d = parseInteractions(synthetic(30, (u) => 10 + u));
     const s = randomSplit(d, 1);
     d.users.forEach((_, u) => {

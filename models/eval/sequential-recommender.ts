@@ -19,9 +19,11 @@ export function sasRecRecommender(config: SequentialConfig, hooks: TrainHooks = 
   let data: Interactions | undefined;
   let info: Record<string, unknown> = {};
 
-  const scorer = (m: SasRec, vectors: Float32Array): Scorer => (users: readonly number[], history: RowsByUser, out: Float32Array[]) => {
-    dotScores(m.encode(users.map((u) => eventsOf(data!, history[u]!))), vectors, m.dim, out);
-  };
+  const scorer =
+    (m: SasRec, vectors: Float32Array): Scorer =>
+    (users: readonly number[], history: RowsByUser, out: Float32Array[]) => {
+      dotScores(m.encode(users.map((u) => eventsOf(data!, history[u]!))), vectors, m.dim, out);
+    };
 
   return {
     name: 'sasrec',
@@ -38,7 +40,14 @@ export function sasRecRecommender(config: SequentialConfig, hooks: TrainHooks = 
       );
       model = result.model;
       itemVectors = model.itemVectors(ctx.data.items);
-      info = { epochs: result.epochLosses.length, bestEpoch: result.bestEpoch, validNdcg: result.bestScore, trainSeconds: result.seconds, targetsPerEpoch: result.targets, losses: result.epochLosses.map((l) => +l.toFixed(4)) };
+      info = {
+        epochs: result.epochLosses.length,
+        bestEpoch: result.bestEpoch,
+        validNdcg: result.bestScore,
+        trainSeconds: result.seconds,
+        targetsPerEpoch: result.targets,
+        losses: result.epochLosses.map((l) => +l.toFixed(4)),
+      };
     },
     score(users, history, out) {
       if (!model) throw new Error('sasrec: score before fit');

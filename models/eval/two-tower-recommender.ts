@@ -29,10 +29,12 @@ export function twoTowerRecommender(config: RetrievalConfig, hooks: TrainHooks =
   let data: Interactions | undefined;
   let info: Record<string, unknown> = {};
 
-  const scorer = (m: TwoTower, vectors: Float32Array): Scorer => (users: readonly number[], history: RowsByUser, out: Float32Array[]) => {
-    const uv = m.userVectors(users.map((u) => sequenceInput(sequenceOf(data!, u, history[u]!), config.historyLength)));
-    dotScores(uv, vectors, m.dim, out);
-  };
+  const scorer =
+    (m: TwoTower, vectors: Float32Array): Scorer =>
+    (users: readonly number[], history: RowsByUser, out: Float32Array[]) => {
+      const uv = m.userVectors(users.map((u) => sequenceInput(sequenceOf(data!, u, history[u]!), config.historyLength)));
+      dotScores(uv, vectors, m.dim, out);
+    };
 
   return {
     name: 'twotower',

@@ -72,11 +72,32 @@ describe('MultiTaskRanker learns the user–item relation', () => {
         const rate = rng.next();
         const liked = itemCategory(id) === favourite ? rng.next() < 0.9 : rng.next() < 0.05;
         const candidate: CandidateSignals = {
-          item_id: id, creator_id: `c${id}`, category: itemCategory(id), duration_ms: 15_000, age_hours: 24, has_product: false, price: 0,
-          is_kol: false, creator_followers: 10, retrieval_score: 0, impressions: 100, completion_rate: rate, avg_watch_ratio: rate, like_rate: rate / 10,
-          share_rate: 0, purchase_rate: 0, friends_engaged: 0, friends_purchased: 0, followed_creator: false, locale_match: true,
-          affinity_category_session: a.category_session, affinity_category_long: a.category_long, affinity_creator_session: a.creator_session,
-          affinity_creator_long: a.creator_long, attention_score: 0, attention_max: 0,
+          item_id: id,
+          creator_id: `c${id}`,
+          category: itemCategory(id),
+          duration_ms: 15_000,
+          age_hours: 24,
+          has_product: false,
+          price: 0,
+          is_kol: false,
+          creator_followers: 10,
+          retrieval_score: 0,
+          impressions: 100,
+          completion_rate: rate,
+          avg_watch_ratio: rate,
+          like_rate: rate / 10,
+          share_rate: 0,
+          purchase_rate: 0,
+          friends_engaged: 0,
+          friends_purchased: 0,
+          followed_creator: false,
+          locale_match: true,
+          affinity_category_session: a.category_session,
+          affinity_category_long: a.category_long,
+          affinity_creator_session: a.creator_session,
+          affinity_creator_long: a.creator_long,
+          attention_score: 0,
+          attention_max: 0,
         };
         const y = liked ? 1 : 0;
         examples.push({ user, candidate, labels: { complete: y, watch: y, like: 0, share: 0, follow: 0, purchase: 0 } });
@@ -88,8 +109,14 @@ describe('MultiTaskRanker learns the user–item relation', () => {
     model.fit(train.x, train.y, train.n, { epochs: 4 });
     const test = examples.slice(split);
     const labels = test.map((e) => e.labels.complete);
-    const learned = auc(test.map((e) => model.predict(e.user, [e.candidate]).complete[0]!), labels)!;
-    const popularity = auc(test.map((e) => e.candidate.completion_rate), labels)!;
+    const learned = auc(
+      test.map((e) => model.predict(e.user, [e.candidate]).complete[0]!),
+      labels,
+    )!;
+    const popularity = auc(
+      test.map((e) => e.candidate.completion_rate),
+      labels,
+    )!;
     expect(popularity).toBeLessThan(0.6);
     // The best possible AUC with these rates is about 0.88.
     expect(learned).toBeGreaterThan(0.8);
@@ -111,7 +138,12 @@ describe('ranker artifacts', () => {
     const model = new MultiTaskRanker(RankerConfigSchema.parse({}), 4);
     const n = 50;
     const x = Float32Array.from({ length: n * width }, () => rng.next());
-    model.fit(x, Float32Array.from({ length: n * OBJECTIVES.length }, () => (rng.next() < 0.5 ? 1 : 0)), n, { epochs: 1 });
+    model.fit(
+      x,
+      Float32Array.from({ length: n * OBJECTIVES.length }, () => (rng.next() < 0.5 ? 1 : 0)),
+      n,
+      { epochs: 1 },
+    );
     const dir = mkdtempSync(join(tmpdir(), 'ranker-'));
     saveRanker(model, dir);
     const loaded = loadRanker(dir);

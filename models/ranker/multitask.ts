@@ -62,7 +62,10 @@ export class MultiTaskRanker implements RankerModel {
     const [bottom, expertWidth] = config.hidden as [number, number];
     const T = OBJECTIVES.length;
     const E = config.experts;
-    const layers = [{ units: bottom, activation: 'relu' as const }, { units: E * expertWidth, activation: 'relu' as const }];
+    const layers = [
+      { units: bottom, activation: 'relu' as const },
+      { units: E * expertWidth, activation: 'relu' as const },
+    ];
     this.body = new Mlp('rank/body', FEATURES.length, layers, seed * 17 + 1, state?.weights.slice(0, 4));
     this.gates = new Mlp('rank/gates', FEATURES.length, [{ units: T * E, activation: 'linear' }], seed * 17 + 2, state?.weights.slice(4, 6));
     const rng = new Rng(seed * 17 + 3);
@@ -121,7 +124,12 @@ export class MultiTaskRanker implements RankerModel {
   }
 
   /** Fits the feature scaling and trains; returns the loss of each epoch. */
-  fit(x: Float32Array, y: Float32Array, n: number, opts: { epochs?: number; onProgress?: (p: { epoch: number; epochs: number; step: number; steps: number; loss: number; examplesPerSec: number }) => void } = {}): number[] {
+  fit(
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    opts: { epochs?: number; onProgress?: (p: { epoch: number; epochs: number; step: number; steps: number; loss: number; examplesPerSec: number }) => void } = {},
+  ): number[] {
     const width = FEATURES.length;
     const k = OBJECTIVES.length;
     for (let f = 0; f < width; f++) {
@@ -276,4 +284,3 @@ export function auc(scores: ArrayLike<number>, labels: ArrayLike<number>): numbe
   if (pos === 0 || neg === 0) return undefined;
   return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
 }
-

@@ -104,7 +104,15 @@ describe('two-tower retrieval', () => {
     const r = train();
     expect(r.epochLosses[r.epochLosses.length - 1]!).toBeLessThan(r.epochLosses[0]!);
     const m = r.model;
-    const userA = m.userVector({ userId: 'new', locale: 'en', segment: 's', recent: [{ item_id: 'a1', kind: 'complete', ts: 1 }, { item_id: 'a4', kind: 'like', ts: 0 }] });
+    const userA = m.userVector({
+      userId: 'new',
+      locale: 'en',
+      segment: 's',
+      recent: [
+        { item_id: 'a1', kind: 'complete', ts: 1 },
+        { item_id: 'a4', kind: 'like', ts: 0 },
+      ],
+    });
     const userB = m.userVector({ userId: 'new2', locale: 'en', segment: 's', recent: [{ item_id: 'b2', kind: 'complete', ts: 1 }] });
     const mean = (u: Float32Array, g: string) => Array.from({ length: 10 }, (_, i) => dot(u, m.itemVector(`${g}${i}`)!)).reduce((a, b) => a + b) / 10;
     expect(mean(userA, 'a')).toBeGreaterThan(mean(userA, 'b') + 0.2);
@@ -131,7 +139,10 @@ describe('two-tower retrieval', () => {
     const users = Array.from({ length: 12 }, (_, u) => ({
       locale: u % 2 ? 'en' : 'zh',
       segment: 's',
-      history: [{ item_id: `a${u % 10}`, weight: 1 }, { item_id: `b${(u * 3) % 10}`, weight: 0.5 }],
+      history: [
+        { item_id: `a${u % 10}`, weight: 1 },
+        { item_id: `b${(u * 3) % 10}`, weight: 0.5 },
+      ],
     }));
     const ids = catalog.map((c) => c.item_id);
     const expectSame = () => {

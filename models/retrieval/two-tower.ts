@@ -53,9 +53,7 @@ export interface TwoTowerUpdate {
 
 /** The user tower's input for a serving request: positive engagements, watch-time weighted. */
 export function userInputOf(user: UserContext): UserInput {
-  const history = user.recent
-    .map((e) => ({ item_id: e.item_id, weight: engagementWeight(e.kind, e.watch_ms, e.duration_ms) }))
-    .filter((h) => h.weight > 0);
+  const history = user.recent.map((e) => ({ item_id: e.item_id, weight: engagementWeight(e.kind, e.watch_ms, e.duration_ms) })).filter((h) => h.weight > 0);
   return { locale: user.locale, segment: user.segment, history };
 }
 
@@ -108,9 +106,7 @@ export class TwoTower implements RetrievalModel {
     this.dim = config.dim;
     const { dim, sideDim } = config;
     const table = (name: TableName, d: number, i: number, minCount: number) =>
-      state
-        ? SparseTable.fromState(state.tables[name])
-        : new SparseTable({ dim: d, minCount, learningRate: config.sparseLearningRate, initStd: 0.05, seed: seed * 31 + i });
+      state ? SparseTable.fromState(state.tables[name]) : new SparseTable({ dim: d, minCount, learningRate: config.sparseLearningRate, initStd: 0.05, seed: seed * 31 + i });
     this.tables = {
       item: table('item', dim, 1, config.minCount),
       history: table('history', dim, 2, config.minCount),
@@ -120,10 +116,7 @@ export class TwoTower implements RetrievalModel {
       creator: table('creator', sideDim, 6, config.minCount),
       price: table('price', sideDim, 7, 1),
     };
-    const layers = (h: number) => [
-      ...(h > 0 ? [{ units: h, activation: 'relu' as const }] : []),
-      { units: dim, activation: 'linear' as const },
-    ];
+    const layers = (h: number) => [...(h > 0 ? [{ units: h, activation: 'relu' as const }] : []), { units: dim, activation: 'linear' as const }];
     this.userMlp = new Mlp('user', this.userInputDim, layers(config.hidden), seed * 31 + 8, state?.userWeights);
     this.itemMlp = new Mlp('item', this.itemInputDim, layers(config.hidden), seed * 31 + 9, state?.itemWeights);
     for (const f of state?.items ?? []) this.items.set(f);

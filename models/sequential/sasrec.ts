@@ -175,7 +175,13 @@ export class SasRec {
    * its gradients with respect to every hidden state (zero outside `slots`), every negative's
    * row and every target's row.
    */
-  private softmaxHead(h: Float32Array, slots: readonly number[], targets: readonly string[], cand: Candidates, ownItems: (row: number) => ReadonlySet<string>): { loss: number; gradH: Float32Array; gradC: Float32Array; gradPos: Float32Array } {
+  private softmaxHead(
+    h: Float32Array,
+    slots: readonly number[],
+    targets: readonly string[],
+    cand: Candidates,
+    ownItems: (row: number) => ReadonlySet<string>,
+  ): { loss: number; gradH: Float32Array; gradC: Float32Array; gradPos: Float32Array } {
     const d = this.dim;
     const V = slots.length;
     const N = cand.ids.length;
@@ -245,7 +251,10 @@ export class SasRec {
     const CHUNK = 256;
     for (let s = 0; s < order.length; s += CHUNK) {
       const part = order.slice(s, s + CHUNK);
-      const plan = this.plan(part.map((i) => sequences[i]!), false);
+      const plan = this.plan(
+        part.map((i) => sequences[i]!),
+        false,
+      );
       const { B, L } = plan;
       const h = tf.tidy(() => {
         const keep = tf.tensor2d(plan.valid, [B * L, 1]);

@@ -82,7 +82,15 @@ describe('gradient through tfjs into the sparse rows', () => {
     const t = new SparseTable({ dim: 3, minCount: 1, learningRate: 0.05, initStd: 0.5, seed: 3 });
     const ids = ['a', 'b', 'a'];
     ids.forEach((id) => t.observe(id, 0));
-    const mlp = new Mlp('gradcheck', 3, [{ units: 4, activation: 'linear' }, { units: 1, activation: 'linear' }], 11);
+    const mlp = new Mlp(
+      'gradcheck',
+      3,
+      [
+        { units: 4, activation: 'linear' },
+        { units: 1, activation: 'linear' },
+      ],
+      11,
+    );
     const target = tf.tensor2d([[1], [-1], [0.5]]);
     const gather = () => {
       const x = new Float32Array(ids.length * 3);
@@ -93,7 +101,12 @@ describe('gradient through tfjs into the sparse rows', () => {
     const lossAt = () => tf.tidy(() => loss(tf.tensor2d(gather(), [3, 3])).dataSync()[0]!);
 
     // Analytic: gradient w.r.t. the gathered inputs, scattered back to rows ('a' appears twice).
-    const grad = tf.tidy(() => tf.grad(loss)(tf.tensor2d(gather(), [3, 3])).dataSync() as Float32Array);
+    const grad = tf.tidy(
+      () =>
+        tf
+          .grad(loss)(tf.tensor2d(gather(), [3, 3]))
+          .dataSync() as Float32Array,
+    );
     const rowGrad = new Map<string, number[]>();
     ids.forEach((id, i) => {
       const g = rowGrad.get(id) ?? [0, 0, 0];
@@ -118,7 +131,12 @@ describe('gradient through tfjs into the sparse rows', () => {
     // And the sparse optimizer, fed those gradients, lowers the loss.
     const before = lossAt();
     for (let s = 0; s < 20; s++) {
-      const g = tf.tidy(() => tf.grad(loss)(tf.tensor2d(gather(), [3, 3])).dataSync() as Float32Array);
+      const g = tf.tidy(
+        () =>
+          tf
+            .grad(loss)(tf.tensor2d(gather(), [3, 3]))
+            .dataSync() as Float32Array,
+      );
       ids.forEach((id, i) => t.accumulate(t.row(id), g, 1, i * 3));
       t.step();
     }

@@ -6,7 +6,11 @@ import { productCardBlender } from './product-cards.ts';
 describe('product-cards blender', () => {
   it("attaches a video's product only while it can be bought", async () => {
     const s = setup({}, { productShare: 1 });
-    const { ctx, candidates } = contextWith(s.pipeline, 'u1', ['v0', 'v1', 'v2'].map((id) => ({ id, source: 'ann' })));
+    const { ctx, candidates } = contextWith(
+      s.pipeline,
+      'u1',
+      ['v0', 'v1', 'v2'].map((id) => ({ id, source: 'ann' })),
+    );
     const product = (id: string) => s.catalog.itemProduct[s.catalog.items.row(id)]!;
     s.catalog.productAvailable[product('v1')] = 0;
     s.catalog.productStock[product('v2')] = 0;

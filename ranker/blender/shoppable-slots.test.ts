@@ -16,12 +16,20 @@ describe('shoppableCandidates', () => {
     const catalog = catalogFromRows(rows, config);
     const pipeline = new FeedPipeline({ config, catalog, online: new MemoryOnlineState(), models: () => undefined, pool: new TrafficPool(config.ranker) });
     const ctx = pipeline.contextFor({ userId: 'u1', count: 10, explain: false, now: Date.now(), session: newSession('0123456789abcdef', 8192, 4) });
-    ctx.ranked = Array.from({ length: 200 }, (_, row): Candidate => ({
-      row, itemId: catalog.items.id(row), source: 'locale', sources: ['locale'], sourceScore: 0, personal: false,
-      purchase: (row % 17) / 100, score: 1,
-    }));
-    const key = (s: ReturnType<typeof shoppableCandidates>[number]) =>
-      s.type === 'product' ? `p:${catalog.products.id(s.productRow)}` : `l:${catalog.lives[s.liveIndex]!.live_id}`;
+    ctx.ranked = Array.from(
+      { length: 200 },
+      (_, row): Candidate => ({
+        row,
+        itemId: catalog.items.id(row),
+        source: 'locale',
+        sources: ['locale'],
+        sourceScore: 0,
+        personal: false,
+        purchase: (row % 17) / 100,
+        score: 1,
+      }),
+    );
+    const key = (s: ReturnType<typeof shoppableCandidates>[number]) => (s.type === 'product' ? `p:${catalog.products.id(s.productRow)}` : `l:${catalog.lives[s.liveIndex]!.live_id}`);
 
     const all = shoppableCandidates(ctx, new Set());
     expect(all.length).toBeGreaterThan(20);
@@ -42,7 +50,11 @@ describe('shoppableSlotBlender', () => {
   const catalog = catalogFromRows(rows, config);
   const pipeline = new FeedPipeline({ config, catalog, online: new MemoryOnlineState(), models: () => undefined, pool: new TrafficPool(config.ranker) });
   const context = (userId: string) => pipeline.contextFor({ userId, count: 12, explain: false, now: Date.now(), session: newSession('0123456789abcdef', 8192, 4) });
-  const video = (row: number): PageEntry => ({ type: 'video', productRow: -1, candidate: { row, itemId: catalog.items.id(row), source: 'locale', sources: ['locale'], sourceScore: 0, purchase: 0.05, score: 1 } as Candidate });
+  const video = (row: number): PageEntry => ({
+    type: 'video',
+    productRow: -1,
+    candidate: { row, itemId: catalog.items.id(row), source: 'locale', sources: ['locale'], sourceScore: 0, purchase: 0.05, score: 1 } as Candidate,
+  });
   const creatorOf = (e: PageEntry) => (e.type === 'video' ? catalog.itemCreator[e.candidate.row]! : e.type === 'product' ? e.creatorRow : catalog.lives[e.liveIndex]!.creator);
 
   it('never puts a product or live slot within creatorSpacing positions of a video by the same creator', async () => {

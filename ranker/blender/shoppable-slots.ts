@@ -44,7 +44,10 @@ function rotateLives(ctx: FeedContext, slots: LiveSlot[]): LiveSlot[] {
   if (slots.length < 2) return slots;
   const user = ctx.request.userId;
   const key = (s: LiveSlot) => s.value * (0.5 + idHash(`${user}:${ctx.catalog.lives[s.liveIndex]!.live_id}`) / 2 ** 32);
-  return slots.map((s) => ({ s, k: key(s) })).sort((a, b) => b.k - a.k).map(({ s }) => s);
+  return slots
+    .map((s) => ({ s, k: key(s) }))
+    .sort((a, b) => b.k - a.k)
+    .map(({ s }) => s);
 }
 
 /** The creator row of a shoppable slot: the video's creator for a product, the host for a live stream. */

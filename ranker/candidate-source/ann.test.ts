@@ -7,7 +7,12 @@ describe('ANN source', () => {
   it("the items nearest the user's vector, best first, none the session already had; nothing without a model", async () => {
     const s = setup();
     expect(await annSource.fetch(s.pipeline.contextFor(request('u1')), 10, unbounded)).toEqual([]);
-    await s.holder.swap(fakeModels('m1', s.rows.items.map((i) => i.item_id)));
+    await s.holder.swap(
+      fakeModels(
+        'm1',
+        s.rows.items.map((i) => i.item_id),
+      ),
+    );
     const first = await annSource.fetch(s.pipeline.contextFor(request('u1')), 10, unbounded);
     expect(first).toHaveLength(10);
     const scores = first.map((h) => h.score);

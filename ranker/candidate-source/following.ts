@@ -22,12 +22,7 @@ export const followingSource: CandidateSource = {
 };
 
 /** Takes the first unserved item of each list in turn; shared with the KOL source. */
-export function roundRobin(
-  ctx: Parameters<typeof followingSource.fetch>[0],
-  lists: number[][],
-  limit: number,
-  perList: number,
-): { row: number; score: number }[] {
+export function roundRobin(ctx: Parameters<typeof followingSource.fetch>[0], lists: number[][], limit: number, perList: number): { row: number; score: number }[] {
   const out: { row: number; score: number }[] = [];
   const taken = lists.map(() => 0);
   const cursor = lists.map(() => 0);

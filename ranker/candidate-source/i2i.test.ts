@@ -6,7 +6,12 @@ import { itemToItemSource } from './i2i.ts';
 describe('item-to-item source', () => {
   it('nearest neighbours of well-watched items, each seed searched once per model version', async () => {
     const s = setup();
-    await s.holder.swap(fakeModels('m1', s.rows.items.map((i) => i.item_id)));
+    await s.holder.swap(
+      fakeModels(
+        'm1',
+        s.rows.items.map((i) => i.item_id),
+      ),
+    );
     s.online.apply([event('play', 'u1', { item_id: 'v1', watch_ms: 9000, duration_ms: 10_000 }), event('like', 'u1', { item_id: 'v2' })]);
     const snap = s.holder.current!;
     let searches = 0;
@@ -22,7 +27,10 @@ describe('item-to-item source', () => {
     const v1 = snap.retrieval.itemVector('v1')!;
     const v2 = snap.retrieval.itemVector('v2')!;
     const sim = (id: string) => Math.max(...[v1, v2].map((v) => v.reduce((a, x, i) => a + x * snap.retrieval.itemVector(id)![i]!, 0)));
-    const exact = s.rows.items.map((i) => i.item_id).filter((id) => id !== 'v1' && id !== 'v2').sort((a, b) => sim(b) - sim(a));
+    const exact = s.rows.items
+      .map((i) => i.item_id)
+      .filter((id) => id !== 'v1' && id !== 'v2')
+      .sort((a, b) => sim(b) - sim(a));
     expect(ids[0]).toBe(exact[0]);
     expect(searches).toBe(1);
     expect(await itemToItemSource.fetch(s.pipeline.contextFor(request('u1')), 20, unbounded)).toEqual(first);

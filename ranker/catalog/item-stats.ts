@@ -81,9 +81,7 @@ export class ItemStats {
 
   /** A popularity score from long-term stats (engagement weighted, skips penalised). */
   popularity(i: number): number {
-    return (
-      this.completions[i]! + 2 * this.likes[i]! + 3 * this.shares[i]! + 5 * this.purchases[i]! + 0.1 * this.plays[i]! - 0.5 * this.skips[i]!
-    );
+    return this.completions[i]! + 2 * this.likes[i]! + 3 * this.shares[i]! + 5 * this.purchases[i]! + 0.1 * this.plays[i]! - 0.5 * this.skips[i]!;
   }
 
   /** Per locale code: the `limit` most popular available items, newest first among ties (O(n log limit)). */

@@ -84,7 +84,18 @@ describe('ServingCatalog', () => {
     const catalog = catalogFromRows(rows, config, nowSec);
     catalog.stats.apply(
       catalog,
-      Array.from({ length: 5000 }, (_, k) => ({ item_id: `v${k * 37}`, impressions: 100, plays: k % 90, watch_ms: 1000, completions: k % 13, likes: k % 7, shares: 0, skips: k % 5, purchases: 0, gmv: 0 })),
+      Array.from({ length: 5000 }, (_, k) => ({
+        item_id: `v${k * 37}`,
+        impressions: 100,
+        plays: k % 90,
+        watch_ms: 1000,
+        completions: k % 13,
+        likes: k % 7,
+        shares: 0,
+        skips: k % 5,
+        purchases: 0,
+        gmv: 0,
+      })),
     );
     const once = catalog.stats.popularByLocale(catalog, 100);
     const sliced = await catalog.stats.popularByLocaleInSlices(catalog, 100);

@@ -351,9 +351,7 @@ export class ServingCatalog implements CatalogView {
       list.push(c);
       kols.set(loc, list);
     }
-    this.kolsByLocale = new Map(
-      [...kols].map(([loc, list]) => [loc, Int32Array.from(list.sort((a, b) => this.creatorFollowers[b]! - this.creatorFollowers[a]!))]),
-    );
+    this.kolsByLocale = new Map([...kols].map(([loc, list]) => [loc, Int32Array.from(list.sort((a, b) => this.creatorFollowers[b]! - this.creatorFollowers[a]!))]));
   }
 
   /** Recomputes the popularity lists from the current stats (after a stats refresh). */

@@ -8,7 +8,11 @@ describe('signals hydrator', () => {
     const s = setup();
     // u1 follows c1 and is a friend of u2 (makeWorld); v1 is by c1, v2 by c2.
     s.online.apply([event('like', 'u2', { item_id: 'v2' })]);
-    const { ctx, candidates } = contextWith(s.pipeline, 'u1', ['v1', 'v2'].map((id) => ({ id, source: 'ann' })));
+    const { ctx, candidates } = contextWith(
+      s.pipeline,
+      'u1',
+      ['v1', 'v2'].map((id) => ({ id, source: 'ann' })),
+    );
     await signalsHydrator.hydrate(ctx, candidates, unbounded);
     const [v1, v2] = candidates.map((c) => c.signals!);
     expect(v1).toMatchObject({ item_id: 'v1', creator_id: 'c1', followed_creator: true, friends_engaged: 0 });

@@ -5,7 +5,12 @@ import { event, fakeModels } from '../testing.ts';
 describe('cold-locale filter', () => {
   it('serves a new user who has engaged with nothing only videos in their language, ANN and fresh ones too', async () => {
     const s = setup({}, { items: 900, creators: 120 });
-    await s.holder.swap(fakeModels('m', s.rows.items.map((i) => i.item_id)));
+    await s.holder.swap(
+      fakeModels(
+        'm',
+        s.rows.items.map((i) => i.item_id),
+      ),
+    );
     const nowSec = Math.floor(NOW / 1000);
     // Fresh videos in the other language compete for the exploration slots.
     s.catalog.upsertItems(Array.from({ length: 10 }, (_, k) => ({ ...s.rows.items[k]!, item_id: `fresh-zh${k}`, locale: 'zh', published_at: nowSec - 60 * (k + 1) })));

@@ -3,7 +3,11 @@ import { contextWith, runFilter, setup, unbounded } from '../stage-fixtures.ts';
 import { partition, predicateFilter } from './predicate-filter.ts';
 
 describe('predicateFilter', () => {
-  const { ctx, candidates } = contextWith(setup().pipeline, 'u1', ['v1', 'v2', 'v3', 'v4'].map((id) => ({ id, source: 'ann' })));
+  const { ctx, candidates } = contextWith(
+    setup().pipeline,
+    'u1',
+    ['v1', 'v2', 'v3', 'v4'].map((id) => ({ id, source: 'ann' })),
+  );
   const evenRows = predicateFilter({
     name: 'even-rows',
     budgetMs: 1,
@@ -16,7 +20,13 @@ describe('predicateFilter', () => {
   });
 
   it('removes what the predicate gives a reason for, keeping the order of both lists', async () => {
-    expect(await runFilter(evenRows, ctx, candidates)).toEqual({ kept: ['v1', 'v3'], removed: [['v2', 'row 2 is even'], ['v4', 'row 4 is even']] });
+    expect(await runFilter(evenRows, ctx, candidates)).toEqual({
+      kept: ['v1', 'v3'],
+      removed: [
+        ['v2', 'row 2 is even'],
+        ['v4', 'row 4 is even'],
+      ],
+    });
   });
 
   it('passes the candidates through untouched when nothing can go this request', async () => {

@@ -7,7 +7,12 @@ describe('heuristic scorer', () => {
   it('returns exactly one score per candidate, in input order', async () => {
     // With a model loaded too: the heuristic reads its retrieval scores.
     const s = setup();
-    await s.holder.swap(fakeModels('m1', s.rows.items.map((i) => i.item_id)));
+    await s.holder.swap(
+      fakeModels(
+        'm1',
+        s.rows.items.map((i) => i.item_id),
+      ),
+    );
     await expectOneScorePerCandidate(heuristicScorer, s.pipeline);
   });
 });

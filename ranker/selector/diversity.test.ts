@@ -24,8 +24,7 @@ function contextFor(categories: number[], creators: number[], r = rerank, explor
   return { config, catalog, pool: { exploration }, request: { userId: 'u0', explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
 }
 
-const candidate = (row: number, score: number, sources = ['ann']): Candidate =>
-  ({ row, itemId: `i${row}`, source: sources[0], sources, sourceScore: 0, score, purchase: 0 }) as Candidate;
+const candidate = (row: number, score: number, sources = ['ann']): Candidate => ({ row, itemId: `i${row}`, source: sources[0], sources, sourceScore: 0, score, purchase: 0 }) as Candidate;
 
 /** The selector's rule without shortcuts: scan the first 300 eligible candidates for every slot. */
 function reference(ctx: FeedContext, pool: Candidate[], count: number): number[] {
@@ -84,9 +83,7 @@ describe('diversity selector', () => {
         Array.from({ length: n }, () => rng.int(12)),
         { ...rerank, creatorSpacing: rng.int(4), categoryPenalty: rng.next() * 2, explorationShare: 0.2 },
       );
-      const pool = Array.from({ length: n }, (_, row) => candidate(row, rng.next() * 2 - 0.2, rng.next() < 0.1 ? ['fresh'] : ['ann'])).sort(
-        (a, b) => b.score - a.score,
-      );
+      const pool = Array.from({ length: n }, (_, row) => candidate(row, rng.next() * 2 - 0.2, rng.next() < 0.1 ? ['fresh'] : ['ann'])).sort((a, b) => b.score - a.score);
       const got = (await diversitySelector.select(ctx, pool, 20, unbounded)).map((c) => c.row);
       expect(got).toEqual(reference(ctx, pool, 20));
     }
@@ -96,7 +93,12 @@ describe('diversity selector', () => {
     // Row 0 is the best fresh item for every request; rows 1-4 are weaker fresh items, rows 5-24 regular.
     const n = 25;
     const ledger = new ExplorationLedger(20, 0.1);
-    const ctx = contextFor(Array.from({ length: n }, (_, i) => i % 5), Array.from({ length: n }, (_, i) => i), { ...rerank, explorationShare: 0.2 }, ledger);
+    const ctx = contextFor(
+      Array.from({ length: n }, (_, i) => i % 5),
+      Array.from({ length: n }, (_, i) => i),
+      { ...rerank, explorationShare: 0.2 },
+      ledger,
+    );
     (ctx.request as { explain: boolean }).explain = true; // exploration slots are marked in the explained scores
     const explored = new Map<number, number>();
     for (let request = 0; request < 20; request++) {
@@ -114,7 +116,11 @@ describe('diversity selector', () => {
 
   it('gives exploration slots to first-audience videos before promoted ones, whatever their scores', async () => {
     const n = 20;
-    const ctx = contextFor(Array.from({ length: n }, (_, i) => i % 5), Array.from({ length: n }, (_, i) => i), { ...rerank, explorationShare: 0.2 });
+    const ctx = contextFor(
+      Array.from({ length: n }, (_, i) => i % 5),
+      Array.from({ length: n }, (_, i) => i),
+      { ...rerank, explorationShare: 0.2 },
+    );
     // Rows 0-3: promoted to pool-2 on a strong record, scored highest; rows 4-7: waiting for their first audience.
     const pool = Array.from({ length: n }, (_, row) => ({ ...candidate(row, 1 - row * 0.01, row < 8 ? ['fresh'] : ['ann']), tier: row < 4 ? 'pool-2' : row < 8 ? 'first-audience' : undefined }));
     const explored = (await diversitySelector.select(ctx, pool, 10, unbounded)).filter((c) => c.explored).map((c) => c.row);
@@ -124,11 +130,16 @@ describe('diversity selector', () => {
 });
 
 describe('diversity selector in the pipeline', () => {
-  it('gives up to sessionInterestShare of a page to the session\'s strongest category', async () => {
+  it("gives up to sessionInterestShare of a page to the session's strongest category", async () => {
     const pageShare = async (share: number) => {
       // Many creators, so creator spacing leaves enough food videos to fill the slots.
       const s = setup({ ranker: { rerank: { sessionInterestShare: share } } }, { items: 900, creators: 120 });
-      await s.holder.swap(fakeModels('m', s.rows.items.map((i) => i.item_id)));
+      await s.holder.swap(
+        fakeModels(
+          'm',
+          s.rows.items.map((i) => i.item_id),
+        ),
+      );
       const food = s.rows.items.filter((i) => i.category === 'food').slice(0, 5);
       s.online.apply(food.flatMap((i) => [event('complete', 'u8', { item_id: i.item_id }), event('like', 'u8', { item_id: i.item_id })]));
       const res = await s.pipeline.run(request('u8', 10));
@@ -140,7 +151,7 @@ describe('diversity selector in the pipeline', () => {
     expect(await pageShare(0)).toBeLessThan(0.5);
   });
 
-  it('gives a slot to a followed creator\'s new post', async () => {
+  it("gives a slot to a followed creator's new post", async () => {
     const s = setup();
     const creator = s.rows.creators.find((c) => c.locale === s.rows.users[7]!.locale)!.creator_id;
     const post = s.rows.items.find((i) => i.creator_id === creator)!;
@@ -187,9 +198,7 @@ describe('diversity selector in the pipeline', () => {
     const fresh = res.explain!.items.filter((i) => i.sources.includes('fresh'));
     expect(fresh.map((i) => i.scores.exploration)).toEqual([1, 1]);
     const without = setup({ ranker: { rerank: { explorationShare: 0 } } });
-    without.catalog.upsertItems(
-      Array.from({ length: 10 }, (_, k) => ({ ...s.rows.items[k]!, item_id: `fresh${k}`, locale: 'fr', published_at: nowSec - 60 * (k + 1) })),
-    );
+    without.catalog.upsertItems(Array.from({ length: 10 }, (_, k) => ({ ...s.rows.items[k]!, item_id: `fresh${k}`, locale: 'fr', published_at: nowSec - 60 * (k + 1) })));
     without.catalog.reindex({ freshMaxAgeHours: 72, popularListSize: 100 }, nowSec);
     const plain = await without.pipeline.run(request('u7', 10, true));
     expect(plain.explain!.items.filter((i) => i.sources.includes('fresh'))).toHaveLength(0);

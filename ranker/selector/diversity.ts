@@ -96,7 +96,8 @@ export const diversitySelector: Selector = {
       let scanned = 0;
       const freshNeeded = slot === 'first-audience' ? 2 : slot === 'explore' ? 1 : 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
-        if (used[i] || fresh[i]! < freshNeeded || (freshNeeded > 0 && !ledger.allows(pool[i]!.row)) || (slot === 'following' && !followedNew[i]) || (slot === 'interest' && category[i] !== interest)) continue;
+        if (used[i] || fresh[i]! < freshNeeded || (freshNeeded > 0 && !ledger.allows(pool[i]!.row)) || (slot === 'following' && !followedNew[i]) || (slot === 'interest' && category[i] !== interest))
+          continue;
         // Best first and discounts only shrink a non-negative score: nothing further down can win.
         const score = pool[i]!.score;
         if (score >= 0 && score <= bestAdj) break;

@@ -5,7 +5,11 @@ import { newestFirstSelector } from './newest-first.ts';
 describe('newest-first selector', () => {
   it("orders by day of publication, newest first, and by the ranker's score inside a day", async () => {
     const s = setup();
-    const { ctx, candidates } = contextWith(s.pipeline, 'u1', Array.from({ length: 40 }, (_, i) => ({ id: `v${i}`, source: 'following_tab' })));
+    const { ctx, candidates } = contextWith(
+      s.pipeline,
+      'u1',
+      Array.from({ length: 40 }, (_, i) => ({ id: `v${i}`, source: 'following_tab' })),
+    );
     candidates.forEach((c, i) => (c.score = (i * 7) % 11));
     const out = await newestFirstSelector.select(ctx, candidates, 30, unbounded);
     expect(out).toHaveLength(30);

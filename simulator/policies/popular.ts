@@ -23,9 +23,7 @@ const PRIOR_VALUE = 0.3;
  * plus weighted likes, shares, comments, purchases, minus skips), shrunk toward a prior so a
  * single lucky view does not top the chart. Everyone gets the same ranking, minus what they saw.
  */
-export function popularPolicy(
-  world: World, seed: number, opts: PopularOptions = {},
-): FeedPolicy & { ranking(): Int32Array; observe(events: readonly EngagementEvent[]): void } {
+export function popularPolicy(world: World, seed: number, opts: PopularOptions = {}): FeedPolicy & { ranking(): Int32Array; observe(events: readonly EngagementEvent[]): void } {
   const explore = opts.explore ?? 0.1;
   const rerankEvery = opts.rerankEvery ?? 2000;
   const rng = new Rng(seed, 'policy/popular');

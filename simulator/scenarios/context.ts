@@ -3,7 +3,7 @@ import type { EngagementEvent, EventKind } from '../../ingest/events.ts';
 import type { FeedPage, FeedPolicy } from '../policies/types.ts';
 import type { World } from '../world/generate.ts';
 import { indexOf } from '../world/rows.ts';
-import { Rng } from '../world/rng.ts';
+import type { Rng } from '../world/rng.ts';
 import { CATEGORIES } from '../world/spec.ts';
 import type { ScenarioName } from './thresholds.ts';
 

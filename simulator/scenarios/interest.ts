@@ -2,10 +2,7 @@ import { videoEntry } from '../policies/in-process.ts';
 import { ids } from '../world/rows.ts';
 import { Rng } from '../world/rng.ts';
 import { CATEGORIES, LOCALES } from '../world/spec.ts';
-import {
-  categoryShare, categoryShares, itemsOf, median, productCategory, ScriptedUser, videos,
-  type ScenarioContext, type ScenarioResult,
-} from './context.ts';
+import { categoryShare, categoryShares, itemsOf, median, productCategory, ScriptedUser, videos, type ScenarioContext, type ScenarioResult } from './context.ts';
 import { THRESHOLDS } from './thresholds.ts';
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
@@ -44,7 +41,9 @@ export async function drift(ctx: ScenarioContext): Promise<ScenarioResult> {
   const t = THRESHOLDS.drift;
   const rng = new Rng(ctx.seed, 'scenario/drift');
   // Two mid-sized categories: common enough to fill pages, distinct enough to tell apart.
-  const bySize = categoryShares(ctx.world).map((s, c) => ({ s, c })).sort((a, b) => b.s - a.s);
+  const bySize = categoryShares(ctx.world)
+    .map((s, c) => ({ s, c }))
+    .sort((a, b) => b.s - a.s);
   const from = bySize[2]!.c;
   const to = bySize[5]!.c;
   const fromItems = itemsOf(ctx.world, from, rng);
@@ -66,8 +65,12 @@ export async function drift(ctx: ScenarioContext): Promise<ScenarioResult> {
   }
   const value = median(pages);
   return {
-    scenario: 'drift', figure: 'pages after the switch until the new category holds half a page (median; 11 = not within 10)', value, unit: 'pages',
-    threshold: `<= ${t.maxPages}`, pass: value <= t.maxPages,
+    scenario: 'drift',
+    figure: 'pages after the switch until the new category holds half a page (median; 11 = not within 10)',
+    value,
+    unit: 'pages',
+    threshold: `<= ${t.maxPages}`,
+    pass: value <= t.maxPages,
     details: { from: CATEGORIES[from]!, to: CATEGORIES[to]!, trials: ctx.trials, worst_trial: Math.max(...pages) },
   };
 }
@@ -101,15 +104,19 @@ export async function hide(ctx: ScenarioContext): Promise<ScenarioResult> {
     const first = await user.page();
     const victim = videos(first)[0];
     if (!victim) continue;
-    await user.send([...first.entries.flatMap((e) => user.react(e, 'watch', first.request_id)),
-      user.event('not_interested', { item_id: victim.item_id, creator_id: victim.creator_id })]);
+    await user.send([...first.entries.flatMap((e) => user.react(e, 'watch', first.request_id)), user.event('not_interested', { item_id: victim.item_id, creator_id: victim.creator_id })]);
     const here = await user.watchPages(10, (e) => e.creator_id === victim.creator_id);
     appearances += here;
     if (here > 0) trialsWithAny++;
   }
   return {
-    scenario: 'hide', figure: 'entries of the hidden creator in the next 10 pages (all trials)', value: appearances, unit: 'entries',
-    threshold: `<= ${t.maxAppearances}`, pass: appearances <= t.maxAppearances, details: { trials: ctx.trials, trials_with_any: trialsWithAny },
+    scenario: 'hide',
+    figure: 'entries of the hidden creator in the next 10 pages (all trials)',
+    value: appearances,
+    unit: 'entries',
+    threshold: `<= ${t.maxAppearances}`,
+    pass: appearances <= t.maxAppearances,
+    details: { trials: ctx.trials, trials_with_any: trialsWithAny },
   };
 }
 
@@ -152,8 +159,12 @@ export async function coldStart(ctx: ScenarioContext): Promise<ScenarioResult> {
   }
   const value = passed / ctx.trials;
   return {
-    scenario: 'cold-start', figure: `new users (half zh, half en) whose first page spans >= ${t.minCategories} categories with >= ${pct(t.minLocaleShare)} in their language`,
-    value, unit: 'share', threshold: `>= ${pct(t.minPassShare)}`, pass: value >= t.minPassShare,
+    scenario: 'cold-start',
+    figure: `new users (half zh, half en) whose first page spans >= ${t.minCategories} categories with >= ${pct(t.minLocaleShare)} in their language`,
+    value,
+    unit: 'share',
+    threshold: `>= ${pct(t.minPassShare)}`,
+    pass: value >= t.minPassShare,
     details: { trials: ctx.trials, median_categories: median(categories), median_locale_share: median(localeShares) },
   };
 }

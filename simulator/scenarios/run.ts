@@ -18,7 +18,10 @@ const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<Scenario
 /** `all` or comma-separated names, validated. */
 export function parseScenarioNames(arg: string): ScenarioName[] {
   if (arg.trim() === 'all') return [...SCENARIO_NAMES];
-  const names = arg.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = arg
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(SCENARIO_NAMES as string[]).includes(n));
   if (names.length === 0 || unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ') || '(none)'}; choose from all, ${SCENARIO_NAMES.join(', ')}`);
   return names as ScenarioName[];
@@ -26,7 +29,9 @@ export function parseScenarioNames(arg: string): ScenarioName[] {
 
 /** Runs the scenarios one after another against `ctx.target`; each gets the same seed. */
 export async function runScenarios(
-  names: readonly ScenarioName[], ctx: ScenarioContext, onDone?: (r: ScenarioResult, elapsedSec: number) => void,
+  names: readonly ScenarioName[],
+  ctx: ScenarioContext,
+  onDone?: (r: ScenarioResult, elapsedSec: number) => void,
 ): Promise<(ScenarioResult & { elapsed_s: number })[]> {
   if (!Number.isInteger(ctx.trials) || ctx.trials < 1) throw new RangeError(`trials must be a positive integer (got ${ctx.trials})`);
   const out: (ScenarioResult & { elapsed_s: number })[] = [];
@@ -51,4 +56,3 @@ export function scenarioTable(target: string, results: readonly ScenarioResult[]
     rows: results.map((r) => [r.scenario, showFigure(r.value, r.unit), r.threshold, r.pass ? 'pass' : 'FAIL', r.reason ?? r.figure]),
   };
 }
-

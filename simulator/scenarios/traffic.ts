@@ -54,9 +54,13 @@ export function newItems(ctx: ScenarioContext): { items: ItemWrite[]; truth: Map
   const publishedAt = ctx.wallClock ? Math.floor(Date.now() / 1000) : world.spec.nowSec;
   const make = (kind: 'good' | 'bad', quality: number): [ItemWrite, VideoTruth] => [
     {
-      item_id: `${ctx.runTag}-${kind}`, creator_id: ids.creator(creator), title: `new ${kind} video`,
-      category: CATEGORIES[world.creators.category[creator]!]!, locale: LOCALES[world.creators.locale[creator]!]!,
-      duration_ms: 15_000, published_at: publishedAt,
+      item_id: `${ctx.runTag}-${kind}`,
+      creator_id: ids.creator(creator),
+      title: `new ${kind} video`,
+      category: CATEGORIES[world.creators.category[creator]!]!,
+      locale: LOCALES[world.creators.locale[creator]!]!,
+      duration_ms: 15_000,
+      published_at: publishedAt,
     },
     { vec: null, quality, durationMs: 15_000, localeMatch: true, creatorIsKol: false },
   ];
@@ -67,7 +71,9 @@ export function newItems(ctx: ScenarioContext): { items: ItemWrite[]; truth: Map
 export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
   const t = THRESHOLDS['new-item'];
   const base = {
-    scenario: 'new-item' as const, figure: 'seconds until the good new video has its first 50 impressions', unit: 's',
+    scenario: 'new-item' as const,
+    figure: 'seconds until the good new video has its first 50 impressions',
+    unit: 's',
     threshold: `good: >= ${t.firstAudience} impressions and promoted past them (> ${t.firstAudience + t.stopSlack}); bad: <= ${t.firstAudience + t.stopSlack}`,
   };
   if (!ctx.target.publish) return { ...base, value: null, pass: false, reason: `policy ${ctx.target.name} has no publish API`, details: {} };
@@ -82,22 +88,36 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
   const shown = { good: 0, bad: 0 };
   let goodExplored = 0;
   let goodAt: number | null = null;
-  const sessions = await traffic(ctx, 'newitem', {
-    entry: (e) => {
-      if (e.type === 'video' && e.item_id === good && e.exploration) goodExplored++;
+  const sessions = await traffic(
+    ctx,
+    'newitem',
+    {
+      entry: (e) => {
+        if (e.type === 'video' && e.item_id === good && e.exploration) goodExplored++;
+      },
+      event: (e, sec) => {
+        if (e.kind !== 'impression') return;
+        if (e.item_id === good && ++shown.good === t.firstAudience) goodAt = sec;
+        if (e.item_id === bad) shown.bad++;
+      },
     },
-    event: (e, sec) => {
-      if (e.kind !== 'impression') return;
-      if (e.item_id === good && ++shown.good === t.firstAudience) goodAt = sec;
-      if (e.item_id === bad) shown.bad++;
-    },
-  }, truth);
+    truth,
+  );
   // A stopped video still gets the entries of pages served before the stop: promoted is beyond that.
   const promoted = shown.good > t.firstAudience + t.stopSlack;
   const stopped = shown.bad <= t.firstAudience + t.stopSlack;
   return {
-    ...base, value: goodAt, pass: goodAt !== null && promoted && stopped,
-    details: { sessions, good_impressions: shown.good, good_exploration_slots: goodExplored, bad_impressions: shown.bad, good: promoted ? 'promoted' : 'not promoted', bad: stopped ? 'stopped' : 'not stopped' },
+    ...base,
+    value: goodAt,
+    pass: goodAt !== null && promoted && stopped,
+    details: {
+      sessions,
+      good_impressions: shown.good,
+      good_exploration_slots: goodExplored,
+      bad_impressions: shown.bad,
+      good: promoted ? 'promoted' : 'not promoted',
+      bad: stopped ? 'stopped' : 'not stopped',
+    },
   };
 }
 
@@ -124,7 +144,8 @@ export async function explorationSpread(ctx: ScenarioContext): Promise<ScenarioR
   });
   const top = maxInWindow(explored, t.window);
   const base = {
-    scenario: 'exploration-spread' as const, unit: 'share',
+    scenario: 'exploration-spread' as const,
+    unit: 'share',
     figure: `most exploration slots (entries marked \`exploration\`) one video took in any ${t.window} consecutive ones, as a share`,
     threshold: `<= ${(t.maxTopShare * 100).toFixed(0)}%`,
     details: { sessions, exploration_slots: explored.length, explored_items: new Set(explored).size, top_item_slots_in_window: top },

@@ -1,4 +1,4 @@
-import { Rng } from './rng.ts';
+import type { Rng } from './rng.ts';
 
 export interface ShareLimits {
   /** Largest expected share of the draws one weight may take. */

@@ -1,9 +1,7 @@
 import { allocate, capShares } from './concentration.ts';
 import { buildCsr, EdgeList, type Csr } from './graph.ts';
 import { cumulative, Rng } from './rng.ts';
-import {
-  CATEGORIES, creatorCount, MEDIAN_PRICE, productCount, SEGMENTS, WORLD_PARAMS as P, type Segment, type WorldSpec,
-} from './spec.ts';
+import { CATEGORIES, creatorCount, MEDIAN_PRICE, productCount, SEGMENTS, WORLD_PARAMS as P, type Segment, type WorldSpec } from './spec.ts';
 
 /**
  * The generated world, held column-wise in typed arrays (about 90 bytes per video, so
@@ -101,7 +99,7 @@ function validate(spec: WorldSpec): void {
 export function generateWorld(spec: WorldSpec, progress: ProgressFn = () => {}): World {
   validate(spec);
   const dim = P.dim;
-  const catZipf = cumulative(CATEGORIES.map((_, i) => 1 / Math.pow(i + 1, P.categoryZipf)));
+  const catZipf = cumulative(CATEGORIES.map((_, i) => 1 / (i + 1) ** P.categoryZipf));
 
   const rc = new Rng(spec.seed, 'centroids');
   const centroids = new Float32Array(C * dim);
@@ -236,10 +234,7 @@ function pickFrom(r: Rng, csr: Csr, group: number): number {
   return hi > lo ? csr.targets[lo + r.int(hi - lo)]! : -1;
 }
 
-function generateItems(
-  spec: WorldSpec, dim: number, catZipf: Float64Array, centroids: Float32Array,
-  creators: World['creators'], products: World['products'], progress: ProgressFn,
-): World['items'] {
+function generateItems(spec: WorldSpec, dim: number, catZipf: Float64Array, centroids: Float32Array, creators: World['creators'], products: World['products'], progress: ProgressFn): World['items'] {
   const n = spec.items;
   const r = new Rng(spec.seed, 'items');
   const rp = new Rng(spec.seed, 'productivity');
@@ -333,7 +328,7 @@ function generateFriends(spec: WorldSpec, users: World['users']): Csr {
 /** Follows toward creators: fame-weighted, mostly within the user's interests; kol_followers favour KOLs. */
 function generateFollows(spec: WorldSpec, users: World['users'], creators: World['creators']): Csr {
   const r = new Rng(spec.seed, 'follows');
-  const fame = (i: number) => Math.pow(creators.followers[i]! + 1, P.fameExponent);
+  const fame = (i: number) => (creators.followers[i]! + 1) ** P.fameExponent;
   const globalCum = cumulative(Array.from({ length: creators.count }, (_, i) => fame(i)));
   const kols: number[] = [];
   const perCat: number[][] = CATEGORIES.map(() => []);

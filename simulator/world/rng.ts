@@ -70,7 +70,7 @@ export class Rng {
 
   /** Pareto with scale xm and tail index alpha (heavy-tailed; smaller alpha, heavier tail). */
   pareto(xm: number, alpha: number): number {
-    return xm / Math.pow(1 - this.float(), 1 / alpha);
+    return xm / (1 - this.float()) ** (1 / alpha);
   }
 
   exponential(mean: number): number {
@@ -93,7 +93,7 @@ export class Rng {
 
   /** Gamma(shape, 1), Marsaglia-Tsang; used for Dirichlet draws. */
   gamma(shape: number): number {
-    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.float() || 1e-12, 1 / shape);
+    if (shape < 1) return this.gamma(shape + 1) * (this.float() || 1e-12) ** (1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
     for (;;) {

@@ -39,9 +39,22 @@ const TOPICS: Record<string, readonly string[]> = {
 };
 
 const PRODUCT_NOUNS: Record<string, string> = {
-  beauty: 'serum', fashion: 'jacket', food: 'snack box', gaming: 'controller', music: 'earbuds',
-  dance: 'sneakers', comedy: 'tee', pets: 'pet bed', travel: 'suitcase', fitness: 'yoga mat', tech: 'phone',
-  education: 'course', sports: 'racket', home: 'lamp', parenting: 'stroller', auto: 'dash cam',
+  beauty: 'serum',
+  fashion: 'jacket',
+  food: 'snack box',
+  gaming: 'controller',
+  music: 'earbuds',
+  dance: 'sneakers',
+  comedy: 'tee',
+  pets: 'pet bed',
+  travel: 'suitcase',
+  fitness: 'yoga mat',
+  tech: 'phone',
+  education: 'course',
+  sports: 'racket',
+  home: 'lamp',
+  parenting: 'stroller',
+  auto: 'dash cam',
 };
 
 function topic(category: string, i: number): string {

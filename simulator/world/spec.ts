@@ -11,16 +11,27 @@ export interface WorldSpec {
   nowSec: number;
 }
 
-export const CATEGORIES = [
-  'beauty', 'fashion', 'food', 'gaming', 'music', 'dance', 'comedy', 'pets',
-  'travel', 'fitness', 'tech', 'education', 'sports', 'home', 'parenting', 'auto',
-] as const;
+export const CATEGORIES = ['beauty', 'fashion', 'food', 'gaming', 'music', 'dance', 'comedy', 'pets', 'travel', 'fitness', 'tech', 'education', 'sports', 'home', 'parenting', 'auto'] as const;
 export type Category = (typeof CATEGORIES)[number];
 
 /** Median product price per category (CNY). */
 export const MEDIAN_PRICE: Record<Category, number> = {
-  beauty: 129, fashion: 159, food: 39, gaming: 199, music: 99, dance: 79, comedy: 49, pets: 69,
-  travel: 499, fitness: 149, tech: 899, education: 199, sports: 229, home: 119, parenting: 139, auto: 349,
+  beauty: 129,
+  fashion: 159,
+  food: 39,
+  gaming: 199,
+  music: 99,
+  dance: 79,
+  comedy: 49,
+  pets: 69,
+  travel: 499,
+  fitness: 149,
+  tech: 899,
+  education: 199,
+  sports: 229,
+  home: 119,
+  parenting: 139,
+  auto: 349,
 };
 
 export const LOCALES = ['zh', 'en'] as const;

@@ -17,7 +17,14 @@ function hashRows(world: World): string {
 
 describe('Rng', () => {
   it('repeats a stream for the same seed and label and differs otherwise', () => {
-    const draw = (seed: number, label: string) => Array.from({ length: 5 }, (() => { const r = new Rng(seed, label); return () => r.next32(); })());
+    const draw = (seed: number, label: string) =>
+      Array.from(
+        { length: 5 },
+        (() => {
+          const r = new Rng(seed, label);
+          return () => r.next32();
+        })(),
+      );
     expect(draw(1, 'a')).toEqual(draw(1, 'a'));
     expect(draw(1, 'a')).not.toEqual(draw(2, 'a'));
     expect(draw(1, 'a')).not.toEqual(draw(1, 'b'));

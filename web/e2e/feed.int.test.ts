@@ -235,9 +235,7 @@ describe('the feed app and the dashboard in a browser', () => {
 
     await page.locator('.slide[data-active=true] [data-testid=not-interested]').click();
     await expect.poll(() => page.locator('[data-testid=toast]').textContent()).toContain(creator);
-    await until('the not_interested event in ClickHouse', async () =>
-      (await userEvents(userId)).some((e) => e.kind === 'not_interested' && e.creator_id === creator),
-    );
+    await until('the not_interested event in ClickHouse', async () => (await userEvents(userId)).some((e) => e.kind === 'not_interested' && e.creator_id === creator));
 
     // Fresh sessions from the server: three pages, none from that creator.
     let cursor: string | undefined;
@@ -284,8 +282,11 @@ describe('the feed app and the dashboard in a browser', () => {
     await dash.close();
   }, 120_000);
 
-  it('shows the running experiment\'s arms on the dashboard', async () => {
-    const arms = [{ name: 'control', share: 0.5 }, { name: 'fresh-only', share: 0.5, overlay: { ranker: { rerank: { explorationShare: 1 } } } }];
+  it("shows the running experiment's arms on the dashboard", async () => {
+    const arms = [
+      { name: 'control', share: 0.5 },
+      { name: 'fresh-only', share: 0.5, overlay: { ranker: { rerank: { explorationShare: 1 } } } },
+    ];
     createExperiment(config, { id: 'dash', control: 'control', arms });
     startExperiment(config, 'dash');
     await until('the service to serve the experiment', async () => service.experiments.current?.id === 'dash');

@@ -58,10 +58,7 @@ export function Artwork(props: { id: string }) {
       {spec.blobs.map((b, i) => (
         <circle key={i} cx={b.x} cy={b.y} r={b.r} fill={`hsl(${(b.hue + 30) % 360} 85% 65%)`} fill-opacity={b.alpha} />
       ))}
-      <path
-        d={`M0 ${spec.wave} C 30 ${spec.wave - 25}, 70 ${spec.wave + 25}, 100 ${spec.wave} L100 160 L0 160 Z`}
-        fill="rgba(0,0,0,0.18)"
-      />
+      <path d={`M0 ${spec.wave} C 30 ${spec.wave - 25}, 70 ${spec.wave + 25}, 100 ${spec.wave} L100 160 L0 160 Z`} fill="rgba(0,0,0,0.18)" />
     </svg>
   );
 }

@@ -134,13 +134,7 @@ export function Card(props: { entry: Entry; active: boolean; viewKey: number; ac
       <Rail entry={entry} actions={actions} />
       <div class="progress">
         {active ? (
-          <div
-            key={props.viewKey}
-            class="progress-fill"
-            data-testid="progress"
-            style={{ animationDuration: `${Math.max(1, entry.duration_ms)}ms` }}
-            onAnimationIteration={actions.onLoop}
-          />
+          <div key={props.viewKey} class="progress-fill" data-testid="progress" style={{ animationDuration: `${Math.max(1, entry.duration_ms)}ms` }} onAnimationIteration={actions.onLoop} />
         ) : null}
       </div>
     </article>

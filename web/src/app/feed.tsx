@@ -258,13 +258,7 @@ export function Feed(props: { keys: Keys; userId: string; tab: FeedTab; onTab: (
     >
       <div class="track" style={{ transform: `translateY(${-index * 100}%)` }}>
         {slots.map((slot, i) => (
-          <div
-            class="slide"
-            key={`${entryId(slot.entry)}:${i}`}
-            data-active={i === index ? 'true' : 'false'}
-            data-type={slot.entry.type}
-            data-creator={slot.entry.creator_id ?? ''}
-          >
+          <div class="slide" key={`${entryId(slot.entry)}:${i}`} data-active={i === index ? 'true' : 'false'} data-type={slot.entry.type} data-creator={slot.entry.creator_id ?? ''}>
             {Math.abs(i - index) <= 2 ? <Card entry={slot.entry} active={i === index} viewKey={viewKey} actions={actionsFor(slot, i)} /> : null}
           </div>
         ))}

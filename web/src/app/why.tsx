@@ -13,11 +13,7 @@ export function explainFor(explain: unknown, entry: Entry): unknown {
     const o = r as Record<string, unknown>;
     return ['item_id', 'id', 'live_id', 'product_id'].some((k) => typeof o[k] === 'string' && ids.has(o[k] as string));
   };
-  const list = Array.isArray(explain)
-    ? explain
-    : Array.isArray((explain as { items?: unknown }).items)
-      ? ((explain as { items: unknown[] }).items)
-      : null;
+  const list = Array.isArray(explain) ? explain : Array.isArray((explain as { items?: unknown }).items) ? (explain as { items: unknown[] }).items : null;
   if (list) {
     // Slots without an item id are matched by their position on the page.
     const byPosition = (r: unknown) => {
@@ -119,9 +115,7 @@ export function WhyDrawer(props: { entry: Entry; explain: unknown; hasAdmin: boo
         ) : null}
         {detail ? null : (
           <p class="muted">
-            {props.hasAdmin
-              ? 'The feed returned no explain record for this entry.'
-              : 'Stage scores and filters need an admin key (explain=1): set one on /dashboard/, this page uses it too.'}
+            {props.hasAdmin ? 'The feed returned no explain record for this entry.' : 'Stage scores and filters need an admin key (explain=1): set one on /dashboard/, this page uses it too.'}
           </p>
         )}
       </aside>

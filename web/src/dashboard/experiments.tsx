@@ -49,8 +49,8 @@ export function Experiments(props: { adminKey: string }) {
         <div class="panel wide">
           <p class="muted small">
             <code>{report.experiment.id}</code> <span class={`tag ${report.experiment.status === 'running' ? 'ok' : 'warn'}`}>{report.experiment.status}</span> ·{' '}
-            {report.experiment.mode === 'ab' ? 'A/B by user' : 'team-draft interleaving'} · control <code>{report.experiment.control}</code> · since{' '}
-            {report.window.from.slice(0, 16).replace('T', ' ')} UTC · {Math.round(report.confidence * 100)}% intervals, * significant
+            {report.experiment.mode === 'ab' ? 'A/B by user' : 'team-draft interleaving'} · control <code>{report.experiment.control}</code> · since {report.window.from.slice(0, 16).replace('T', ' ')}{' '}
+            UTC · {Math.round(report.confidence * 100)}% intervals, * significant
           </p>
           <div class="scroll-x">
             <table>
@@ -70,7 +70,10 @@ export function Experiments(props: { adminKey: string }) {
                   <tr key={a.name} data-testid="experiment-arm" data-arm={a.name}>
                     <td>
                       <code>{a.name}</code> {a.control ? <span class="tag ok">control</span> : null}
-                      <div class="muted small">{a.model ?? 'promoted model'}{a.overlay ? ' + overlay' : ''}</div>
+                      <div class="muted small">
+                        {a.model ?? 'promoted model'}
+                        {a.overlay ? ' + overlay' : ''}
+                      </div>
                     </td>
                     <td>{a.users.toLocaleString()}</td>
                     <td>{a.impressions.toLocaleString()}</td>
@@ -101,8 +104,10 @@ export function Experiments(props: { adminKey: string }) {
           {report.interleave ? (
             <p class="small" data-testid="interleave">
               Interleaving: {report.interleave.decided_pages.toLocaleString()} of {report.interleave.pages.toLocaleString()} pages decided; wins{' '}
-              {Object.entries(report.interleave.wins).map(([k, v]) => `${k} ${v}`).join(', ')}; treatment win share {fmt(report.interleave.treatment_win_share.value)} [
-              {fmt(report.interleave.treatment_win_share.ci[0])}, {fmt(report.interleave.treatment_win_share.ci[1])}]
+              {Object.entries(report.interleave.wins)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')}
+              ; treatment win share {fmt(report.interleave.treatment_win_share.value)} [{fmt(report.interleave.treatment_win_share.ci[0])}, {fmt(report.interleave.treatment_win_share.ci[1])}]
               {report.interleave.treatment_win_share.vs_even.significant ? ' *' : ''}
             </p>
           ) : null}

@@ -14,7 +14,13 @@ describe('tableLayout', () => {
   });
 
   it('keeps a varying leading size in the label', () => {
-    const { labels, charted } = tableLayout(['items', 'p50 ms'], [[1000, 2], [10000, 3]]);
+    const { labels, charted } = tableLayout(
+      ['items', 'p50 ms'],
+      [
+        [1000, 2],
+        [10000, 3],
+      ],
+    );
     expect(labels).toEqual(['1000', '10000']);
     expect(charted.map((c) => c.name)).toEqual(['p50 ms']);
   });
@@ -22,14 +28,26 @@ describe('tableLayout', () => {
   it('charts a policy comparison by policy', () => {
     const { labels, charted } = tableLayout(
       ['policy', 'watch s/session', 'completion', 'purchases/1k'],
-      [['random', 31.2, 0.12, 1.1], ['popular', 44.0, 0.2, 2.3], ['http', 61.5, 0.31, 3.9]],
+      [
+        ['random', 31.2, 0.12, 1.1],
+        ['popular', 44.0, 0.2, 2.3],
+        ['http', 61.5, 0.31, 3.9],
+      ],
     );
     expect(labels).toEqual(['random', 'popular', 'http']);
     expect(charted.map((c) => c.name)).toEqual(['watch s/session', 'completion', 'purchases/1k']);
   });
 
   it('numbers rows that have nothing descriptive', () => {
-    expect(tableLayout(['a', 'b'], [[1, 2], [1, 3]]).labels).toEqual(['#1', '#2']);
+    expect(
+      tableLayout(
+        ['a', 'b'],
+        [
+          [1, 2],
+          [1, 3],
+        ],
+      ).labels,
+    ).toEqual(['#1', '#2']);
   });
 });
 

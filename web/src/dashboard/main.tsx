@@ -44,9 +44,7 @@ interface MetricsView {
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 && x > 0 ? 2 : 1)}%`;
 const ms = (s: number) => (Number.isFinite(s) ? `${(s * 1000).toFixed(s < 0.01 ? 2 : 1)} ms` : '—');
 const clock = (epochS: number, bucketMinutes: number) =>
-  bucketMinutes >= 24 * 60
-    ? new Date(epochS * 1000).toLocaleDateString()
-    : new Date(epochS * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  bucketMinutes >= 24 * 60 ? new Date(epochS * 1000).toLocaleDateString() : new Date(epochS * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 function Kpi(props: { label: string; value: string; hint?: string; testid?: string }) {
   return (
@@ -101,7 +99,12 @@ function useMetrics(live: boolean): [MetricsView, string | null] {
 
 /** A stacked per-minute bar chart of one series of the live figures, largest kinds first. */
 function perMinuteChart(figures: LiveFigures, series: LiveFigures['series']) {
-  const times = timeAxis(series.map((p) => p.t), figures.window_minutes, figures.bucket_minutes, Date.now() / 1000);
+  const times = timeAxis(
+    series.map((p) => p.t),
+    figures.window_minutes,
+    figures.bucket_minutes,
+    Date.now() / 1000,
+  );
   const totals = new Map<string, number>();
   for (const p of series) totals.set(p.kind, (totals.get(p.kind) ?? 0) + p.per_minute);
   const kinds = [...totals.keys()].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0));

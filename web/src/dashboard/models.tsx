@@ -9,7 +9,10 @@ const metricValue = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleS
 function commonMetrics(view: ModelsView, max: number): string[] {
   const counts = new Map<string, number>();
   for (const v of view.versions) for (const k of Object.keys(v.metrics)) counts.set(k, (counts.get(k) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, max).map(([k]) => k);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, max)
+    .map(([k]) => k);
 }
 
 /** The model registry: versions with offline metrics, the promoted one, promote / rollback. */

@@ -43,13 +43,27 @@ describe('prometheus text', () => {
     expect(histogramQuantile(0.5, b)).toBeCloseTo(0.01 + 0.04 * (40 / 80));
     expect(histogramQuantile(0.95, b)).toBeCloseTo(0.05 + 0.05 * (5 / 10));
     expect(histogramQuantile(0.5, [])).toBeNaN();
-    expect(histogramQuantile(0.99, [{ le: 0.1, count: 1 }, { le: Infinity, count: 10 }])).toBe(0.1);
+    expect(
+      histogramQuantile(0.99, [
+        { le: 0.1, count: 1 },
+        { le: Infinity, count: 10 },
+      ]),
+    ).toBe(0.1);
   });
 
   it('takes the difference between two scrapes', () => {
-    const before = [{ le: 0.01, count: 5 }, { le: Infinity, count: 10 }];
-    const now = [{ le: 0.01, count: 6 }, { le: Infinity, count: 20 }];
-    expect(bucketDelta(now, before)).toEqual([{ le: 0.01, count: 1 }, { le: Infinity, count: 10 }]);
+    const before = [
+      { le: 0.01, count: 5 },
+      { le: Infinity, count: 10 },
+    ];
+    const now = [
+      { le: 0.01, count: 6 },
+      { le: Infinity, count: 20 },
+    ];
+    expect(bucketDelta(now, before)).toEqual([
+      { le: 0.01, count: 1 },
+      { le: Infinity, count: 10 },
+    ]);
   });
 
   it('groups a metric by a label', () => {

@@ -2,8 +2,7 @@ import type { BenchResult } from '../../../benchmarks/harness/result.ts';
 import { ChartBox, PALETTE } from './chart.tsx';
 import { tableLayout, type Cell } from './layout.ts';
 
-const fmt = (v: number | null, unit = '') =>
-  v == null ? '—' : `${Math.abs(v) >= 100 ? Math.round(v).toLocaleString() : Number(v.toPrecision(3))}${unit ? ` ${unit}` : ''}`;
+const fmt = (v: number | null, unit = '') => (v == null ? '—' : `${Math.abs(v) >= 100 ? Math.round(v).toLocaleString() : Number(v.toPrecision(3))}${unit ? ` ${unit}` : ''}`);
 
 /** Numeric columns of a result table as one bar chart each. */
 function TableCharts(props: { table: BenchResult['tables'][number] }) {

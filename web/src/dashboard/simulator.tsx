@@ -11,11 +11,19 @@ function Table(props: { table: BenchResult['tables'][number] }) {
       <h4>{props.table.title}</h4>
       <table>
         <thead>
-          <tr>{props.table.columns.map((c) => <th key={c}>{c}</th>)}</tr>
+          <tr>
+            {props.table.columns.map((c) => (
+              <th key={c}>{c}</th>
+            ))}
+          </tr>
         </thead>
         <tbody>
           {props.table.rows.map((row) => (
-            <tr key={String(row[0])}>{row.map((v, i) => <td key={i}>{v === null ? '—' : String(v)}</td>)}</tr>
+            <tr key={String(row[0])}>
+              {row.map((v, i) => (
+                <td key={i}>{v === null ? '—' : String(v)}</td>
+              ))}
+            </tr>
           ))}
         </tbody>
       </table>
@@ -32,8 +40,7 @@ export function SimulatorPanel(props: { results: readonly BenchResult[] }) {
       <h2>Simulator</h2>
       {!policies && !scenarios ? (
         <p class="muted">
-          No simulator results yet: run <code>node bin/feed.js simulate --policy random,popular,oracle,http</code> and{' '}
-          <code>node bin/feed.js simulate --scenario all</code>.
+          No simulator results yet: run <code>node bin/feed.js simulate --policy random,popular,oracle,http</code> and <code>node bin/feed.js simulate --scenario all</code>.
         </p>
       ) : null}
       <div class="results">
@@ -43,7 +50,9 @@ export function SimulatorPanel(props: { results: readonly BenchResult[] }) {
               <h3>Policies {policies.smoke ? <span class="tag warn">smoke run</span> : null}</h3>
               <span class="muted">{when(policies)}</span>
             </header>
-            {policies.tables.map((t) => <Table key={t.title} table={t} />)}
+            {policies.tables.map((t) => (
+              <Table key={t.title} table={t} />
+            ))}
           </article>
         ) : null}
         {scenarios ? (

@@ -62,7 +62,7 @@ export async function api<T>(path: string, opts: RequestOptions): Promise<T> {
     throw new ApiRequestError(0, 'network', `cannot reach the feed API: ${(err as Error).message}`);
   }
   const text = await res.text();
-  let data: unknown = undefined;
+  let data: unknown;
   try {
     data = text ? JSON.parse(text) : undefined;
   } catch {
