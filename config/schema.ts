@@ -8,7 +8,7 @@ import { ExperimentsConfigSchema } from './sections/experiments.ts';
 const port = z.number().int().min(1).max(65535);
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port');
 
-export const ApiKeySchema = z.object({
+const ApiKeySchema = z.object({
   key: z.string().min(8, 'API keys must be at least 8 characters'),
   app: z.string().min(1),
   admin: z.boolean().default(false),
@@ -20,7 +20,7 @@ export const ApiKeySchema = z.object({
   userRateLimitPerMinute: z.number().int().positive().default(1200),
 });
 
-export const KafkaConfigSchema = z
+const KafkaConfigSchema = z
   .object({
     /** Set from KAFKA_BROKERS: an existing cluster, so the local broker is not started. */
     external: z.boolean().default(false),
@@ -47,7 +47,7 @@ export const KafkaConfigSchema = z
     path: ['brokers'],
   });
 
-export const ClickHouseConfigSchema = z.object({
+const ClickHouseConfigSchema = z.object({
   /** Set from CLICKHOUSE_URL: an existing server, so the local one is not started. */
   external: z.boolean().default(false),
   url: z.url().default('http://127.0.0.1:18123'),
@@ -93,7 +93,7 @@ export const ApiConfigSchema = z.object({
   maxEventsPerBatch: z.number().int().min(1).max(10_000).default(500),
 });
 
-export const IngestConfigSchema = z.object({
+const IngestConfigSchema = z.object({
   groupId: z.string().min(1).default('feed-ingest'),
   /** Largest number of events inserted into ClickHouse in one statement. */
   maxBatchEvents: z.number().int().positive().default(20_000),
@@ -125,5 +125,4 @@ export const ConfigSchema = z.object({
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
-export type ConfigInput = z.input<typeof ConfigSchema>;
 export type ApiKey = z.infer<typeof ApiKeySchema>;

@@ -10,7 +10,7 @@ export function isLoopback(host: string): boolean {
 }
 
 /** The published defaults (in this repository) that the config still uses: anyone can forge cursors or call with them. */
-export function defaultSecretsInUse(config: Config): string[] {
+function defaultSecretsInUse(config: Config): string[] {
   const defaults = ApiConfigSchema.parse({});
   const out: string[] = [];
   const published = new Set(defaults.keys.map((k) => k.key));

@@ -36,7 +36,7 @@ export function reportTable(r: ExperimentReport): BenchTable {
 /** The report as text: the per-arm table, what the marks mean, and the interleaving outcome. */
 export function formatReport(r: ExperimentReport): string {
   const parts = [formatTable(reportTable(r))];
-  parts.push("* significant at the report's confidence (delta method over users); p99 from " + r.latency_source);
+  parts.push(`* significant at the report's confidence (delta method over users); p99 from ${r.latency_source}`);
   if (r.interleave) {
     const i = r.interleave;
     const s = i.treatment_win_share;

@@ -95,14 +95,14 @@ FROM (
   GROUP BY request_id
 ) GROUP BY user_id`;
 
-export interface MetricResult {
+interface MetricResult {
   value: number;
   ci: [number, number];
   /** Against the control arm (absent on the control). */
   vs_control?: Comparison;
 }
 
-export interface ArmReport {
+interface ArmReport {
   name: string;
   control: boolean;
   model: string | null;
@@ -114,7 +114,7 @@ export interface ArmReport {
   latency: ArmLatency & { guardrail: 'pass' | 'fail' | 'not measured'; why: string };
 }
 
-export interface InterleaveReport {
+interface InterleaveReport {
   users: number;
   pages: number;
   /** Pages where one team got more engagement. */

@@ -1,5 +1,4 @@
 import { Histogram } from 'prom-client';
-import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import type { PromotedModels } from '../models/serving.ts';
@@ -14,7 +13,7 @@ import { teamDraft } from './interleave.ts';
 import { armConfig, type Arm, type Experiment } from './store.ts';
 
 /** The arm label of interleaved pages in latency metrics (both arms' pipelines run for each). */
-export const INTERLEAVED = 'interleaved';
+const INTERLEAVED = 'interleaved';
 
 /** Request latency per experiment arm: the report's p99 guardrail reads it from /metrics. */
 export const ARM_LATENCY_METRIC = 'feed_experiment_request_seconds';
@@ -160,7 +159,7 @@ export class ExperimentRouter {
 }
 
 /** What identifies an entry on a page: the video, product or live stream id. */
-export function entryKey(catalog: ServingCatalog, e: PageEntry): string {
+function entryKey(catalog: ServingCatalog, e: PageEntry): string {
   if (e.type === 'video') return e.candidate.itemId;
   if (e.type === 'product') return catalog.products.id(e.productRow);
   return catalog.lives[e.liveIndex]!.live_id;

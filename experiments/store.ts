@@ -21,7 +21,7 @@ const section = z.record(z.string(), z.unknown());
  * stage budgets, rerank incl. exploration share, commerce) and the objective weights. Not the
  * cursor's bloom filter, the ANN index, the catalog or the traffic pool: all arms share those.
  */
-export const OverlaySchema = z
+const OverlaySchema = z
   .object({
     ranker: z.object({ sources: section, maxCandidates: z.number(), stageBudgetsMs: section, rerank: section, commerce: section }).partial().strict().optional(),
     models: z
@@ -30,9 +30,8 @@ export const OverlaySchema = z
       .optional(),
   })
   .strict();
-export type Overlay = z.infer<typeof OverlaySchema>;
 
-export const ArmSchema = z.object({
+const ArmSchema = z.object({
   name: Name,
   /** Share of users in A/B mode (shares of all arms add up to 1); ignored when interleaving. */
   share: z.number().gt(0).max(1),
@@ -42,8 +41,7 @@ export const ArmSchema = z.object({
 });
 export type Arm = z.infer<typeof ArmSchema>;
 
-export const EXPERIMENT_MODES = ['ab', 'interleave'] as const;
-export type ExperimentMode = (typeof EXPERIMENT_MODES)[number];
+const EXPERIMENT_MODES = ['ab', 'interleave'] as const;
 
 export const ExperimentSpecSchema = z
   .object({
@@ -63,10 +61,9 @@ export const ExperimentSpecSchema = z
     const total = e.arms.reduce((s, a) => s + a.share, 0);
     if (e.mode === 'ab' && Math.abs(total - 1) > 1e-9) ctx.addIssue({ code: 'custom', path: ['arms'], message: `shares must add up to 1 (got ${total})` });
   });
-export type ExperimentSpec = z.input<typeof ExperimentSpecSchema>;
 
-export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'concluded'] as const;
-export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
+const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'concluded'] as const;
+type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 export type Experiment = z.output<typeof ExperimentSpecSchema> & {
   status: ExperimentStatus;

@@ -81,7 +81,10 @@ export function startCluster(workers: number): Promise<ClusterHandle> {
           (w) =>
             new Promise<void>((done) => {
               const kill = setTimeout(() => w.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
-              w.once('exit', () => (clearTimeout(kill), done()));
+              w.once('exit', () => {
+                clearTimeout(kill);
+                done();
+              });
               w.process.kill('SIGTERM');
             }),
         ),
@@ -99,7 +102,10 @@ export async function metricsText(): Promise<string> {
   if (!cluster.isWorker || !process.send) return metrics.metrics();
   const id = nextMetricsId++;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => (process.off('message', onMessage), reject(new Error('the cluster primary did not answer for /metrics'))), METRICS_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error('the cluster primary did not answer for /metrics'));
+    }, METRICS_TIMEOUT_MS);
     const onMessage = (m: ToWorker) => {
       if (m?.type !== 'feed:metrics' || m.id !== id) return;
       clearTimeout(timer);

@@ -29,7 +29,7 @@ export const ItemFieldsSchema = z.object({
   published_at: z.number().int().describe('epoch seconds'),
 });
 
-export const VideoEntrySchema = ItemFieldsSchema.extend({
+const VideoEntrySchema = ItemFieldsSchema.extend({
   type: z.literal('video'),
   product: ProductCardSchema.nullable(),
   /** Social proof shown on the card, e.g. how many friends liked or bought. */
@@ -39,14 +39,14 @@ export const VideoEntrySchema = ItemFieldsSchema.extend({
   ...common,
 });
 
-export const ProductSlotSchema = z.object({
+const ProductSlotSchema = z.object({
   type: z.literal('product'),
   product: ProductCardSchema,
   creator_id: z.string().nullable(),
   ...common,
 });
 
-export const LiveSlotSchema = z.object({
+const LiveSlotSchema = z.object({
   type: z.literal('live'),
   live_id: z.string(),
   creator_id: z.string(),
@@ -55,7 +55,7 @@ export const LiveSlotSchema = z.object({
   ...common,
 });
 
-export const FeedEntrySchema = z.discriminatedUnion('type', [VideoEntrySchema, ProductSlotSchema, LiveSlotSchema]);
+const FeedEntrySchema = z.discriminatedUnion('type', [VideoEntrySchema, ProductSlotSchema, LiveSlotSchema]);
 
 export const FeedResponseSchema = z.object({
   request_id: z.string(),

@@ -106,7 +106,7 @@ function body(r: Rng, i: number): string | undefined {
     case 6:
       return Buffer.from(Array.from({ length: r.int(200) }, () => r.int(256))).toString('latin1');
     default:
-      return '{"events": [' + JSON.stringify(mutatedEvent(r, i)).slice(0, r.int(60));
+      return `{"events": [${JSON.stringify(mutatedEvent(r, i)).slice(0, r.int(60))}`;
   }
 }
 

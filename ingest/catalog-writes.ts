@@ -25,7 +25,7 @@ const locale = localeTag;
 const time = z.union([z.number().int().min(0).max(4_294_967_295), z.iso.datetime({ offset: true })]).transform((v) => (typeof v === 'number' ? v : Math.floor(Date.parse(v) / 1000)));
 const flag = z.boolean().transform((b) => (b ? 1 : 0));
 
-export const ItemWriteSchema = z.object({
+const ItemWriteSchema = z.object({
   item_id: id,
   creator_id: id,
   title: text(200),
@@ -40,7 +40,7 @@ export const ItemWriteSchema = z.object({
 /** A video as a publisher sends it (`POST /v1/items` takes an array of these). */
 export type ItemWrite = z.input<typeof ItemWriteSchema>;
 
-export const ProductWriteSchema = z.object({
+const ProductWriteSchema = z.object({
   product_id: id,
   title: text(200),
   category: text(64).min(1),
@@ -55,7 +55,7 @@ export const ProductWriteSchema = z.object({
   available: flag.default(1).describe('false retires the product'),
 });
 
-export const CreatorWriteSchema = z.object({
+const CreatorWriteSchema = z.object({
   creator_id: id,
   name: text(100).min(1),
   locale,
@@ -64,7 +64,7 @@ export const CreatorWriteSchema = z.object({
   followers: z.number().int().min(0).max(4_000_000_000).default(0),
 });
 
-export const LiveStreamWriteSchema = z
+const LiveStreamWriteSchema = z
   .object({
     live_id: id,
     creator_id: id,
@@ -88,7 +88,7 @@ export const WRITABLE_TABLES = Object.keys(WRITABLE) as WritableTable[];
 /** One row written to a catalog table, versioned by `updated_at` (epoch seconds, ClickHouse's ReplacingMergeTree version). */
 export type CatalogWrite = { [T in WritableTable]: { table: T; row: CatalogTables[T]; updated_at: number } }[WritableTable];
 /** Every replica forgets this person's online state; ClickHouse rows are removed by the API's mutation. */
-export interface UserDeletion {
+interface UserDeletion {
   forget_user: string;
   at: number;
 }

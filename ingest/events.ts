@@ -5,9 +5,6 @@ import { fastEvent } from './fast-event.ts';
 export {
   EVENT_KINDS,
   EVENT_SCHEMA_VERSION,
-  MAX_CLOCK_SKEW_MS,
-  MAX_EVENT_AGE_MS,
-  REQUIRED_FIELDS,
   POSITIVE_KINDS,
   isPositiveEngagement,
   isPositiveKind,
@@ -65,7 +62,6 @@ export const EngagementEventSchema = z
   });
 
 export type EngagementEvent = z.output<typeof EngagementEventSchema>;
-export type EngagementEventInput = z.input<typeof EngagementEventSchema>;
 
 export interface EventRejection {
   index: number;

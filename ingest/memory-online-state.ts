@@ -6,7 +6,7 @@ import { PresenceFilter } from './presence-filter.ts';
 import { RecentIds } from './recent-ids.ts';
 
 /** Weights of the trending score (engagement per item in the window). */
-export const TRENDING_WEIGHTS: Partial<Record<EventKind, number>> = {
+const TRENDING_WEIGHTS: Partial<Record<EventKind, number>> = {
   play: 1,
   complete: 2,
   like: 3,

@@ -4,7 +4,7 @@ import type { EngagementEvent } from './events.ts';
 import type { OnlineState } from './online-state.ts';
 
 /** Limits every implementation under test is built with, so the bounds can be checked. */
-export const CONTRACT_LIMITS: Partial<OnlineConfig> = {
+const CONTRACT_LIMITS: Partial<OnlineConfig> = {
   maxUsers: 50,
   maxItems: 100,
   recentPerUser: 5,

@@ -18,7 +18,7 @@ export interface RedisWriter {
   stop(): Promise<void>;
 }
 
-export function redisWriterGroup(config: Config): string {
+function redisWriterGroup(config: Config): string {
   return `${config.ingest.groupId}.online-redis`;
 }
 

@@ -59,7 +59,7 @@ const TSV_SPECIAL = /[\\\t\n\r\0]/;
 const TSV_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\\0' };
 
 /** A String value in ClickHouse TabSeparated: backslash, tab, newline, CR and NUL escaped. */
-export function tsvString(s: string | undefined): string {
+function tsvString(s: string | undefined): string {
   if (s === undefined) return '';
   return TSV_SPECIAL.test(s) ? s.replace(/[\\\t\n\r\0]/g, (c) => TSV_ESCAPES[c]!) : s;
 }

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { childLogger, type Logger } from '../core/logger.ts';
 
-export type { tf };
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 export interface BackendInfo {
   name: BackendName;

@@ -19,7 +19,7 @@ export const matMul = tf.customGrad(((a: Tensor, b: Tensor, save: tf.GradSaveFun
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: Tensor, b: Tensor) => Tensor2D;
 
-export type Activation = 'relu' | 'linear';
+type Activation = 'relu' | 'linear';
 
 /** Up to this many rows, `Mlp.infer` runs in plain JS rather than as tfjs ops. */
 const HOST_ROWS = 8;

@@ -37,7 +37,6 @@ export const FEATURES = [
   'attention_score',
   'attention_max',
 ] as const;
-export type FeatureName = (typeof FEATURES)[number];
 
 export const FEATURE_SPEC = { version: 2, features: FEATURES };
 
@@ -45,7 +44,7 @@ const log1p = (x: number) => Math.log1p(Math.max(0, x || 0));
 const num = (x: number) => (Number.isFinite(x) ? x : 0);
 
 /** Summary of the user's recent engagement, shared by all candidates of one request. */
-export function userSummary(user: UserContext): { n: number; watch: number; buys: number; likes: number } {
+function userSummary(user: UserContext): { n: number; watch: number; buys: number; likes: number } {
   let watchSum = 0;
   let plays = 0;
   let buys = 0;

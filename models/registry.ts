@@ -45,12 +45,12 @@ export function versionDir(config: Config, version: string): string {
 }
 
 /** Sortable, unique version names: v<yyyymmdd>-<hhmmss>-<random>. */
-export function newVersionName(now = new Date()): string {
+function newVersionName(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `v${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-export function gitCommit(): string | null {
+function gitCommit(): string | null {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {

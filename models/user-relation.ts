@@ -18,7 +18,7 @@ export const SESSION_MS = 30 * 60_000;
  * product's own bar for a switch of interest (issue #18, the drift scenario): three completed
  * and liked videos of a new kind in a row should steer the next page, whatever came before.
  */
-export const SESSION_HALF_LIFE = 3;
+const SESSION_HALF_LIFE = 3;
 /**
  * Target attention looks at most at this many recent engaged items: it models the short-term
  * interest (DIN keeps the sequence short); the long window is the affinity features' job. Cost
@@ -193,7 +193,12 @@ export function poolAttention(keys: AttentionKeys, sims: Float32Array, at: numbe
   const n = keys.items.length;
   let max = -Infinity;
   let top = -1;
-  for (let j = 0; j < n; j++) if (sims[at + j]! > max) (max = sims[at + j]!), (top = j);
+  for (let j = 0; j < n; j++) {
+    if (sims[at + j]! > max) {
+      max = sims[at + j]!;
+      top = j;
+    }
+  }
   let num = 0;
   let den = 0;
   for (let j = 0; j < n; j++) {

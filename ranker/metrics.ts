@@ -4,7 +4,7 @@ import { metrics } from '../core/metrics.ts';
 import type { StageSpec } from './types.ts';
 
 // Observed ~30 times per request: FastHistogram, with each stage's series resolved once.
-export const stageDuration = new FastHistogram({
+const stageDuration = new FastHistogram({
   name: 'feed_stage_duration_seconds',
   help: 'Latency of each ranker pipeline stage',
   labelNames: ['kind', 'stage'] as const,
@@ -12,7 +12,7 @@ export const stageDuration = new FastHistogram({
   registers: [metrics],
 });
 
-export const sourceCandidates = new FastHistogram({
+const sourceCandidates = new FastHistogram({
   name: 'feed_source_candidates',
   help: 'Candidates returned by each source per request',
   labelNames: ['source'] as const,

@@ -39,7 +39,7 @@ export const userRelation = perRequest((ctx): { affinity: UserAffinity; keys: At
   const keys = ctx.snapshot
     ? attentionKeys(engagedItems(ctx.user.recent), (id) => {
         const v = itemVector(ctx, { row: catalog.items.row(id), itemId: id });
-        return v && v.block.subarray(v.at, v.at + ctx.snapshot!.retrieval.dim);
+        return v?.block.subarray(v.at, v.at + ctx.snapshot!.retrieval.dim);
       })
     : undefined;
   return { affinity, keys };

@@ -147,7 +147,7 @@ describe('ranker pipeline', () => {
       );
     }
     const sameCategory = videos.find((v) => watched.some((w) => w.category === s.rows.items.find((i) => i.item_id === v.item_id)!.category));
-    expect(sameCategory?.relation!.affinity.category_session).toBeGreaterThan(0);
+    expect(sameCategory!.relation!.affinity.category_session).toBeGreaterThan(0);
   });
 
   it('gives a cold-start user a mix of trending, fresh, locale and segment content in their language', async () => {

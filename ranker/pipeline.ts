@@ -89,7 +89,7 @@ export function allSourceQuotas(ranker: StageConfig['ranker']): Record<string, n
   return sourceQuotas(ranker, [...STAGES.sources, ...FOLLOWING_STAGES.sources]);
 }
 
-export interface FeedExplain {
+interface FeedExplain {
   model_version: string | null;
   scorer: string | null;
   cold_start: boolean;
@@ -113,7 +113,7 @@ export interface FeedExplain {
   removed: RemovedCandidate[];
 }
 
-export interface ItemRelation {
+interface ItemRelation {
   affinity: { category_session: number; category_long: number; creator_session: number; creator_long: number };
   attention: { score: number; max: number };
   /** The history items the candidate attends to most, with their cosine. */

@@ -40,7 +40,7 @@ class Run implements StageRun {
   }
 }
 
-export function budgetOf(ctx: Pick<FeedContext, 'config'>, stage: StageSpec): number {
+function budgetOf(ctx: Pick<FeedContext, 'config'>, stage: StageSpec): number {
   return ctx.config.ranker.stageBudgetsMs[stage.name] ?? stage.budgetMs;
 }
 

@@ -82,7 +82,10 @@ describe('TrafficPool', () => {
       for (const l of listeners) l(events);
     };
     const pool = new TrafficPool(config.ranker);
-    stop = pool.start(catalog, online, (l) => (listeners.add(l), () => listeners.delete(l)));
+    stop = pool.start(catalog, online, (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    });
     const v3 = catalog.items.row('v3');
     const v4 = catalog.items.row('v4');
     expect(Array.from(pool.eligible[0]!)).toContain(v3);

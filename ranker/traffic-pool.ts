@@ -4,14 +4,14 @@ import type { OnlineView } from './online-view.ts';
 import { ExplorationLedger } from './exploration-ledger.ts';
 
 /** How an item in the fresh window stands in the traffic pool. */
-export type PoolStatus =
+type PoolStatus =
   | { state: 'eligible'; tier: number }
   /** Its audience at `tier` did not watch well enough to be promoted. */
   | { state: 'stopped'; tier: number; reason: string }
   /** Reached the last tier's audience: no longer needs the pool. */
   | { state: 'graduated' };
 
-export interface Exposure {
+interface Exposure {
   impressions: number;
   plays: number;
   watchRatio: number;
@@ -20,7 +20,7 @@ export interface Exposure {
 }
 
 /** Long-term stats and the short online window, without double counting (the larger count wins). */
-export function exposureOf(catalog: CatalogView, online: OnlineView, row: number): Exposure {
+function exposureOf(catalog: CatalogView, online: OnlineView, row: number): Exposure {
   const s = catalog.stats;
   const c = online.itemCounters(catalog.items.id(row));
   const ltPlays = s.plays[row] ?? 0;
@@ -40,7 +40,7 @@ export function exposureOf(catalog: CatalogView, online: OnlineView, row: number
 }
 
 /** Tier rules: an item moves up only after filling its tier's audience and meeting the next tier's thresholds. */
-export function poolStatus(tiers: readonly TrafficTier[], e: Exposure): PoolStatus {
+function poolStatus(tiers: readonly TrafficTier[], e: Exposure): PoolStatus {
   let tier = 0;
   while (e.impressions >= tiers[tier]!.maxImpressions) {
     const next = tiers[tier + 1];

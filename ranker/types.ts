@@ -91,8 +91,6 @@ export interface StageConfig {
   readonly models: { readonly weights: Readonly<ObjectiveWeights> };
 }
 
-export type { OnlineView };
-
 /** The traffic pool as stages use it: its current lists and the exploration ledger. */
 type PoolView = Pick<TrafficPool, 'current' | 'exploration'>;
 
@@ -121,7 +119,7 @@ export interface FeedContext {
   readonly widened: boolean;
 }
 
-export type StageKind = 'source' | 'hydrator' | 'filter' | 'scorer' | 'selector' | 'blender';
+type StageKind = 'source' | 'hydrator' | 'filter' | 'scorer' | 'selector' | 'blender';
 
 export interface StageSpec {
   readonly name: string;
@@ -193,4 +191,3 @@ export interface Blender extends StageSpec {
   blend(ctx: FeedContext, page: PageEntry[], count: number, run: StageRun): MaybeAsync<PageEntry[]>;
 }
 
-export type Stage = CandidateSource | FeatureHydrator | Filter | Scorer | Selector | Blender;

@@ -77,7 +77,7 @@ export const BEHAVIOUR_PARAMS = {
   endSlope: 5,
 };
 
-export type BehaviourParams = typeof BEHAVIOUR_PARAMS;
+type BehaviourParams = typeof BEHAVIOUR_PARAMS;
 
 export interface UserTruth {
   vec: Float32Array;
@@ -145,10 +145,10 @@ export interface LiveReaction {
   product: Funnel | null;
 }
 
-export const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const logit = (p: number) => Math.log(p / (1 - p));
 
-export function cosine(a: Float32Array | null, b: Float32Array | null): number {
+function cosine(a: Float32Array | null, b: Float32Array | null): number {
   if (!a || !b) return 0;
   let s = 0;
   for (let k = 0; k < a.length; k++) s += a[k]! * (b[k] ?? 0);
@@ -156,7 +156,7 @@ export function cosine(a: Float32Array | null, b: Float32Array | null): number {
 }
 
 /** The interest score a video has for a user at this point of the session. */
-export function interest(user: UserTruth, video: VideoTruth, views: number, fatigue: number, p = BEHAVIOUR_PARAMS): number {
+function interest(user: UserTruth, video: VideoTruth, views: number, fatigue: number, p = BEHAVIOUR_PARAMS): number {
   return interestFrom(cosine(user.vec, video.vec), video.quality, video.localeMatch, views, fatigue, p);
 }
 
@@ -181,7 +181,7 @@ export function expectedWatchAt(z: number, durationMs: number, p = BEHAVIOUR_PAR
   return pSkip * skipMs + (1 - pSkip) * meanWatchFraction(z, durationMs, p) * durationMs;
 }
 
-export function purchaseIntent(z: number, user: UserTruth, product: ProductTruth, social: SocialProof, p = BEHAVIOUR_PARAMS): number {
+function purchaseIntent(z: number, user: UserTruth, product: ProductTruth, social: SocialProof, p = BEHAVIOUR_PARAMS): number {
   return (
     p.intentInterest * z +
     product.appeal +
@@ -194,7 +194,7 @@ export function purchaseIntent(z: number, user: UserTruth, product: ProductTruth
 }
 
 /** Click, add-to-cart and purchase for a product the user has seen. */
-export function drawFunnel(rng: Rng, intent: number, p = BEHAVIOUR_PARAMS): Funnel {
+function drawFunnel(rng: Rng, intent: number, p = BEHAVIOUR_PARAMS): Funnel {
   const click = rng.chance(sigmoid(p.click + intent));
   const cart = click && rng.chance(sigmoid(p.cart + intent));
   const purchase = cart && rng.chance(sigmoid(p.buy + intent));

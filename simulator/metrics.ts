@@ -165,7 +165,7 @@ const fmt = (r: PolicyReport, row: Row) => {
 };
 
 /** A policy's column name, marked when it can serve commerce slots. */
-export const policyColumn = (r: PolicyReport) => (r.commerceSlots ? `${r.policy} (+slots)` : r.policy);
+const policyColumn = (r: PolicyReport) => (r.commerceSlots ? `${r.policy} (+slots)` : r.policy);
 
 /** The two tables of a comparison (one column per policy): video metrics, then commerce metrics. */
 export function policyTables(reports: readonly PolicyReport[]): BenchTable[] {

@@ -29,7 +29,7 @@ export interface SeedResult {
 }
 
 /** Where `feed seed` records the spec of the world it loaded, so `feed simulate` can rebuild the same world. */
-export const worldSpecPath = (config: Config) => join(config.dataDir, 'simulator', 'world.json');
+const worldSpecPath = (config: Config) => join(config.dataDir, 'simulator', 'world.json');
 
 export function readSeededSpec(config: Config): WorldSpec | undefined {
   const path = worldSpecPath(config);

@@ -11,7 +11,6 @@ import type { World } from './world/generate.ts';
 import { Rng } from './world/rng.ts';
 
 export const POLICY_NAMES = ['random', 'popular', 'oracle', 'http'] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface PolicyOptions {
   seed: number;

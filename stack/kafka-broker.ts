@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import type { Config } from '../config/schema.ts';
 import type { ManagedProcess } from './process.ts';
 
-export const KAFKA_VERSION = '3.9.1';
+const KAFKA_VERSION = '3.9.1';
 
 /** Where stack/setup.sh puts the broker jars fetched from Maven Central. */
-export function kafkaLibDir(): string {
+function kafkaLibDir(): string {
   return resolve(process.env.FEED_KAFKA_LIB ?? join('.cache', `kafka-${KAFKA_VERSION}`, 'lib'));
 }
 
@@ -99,13 +99,13 @@ export function prepareKafka(config: Config, broker: LocalBroker): void {
   };
   writeFileSync(
     join(dir, 'server.properties'),
-    Object.entries(props)
+    `${Object.entries(props)
       .map(([k, v]) => `${k}=${v}`)
-      .join('\n') + '\n',
+      .join('\n')}\n`,
   );
   writeFileSync(
     join(dir, 'log4j.properties'),
-    [
+    `${[
       'log4j.rootLogger=INFO, F',
       'log4j.appender.F=org.apache.log4j.RollingFileAppender',
       `log4j.appender.F.File=${join(dir, 'logs', 'server.log')}`,
@@ -115,7 +115,7 @@ export function prepareKafka(config: Config, broker: LocalBroker): void {
       'log4j.appender.F.layout.ConversionPattern=[%d] %p %m (%c)%n',
       'log4j.logger.kafka=INFO',
       'log4j.logger.org.apache.kafka=WARN',
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
   if (!existsSync(join(dir, 'data', 'meta.properties'))) {
     // Cluster ids are 16 bytes in base64url; derive one from the data dir so it is stable.

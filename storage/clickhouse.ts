@@ -33,12 +33,6 @@ export async function clickhouseHealthy(config: Config): Promise<boolean> {
   }
 }
 
-export async function clickhouseVersion(client: ClickHouseClient): Promise<string> {
-  const rs = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
-  const rows = await rs.json<{ v: string }>();
-  return rows[0]?.v ?? 'unknown';
-}
-
 /**
  * Creates the database and applies every migration not yet recorded; with `clickhouse.shards`,
  * on every shard in the sharded layout (storage/sharded-schema.ts). Returns the ids applied

@@ -6,13 +6,13 @@ import { markdownTable } from '../../core/table.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The committed evaluation results the README's tables are drawn from. */
-export const LATEST_RESULTS_DIR = join(ROOT, 'benchmarks/results/latest');
+const LATEST_RESULTS_DIR = join(ROOT, 'benchmarks/results/latest');
 
 const begin = (benchmark: string) => `<!-- ${benchmark}:begin (generated from benchmarks/results/latest by \`feed bench report\`; edits inside are overwritten) -->`;
 const end = (benchmark: string) => `<!-- ${benchmark}:end -->`;
 
 /** One result as markdown: the first cut-off's metrics (mean ± std over seeds), what was measured, targets and references. */
-export function evaluationMarkdown(r: BenchResult): string {
+function evaluationMarkdown(r: BenchResult): string {
   const table = r.tables[0];
   if (!table) return `No table in ${r.benchmark}.`;
   const k0 = (r.params.ks as number[] | undefined)?.[0] ?? 10;

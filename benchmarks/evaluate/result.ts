@@ -36,7 +36,7 @@ function ratio(s: readonly ModelSummary[], model: string, reference: string, met
 
 const round = (v: number) => Number(v.toFixed(4));
 const nullableRound = (v: number | null) => (v === null ? null : round(v));
-export const cell = (mean: number, std: number, digits = 4) => `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
+const cell = (mean: number, std: number, digits = 4) => `${mean.toFixed(digits)} ± ${std.toFixed(digits)}`;
 
 export interface EvaluationRun {
   /** The data set's short name (e.g. ml-100k): the benchmark is `evaluate-<name>-<protocol>`. */

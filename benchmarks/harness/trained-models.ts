@@ -16,7 +16,7 @@ import { annFactory } from '../../models/ann/sizing.ts';
 import type { BenchWorld } from './world.ts';
 
 /** Epochs of both models, as `npm start` trains the demo world: enough to be a trained model, affordable at 1M items. */
-export const BENCH_EPOCHS = 3;
+const BENCH_EPOCHS = 3;
 const SMOKE_EPOCHS = 1;
 
 export interface BenchModels {
@@ -38,7 +38,7 @@ export interface BenchModels {
 const KEY_FILE = 'bench-models.json';
 
 /** What a trained version depends on: the world (database, sizes, history) and every model setting. */
-export function modelKey(world: BenchWorld, config: Config, epochs: number): string {
+function modelKey(world: BenchWorld, config: Config, epochs: number): string {
   const inputs = {
     database: config.clickhouse.database,
     items: world.items,

@@ -9,9 +9,8 @@
  *
  *   node --import tsx benchmarks/ingest/run.ts [--smoke] [--events N] [--batch N] [--clients N]
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,7 +40,7 @@ export interface IngestBenchmarkOptions {
   print?: (line: string) => void;
 }
 
-export interface LagSample {
+interface LagSample {
   t_s: number;
   /** Events acknowledged by Kafka and not yet in ClickHouse. */
   lag: number;
@@ -61,7 +60,7 @@ export interface IngestBenchmarkResult {
 }
 
 /** CPU seconds per process during a phase (Kafka and ClickHouse only when local and on Linux). */
-export type CpuSeconds = Record<string, number>;
+type CpuSeconds = Record<string, number>;
 
 interface Child {
   url?: string;

@@ -37,7 +37,7 @@ function withSpread(f: { value: number | null; unit: string; min?: number | unde
 }
 
 /** Served a model trained on the world's history (feed and memory record it under params.models). */
-export function servedTrainedModels(r: BenchResult): boolean {
+function servedTrainedModels(r: BenchResult): boolean {
   const events = (r.params.models as { events?: unknown } | undefined)?.events;
   return typeof events === 'number' && events > 0;
 }

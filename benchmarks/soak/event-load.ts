@@ -7,7 +7,7 @@ const BATCHES_PER_S = 10;
 /** Requests in flight beyond this count as errors: a server that falls behind must show, not queue in the client. */
 const MAX_IN_FLIGHT = 64;
 
-export interface EventWindow {
+interface EventWindow {
   accepted: number;
   errors: number;
   first_error?: string;

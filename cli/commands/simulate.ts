@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { writeResult } from '../../benchmarks/harness/result.ts';
+import { type BenchResult, writeResult } from '../../benchmarks/harness/result.ts';
 import { DEFAULT_RESULTS_DIR, startRun } from '../../benchmarks/harness/run.ts';
 import { formatTable } from '../../core/table.ts';
 import { armSeries, reportTable } from '../../experiments/format.ts';
@@ -111,7 +111,7 @@ export function registerSimulateCommands(program: Command): void {
         engine_clock_offset_s: engine ? Math.round(Date.now() / 1000) - spec.nowSec : null,
       };
 
-      let result;
+      let result: BenchResult;
       let failed = 0;
       if (scenarios) {
         const target = await createPolicy(names[0]!, world, policyOpts);

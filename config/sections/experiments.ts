@@ -10,4 +10,3 @@ export const ExperimentsConfigSchema = z.object({
   /** ...and by at least this many milliseconds (so small, noisy p99s do not fail it). */
   p99MinExcessMs: z.number().min(0).default(5),
 });
-export type ExperimentsConfig = z.infer<typeof ExperimentsConfigSchema>;

@@ -11,7 +11,7 @@ const ms = z.number().int().positive();
 const SourceQuotasSchema = z.record(z.string(), z.number().int().min(0));
 
 /** One traffic-pool tier: an item stays in it until `maxImpressions`, then moves up only if its audience watched well. */
-export const TrafficTierSchema = z.object({
+const TrafficTierSchema = z.object({
   name: z.string().min(1),
   maxImpressions: z.number().int().positive(),
   /** Thresholds the previous tier's audience must reach for the item to enter this tier (ignored for the first). */

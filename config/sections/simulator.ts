@@ -17,4 +17,3 @@ export const SimulatorConfigSchema = z.object({
   eventBatch: z.number().int().min(1).max(100_000).default(5_000),
 });
 
-export type SimulatorConfig = z.infer<typeof SimulatorConfigSchema>;

@@ -9,11 +9,11 @@ import { annFactory } from './sizing.ts';
  * What serving needs from the retrieval model besides its weights, stored with the version so a
  * server loads them instead of recomputing (1M items: item tower ~45 s, IVF build ~90 s).
  */
-export const ANN_FILE = 'ann.index';
-export const VECTORS_FILE = 'item-vectors.f32';
+const ANN_FILE = 'ann.index';
+const VECTORS_FILE = 'item-vectors.f32';
 
 /** Writes the index and the item vectors (row-major, in `ann.ids` order) into `dir`; returns the file names. */
-export function writeServingArtifacts(dir: string, ann: AnnIndex, vectors: Float32Array): string[] {
+function writeServingArtifacts(dir: string, ann: AnnIndex, vectors: Float32Array): string[] {
   writeFileSync(join(dir, ANN_FILE), ann.toBuffer());
   writeFileSync(join(dir, VECTORS_FILE), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
   return [ANN_FILE, VECTORS_FILE];

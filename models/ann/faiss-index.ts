@@ -29,7 +29,7 @@ interface PatchedIndex {
 (faiss.Index as unknown as { setBlasThreshold(queries: number, queryBlock: number): void }).setBlasThreshold(1, 64);
 
 /** Inner product on L2-normalised vectors, i.e. cosine similarity. */
-export const METRIC_INNER_PRODUCT = faiss.MetricType.METRIC_INNER_PRODUCT as FaissMetricType;
+const METRIC_INNER_PRODUCT = faiss.MetricType.METRIC_INNER_PRODUCT as FaissMetricType;
 
 /**
  * An ANN index over item vectors: a FAISS index plus the id of each row (faiss-node has no

@@ -87,7 +87,7 @@ export function cosineNeighbours(nItems: number, itemsOfUser: readonly (readonly
 }
 
 /** Inverts neighbour lists: for each item j, the items that list j, with the same similarity. */
-export function reverseLists(lists: NeighbourLists): NeighbourLists {
+function reverseLists(lists: NeighbourLists): NeighbourLists {
   const n = lists.idx.length;
   const count = new Int32Array(n);
   for (const idx of lists.idx) for (const j of idx) count[j]! += 1;

@@ -59,7 +59,7 @@ export interface ModelReport {
 const BATCH = 256;
 
 /** Full-catalogue ranking of each user with held-out `target` rows, excluding the items of `exclude` rows. */
-export function rankAll(data: Interactions, score: Scorer, target: RowsByUser, history: RowsByUser, exclude: readonly RowsByUser[], ks: number[]): MetricTable {
+function rankAll(data: Interactions, score: Scorer, target: RowsByUser, history: RowsByUser, exclude: readonly RowsByUser[], ks: number[]): MetricTable {
   const nItems = data.items.length;
   const maxK = Math.max(...ks);
   const users = target.map((rows, u) => (rows.length ? u : -1)).filter((u) => u >= 0);

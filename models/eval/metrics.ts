@@ -1,7 +1,6 @@
 import { TopK } from '../../core/top-k.ts';
 
 export const METRICS = ['recall', 'mrr', 'ndcg', 'hit', 'precision'] as const;
-export type Metric = (typeof METRICS)[number];
 
 /** `metric@k` -> value. */
 export type MetricTable = Record<string, number>;

@@ -11,7 +11,7 @@ export interface ModelSummary {
   scoreSeconds: { mean: number; std: number };
 }
 
-export function meanStd(values: readonly number[]): { mean: number; std: number } {
+function meanStd(values: readonly number[]): { mean: number; std: number } {
   const n = values.length;
   const mean = values.reduce((a, v) => a + v, 0) / (n || 1);
   const std = n > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1)) : 0;

@@ -64,7 +64,7 @@ export function historyAt(seq: Sequence, pos: number, mode: HistoryMode, limit: 
 }
 
 /** Input dropout: drops each entry with probability `rate`, keeping at least one. */
-export function dropHistory(history: HistoryEntry[], rate: number, rng: Rng): HistoryEntry[] {
+function dropHistory(history: HistoryEntry[], rate: number, rng: Rng): HistoryEntry[] {
   if (rate <= 0 || history.length <= 1) return history;
   const kept = history.filter(() => rng.next() >= rate);
   return kept.length ? kept : [history[rng.int(history.length)]!];

@@ -58,7 +58,7 @@ export function userInputOf(user: UserContext): UserInput {
 }
 
 /** Price bands: 0 = no product, then log2 buckets of the price. */
-export function priceBand(hasProduct: boolean, price: number): string {
+function priceBand(hasProduct: boolean, price: number): string {
   if (!hasProduct) return 'none';
   return `b${Math.max(0, Math.min(12, Math.floor(Math.log2(1 + Math.max(0, price)))))}`;
 }

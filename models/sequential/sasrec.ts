@@ -1,7 +1,7 @@
 import { tfjs as tf } from '../backend.ts';
 import { Adam, matMul, normalizeRows } from '../dense.ts';
 import { Rng } from '../../core/rng.ts';
-import { DEFAULT_ROW, SparseTable, type SparseTableState } from '../sparse/table.ts';
+import { SparseTable, type SparseTableState } from '../sparse/table.ts';
 import type { SequentialConfig } from './config.ts';
 import { sidesOf, type SequenceEvent } from './tokens.ts';
 

@@ -17,13 +17,13 @@ export interface TokenSides {
 }
 
 /** Watch ratio in tenths up to 2x (loops), 'none' when unknown. */
-export function ratioBucket(ratio: number | null): string {
+function ratioBucket(ratio: number | null): string {
   if (ratio === null || !Number.isFinite(ratio)) return 'none';
   return `r${Math.round(Math.min(2, Math.max(0, ratio)) * 10)}`;
 }
 
 /** Time since the previous event, log2 seconds (0 = same second or first event), capped at ~1 year. */
-export function gapBucket(seconds: number): string {
+function gapBucket(seconds: number): string {
   return `g${Math.min(25, Math.floor(Math.log2(1 + Math.max(0, seconds))))}`;
 }
 

@@ -7,7 +7,7 @@ describe('backfill source', () => {
     const p = s.pipeline;
     const req = request('u1', 20);
     const served = new Set<string>();
-    let res;
+    let res: Awaited<ReturnType<typeof p.run>>;
     let pages = 0;
     do {
       res = await p.run(req);

@@ -9,7 +9,7 @@ const PRIOR_PLAYS = 20;
 const smooth = (rate: number, prior: number, n: number) => (rate * n + prior * PRIOR_PLAYS) / (n + PRIOR_PLAYS);
 
 /** Smoothed objective estimates for one candidate from its observed rates and personal signals. */
-export function heuristicPredictions(s: CandidateSignals): Record<Objective, number> {
+function heuristicPredictions(s: CandidateSignals): Record<Objective, number> {
   const n = s.impressions;
   const affinity =
     1 +

@@ -47,7 +47,10 @@ function reference(ctx: FeedContext, pool: Candidate[], count: number): number[]
         if (creatorSpacing > 0 && creators.slice(-creatorSpacing).includes(creator)) return;
         const repeats = categories.slice(-categoryWindow).filter((k) => k === ctx.catalog.itemCategory[c.row]).length;
         const adj = c.score * (1 - (categoryPenalty * repeats) / categoryWindow);
-        if (adj > bestAdj) (bestAdj = adj), (best = i);
+        if (adj > bestAdj) {
+          bestAdj = adj;
+          best = i;
+        }
       });
       return best;
     };

@@ -1,12 +1,12 @@
 import { sessionLift } from '../../models/user-relation.ts';
 import { knowsNothing, userRelation } from '../per-request.ts';
-import { byScoreDesc, noteScore, type Candidate, type FeedContext, type Selector } from '../types.ts';
+import { byScoreDesc, noteScore, type Candidate, type Selector } from '../types.ts';
 
 /** How far down the score order the greedy pass looks for each slot. */
 const LOOKAHEAD = 300;
 
 /** The first `n` positions (0-based) from `from` that no set in `taken` holds. */
-export function reservedPositions(count: number, n: number, from: number, ...taken: ReadonlySet<number>[]): Set<number> {
+function reservedPositions(count: number, n: number, from: number, ...taken: ReadonlySet<number>[]): Set<number> {
   const out = new Set<number>();
   for (let pos = from; pos < count && out.size < n; pos++) if (!taken.some((t) => t.has(pos))) out.add(pos);
   return out;
@@ -71,9 +71,15 @@ export const diversitySelector: Selector = {
       const c = pool[i]!;
       category[i] = catalog.itemCategory[c.row]!;
       const session = c.signals?.affinity_category_session ?? 0;
-      if (session > interestSession) (interestSession = session), (interest = category[i]!);
+      if (session > interestSession) {
+        interestSession = session;
+        interest = category[i]!;
+      }
       creator[i] = catalog.creatorHash[catalog.itemCreator[c.row]!]!;
-      if (c.sources.includes('fresh')) (fresh[i] = c.tier === firstTier ? 2 : 1), freshLeft++;
+      if (c.sources.includes('fresh')) {
+        fresh[i] = c.tier === firstTier ? 2 : 1;
+        freshLeft++;
+      }
       if (c.sources.includes('following') && catalog.itemPublished[c.row]! >= newSince) followedNew[i] = 1;
     }
     const explore = explorationPositions(count, explorationShare);

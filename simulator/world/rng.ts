@@ -132,7 +132,7 @@ export function cumulative(weights: ArrayLike<number>): Float64Array {
 }
 
 /** First index whose running sum exceeds x. */
-export function searchCumulative(cum: Float64Array, x: number): number {
+function searchCumulative(cum: Float64Array, x: number): number {
   let lo = 0;
   let hi = cum.length - 1;
   while (lo < hi) {

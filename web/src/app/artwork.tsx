@@ -1,7 +1,7 @@
 /** Generated cover art: the same id always draws the same picture, no external media. */
 
 /** FNV-1a, 32-bit. */
-export function hashString(s: string): number {
+function hashString(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
@@ -11,7 +11,7 @@ export function hashString(s: string): number {
 }
 
 /** mulberry32: a small seeded generator in [0, 1). */
-export function seeded(seed: number): () => number {
+function seeded(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
@@ -28,7 +28,7 @@ export interface ArtSpec {
   wave: number;
 }
 
-export function artSpec(id: string): ArtSpec {
+function artSpec(id: string): ArtSpec {
   const rnd = seeded(hashString(id));
   const h1 = Math.floor(rnd() * 360);
   const h2 = (h1 + 60 + Math.floor(rnd() * 180)) % 360;

@@ -9,10 +9,6 @@ export function entryId(e: Entry): string {
   return e.type === 'video' ? e.item_id : e.type === 'live' ? e.live_id : `product:${e.product.product_id}`;
 }
 
-export function entryCreator(e: Entry): string | null {
-  return e.creator_id;
-}
-
 export interface CardActions {
   liked: boolean;
   followed: boolean;
@@ -33,7 +29,7 @@ function ProductChip(props: { product: ProductCard; label: string; onBuy: (p: Pr
       <span class="product-tag">{props.label}</span>
       <span class="product-title">{p.title}</span>
       <span class="product-price">{formatMoney(p.price, p.currency)}</span>
-      <button class="buy" data-testid="buy" data-product={p.product_id} onClick={() => props.onBuy(p)}>
+      <button type="button" class="buy" data-testid="buy" data-product={p.product_id} onClick={() => props.onBuy(p)}>
         Buy
       </button>
     </div>
@@ -45,30 +41,30 @@ function Rail(props: { entry: Entry; actions: CardActions }) {
   return (
     <div class="rail">
       {entry.creator_id ? (
-        <button class={`avatar ${actions.followed ? 'followed' : ''}`} data-testid="follow" onClick={actions.onFollow} title="Follow">
+        <button type="button" class={`avatar ${actions.followed ? 'followed' : ''}`} data-testid="follow" onClick={actions.onFollow} title="Follow">
           <Artwork id={entry.creator_id} />
           <span class="plus">{actions.followed ? '✓' : '+'}</span>
         </button>
       ) : null}
       {entry.type === 'video' ? (
         <>
-          <button class={`action ${actions.liked ? 'on' : ''}`} data-testid="like" onClick={actions.onLike} title="Like">
+          <button type="button" class={`action ${actions.liked ? 'on' : ''}`} data-testid="like" onClick={actions.onLike} title="Like">
             <span class="icon">♥</span>
             <span>{actions.liked ? 'Liked' : 'Like'}</span>
           </button>
-          <button class="action" data-testid="share" onClick={actions.onShare} title="Share">
+          <button type="button" class="action" data-testid="share" onClick={actions.onShare} title="Share">
             <span class="icon">↗</span>
             <span>Share</span>
           </button>
         </>
       ) : null}
       {entry.creator_id ? (
-        <button class="action" data-testid="not-interested" onClick={actions.onNotInterested} title="Not interested in this creator">
+        <button type="button" class="action" data-testid="not-interested" onClick={actions.onNotInterested} title="Not interested in this creator">
           <span class="icon">⊘</span>
           <span>Not for me</span>
         </button>
       ) : null}
-      <button class="action" data-testid="why" onClick={actions.onWhy} title="Why am I seeing this?">
+      <button type="button" class="action" data-testid="why" onClick={actions.onWhy} title="Why am I seeing this?">
         <span class="icon">?</span>
         <span>Why this</span>
       </button>
@@ -91,7 +87,7 @@ export function Card(props: { entry: Entry; active: boolean; viewKey: number; ac
         </div>
         <h2>{entry.product.title}</h2>
         <p class="big-price">{formatMoney(entry.product.price, entry.product.currency)}</p>
-        <button class="buy wide" data-testid="buy" data-product={entry.product.product_id} onClick={() => actions.onBuy(entry.product)}>
+        <button type="button" class="buy wide" data-testid="buy" data-product={entry.product.product_id} onClick={() => actions.onBuy(entry.product)}>
           Buy now
         </button>
         <Rail entry={entry} actions={actions} />

@@ -9,11 +9,13 @@ export function Checkout(props: { product: ProductCard; onPay: (quantity: number
   const [quantity, setQuantity] = useState(1);
   const [order, setOrder] = useState<string | null>(null);
   return (
-    <div class="sheet-backdrop" onClick={props.onClose}>
-      <aside class="sheet checkout" data-testid="checkout" onClick={(e) => e.stopPropagation()}>
+    // A click on the backdrop itself (not inside the sheet) or Escape closes the sheet; its Close button is the accessible way.
+    // biome-ignore lint/a11y/noStaticElementInteractions: a modal's backdrop, not a control
+    <div class="sheet-backdrop" role="presentation" onClick={(e) => e.target === e.currentTarget && props.onClose()} onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
+      <section class="sheet checkout" data-testid="checkout" role="dialog" aria-modal="true" aria-label="Checkout">
         <header>
           <h3>{order ? 'Order placed' : 'In your cart'}</h3>
-          <button class="close" onClick={props.onClose} aria-label="Close">
+          <button type="button" class="close" onClick={props.onClose} aria-label="Close">
             ×
           </button>
         </header>
@@ -33,15 +35,16 @@ export function Checkout(props: { product: ProductCard; onPay: (quantity: number
         ) : (
           <>
             <div class="quantity">
-              <button onClick={() => setQuantity(Math.max(1, quantity - 1))} aria-label="One less">
+              <button type="button" onClick={() => setQuantity(Math.max(1, quantity - 1))} aria-label="One less">
                 −
               </button>
               <span>{quantity}</span>
-              <button onClick={() => setQuantity(Math.min(99, quantity + 1))} aria-label="One more">
+              <button type="button" onClick={() => setQuantity(Math.min(99, quantity + 1))} aria-label="One more">
                 +
               </button>
             </div>
             <button
+              type="button"
               class="buy wide"
               data-testid="pay"
               onClick={() => {
@@ -53,7 +56,7 @@ export function Checkout(props: { product: ProductCard; onPay: (quantity: number
             </button>
           </>
         )}
-      </aside>
+      </section>
     </div>
   );
 }

@@ -264,12 +264,12 @@ export function Feed(props: { keys: Keys; userId: string; tab: FeedTab; onTab: (
         ))}
       </div>
       <header class="topbar">
-        <button class="ghost" onClick={props.onExit} data-testid="switch-user">
+        <button type="button" class="ghost" onClick={props.onExit} data-testid="switch-user">
           ‹ {userId}
         </button>
         <nav class="tabs">
           {(['following', 'for_you'] as const).map((t) => (
-            <button key={t} class={t === tab ? 'tab active' : 'tab'} onClick={() => props.onTab(t)} data-testid={`tab-${t}`}>
+            <button type="button" key={t} class={t === tab ? 'tab active' : 'tab'} onClick={() => props.onTab(t)} data-testid={`tab-${t}`}>
               {t === 'following' ? 'Following' : 'For You'}
             </button>
           ))}
@@ -284,6 +284,7 @@ export function Feed(props: { keys: Keys; userId: string; tab: FeedTab; onTab: (
         <p class="center muted" data-testid="caught-up">
           You're all caught up.{' '}
           <button
+            type="button"
             onClick={() => {
               setEnded(false);
               void loadMore();
@@ -295,15 +296,18 @@ export function Feed(props: { keys: Keys; userId: string; tab: FeedTab; onTab: (
       ) : null}
       {error ? (
         <p class="center error" data-testid="feed-error">
-          {error} <button onClick={() => void loadMore()}>Retry</button>
+          {error}{' '}
+          <button type="button" onClick={() => void loadMore()}>
+            Retry
+          </button>
         </p>
       ) : null}
       {current ? (
         <nav class="stepper">
-          <button onClick={() => step(-1)} aria-label="Previous" disabled={index === 0}>
+          <button type="button" onClick={() => step(-1)} aria-label="Previous" disabled={index === 0}>
             ▲
           </button>
-          <button onClick={() => step(1)} aria-label="Next" data-testid="next">
+          <button type="button" onClick={() => step(1)} aria-label="Next" data-testid="next">
             ▼
           </button>
         </nav>

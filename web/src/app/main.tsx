@@ -29,7 +29,7 @@ function UserPicker(props: { appKey: string; onPick: (userId: string) => void; o
     <main class="picker" data-testid="picker">
       <h1>Feed</h1>
       <p class="muted">Watch as one of the demo users, or start fresh to see a cold start.</p>
-      <button class="primary wide" data-testid="new-user" onClick={() => props.onPick(newUserId())}>
+      <button type="button" class="primary wide" data-testid="new-user" onClick={() => props.onPick(newUserId())}>
         New user (cold start)
       </button>
       {error ? <p class="error">Could not list demo users: {error}</p> : null}
@@ -37,7 +37,7 @@ function UserPicker(props: { appKey: string; onPick: (userId: string) => void; o
       <ul class="users">
         {(users ?? []).map((u) => (
           <li key={u.user_id}>
-            <button data-testid="demo-user" data-user={u.user_id} onClick={() => props.onPick(u.user_id)}>
+            <button type="button" data-testid="demo-user" data-user={u.user_id} onClick={() => props.onPick(u.user_id)}>
               <span class="mini-avatar">
                 <Artwork id={u.user_id} />
               </span>
@@ -61,7 +61,7 @@ function UserPicker(props: { appKey: string; onPick: (userId: string) => void; o
         <input value={typed} onInput={(e) => setTyped(e.currentTarget.value)} placeholder="or any user id" pattern="[A-Za-z0-9_.:\-]{1,64}" />
         <button type="submit">Go</button>
       </form>
-      <button class="ghost small" onClick={props.onForgetKey}>
+      <button type="button" class="ghost small" onClick={props.onForgetKey}>
         Use a different API key
       </button>
     </main>

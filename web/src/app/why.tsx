@@ -5,7 +5,7 @@ import { entryId } from './card.tsx';
  * The explain output for one entry. The API returns `explain` per response (explain=1, admin
  * key); this accepts a list of per-item records, `{ items: [...] }`, or an object keyed by id.
  */
-export function explainFor(explain: unknown, entry: Entry): unknown {
+function explainFor(explain: unknown, entry: Entry): unknown {
   if (explain == null) return null;
   const ids = new Set([entryId(entry), ...(entry.type === 'product' || entry.product ? [entry.product?.product_id] : [])]);
   const matches = (r: unknown) => {
@@ -60,7 +60,7 @@ function Value(props: { value: unknown }) {
 }
 
 /** Request-level facts from the explain output worth showing beside the entry. */
-export function requestFacts(explain: unknown): Record<string, unknown> | null {
+function requestFacts(explain: unknown): Record<string, unknown> | null {
   if (!explain || typeof explain !== 'object' || Array.isArray(explain)) return null;
   const e = explain as Record<string, unknown>;
   const keys = ['model_version', 'scorer', 'cold_start', 'user', 'candidates_per_source'];
@@ -73,11 +73,13 @@ export function WhyDrawer(props: { entry: Entry; explain: unknown; hasAdmin: boo
   const { entry } = props;
   const detail = explainFor(props.explain, entry);
   return (
-    <div class="sheet-backdrop" onClick={props.onClose}>
-      <aside class="sheet why" data-testid="why-drawer" onClick={(e) => e.stopPropagation()}>
+    // A click on the backdrop itself (not inside the sheet) or Escape closes the sheet; its Close button is the accessible way.
+    // biome-ignore lint/a11y/noStaticElementInteractions: a modal's backdrop, not a control
+    <div class="sheet-backdrop" role="presentation" onClick={(e) => e.target === e.currentTarget && props.onClose()} onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
+      <section class="sheet why" data-testid="why-drawer" role="dialog" aria-modal="true" aria-label="Why this?">
         <header>
           <h3>Why this?</h3>
-          <button class="close" onClick={props.onClose} aria-label="Close">
+          <button type="button" class="close" onClick={props.onClose} aria-label="Close">
             ×
           </button>
         </header>
@@ -118,7 +120,7 @@ export function WhyDrawer(props: { entry: Entry; explain: unknown; hasAdmin: boo
             {props.hasAdmin ? 'The feed returned no explain record for this entry.' : 'Stage scores and filters need an admin key (explain=1): set one on /dashboard/, this page uses it too.'}
           </p>
         )}
-      </aside>
+      </section>
     </div>
   );
 }

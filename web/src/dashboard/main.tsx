@@ -209,7 +209,7 @@ function Dashboard(props: { adminKey: string; onForgetKey: () => void }) {
           <span class="muted" data-testid="updated">
             {updated ? `updated ${updated.toLocaleTimeString()}` : 'loading…'}
           </span>
-          <button class="link" onClick={props.onForgetKey}>
+          <button type="button" class="link" onClick={props.onForgetKey}>
             change key
           </button>
         </div>

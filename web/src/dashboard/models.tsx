@@ -55,7 +55,7 @@ export function Models(props: { adminKey: string }) {
                 <>
                   {' '}
                   · rollback restores <code>{view.rollback_to}</code>{' '}
-                  <button disabled={busy} onClick={() => void call('/v1/admin/dashboard/models/rollback', true)} data-testid="rollback">
+                  <button type="button" disabled={busy} onClick={() => void call('/v1/admin/dashboard/models/rollback', true)} data-testid="rollback">
                     Roll back
                   </button>
                 </>
@@ -89,7 +89,7 @@ export function Models(props: { adminKey: string }) {
                       ))}
                       <td>
                         {v.promoted ? null : (
-                          <button disabled={busy} onClick={() => void call('/v1/admin/dashboard/models/promote', true, { version: v.version })}>
+                          <button type="button" disabled={busy} onClick={() => void call('/v1/admin/dashboard/models/promote', true, { version: v.version })}>
                             Promote
                           </button>
                         )}
