@@ -4,7 +4,7 @@ import { readArrays, writeArrays, type ArrayEntry } from '../artifact-io.ts';
 import { MultiTaskRanker, type RankerState } from './multitask.ts';
 
 /** 1: shared-bottom ranker (no `format` field); 2: MMoE with the user–item relation features. */
-const RANKER_FORMAT = 2;
+export const RANKER_FORMAT = 2;
 
 type Saved = Omit<RankerState, 'weights'> & { format: number; layers: number; arrays: ArrayEntry[] };
 
