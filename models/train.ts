@@ -10,7 +10,8 @@ import { createVersion, inheritModel, listVersions, promote, readPointer, versio
 import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
 import { trainTwoTower, type TrainProgress } from './retrieval/train.ts';
 import { userInputOf, type TwoTower } from './retrieval/two-tower.ts';
-import { loadTrainingData, type TrainingData } from './training-data.ts';
+import type { TrainingData } from './training-data.ts';
+import { loadTrainingData, type StreamProgress } from './training-stream.ts';
 import { OBJECTIVES } from './types.ts';
 
 export type ModelChoice = 'retrieval' | 'ranker' | 'all';
@@ -24,6 +25,8 @@ export interface TrainAllOptions {
   /** Training data; read from ClickHouse when absent. */
   data?: TrainingData;
   onProgress?: (model: 'retrieval' | 'ranker', p: TrainProgress) => void;
+  /** Progress of streaming the training range from ClickHouse. */
+  onData?: (p: StreamProgress) => void;
 }
 
 export interface TrainReport {
@@ -34,20 +37,15 @@ export interface TrainReport {
   seconds: number;
 }
 
-const EVAL_CAP = 2000;
-
-/** Recall@k and MRR of the held-out positives over every known item (a stride sample of at most EVAL_CAP). */
+/** Recall@k and MRR of the held-out positives (a sample, see TrainingDataConfig) over every known item. */
 export function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): Record<string, number> {
-  const test = data.retrieval.test;
-  if (!test.length) return {};
-  const step = Math.max(1, Math.floor(test.length / EVAL_CAP));
-  const sample = test.filter((_, i) => i % step === 0).slice(0, EVAL_CAP);
+  const sample = data.retrieval.test;
+  if (!sample.length) return {};
   const ids = model.knownItems();
   const index = new Map(ids.map((id, i) => [id, i]));
   const vectors = model.itemVectors(ids);
   const dim = model.dim;
-  const counts = new Map<string, number>();
-  for (const s of data.retrieval.train) for (const id of s.items) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const counts = data.retrieval.positives;
   const popRank = new Map([...ids].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0)).map((id, r) => [id, r + 1]));
   const out: Record<string, number> = {};
   let mrr = 0;
@@ -172,9 +170,12 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
   const which = opts.model ?? 'all';
   const seed = opts.seed ?? config.seed;
   const backend = await initBackend();
-  const data = opts.data ?? (await loadTrainingData(config));
+  const data = opts.data ?? (await loadTrainingData(config, config.models.holdout, opts.onData));
   if (data.range.events === 0) throw new Error('no events to train on: ingest events (or run the simulator) first');
-  log.info({ events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.ranker.train.length, rankerTest: data.ranker.test.length }, 'training data');
+  log.info(
+    { events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.ranker.train.length, rankerTest: data.ranker.test.length, beforeSampling: data.totals },
+    'training data',
+  );
 
   const metrics: Record<string, unknown> = {};
   let retrieval: TwoTower | undefined;

@@ -77,6 +77,12 @@ export async function queryRows<T>(client: ClickHouseClient, frag: SqlFragment):
   return rs.json<T>();
 }
 
+/** Runs a SELECT built with `sql` and yields its rows in batches as they arrive, so a large result is never held whole. */
+export async function* streamRows<T>(client: ClickHouseClient, frag: SqlFragment): AsyncGenerator<T[]> {
+  const rs = await client.query({ ...render(frag, await bindMode(client)), format: 'JSONEachRow' });
+  for await (const rows of rs.stream<T>()) yield rows.map((r) => r.json<T>());
+}
+
 /** Runs a statement without result rows (ALTER … DELETE, say) built with `sql`. */
 export async function runCommand(client: ClickHouseClient, frag: SqlFragment): Promise<void> {
   await client.command(render(frag, await bindMode(client)));

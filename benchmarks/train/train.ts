@@ -41,7 +41,7 @@ export function sequencesOf(data: Interactions): Sequence[] {
 }
 
 /** The reference: dense matmul throughput of the same tfjs backend, measured in the same run. */
-async function matmulGflops(size: number, reps: number): Promise<number> {
+export async function matmulGflops(size: number, reps: number): Promise<number> {
   const a = tf.randomNormal([size, size]);
   const b = tf.randomNormal([size, size]);
   tf.matMul(a, b).dataSync();

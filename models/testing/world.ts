@@ -1,5 +1,6 @@
 import { Rng } from '../rng.ts';
-import type { CatalogSnapshot, EventRow } from '../training-data.ts';
+import type { EventRow } from '../../storage/training-events.ts';
+import type { CatalogSnapshot } from '../training-data.ts';
 
 export interface WorldOptions {
   users: number;
