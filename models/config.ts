@@ -56,7 +56,7 @@ export const TrainingDataConfigSchema = z.object({
   /** Held-out retrieval targets kept for recall@k and MRR (each is ranked against every item). */
   retrievalTestExamples: z.number().int().min(1).default(2_000),
   /** Positive engagements per user the two-tower trains on: the most recent ones. */
-  sequenceLength: z.number().int().min(1).default(200),
+  sequenceLength: z.number().int().min(1).default(500),
   /** Engaged and bought items remembered per user for friends' social proof: the most recent ones. */
   socialItemsPerUser: z.number().int().min(1).default(500),
 });
