@@ -1,5 +1,5 @@
 import { childLogger } from '../core/logger.ts';
-import { OnlineConfigSchema, } from '../config/sections/online.ts';
+import { OnlineConfigSchema } from '../config/sections/online.ts';
 import type { EngagementEvent } from './events.ts';
 import { MemoryOnlineState, type MemoryOnlineStateOptions } from './memory-online-state.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';

@@ -8,13 +8,16 @@ import type { Config } from '../config/schema.ts';
 import { eventToRow } from '../ingest/rows.ts';
 import { insertCatalog } from '../storage/catalog.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
+import { eventDays } from '../storage/training-events.ts';
 import { isolatedConfig } from '../test/stack.ts';
 import { listVersions, readPointer } from './registry.ts';
 import { syntheticWorld } from './testing/world.ts';
-import { buildTrainingData, loadTrainingData } from './training-data.ts';
+import { buildTrainingData } from './training-data.ts';
+import { loadTrainingData } from './training-stream.ts';
 
 const run = promisify(execFile);
-const world = syntheticWorld({ users: 16, items: 24, categories: 3, impressionsPerUser: 15, seed: 4, start: Date.now() - 86_400_000 });
+// Starts 7.5 minutes before yesterday's UTC midnight, so the history spans two days (training streams day by day).
+const world = syntheticWorld({ users: 16, items: 24, categories: 3, impressionsPerUser: 15, seed: 4, start: Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000 - 450_000 });
 const dataDir = mkdtempSync(join(tmpdir(), 'train-ch-'));
 let config: Config;
 
@@ -31,7 +34,8 @@ beforeAll(async () => {
       eventToRow(
         {
           schema_version: 1,
-          event_id: `e${i}`,
+          // Ids in generation order, so ties in time stream in the order the in-memory build sorts them.
+          event_id: `e${String(i).padStart(6, '0')}`,
           kind: e.kind as never,
           user_id: e.user_id,
           ts: e.ts_ms,
@@ -59,13 +63,24 @@ afterAll(async () => {
 });
 
 describe('training from ClickHouse', () => {
-  it('reads the same training sets from ClickHouse as from the raw events', async () => {
-    const fromDb = await loadTrainingData(config, 0.2);
-    const direct = buildTrainingData(world.events, world.catalog, 0.2);
+  it('streams the same training sets from ClickHouse, day by day, as the in-memory build of the raw events', async () => {
+    const ch = createClickHouse(config);
+    const days = await eventDays(ch).finally(() => ch.close());
+    expect(days).toHaveLength(2);
+    const progress: { rows: number; total: number }[] = [];
+    const fromDb = await loadTrainingData(config, 0.2, (p) => progress.push(p));
+    const direct = buildTrainingData(world.events, world.catalog, 0.2, config.models.trainingData, config.seed);
     expect(fromDb.range).toEqual(direct.range);
-    expect(fromDb.ranker.train.length).toBe(direct.ranker.train.length);
-    expect(fromDb.ranker.train.map((e) => e.labels)).toEqual(direct.ranker.train.map((e) => e.labels));
-    expect(fromDb.retrieval.train.length).toBe(direct.retrieval.train.length);
+    expect(fromDb.range.events).toBe(world.events.length);
+    expect(fromDb.totals).toEqual(direct.totals);
+    // Nothing was sampled at this size: every example and whole sequences, as before bounded memory.
+    expect(fromDb.totals.rankerTrain).toBe(fromDb.ranker.train.length);
+    expect(fromDb.ranker.train).toEqual(direct.ranker.train);
+    expect(fromDb.ranker.test).toEqual(direct.ranker.test);
+    expect(fromDb.retrieval.train).toEqual(direct.retrieval.train);
+    expect(fromDb.retrieval.test).toEqual(direct.retrieval.test);
+    expect(fromDb.retrieval.positives).toEqual(direct.retrieval.positives);
+    expect(progress.at(-1)).toMatchObject({ rows: world.events.length, total: world.events.length });
   });
 
   it('feed train writes and promotes a version; feed models list/rollback report it', async () => {

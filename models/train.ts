@@ -10,7 +10,8 @@ import { createVersion, inheritModel, listVersions, promote, readPointer, versio
 import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
 import { trainTwoTower, type TrainProgress } from './retrieval/train.ts';
 import { userInputOf, type TwoTower } from './retrieval/two-tower.ts';
-import { loadTrainingData, type TrainingData } from './training-data.ts';
+import type { TrainingData } from './training-data.ts';
+import { loadTrainingData, type StreamProgress } from './training-stream.ts';
 import { OBJECTIVES } from './types.ts';
 
 export type ModelChoice = 'retrieval' | 'ranker' | 'all';
@@ -24,6 +25,8 @@ export interface TrainAllOptions {
   /** Training data; read from ClickHouse when absent. */
   data?: TrainingData;
   onProgress?: (model: 'retrieval' | 'ranker', p: TrainProgress) => void;
+  /** Progress of streaming the training range from ClickHouse. */
+  onData?: (p: StreamProgress) => void;
 }
 
 export interface TrainReport {
@@ -34,20 +37,15 @@ export interface TrainReport {
   seconds: number;
 }
 
-const EVAL_CAP = 2000;
-
-/** Recall@k and MRR of the held-out positives over every known item (a stride sample of at most EVAL_CAP). */
-export function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): Record<string, number> {
-  const test = data.retrieval.test;
-  if (!test.length) return {};
-  const step = Math.max(1, Math.floor(test.length / EVAL_CAP));
-  const sample = test.filter((_, i) => i % step === 0).slice(0, EVAL_CAP);
+/** Recall@k and MRR of the held-out positives (a sample, see TrainingDataConfig) over every known item. */
+function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): Record<string, number> {
+  const sample = data.retrieval.test;
+  if (!sample.length) return {};
   const ids = model.knownItems();
   const index = new Map(ids.map((id, i) => [id, i]));
   const vectors = model.itemVectors(ids);
   const dim = model.dim;
-  const counts = new Map<string, number>();
-  for (const s of data.retrieval.train) for (const id of s.items) counts.set(id, (counts.get(id) ?? 0) + 1);
+  const counts = data.retrieval.positives;
   const popRank = new Map([...ids].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0)).map((id, r) => [id, r + 1]));
   const out: Record<string, number> = {};
   let mrr = 0;
@@ -88,7 +86,7 @@ export function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10,
  * Fills what needs the retrieval model, as serving does: each example's retrieval score (cosine
  * of user and item vectors) and target attention over its history (the item tower's vectors).
  */
-export function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
+function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
   const dim = model.dim;
   const vectors = new Map<string, Float32Array | undefined>();
   const vectorOf = (id: string) => (vectors.has(id) ? vectors.get(id) : vectors.set(id, model.itemVector(id)).get(id));
@@ -135,7 +133,7 @@ export function calibration(pred: ArrayLike<number>, labels: ArrayLike<number>, 
 }
 
 /** Held-out AUC and log loss per head (flat numbers), and each head's calibration by decile. */
-export function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
+function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
   if (!examples.length) return {};
   const { x, y, n } = toMatrices(examples);
   const preds = model.predictMatrix(x, n);
@@ -159,7 +157,9 @@ export function evaluateRanker(model: MultiTaskRanker, examples: readonly Ranker
 function baseVersion(config: Config, kind: 'retrieval' | 'ranker'): string | undefined {
   const promoted = readPointer(config).version;
   if (promoted) return promoted;
-  return listVersions(config).reverse().find((m) => m.models[kind])?.version;
+  return listVersions(config)
+    .reverse()
+    .find((m) => m.models[kind])?.version;
 }
 
 /**
@@ -172,9 +172,12 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
   const which = opts.model ?? 'all';
   const seed = opts.seed ?? config.seed;
   const backend = await initBackend();
-  const data = opts.data ?? (await loadTrainingData(config));
+  const data = opts.data ?? (await loadTrainingData(config, config.models.holdout, opts.onData));
   if (data.range.events === 0) throw new Error('no events to train on: ingest events (or run the simulator) first');
-  log.info({ events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.ranker.train.length, rankerTest: data.ranker.test.length }, 'training data');
+  log.info(
+    { events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.ranker.train.length, rankerTest: data.ranker.test.length, beforeSampling: data.totals },
+    'training data',
+  );
 
   const metrics: Record<string, unknown> = {};
   let retrieval: TwoTower | undefined;
@@ -233,8 +236,8 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
   );
   retrieval.dispose();
   ranker?.dispose();
-  const promoted = opts.promote ? (promote(config, manifest.version), true) : false;
+  if (opts.promote) promote(config, manifest.version);
+  const promoted = opts.promote === true;
   log.info({ version: manifest.version, promoted }, 'model version written');
   return { version: manifest.version, promoted, metrics, manifest, seconds: (performance.now() - started) / 1000 };
 }
-

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticWorld } from './testing/world.ts';
-import { buildTrainingData, type EventRow } from './training-data.ts';
+import { buildTrainingData, type TrainingEvent } from './training-data.ts';
 
 describe('training data from events (time split)', () => {
   const world = syntheticWorld({ users: 12, items: 30, categories: 3, impressionsPerUser: 20, seed: 1 });
@@ -21,7 +21,7 @@ describe('training data from events (time split)', () => {
 
   it('drops labels that happen after the cutoff from training examples', () => {
     // An impression just before the cutoff whose play comes after it keeps a zero watch label.
-    const events: EventRow[] = [
+    const events: TrainingEvent[] = [
       { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'impression', user_id: 'u1', item_id: 'i2', product_id: '', creator_id: '', ts_ms: 2000, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'play', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 3000, watch_ms: 9000, duration_ms: 10000, locale: 'en' },
@@ -34,7 +34,7 @@ describe('training data from events (time split)', () => {
   });
 
   it('builds features from the state just before each impression', () => {
-    const events: EventRow[] = [
+    const events: TrainingEvent[] = [
       { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'like', user_id: 'u2', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1500, watch_ms: 0, duration_ms: 0, locale: 'en' },
       { kind: 'impression', user_id: 'u0', item_id: 'i3', product_id: '', creator_id: '', ts_ms: 1600, watch_ms: 0, duration_ms: 0, locale: 'en' },
@@ -57,5 +57,56 @@ describe('training data from events (time split)', () => {
     for (const e of bought) expect(e.candidate.has_product).toBe(true);
     const liked = data.ranker.train.filter((e) => e.labels.like === 1);
     for (const e of liked) expect(e.candidate.category).toBe(world.taste(e.user.userId));
+  });
+});
+
+describe('training data in bounded memory', () => {
+  const world = syntheticWorld({ users: 12, items: 30, categories: 3, impressionsPerUser: 40, seed: 3 });
+  const full = buildTrainingData(world.events, world.catalog, 0.25);
+  const limits = { rankerExamples: 50, rankerTestExamples: 20, retrievalTestExamples: 5, sequenceLength: 8, socialItemsPerUser: 500 };
+  const bounded = buildTrainingData(world.events, world.catalog, 0.25, limits, 7);
+
+  it('keeps at most the configured examples and counts what it saw', () => {
+    expect(full.totals).toEqual({ rankerTrain: full.ranker.train.length, rankerTest: full.ranker.test.length, retrievalTest: full.retrieval.test.length, positives: expect.any(Number) });
+    expect(full.ranker.train.length).toBeGreaterThan(limits.rankerExamples);
+    expect(bounded.ranker.train).toHaveLength(limits.rankerExamples);
+    expect(bounded.ranker.test).toHaveLength(limits.rankerTestExamples);
+    expect(bounded.retrieval.test).toHaveLength(limits.retrievalTestExamples);
+    expect(bounded.totals).toEqual(full.totals);
+    expect(bounded.range).toEqual(full.range);
+    // The sample comes from the whole range, not its start: some kept example is from its second half.
+    const mid = (full.range.from! + full.range.cutoff!) / 2;
+    expect(bounded.ranker.train.some((e) => e.user.recent[0] && e.user.recent[0].ts > mid)).toBe(true);
+  });
+
+  it('trains the two-tower on each user’s most recent positives, and counts popularity over all of them', () => {
+    for (const seq of bounded.retrieval.train) {
+      const whole = full.retrieval.train.find((s) => s.user_id === seq.user_id)!;
+      expect(seq.items.length).toBe(Math.min(limits.sequenceLength, whole.items.length));
+      expect(seq.items).toEqual(whole.items.slice(-seq.items.length));
+      expect(seq.ts).toEqual(whole.ts.slice(-seq.ts.length));
+    }
+    expect(bounded.retrieval.positives).toEqual(full.retrieval.positives);
+    expect([...full.retrieval.positives.values()].reduce((a, b) => a + b, 0)).toBe(full.totals.positives);
+  });
+
+  it('remembers the most recent engaged items per user for social proof', () => {
+    // u2 (u0's friend) likes i1, then engages with two other items: with room for one item i1 is forgotten.
+    const e = (kind: TrainingEvent['kind'], user_id: string, item_id: string, ts_ms: number) => ({
+      kind,
+      user_id,
+      item_id,
+      product_id: '',
+      creator_id: '',
+      ts_ms,
+      watch_ms: 0,
+      duration_ms: 0,
+      locale: 'en',
+    });
+    const events = [e('like', 'u2', 'i1', 1000), e('like', 'u2', 'i4', 2000), e('impression', 'u0', 'i1', 3000), e('impression', 'u9', 'i1', 4_000_000)];
+    const proof = (socialItemsPerUser: number) =>
+      buildTrainingData(events, world.catalog, 0.2, { ...limits, socialItemsPerUser }).ranker.train.find((x) => x.user.userId === 'u0')!.candidate.friends_engaged;
+    expect(proof(2)).toBe(1);
+    expect(proof(1)).toBe(0);
   });
 });

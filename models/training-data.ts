@@ -1,27 +1,18 @@
-import type { Config } from '../config/schema.ts';
-import { withContext } from '../core/errors.ts';
+import type { TrainingDataConfig } from '../config/sections/models.ts';
+import { TrainingDataConfigSchema } from '../config/sections/models.ts';
+import type { CreatorRow, ItemRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import type { EventKind } from '../ingest/events.ts';
-import { readCatalog, type CreatorRow, type ItemRow, type ProductRow, type SocialEdgeRow, type UserRow } from '../storage/catalog.ts';
-import { createClickHouse } from '../storage/clickhouse.ts';
+import type { EventRow } from '../storage/training-events.ts';
 import type { Labels, RankerExample } from './ranker/multitask.ts';
+import { Reservoir } from './reservoir.ts';
 import type { Sequence } from './retrieval/train.ts';
 import type { ItemFeatures, UserInput } from './retrieval/two-tower.ts';
 import { engagementWeight } from './retrieval/weights.ts';
 import type { CandidateSignals, UserContext } from './types.ts';
 import { affinityOf, userAffinity, type ItemSide } from './user-relation.ts';
 
-/** One row of the events table, as training reads it (ts in epoch ms). */
-export interface EventRow {
-  kind: EventKind;
-  user_id: string;
-  item_id: string;
-  product_id: string;
-  creator_id: string;
-  ts_ms: number;
-  watch_ms: number;
-  duration_ms: number;
-  locale: string;
-}
+/** An events-table row with its kind typed: the table holds validated events only. */
+export type TrainingEvent = EventRow<EventKind>;
 
 export interface CatalogSnapshot {
   items: ItemRow[];
@@ -32,16 +23,30 @@ export interface CatalogSnapshot {
 }
 
 export interface TrainingData {
-  retrieval: { train: Sequence[]; test: { user: UserInput; item: string; ts: number }[] };
+  retrieval: {
+    /** Each user's most recent positives before the cutoff (at most `sequenceLength`). */
+    train: Sequence[];
+    /** A uniform sample of the held-out positives (at most `retrievalTestExamples`). */
+    test: { user: UserInput; item: string; ts: number }[];
+    /** Positives before the cutoff per item, over the whole range (the popularity baseline). */
+    positives: Map<string, number>;
+  };
+  /** Uniform samples of the examples before and after the cutoff (see TrainingDataConfig). */
   ranker: { train: RankerExample[]; test: RankerExample[] };
   items: ItemFeatures[];
   /** Event times (epoch ms): everything before `cutoff` trains, the rest evaluates. */
   range: { from: number | null; to: number | null; cutoff: number | null; events: number };
+  /** How many of each there were before sampling (equal to the kept counts while under the bounds). */
+  totals: { rankerTrain: number; rankerTest: number; retrievalTest: number; positives: number };
 }
 
 /** How long after an impression engagement still counts as its outcome. */
 const ATTRIBUTION_MS = 30 * 60 * 1000;
 const RECENT = 50;
+/** Events between sweeps of impressions past their attribution window. */
+const SWEEP_EVERY = 65_536;
+
+const DEFAULT_TRAINING_LIMITS: TrainingDataConfig = TrainingDataConfigSchema.parse({});
 
 interface ItemStats {
   impressions: number;
@@ -51,76 +56,117 @@ interface ItemStats {
   likes: number;
   shares: number;
   purchases: number;
-  engaged: Set<string>;
-  buyers: Set<string>;
 }
 
+/** The index of the first held-out event among `n` in time order: the most recent `holdout` share. */
+export function holdoutIndex(n: number, holdout: number): number {
+  return Math.min(n - 1, Math.floor(n * (1 - holdout)));
+}
+
+/** Adds `value` as the most recent member of `set`, dropping the oldest beyond `limit`. */
+function remember(set: Set<string>, value: string, limit: number): void {
+  set.delete(value);
+  set.add(value);
+  if (set.size > limit) set.delete(set.values().next().value!);
+}
+
+const emptyLabels = (): Labels => ({ complete: 0, watch: 0, like: 0, share: 0, follow: 0, purchase: 0 });
+
 /**
- * Replays events in time order and builds both training sets without looking ahead: features
- * of an impression (item stats, social proof, the user's recent sequence) are the state just
- * before it, training labels only use events before the cutoff, and the most recent `holdout`
- * share of events is held out.
+ * Replays events in time order (one `add` per event) and builds both training sets without
+ * looking ahead: features of an impression (item stats, social proof, the user's recent
+ * sequence) are the state just before it, training labels only use events before `cutoff`.
+ * Memory is bounded by users and items, not events: per user the last RECENT events, the last
+ * `sequenceLength` positives and `socialItemsPerUser` engaged/bought items; per item counters;
+ * examples are reservoir samples.
  */
-export function buildTrainingData(events: readonly EventRow[], catalog: CatalogSnapshot, holdout: number): TrainingData {
-  const sorted = [...events].sort((a, b) => a.ts_ms - b.ts_ms);
-  const n = sorted.length;
-  const cutoff = n ? sorted[Math.min(n - 1, Math.floor(n * (1 - holdout)))]!.ts_ms : null;
-  const items = new Map(catalog.items.map((i) => [i.item_id, i]));
-  const price = new Map(catalog.products.map((p) => [p.product_id, p.price]));
-  const itemOfProduct = new Map(catalog.items.filter((i) => i.product_id).map((i) => [i.product_id, i.item_id]));
-  const creators = new Map(catalog.creators.map((c) => [c.creator_id, c]));
-  const users = new Map(catalog.users.map((u) => [u.user_id, u]));
-  const friends = new Map<string, Set<string>>();
-  const follows = new Map<string, Set<string>>();
-  const add = (m: Map<string, Set<string>>, k: string, v: string) => (m.get(k) ?? m.set(k, new Set()).get(k)!).add(v);
-  for (const e of catalog.edges) {
-    if (!e.active) continue;
-    add(e.kind === 'friend' ? friends : follows, e.src, e.dst);
+export class TrainingSetBuilder {
+  private readonly items: Map<string, ItemRow>;
+  private readonly price: Map<string, number>;
+  private readonly itemOfProduct: Map<string, string>;
+  private readonly creators: Map<string, CreatorRow>;
+  private readonly users: Map<string, UserRow>;
+  private readonly friends = new Map<string, Set<string>>();
+  private readonly follows = new Map<string, Set<string>>();
+  private readonly itemFeatures: ItemFeatures[];
+  private readonly stats = new Map<string, ItemStats>();
+  private readonly recent = new Map<string, UserContext['recent']>();
+  private readonly locale = new Map<string, string>();
+  /** Per user, the items they engaged with and bought (social proof for their friends). */
+  private readonly engaged = new Map<string, Set<string>>();
+  private readonly bought = new Map<string, Set<string>>();
+  private readonly open = new Map<string, { example: RankerExample; ts: number; train: boolean }>();
+  private readonly rankerTrain: Reservoir<RankerExample>;
+  private readonly rankerTest: Reservoir<RankerExample>;
+  private readonly retrievalTest: Reservoir<TrainingData['retrieval']['test'][number]>;
+  private readonly seqs = new Map<string, Sequence>();
+  private readonly positives = new Map<string, number>();
+  private positiveCount = 0;
+  private events = 0;
+  private from: number | null = null;
+  private to: number | null = null;
+
+  constructor(
+    catalog: CatalogSnapshot,
+    /** Events at or after this time (epoch ms) are held out; null: none train. */
+    private readonly cutoff: number | null,
+    private readonly limits: TrainingDataConfig = DEFAULT_TRAINING_LIMITS,
+    seed = 0,
+  ) {
+    this.items = new Map(catalog.items.map((i) => [i.item_id, i]));
+    this.price = new Map(catalog.products.map((p) => [p.product_id, p.price]));
+    this.itemOfProduct = new Map(catalog.items.filter((i) => i.product_id).map((i) => [i.product_id, i.item_id]));
+    this.creators = new Map(catalog.creators.map((c) => [c.creator_id, c]));
+    this.users = new Map(catalog.users.map((u) => [u.user_id, u]));
+    for (const e of catalog.edges) {
+      if (e.active) this.link(e.kind === 'friend' ? this.friends : this.follows, e.src, e.dst);
+    }
+    this.itemFeatures = catalog.items.map((i) => ({
+      item_id: i.item_id,
+      category: i.category,
+      creator_id: i.creator_id,
+      has_product: i.product_id !== '',
+      price: this.price.get(i.product_id) ?? 0,
+    }));
+    this.rankerTrain = new Reservoir(limits.rankerExamples, seed);
+    this.rankerTest = new Reservoir(limits.rankerTestExamples, seed + 1);
+    this.retrievalTest = new Reservoir(limits.retrievalTestExamples, seed + 2);
   }
 
-  const itemFeatures: ItemFeatures[] = catalog.items.map((i) => ({
-    item_id: i.item_id,
-    category: i.category,
-    creator_id: i.creator_id,
-    has_product: i.product_id !== '',
-    price: price.get(i.product_id) ?? 0,
-  }));
-  const stats = new Map<string, ItemStats>();
-  const statsOf = (id: string) => {
-    let s = stats.get(id);
+  private link(m: Map<string, Set<string>>, k: string, v: string): void {
+    (m.get(k) ?? m.set(k, new Set()).get(k)!).add(v);
+  }
+
+  private statsOf(id: string): ItemStats {
+    let s = this.stats.get(id);
     if (!s) {
-      s = { impressions: 0, plays: 0, completions: 0, watchRatio: 0, likes: 0, shares: 0, purchases: 0, engaged: new Set(), buyers: new Set() };
-      stats.set(id, s);
+      s = { impressions: 0, plays: 0, completions: 0, watchRatio: 0, likes: 0, shares: 0, purchases: 0 };
+      this.stats.set(id, s);
     }
     return s;
-  };
-  const recent = new Map<string, UserContext['recent']>();
-  const locale = new Map<string, string>();
-  const open = new Map<string, { example: RankerExample; ts: number; train: boolean }>();
-  const rankerTrain: RankerExample[] = [];
-  const rankerTest: RankerExample[] = [];
-  const seqs = new Map<string, Sequence>();
-  const retrievalTest: TrainingData['retrieval']['test'] = [];
+  }
 
-  const context = (userId: string): UserContext => {
-    const u = users.get(userId);
-    return { userId, locale: u?.locale ?? locale.get(userId) ?? '', segment: u?.segment ?? '', recent: [...(recent.get(userId) ?? [])] };
-  };
-  const side = (id: string): ItemSide | undefined => {
-    const i = items.get(id);
+  private context(userId: string): UserContext {
+    const u = this.users.get(userId);
+    return { userId, locale: u?.locale ?? this.locale.get(userId) ?? '', segment: u?.segment ?? '', recent: [...(this.recent.get(userId) ?? [])] };
+  }
+
+  private readonly side = (id: string): ItemSide | undefined => {
+    const i = this.items.get(id);
     return i && { category: i.category, creator: i.creator_id };
   };
-  const signals = (user: UserContext, itemId: string, ts: number): CandidateSignals => {
-    const item = items.get(itemId);
-    const affinity = affinityOf(userAffinity(user.recent, side, ts), { category: item?.category ?? '', creator: item?.creator_id ?? '' });
-    const creator = creators.get(item?.creator_id ?? '');
-    const s = stats.get(itemId);
-    const rate = (x: number) => (s && s.impressions ? x / s.impressions : 0);
+
+  private signals(user: UserContext, itemId: string, ts: number): CandidateSignals {
+    const item = this.items.get(itemId);
+    const affinity = affinityOf(userAffinity(user.recent, this.side, ts), { category: item?.category ?? '', creator: item?.creator_id ?? '' });
+    const creator = this.creators.get(item?.creator_id ?? '');
+    const s = this.stats.get(itemId);
+    const rate = (x: number) => (s?.impressions ? x / s.impressions : 0);
     let friendsEngaged = 0;
     let friendsPurchased = 0;
-    for (const f of friends.get(user.userId) ?? []) {
-      if (s?.engaged.has(f)) friendsEngaged++;
-      if (s?.buyers.has(f)) friendsPurchased++;
+    for (const f of this.friends.get(user.userId) ?? []) {
+      if (this.engaged.get(f)?.has(itemId)) friendsEngaged++;
+      if (this.bought.get(f)?.has(itemId)) friendsPurchased++;
     }
     return {
       item_id: itemId,
@@ -129,19 +175,19 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
       duration_ms: item?.duration_ms ?? 0,
       age_hours: item ? Math.max(0, (ts / 1000 - item.published_at) / 3600) : 0,
       has_product: !!item?.product_id,
-      price: price.get(item?.product_id ?? '') ?? 0,
+      price: this.price.get(item?.product_id ?? '') ?? 0,
       is_kol: !!creator?.is_kol,
       creator_followers: creator?.followers ?? 0,
       retrieval_score: 0,
       impressions: s?.impressions ?? 0,
       completion_rate: rate(s?.completions ?? 0),
-      avg_watch_ratio: s && s.plays ? s.watchRatio / s.plays : 0,
+      avg_watch_ratio: s?.plays ? s.watchRatio / s.plays : 0,
       like_rate: rate(s?.likes ?? 0),
       share_rate: rate(s?.shares ?? 0),
       purchase_rate: rate(s?.purchases ?? 0),
       friends_engaged: friendsEngaged,
       friends_purchased: friendsPurchased,
-      followed_creator: follows.get(user.userId)?.has(item?.creator_id ?? '') ?? false,
+      followed_creator: this.follows.get(user.userId)?.has(item?.creator_id ?? '') ?? false,
       locale_match: !!item && item.locale === user.locale,
       affinity_category_session: affinity.category_session,
       affinity_category_long: affinity.category_long,
@@ -151,24 +197,33 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
       attention_score: 0,
       attention_max: 0,
     };
-  };
-  const emptyLabels = (): Labels => ({ complete: 0, watch: 0, like: 0, share: 0, follow: 0, purchase: 0 });
+  }
 
-  for (const e of sorted) {
-    if (e.locale) locale.set(e.user_id, e.locale);
-    if (e.kind === 'follow' && e.creator_id) add(follows, e.user_id, e.creator_id);
-    if (e.kind === 'unfollow' && e.creator_id) follows.get(e.user_id)?.delete(e.creator_id);
-    const itemId = e.item_id || (e.product_id ? itemOfProduct.get(e.product_id) ?? '' : '');
-    if (!itemId) continue;
-    const isTrain = cutoff !== null && e.ts_ms < cutoff;
+  /** Forgets impressions whose attribution window has passed: no later event can label them. */
+  private sweep(now: number): void {
+    for (const [key, ex] of this.open) if (now - ex.ts > ATTRIBUTION_MS) this.open.delete(key);
+  }
+
+  /** The next event; events must come in time order. */
+  add(e: TrainingEvent): void {
+    this.from ??= e.ts_ms;
+    this.to = e.ts_ms;
+    if (++this.events % SWEEP_EVERY === 0) this.sweep(e.ts_ms);
+    if (e.locale) this.locale.set(e.user_id, e.locale);
+    if (e.kind === 'follow' && e.creator_id) this.link(this.follows, e.user_id, e.creator_id);
+    if (e.kind === 'unfollow' && e.creator_id) this.follows.get(e.user_id)?.delete(e.creator_id);
+    const itemId = e.item_id || (e.product_id ? (this.itemOfProduct.get(e.product_id) ?? '') : '');
+    if (!itemId) return;
+    const isTrain = this.cutoff !== null && e.ts_ms < this.cutoff;
     const key = `${e.user_id}\u0000${itemId}`;
-    let ex = open.get(key);
+    let ex = this.open.get(key);
     if (ex && e.ts_ms - ex.ts > ATTRIBUTION_MS) ex = undefined;
-    if (e.kind === 'impression' || (!ex && engagementWeight(e.kind, e.watch_ms, e.duration_ms) > 0)) {
-      const user = context(e.user_id);
-      ex = { example: { user, candidate: signals(user, itemId, e.ts_ms), labels: emptyLabels() }, ts: e.ts_ms, train: isTrain };
-      open.set(key, ex);
-      (isTrain ? rankerTrain : rankerTest).push(ex.example);
+    const weight = engagementWeight(e.kind, e.watch_ms, e.duration_ms);
+    if (e.kind === 'impression' || (!ex && weight > 0)) {
+      const user = this.context(e.user_id);
+      ex = { example: { user, candidate: this.signals(user, itemId, e.ts_ms), labels: emptyLabels() }, ts: e.ts_ms, train: isTrain };
+      this.open.set(key, ex);
+      (isTrain ? this.rankerTrain : this.rankerTest).offer(ex.example);
     }
     // A training example never learns from events after the cutoff.
     if (ex && (!ex.train || isTrain)) {
@@ -184,7 +239,7 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
       if (e.kind === 'purchase') l.purchase = 1;
     }
 
-    const s = statsOf(itemId);
+    const s = this.statsOf(itemId);
     if (e.kind === 'impression') s.impressions++;
     if (e.kind === 'play') {
       s.plays++;
@@ -195,81 +250,64 @@ export function buildTrainingData(events: readonly EventRow[], catalog: CatalogS
     if (e.kind === 'share') s.shares++;
     if (e.kind === 'purchase') {
       s.purchases++;
-      s.buyers.add(e.user_id);
+      remember(this.bought.get(e.user_id) ?? this.bought.set(e.user_id, new Set()).get(e.user_id)!, itemId, this.limits.socialItemsPerUser);
     }
-    const weight = engagementWeight(e.kind, e.watch_ms, e.duration_ms);
-    if (weight <= 0) continue;
-    s.engaged.add(e.user_id);
-    if (isTrain) {
-      const u = context(e.user_id);
-      const seq = seqs.get(e.user_id) ?? { user_id: e.user_id, locale: u.locale, segment: u.segment, items: [], weights: [], ts: [] };
-      seqs.set(e.user_id, seq);
-      seq.items.push(itemId);
-      seq.weights.push(weight);
-      seq.ts.push(e.ts_ms);
-    } else if (weight >= 1) {
-      const u = context(e.user_id);
+    if (weight <= 0) return;
+    remember(this.engaged.get(e.user_id) ?? this.engaged.set(e.user_id, new Set()).get(e.user_id)!, itemId, this.limits.socialItemsPerUser);
+    if (isTrain) this.addPositive(e.user_id, itemId, weight, e.ts_ms);
+    else if (weight >= 1) {
+      const u = this.context(e.user_id);
       const history = u.recent.map((r) => ({ item_id: r.item_id, weight: engagementWeight(r.kind, r.watch_ms, r.duration_ms) })).filter((h) => h.weight > 0);
-      retrievalTest.push({ user: { locale: u.locale, segment: u.segment, history }, item: itemId, ts: e.ts_ms });
+      this.retrievalTest.offer({ user: { locale: u.locale, segment: u.segment, history }, item: itemId, ts: e.ts_ms });
     }
-    const list = recent.get(e.user_id) ?? [];
+    const list = this.recent.get(e.user_id) ?? [];
     list.unshift({ item_id: itemId, kind: e.kind, watch_ms: e.watch_ms, duration_ms: e.duration_ms, ts: e.ts_ms });
     if (list.length > RECENT) list.length = RECENT;
-    recent.set(e.user_id, list);
+    this.recent.set(e.user_id, list);
   }
 
-  return {
-    retrieval: { train: [...seqs.values()], test: retrievalTest },
-    ranker: { train: rankerTrain, test: rankerTest },
-    items: itemFeatures,
-    range: { from: sorted[0]?.ts_ms ?? null, to: sorted[n - 1]?.ts_ms ?? null, cutoff, events: n },
-  };
-}
+  private addPositive(userId: string, itemId: string, weight: number, ts: number): void {
+    this.positiveCount++;
+    this.positives.set(itemId, (this.positives.get(itemId) ?? 0) + 1);
+    let seq = this.seqs.get(userId);
+    if (!seq) {
+      const u = this.context(userId);
+      seq = { user_id: userId, locale: u.locale, segment: u.segment, items: [], weights: [], ts: [] };
+      this.seqs.set(userId, seq);
+    }
+    seq.items.push(itemId);
+    seq.weights.push(weight);
+    seq.ts.push(ts);
+    // Trimmed in halves rather than per positive: shifting arrays on every event would be quadratic.
+    if (seq.items.length >= 2 * this.limits.sequenceLength) trimSequence(seq, this.limits.sequenceLength);
+  }
 
-async function collect<T>(gen: AsyncGenerator<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const batch of gen) out.push(...batch);
-  return out;
-}
-
-/** Reads events and the catalog from ClickHouse and builds the training sets. */
-export async function loadTrainingData(config: Config, holdout = config.models.holdout): Promise<TrainingData> {
-  const client = createClickHouse(config);
-  try {
-    const catalog: CatalogSnapshot = {
-      items: await collect(readCatalog(client, 'items')),
-      products: await collect(readCatalog(client, 'products')),
-      creators: await collect(readCatalog(client, 'creators')),
-      users: await collect(readCatalog(client, 'users')),
-      edges: await collect(readCatalog(client, 'social_edges')),
+  finish(): TrainingData {
+    for (const seq of this.seqs.values()) trimSequence(seq, this.limits.sequenceLength);
+    return {
+      retrieval: { train: [...this.seqs.values()], test: this.retrievalTest.items, positives: this.positives },
+      ranker: { train: this.rankerTrain.items, test: this.rankerTest.items },
+      items: this.itemFeatures,
+      range: { from: this.from, to: this.to, cutoff: this.cutoff, events: this.events },
+      totals: { rankerTrain: this.rankerTrain.seen, rankerTest: this.rankerTest.seen, retrievalTest: this.retrievalTest.seen, positives: this.positiveCount },
     };
-    const events = await withContext('reading events for training', async () => {
-      const rs = await client.query({
-        query: `SELECT kind, user_id, item_id, product_id, creator_id, toUInt64(ts_ms) AS ts_ms, watch_ms, duration_ms, locale
-                FROM events FINAL ORDER BY ts_ms`,
-        format: 'JSONEachRow',
-      });
-      const rows: EventRow[] = [];
-      for await (const batch of rs.stream<Record<string, unknown>>()) {
-        for (const r of batch) {
-          const j = r.json();
-          rows.push({
-            kind: String(j.kind) as EventKind, // the events table holds validated events only
-            user_id: String(j.user_id),
-            item_id: String(j.item_id),
-            product_id: String(j.product_id),
-            creator_id: String(j.creator_id),
-            ts_ms: Number(j.ts_ms),
-            watch_ms: Number(j.watch_ms),
-            duration_ms: Number(j.duration_ms),
-            locale: String(j.locale),
-          });
-        }
-      }
-      return rows;
-    });
-    return buildTrainingData(events, catalog, holdout);
-  } finally {
-    await client.close();
   }
+}
+
+/** Keeps the `length` most recent positions of a sequence. */
+function trimSequence(seq: Sequence, length: number): void {
+  const drop = seq.items.length - length;
+  if (drop <= 0) return;
+  seq.items.splice(0, drop);
+  seq.weights.splice(0, drop);
+  seq.ts.splice(0, drop);
+}
+
+/** Builds the training sets from events in memory (tests, small files): the most recent `holdout` share is held out. */
+export function buildTrainingData(events: readonly TrainingEvent[], catalog: CatalogSnapshot, holdout: number, limits = DEFAULT_TRAINING_LIMITS, seed = 0): TrainingData {
+  const sorted = [...events].sort((a, b) => a.ts_ms - b.ts_ms);
+  const cutoff = sorted.length ? sorted[holdoutIndex(sorted.length, holdout)]!.ts_ms : null;
+  const builder = new TrainingSetBuilder(catalog, cutoff, limits, seed);
+  for (const e of sorted) builder.add(e);
+  return builder.finish();
 }

@@ -190,4 +190,3 @@ export interface Blender extends StageSpec {
   readonly kind: 'blender';
   blend(ctx: FeedContext, page: PageEntry[], count: number, run: StageRun): MaybeAsync<PageEntry[]>;
 }
-

@@ -4,6 +4,7 @@ import type { Benchmark } from './types.ts';
 const LOADERS: Record<string, () => Promise<Benchmark>> = {
   ann: async () => (await import('../ann/ann.ts')).annBenchmark,
   train: async () => (await import('../train/train.ts')).trainBenchmark,
+  'train-scale': async () => (await import('../train/scale.ts')).trainScaleBenchmark,
   feed: async () => (await import('../feed/feed.ts')).feedBenchmark,
   ingest: async () => (await import('./ingest-adapter.ts')).ingestBenchmark,
   freshness: async () => (await import('../freshness/freshness.ts')).freshnessBenchmark,

@@ -14,13 +14,13 @@ import { dropStorage } from '../../storage/drop.ts';
  * user's history length follows the simulator's activity mix (segments, sessions per day,
  * fatigue) instead of a fixed count. One day at 1M items is ~2 million events.
  */
-export const HISTORY_DAYS = 1;
+const HISTORY_DAYS = 1;
 
 /** Far enough back to reach a reused world's whole history. */
 const BOOTSTRAP_HOURS = 24 * 365;
 
 /** Per-user history in the world's ClickHouse: how long real users' histories are. */
-export interface HistoryShape {
+interface HistoryShape {
   days: number;
   events: number;
   users_with_history: number;
@@ -39,7 +39,7 @@ export interface BenchWorld {
   history: HistoryShape;
 }
 
-async function historyShape(config: Config): Promise<HistoryShape> {
+async function historyShape(config: Config, days: number): Promise<HistoryShape> {
   const ch = createClickHouse(config);
   try {
     const [row] = await queryRows<{ events: string; users: string; q: number[]; max: string }>(
@@ -49,7 +49,7 @@ async function historyShape(config: Config): Promise<HistoryShape> {
     );
     const q = (row?.q ?? [0, 0, 0]).map((v) => Math.round(Number(v)));
     return {
-      days: HISTORY_DAYS,
+      days,
       events: Number(row?.events ?? 0),
       users_with_history: Number(row?.users ?? 0),
       plays_per_user: { p10: q[0] ?? 0, p50: q[1] ?? 0, p90: q[2] ?? 0, max: Number(row?.max ?? 0) },
@@ -60,7 +60,7 @@ async function historyShape(config: Config): Promise<HistoryShape> {
 }
 
 /** Items in the world's catalog; 0 when its database or table does not exist yet. */
-export async function countItems(config: Config): Promise<number> {
+async function countItems(config: Config): Promise<number> {
   // The client names its database on every request, so ask `system` whether ours exists.
   const sys = createClickHouse(deepMerge(config as unknown as Record<string, unknown>, { clickhouse: { database: 'system' } }) as unknown as Config);
   try {
@@ -81,15 +81,23 @@ export async function countItems(config: Config): Promise<number> {
   }
 }
 
+/** People and days of history of a world, when not the defaults (items / 20 people, HISTORY_DAYS). */
+export interface WorldShape {
+  users?: number;
+  days?: number;
+}
+
 /**
  * A simulated catalog of `items` videos with HISTORY_DAYS of engagement history, in its own
- * database (`bench_w<items>_d<days>`), Kafka topic and data folder, seeded once (history through
- * Kafka and the ingest consumer, as `feed start` loads the demo world) and reused by later runs.
- * Benchmark worlds never touch the demo world's database or its simulator spec.
+ * database (`bench_w<items>_d<days>`, `bench_w<items>_u<users>_d<days>` with a `shape`), Kafka
+ * topic and data folder, seeded once (history through Kafka and the ingest consumer, as
+ * `feed start` loads the demo world) and reused by later runs. Benchmark worlds never touch the
+ * demo world's database or its simulator spec.
  */
-export async function ensureWorld(base: Config, items: number, log: (m: string) => void, dbPrefix = 'bench'): Promise<BenchWorld> {
-  const users = Math.max(100, Math.min(50_000, Math.round(items / 20)));
-  const name = `w${items}_d${HISTORY_DAYS}`;
+export async function ensureWorld(base: Config, items: number, log: (m: string) => void, dbPrefix = 'bench', shape: WorldShape = {}): Promise<BenchWorld> {
+  const users = shape.users ?? Math.max(100, Math.min(50_000, Math.round(items / 20)));
+  const days = shape.days ?? HISTORY_DAYS;
+  const name = shape.users === undefined ? `w${items}_d${days}` : `w${items}_u${users}_d${days}`;
   const overrides = {
     clickhouse: { database: `${dbPrefix}_${name}` },
     // Servers bootstrap their online state from the whole history (up to online.bootstrapMaxRows,
@@ -102,12 +110,12 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
   const config = deepMerge(base as unknown as Record<string, unknown>, overrides) as unknown as Config;
   await ensureTopics(config);
   const have = await countItems(config);
-  const shape = have === items ? await historyShape(config) : undefined;
-  if (shape && shape.events > 0) {
-    log(`reusing the ${items.toLocaleString('en-US')}-item world in database ${config.clickhouse.database} (${shape.events.toLocaleString('en-US')} history events)`);
-    return { overrides, config, items, users, seeded: false, seedSeconds: 0, history: shape };
+  const history = have === items ? await historyShape(config, days) : undefined;
+  if (history && history.events > 0) {
+    log(`reusing the ${items.toLocaleString('en-US')}-item world in database ${config.clickhouse.database} (${history.events.toLocaleString('en-US')} history events)`);
+    return { overrides, config, items, users, seeded: false, seedSeconds: 0, history };
   }
-  log(`seeding a ${items.toLocaleString('en-US')}-item, ${users.toLocaleString('en-US')}-user world with ${HISTORY_DAYS} day(s) of history into ${config.clickhouse.database} (once; reused later)...`);
+  log(`seeding a ${items.toLocaleString('en-US')}-item, ${users.toLocaleString('en-US')}-user world with ${days} day(s) of history into ${config.clickhouse.database} (once; reused later)...`);
   const t0 = Date.now();
   if (have > 0) {
     const ch = createClickHouse(config);
@@ -120,7 +128,7 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
     const seeded = await seedWorld(config, {
       items,
       users,
-      days: HISTORY_DAYS,
+      days,
       onProgress: (phase, done, total) => {
         if (Date.now() - lastLog > 5000 || done === total) {
           lastLog = Date.now();
@@ -132,7 +140,7 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
   } finally {
     await ingest.stop();
   }
-  return { overrides, config, items, users, seeded: true, seedSeconds: (Date.now() - t0) / 1000, history: await historyShape(config) };
+  return { overrides, config, items, users, seeded: true, seedSeconds: (Date.now() - t0) / 1000, history: await historyShape(config, days) };
 }
 
 /** Removes a world's database and topics (smoke runs: tiny and never reused). */

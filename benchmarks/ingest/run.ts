@@ -9,7 +9,7 @@
  *
  *   node --import tsx benchmarks/ingest/run.ts [--smoke] [--events N] [--batch N] [--clients N]
  */
-import { fork, } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';

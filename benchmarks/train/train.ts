@@ -15,7 +15,7 @@ export const ML100K = process.env.BENCH_ML100K ?? fileURLToPath(new URL('../../.
 /** A tiny interactions file in the same format, for smoke runs on machines without the data. */
 function syntheticInteractions(users: number, items: number, perUser: number, seed: number): Interactions {
   let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const lines = ['user_id\titem_id\trating\ttimestamp'];
   for (let u = 0; u < users; u++) {
     for (let k = 0; k < perUser; k++) lines.push(`${u}\t${Math.floor(rand() ** 2 * items)}\t${1 + Math.floor(rand() * 5)}\t${1000 + u * 100 + k}`);
@@ -41,7 +41,7 @@ export function sequencesOf(data: Interactions): Sequence[] {
 }
 
 /** The reference: dense matmul throughput of the same tfjs backend, measured in the same run. */
-async function matmulGflops(size: number, reps: number): Promise<number> {
+export async function matmulGflops(size: number, reps: number): Promise<number> {
   const a = tf.randomNormal([size, size]);
   const b = tf.randomNormal([size, size]);
   tf.matMul(a, b).dataSync();
@@ -143,7 +143,7 @@ export const trainBenchmark: Benchmark = {
         ['retrieval (two-tower)', round(retrievalRate), round(wall), runs[0]!.epochs, runs[0]!.examples, runs.map((x) => Math.round(x.examples_per_s)).join(' / ')],
         ['ranker (multi-task)', round(rankerRate), null, null, null, ranker.map((x) => Math.round(x.train)).join(' / ')],
         ['ranker inference, batch 500', round(predictRate), null, null, null, ranker.map((x) => Math.round(x.predict)).join(' / ')],
-        [`reference: matmul ${mm}`, round(gflops), null, null, null, refs.map((x) => x.toFixed(1)).join(' / ') + ' GFLOP/s'],
+        [`reference: matmul ${mm}`, round(gflops), null, null, null, `${refs.map((x) => x.toFixed(1)).join(' / ')} GFLOP/s`],
       ],
     };
     return {
@@ -153,7 +153,16 @@ export const trainBenchmark: Benchmark = {
       references,
       tables: [table],
       targets: [],
-      series: { runs: runs.map((x, i) => ({ run: i + 1, retrieval_examples_per_s: round(x.examples_per_s), wall_s: round(x.wall_s), matmul_gflops_before: round(refs[i]!), ranker_examples_per_s: round(ranker[i]!.train), ranker_predictions_per_s: round(ranker[i]!.predict) })) },
+      series: {
+        runs: runs.map((x, i) => ({
+          run: i + 1,
+          retrieval_examples_per_s: round(x.examples_per_s),
+          wall_s: round(x.wall_s),
+          matmul_gflops_before: round(refs[i]!),
+          ranker_examples_per_s: round(ranker[i]!.train),
+          ranker_predictions_per_s: round(ranker[i]!.predict),
+        })),
+      },
       notes: [`Retrieval wall time is a full training of ${epochs} epochs without early stopping; examples/s is the median epoch.`],
     };
   },

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { progressBar } from '../../models/progress-bar.ts';
+import { progressBar, streamProgressBar } from '../../models/progress-bar.ts';
 import { trainAll, type CalibrationBin, type ModelChoice } from '../../models/train.ts';
 import { configFrom } from '../context.ts';
 
@@ -37,7 +37,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (flags: TrainFlags, cmd: Command) => {
       const config = configFrom(cmd);
-      const bars = { retrieval: progressBar('retrieval'), ranker: progressBar('ranker') };
+      const bars = { data: streamProgressBar('training data'), retrieval: progressBar('retrieval'), ranker: progressBar('ranker') };
       const epochs = int('epochs', flags.epochs);
       const seed = int('seed', flags.seed);
       const report = await trainAll(config, {
@@ -46,7 +46,9 @@ export function registerTrainCommands(program: Command): void {
         ...(seed !== undefined ? { seed } : {}),
         promote: !!flags.promote,
         onProgress: (model, p) => bars[model].update(p),
+        onData: (p) => bars.data.update(p),
       }).finally(() => {
+        bars.data.stop();
         bars.retrieval.stop();
         bars.ranker.stop();
       });

@@ -41,8 +41,27 @@ export const RankerConfigSchema = z.object({
   learningRate: positive.default(0.003),
 });
 
+/**
+ * Bounds of `feed train`'s replay of the training range, so its memory does not grow with the
+ * number of events (it grows with users and items). Ranker examples, held-out examples and
+ * retrieval evaluation targets are reservoir samples (uniform over the range, seeded); a
+ * sample equals the full set while the range has fewer.
+ */
+export const TrainingDataConfigSchema = z.object({
+  /** Ranker training examples kept (one per impression before the cutoff). */
+  rankerExamples: z.number().int().min(1).default(300_000),
+  /** Held-out ranker examples kept for evaluation (AUC, log loss, calibration). */
+  rankerTestExamples: z.number().int().min(1).default(100_000),
+  /** Held-out retrieval targets kept for recall@k and MRR (each is ranked against every item). */
+  retrievalTestExamples: z.number().int().min(1).default(2_000),
+  /** Positive engagements per user the two-tower trains on: the most recent ones. */
+  sequenceLength: z.number().int().min(1).default(500),
+  /** Engaged and bought items remembered per user for friends' social proof: the most recent ones. */
+  socialItemsPerUser: z.number().int().min(1).default(500),
+});
+
 /** Final score = sum of weight * prediction; purchase also scales by price times gmvWeight. */
-export const ObjectiveWeightsSchema = z
+const ObjectiveWeightsSchema = z
   .object({
     complete: z.number().min(0).default(1),
     watch: z.number().min(0).default(1),
@@ -60,6 +79,7 @@ export const ModelsConfigSchema = z.object({
   retrieval: RetrievalConfigSchema.prefault({}),
   ranker: RankerConfigSchema.prefault({}),
   weights: ObjectiveWeightsSchema.prefault({}),
+  trainingData: TrainingDataConfigSchema.prefault({}),
   /** Share of the time range held out (the most recent events) for evaluation. */
   holdout: z.number().gt(0).lt(0.9).default(0.1),
   /** How often serving checks the registry's promoted pointer. */
@@ -68,5 +88,5 @@ export const ModelsConfigSchema = z.object({
 
 export type RetrievalConfig = z.infer<typeof RetrievalConfigSchema>;
 export type RankerConfig = z.infer<typeof RankerConfigSchema>;
+export type TrainingDataConfig = z.infer<typeof TrainingDataConfigSchema>;
 export type ObjectiveWeights = z.infer<typeof ObjectiveWeightsSchema>;
-export type ModelsConfig = z.infer<typeof ModelsConfigSchema>;

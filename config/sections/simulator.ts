@@ -16,4 +16,3 @@ export const SimulatorConfigSchema = z.object({
   insertBatch: z.number().int().min(100).max(1_000_000).default(20_000),
   eventBatch: z.number().int().min(1).max(100_000).default(5_000),
 });
-

@@ -1,5 +1,5 @@
 import { Rng } from '../../core/rng.ts';
-import type { CatalogSnapshot, EventRow } from '../training-data.ts';
+import type { CatalogSnapshot, TrainingEvent } from '../training-data.ts';
 
 export interface WorldOptions {
   users: number;
@@ -15,24 +15,41 @@ export interface WorldOptions {
  * A small synthetic world with planted tastes: each user likes one category; impressions of
  * that category are watched longer, completed, liked and bought more. For tests and demos.
  */
-export function syntheticWorld(o: WorldOptions): { events: EventRow[]; catalog: CatalogSnapshot; taste: (userId: string) => string } {
+export function syntheticWorld(o: WorldOptions): { events: TrainingEvent[]; catalog: CatalogSnapshot; taste: (userId: string) => string } {
   const rng = new Rng(o.seed);
   const start = o.start ?? Date.UTC(2026, 0, 1);
   const cat = (i: number) => `c${i % o.categories}`;
   const catalog: CatalogSnapshot = {
     items: Array.from({ length: o.items }, (_, i) => ({
-      item_id: `i${i}`, creator_id: `k${i % 7}`, title: '', category: cat(i), locale: 'en',
-      duration_ms: 15_000, published_at: Math.floor(start / 1000) - 3600, product_id: i % 3 === 0 ? `p${i}` : '', available: 1,
+      item_id: `i${i}`,
+      creator_id: `k${i % 7}`,
+      title: '',
+      category: cat(i),
+      locale: 'en',
+      duration_ms: 15_000,
+      published_at: Math.floor(start / 1000) - 3600,
+      product_id: i % 3 === 0 ? `p${i}` : '',
+      available: 1,
     })),
-    products: Array.from({ length: o.items }, (_, i) => i).filter((i) => i % 3 === 0).map((i) => ({
-      product_id: `p${i}`, title: '', category: cat(i), price: 10 + i, currency: 'CNY', image_url: '', seller_id: 's', stock: 10, available: 1,
-    })),
+    products: Array.from({ length: o.items }, (_, i) => i)
+      .filter((i) => i % 3 === 0)
+      .map((i) => ({
+        product_id: `p${i}`,
+        title: '',
+        category: cat(i),
+        price: 10 + i,
+        currency: 'CNY',
+        image_url: '',
+        seller_id: 's',
+        stock: 10,
+        available: 1,
+      })),
     creators: Array.from({ length: 7 }, (_, k) => ({ creator_id: `k${k}`, name: '', locale: 'en', category: '', is_kol: k === 0 ? 1 : 0, followers: 100 * k })),
     users: Array.from({ length: o.users }, (_, u) => ({ user_id: `u${u}`, locale: 'en', segment: u % 2 ? 'young' : 'adult', created_at: 0 })),
     edges: Array.from({ length: o.users }, (_, u) => ({ kind: 'friend' as const, src: `u${u}`, dst: `u${(u + 2) % o.users}`, active: 1 })),
   };
   const taste = (userId: string) => cat(Number(userId.slice(1)));
-  const events: EventRow[] = [];
+  const events: TrainingEvent[] = [];
   const base = { product_id: '', creator_id: '', watch_ms: 0, duration_ms: 0, locale: 'en' };
   for (let step = 0; step < o.impressionsPerUser; step++) {
     for (let u = 0; u < o.users; u++) {

@@ -16,7 +16,10 @@ describe('item-to-item source', () => {
     const snap = s.holder.current!;
     let searches = 0;
     const search = snap.ann.searchLabels.bind(snap.ann);
-    snap.ann.searchLabels = (q, k, p) => (searches++, search(q, k, p));
+    snap.ann.searchLabels = (q, k, p) => {
+      searches++;
+      return search(q, k, p);
+    };
     const ctx = s.pipeline.contextFor(request('u1'));
     const first = await itemToItemSource.fetch(ctx, 20, unbounded);
     const ids = first.map((h) => s.catalog.items.id(h.row));

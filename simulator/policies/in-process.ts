@@ -1,6 +1,6 @@
 import type { FeedEntry } from '../../feed-api/feed-response.ts';
 import type { World } from '../world/generate.ts';
-import { ids, } from '../world/rows.ts';
+import { ids } from '../world/rows.ts';
 import { CATEGORIES, LOCALES } from '../world/spec.ts';
 
 /** A feed video entry for a world item, shaped like GET /v1/feed's (social proof left to the simulator). */
