@@ -2,7 +2,7 @@ import type { CandidateSignals, UserContext } from './types.ts';
 import { engagementWeight } from './retrieval/weights.ts';
 
 /**
- * The ranker's features: one definition used by training (models/ranker/dataset.ts) and
+ * The ranker's features: one definition used by training (models/training-data.ts) and
  * serving (RankerModel.predict), so the two cannot drift. Missing signals are zeros.
  */
 export const FEATURES = [

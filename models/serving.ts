@@ -6,7 +6,7 @@ import { withContext } from '../core/errors.ts';
 import type { AnnIndex } from './ann/faiss-index.ts';
 import { loadServingArtifacts } from './ann/artifact.ts';
 import { initBackend } from './backend.ts';
-import { loadRanker } from './ranker/persist.ts';
+import { loadRanker } from './multitask/persist.ts';
 import { registryDir, readManifest, readPointer, versionDir } from './registry.ts';
 import { loadTwoTower } from './retrieval/persist.ts';
 import type { TwoTower } from './retrieval/two-tower.ts';

@@ -3,7 +3,7 @@ import { TrainingDataConfigSchema } from '../config/sections/models.ts';
 import type { CreatorRow, ItemRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import type { EventKind } from '../ingest/events.ts';
 import type { EventRow } from '../storage/training-events.ts';
-import type { Labels, RankerExample } from './ranker/multitask.ts';
+import type { Labels, RankerExample } from './multitask/multitask.ts';
 import { Reservoir } from './reservoir.ts';
 import type { Sequence } from './retrieval/train.ts';
 import type { ItemFeatures, UserInput } from './retrieval/two-tower.ts';

@@ -20,7 +20,7 @@ const { ModelHolder } = await imp('ranker/models.ts');
 const { FeedPipeline } = await imp('ranker/pipeline.ts');
 const { TrafficPool } = await imp('ranker/traffic-pool.ts');
 const { newSession } = await imp('ranker/session.ts');
-const { MultiTaskRanker } = await imp('models/ranker/multitask.ts');
+const { MultiTaskRanker } = await imp('models/multitask/multitask.ts');
 const { initBackend } = await imp('models/backend.ts');
 await initBackend();
 const config = loadConfig({ overrides: { logLevel: 'warn', ranker: { trafficPool: { refreshMs: 0 } } } });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../core/errors.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
-import { MultiTaskRanker } from '../../models/ranker/multitask.ts';
+import { MultiTaskRanker } from '../../models/multitask/multitask.ts';
 import { OnlineTrainer } from '../../models/online-trainer.ts';
 import { trainTwoTower, type Sequence } from '../../models/retrieval/train.ts';
 import type { ItemFeatures, TwoTower } from '../../models/retrieval/two-tower.ts';

@@ -13,7 +13,7 @@ import { flattenMetrics } from '../../feed-api/routes/dashboard.ts';
 import { readManifest, readPointer, versionDir } from '../../models/registry.ts';
 import { trainAll } from '../../models/train.ts';
 import { annFactory } from '../../models/ann/sizing.ts';
-import { RANKER_FORMAT } from '../../models/ranker/persist.ts';
+import { RANKER_FORMAT } from '../../models/multitask/persist.ts';
 import type { BenchWorld } from './world.ts';
 
 /** Epochs of both models, as `npm start` trains the demo world: enough to be a trained model, affordable at 1M items. */

@@ -1,5 +1,5 @@
 import { FEATURES } from '../../models/features.ts';
-import { MultiTaskRanker } from '../../models/ranker/multitask.ts';
+import { MultiTaskRanker } from '../../models/multitask/multitask.ts';
 import { OBJECTIVES } from '../../models/types.ts';
 import { median } from '../harness/stats.ts';
 import type { BenchContext } from '../harness/types.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
 import { wrapError } from '../../core/errors.ts';
-import { readRankerSpec } from '../../models/ranker/persist.ts';
+import { readRankerSpec } from '../../models/multitask/persist.ts';
 import { listVersions, promote, readPointer, rollback, versionDir } from '../../models/registry.ts';
 import { configFrom } from '../context.ts';
 
