@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { queryRows, sql } from './sql.ts';
+import { sleep } from '../core/errors.ts';
+import { queryRows, runCommand, sql } from './sql.ts';
 
 /** One row of the ClickHouse `events` table, as JSONEachRow (DateTime as epoch seconds). */
 export interface EventRow {
@@ -59,4 +60,18 @@ export function popularBySegment(client: ClickHouseClient, kinds: readonly strin
         ORDER BY segment, n DESC
         LIMIT ${limit} BY segment`,
   );
+}
+
+/** Deletes the events whose ids start with `prefix` (a benchmark's own traffic), waiting for the mutation; returns how many there were. */
+export async function deleteEventsByIdPrefix(client: ClickHouseClient, prefix: string): Promise<number> {
+  const [row] = await queryRows<{ n: string }>(client, sql`SELECT toString(count()) AS n FROM events WHERE startsWith(event_id, ${prefix})`);
+  const n = Number(row?.n ?? 0);
+  if (n === 0) return 0;
+  await runCommand(client, sql`ALTER TABLE events DELETE WHERE startsWith(event_id, ${prefix})`);
+  // The server here predates mutations_sync: wait for the mutation by asking.
+  for (;;) {
+    const [pending] = await queryRows<{ n: string }>(client, sql`SELECT toString(count()) AS n FROM system.mutations WHERE database = currentDatabase() AND table = 'events' AND is_done = 0`);
+    if (Number(pending?.n ?? 0) === 0) return n;
+    await sleep(250);
+  }
 }

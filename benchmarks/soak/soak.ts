@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { isLoopback } from '../../config/security.ts';
-import { sleep } from '../../core/errors.ts';
+import { sleep, withContext } from '../../core/errors.ts';
 import { queryRows, sql } from '../../storage/sql.ts';
 import { createClickHouse } from '../../storage/clickhouse.ts';
+import { deleteEventsByIdPrefix } from '../../storage/event-queries.ts';
 import { startConsumer } from '../../ingest/consumer.ts';
 import { createVersion, inheritModel, promote, readManifest, readPointer } from '../../models/registry.ts';
 import { benchKeys, BENCH_KEY } from '../feed/feed.ts';
@@ -97,6 +98,18 @@ async function trainingBacklog(server: ChildServer): Promise<number | null> {
   return health.components?.model?.online_training?.waiting_events ?? null;
 }
 
+/** The soak's own events carry ids with this prefix. */
+const SOAK_EVENT_PREFIX = 'soak-';
+
+async function removeSoakTraffic(config: Config): Promise<number> {
+  const client = createClickHouse(config);
+  try {
+    return await withContext('removing earlier soak events', () => deleteEventsByIdPrefix(client, SOAK_EVENT_PREFIX));
+  } finally {
+    await client.close();
+  }
+}
+
 async function servedAfter(server: ChildServer, version: string, timeoutS: number): Promise<number | null> {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutS * 1000) {
@@ -115,7 +128,15 @@ export const soakBenchmark: Benchmark = {
   async run(ctx): Promise<BenchOutput> {
     assertLoopback(ctx.config);
     const plan = { ...(ctx.smoke ? SMOKE : FULL), ...(ctx.items[0] ? { items: ctx.items[0] } : {}) };
-    const world = await ensureWorld(ctx.config, plan.items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'soak');
+    const database = ctx.smoke ? ctx.config.clickhouse.database : 'soak';
+    let world = await ensureWorld(ctx.config, plan.items, ctx.log, database);
+    // Earlier soaks' traffic reached the world's ClickHouse through the ingest consumer: remove it, so
+    // every run trains on (and reuses models of) the seeded history alone.
+    const leftover = await removeSoakTraffic(world.config);
+    if (leftover > 0) {
+      ctx.log(`removed ${leftover.toLocaleString('en-US')} events of earlier soaks from the world's history`);
+      world = await ensureWorld(ctx.config, plan.items, ctx.log, database);
+    }
     const config = deepMerge(world.config as unknown as Record<string, unknown>, { ingest: { groupId: `${world.config.clickhouse.database}.soak-ingest` } }) as unknown as Config;
     const models = await ensureTrainedModels(world, config, { smoke: ctx.smoke, log: ctx.log });
     await emptyEventLog(config);
@@ -127,7 +148,7 @@ export const soakBenchmark: Benchmark = {
     const rows: WindowRow[] = [];
     let promotion: { from: string; to: string; served_s: number | null } | undefined;
     try {
-      const events = startEventLoad({ baseUrl: server.url, apiKey: BENCH_KEY, rate: plan.eventRate, users: world.users, items, runId: `soak-${randomBytes(3).toString('hex')}` });
+      const events = startEventLoad({ baseUrl: server.url, apiKey: BENCH_KEY, rate: plan.eventRate, users: world.users, items, runId: `${SOAK_EVENT_PREFIX}${randomBytes(3).toString('hex')}` });
       try {
         const promoteAt = Math.floor(plan.windows / 2);
         for (let w = 0; w < plan.windows; w++) {
