@@ -13,11 +13,11 @@ const metricLines = (text: string, name: string) => text.split('\n').filter((l) 
 
 describe('a client that disconnects mid-upload', () => {
   it('is counted as a client abort, not as a 500', async () => {
-    const config = loadConfig({ env: {}, overrides: { api: { port: 33181 } } });
+    const config = loadConfig({ env: {} });
     const producer = { send: async () => undefined, close: async () => undefined };
-    const server = await listen(createApp(config, [opsRoutes([]), eventsRoutes({ config, producer })]), config);
+    const server = await listen(createApp(config, [opsRoutes([]), eventsRoutes({ config, producer })]), config, 0);
     try {
-      const sock = connect(33181, '127.0.0.1');
+      const sock = connect(Number(new URL(server.url).port), '127.0.0.1');
       await new Promise((r) => sock.once('connect', r));
       sock.write('POST /v1/events HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: demo-app-key\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"events":[');
       await new Promise((r) => setTimeout(r, 100));

@@ -9,7 +9,7 @@ import { eventsRoutes } from './routes/events.ts';
 import { createClickHouse, migrate } from '../storage/clickhouse.ts';
 import { ensureTopics } from '../storage/kafka.ts';
 import { stackDown, stackUp, startLocalService, stopLocalService } from '../stack/stack.ts';
-import { testConfig } from '../test/stack.ts';
+import { privateStackPorts, testConfig } from '../test/stack.ts';
 import { startConsumer } from '../ingest/consumer.ts';
 import { createEventProducer } from '../ingest/producer.ts';
 import type { EngagementEvent } from '../ingest/events.ts';
@@ -17,12 +17,14 @@ import { eventCounts, itemStatsMismatch, makeEvent, waitUntil } from '../ingest/
 
 // A private stack on its own ports: these tests stop ClickHouse and kill consumers.
 const DATA_DIR = '.data/test-faults';
-const base = testConfig({
-  dataDir: DATA_DIR,
-  kafka: { brokers: ['127.0.0.1:41092'], controllerPort: 41093, external: false, heapMb: 256, partitions: 2 },
-  clickhouse: { url: 'http://127.0.0.1:41123', tcpPort: 41000, external: false },
-  ingest: { retryInitialMs: 100, retryMaxMs: 1000 },
-});
+const base = testConfig(
+  deepMerge(privateStackPorts(2), {
+    dataDir: DATA_DIR,
+    kafka: { external: false, heapMb: 256, partitions: 2 },
+    clickhouse: { external: false },
+    ingest: { retryInitialMs: 100, retryMaxMs: 1000 },
+  }),
+);
 
 async function world(name: string, extra: Record<string, unknown> = {}): Promise<Config> {
   const config = deepMerge(base as unknown as Record<string, unknown>, {

@@ -6,13 +6,13 @@ import { listen } from './server.ts';
 
 describe('listen', () => {
   it('refuses to listen beyond loopback while the published demo keys and cursor secret are in use', async () => {
-    const config = loadConfig({ env: {}, overrides: { api: { host: '0.0.0.0', port: 33180 } } });
-    await expect(listen(createApp(config, []), config)).rejects.toThrow(InsecureConfigError);
+    const config = loadConfig({ env: {}, overrides: { api: { host: '0.0.0.0' } } });
+    await expect(listen(createApp(config, []), config, 0)).rejects.toThrow(InsecureConfigError);
   });
 
   it('listens on loopback with them (the demo setup)', async () => {
-    const config = loadConfig({ env: {}, overrides: { api: { port: 33180 } } });
-    const server = await listen(createApp(config, []), config);
+    const config = loadConfig({ env: {} });
+    const server = await listen(createApp(config, []), config, 0);
     try {
       expect((await fetch(`${server.url}/v1/health`)).status).toBe(404);
     } finally {

@@ -1,15 +1,12 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testConfig } from '../test/stack.ts';
+import { deepMerge } from '../config/load.ts';
+import { privateStackPorts, testConfig } from '../test/stack.ts';
 import { isAlive } from './process.ts';
 import { stackDown, stackStatus, stackUp } from './stack.ts';
 
 // A second, private stack on its own ports, so the shared test stack is not disturbed.
-const config = testConfig({
-  dataDir: '.data/test-lifecycle',
-  kafka: { brokers: ['127.0.0.1:39092'], controllerPort: 39093, external: false },
-  clickhouse: { url: 'http://127.0.0.1:38123', tcpPort: 39000, external: false },
-});
+const config = testConfig(deepMerge(privateStackPorts(1), { dataDir: '.data/test-lifecycle', kafka: { external: false }, clickhouse: { external: false } }));
 
 describe.skipIf(process.env.KAFKA_BROKERS || process.env.CLICKHOUSE_URL)('local stack lifecycle', () => {
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { clickhouseHealthy, migrate } from '../storage/clickhouse.ts';
@@ -71,6 +72,15 @@ function services(config: Config): Service[] {
   return all;
 }
 
+/** The last lines of a service's log, so a failed start explains itself where the log is gone (CI). */
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 async function startService(s: Service): Promise<'started' | 'running' | 'external'> {
   if (s.external) return 'external';
   if (runningPid(s.process) !== undefined) return 'running';
@@ -81,7 +91,7 @@ async function startService(s: Service): Promise<'started' | 'running' | 'extern
   const pid = startDetached(s.process);
   log.info({ service: s.name, pid, log: s.process.logFile }, `starting ${s.name}`);
   await waitFor(s.name, s.healthy, s.startTimeoutMs, () => isAlive(pid)).catch((err: Error) => {
-    throw new Error(`${err.message}; see ${s.process.logFile}`, { cause: err });
+    throw new Error(`${err.message}; see ${s.process.logFile}, which ends:\n${logTail(s.process.logFile)}`, { cause: err });
   });
   return 'started';
 }

@@ -7,13 +7,18 @@ import { ensureTopics } from '../storage/kafka.ts';
 
 /**
  * The test stack runs beside a dev stack: its own data dir and ports. `FEED_TEST_PORT_BASE`
- * (default 29000) moves all its ports, so two checkouts can run their suites side by side:
+ * (default 29000, at most 30000) moves all its ports, so two checkouts can run their suites side by side:
  * Kafka base+92 (controller base+93), ClickHouse HTTP base-877 and TCP base, Redis base+79
  * (started only by tests that set `online.store: redis`).
  */
-function testOverrides(): Record<string, unknown> {
+function portBase(): number {
   const base = Number(process.env.FEED_TEST_PORT_BASE ?? 29000);
-  if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new RangeError(`FEED_TEST_PORT_BASE must be an integer from 1024 to 65000 (got ${process.env.FEED_TEST_PORT_BASE})`);
+  if (!Number.isInteger(base) || base < 1024 || base > 30000) throw new RangeError(`FEED_TEST_PORT_BASE must be an integer from 1024 to 30000 (got ${process.env.FEED_TEST_PORT_BASE})`);
+  return base;
+}
+
+function testOverrides(): Record<string, unknown> {
+  const base = portBase();
   return {
     dataDir: '.data/test',
     logLevel: 'warn',
@@ -21,6 +26,16 @@ function testOverrides(): Record<string, unknown> {
     ...(process.env.CLICKHOUSE_URL ? {} : { clickhouse: { url: `http://127.0.0.1:${base - 877}`, tcpPort: base } }),
     ...(process.env.ONLINE_STATE_URL ? {} : { online: { redisUrl: `redis://127.0.0.1:${base + 79}` } }),
   };
+}
+
+/**
+ * Ports for a private stack (tests that stop or kill services), `slot` × 200 above the shared
+ * test stack's. All stay below Linux's ephemeral range (32768+), where an outgoing connection
+ * can hold a port just when a broker wants to bind it.
+ */
+export function privateStackPorts(slot: number): Record<string, unknown> {
+  const b = portBase() + slot * 200;
+  return { kafka: { brokers: [`127.0.0.1:${b + 92}`], controllerPort: b + 93 }, clickhouse: { url: `http://127.0.0.1:${b - 877}`, tcpPort: b } };
 }
 
 export function testConfig(extra: Record<string, unknown> = {}): Config {
