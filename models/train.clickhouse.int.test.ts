@@ -9,8 +9,9 @@ import { eventToRow } from '../ingest/rows.ts';
 import { insertCatalog } from '../storage/catalog.ts';
 import { createClickHouse } from '../storage/clickhouse.ts';
 import { eventDays } from '../storage/training-events.ts';
-import { isolatedConfig } from '../test/stack.ts';
+import { dropIsolated, isolatedConfig } from '../test/stack.ts';
 import { listVersions, readPointer } from './registry.ts';
+import { trainInThread } from './train-thread.ts';
 import { syntheticWorld } from './testing/world.ts';
 import { buildTrainingData } from './training-data.ts';
 import { loadTrainingData } from './training-stream.ts';
@@ -102,5 +103,14 @@ describe('training from ClickHouse', () => {
     const list = await run('node', ['bin/feed.js', 'models', 'list'], { env });
     expect(list.stdout).toContain(`* ${v!.version}`);
     await expect(run('node', ['bin/feed.js', 'models', 'rollback'], { env })).rejects.toMatchObject({ stderr: expect.stringMatching(/nothing to roll back to/) });
+  });
+
+  it('a failure inside the training thread reaches the caller with its message', async () => {
+    const empty = await isolatedConfig('models_train_empty', { dataDir });
+    try {
+      await expect(trainInThread(empty, { epochs: 1 })).rejects.toThrow(/no events to train on/);
+    } finally {
+      await dropIsolated(empty);
+    }
   });
 });

@@ -35,6 +35,15 @@ export interface TrainReport {
   metrics: Record<string, unknown>;
   manifest: Manifest;
   seconds: number;
+  /** What the training sets kept of the range (the bounds of models.trainingData at work). */
+  data: {
+    events: number;
+    retrievalSequences: number;
+    retrievalPositions: number;
+    rankerTrain: number;
+    rankerTest: number;
+    totals: TrainingData['totals'];
+  };
 }
 
 /** Recall@k and MRR of the held-out positives (a sample, see TrainingDataConfig) over every known item. */
@@ -239,5 +248,13 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
   if (opts.promote) promote(config, manifest.version);
   const promoted = opts.promote === true;
   log.info({ version: manifest.version, promoted }, 'model version written');
-  return { version: manifest.version, promoted, metrics, manifest, seconds: (performance.now() - started) / 1000 };
+  const kept = {
+    events: data.range.events,
+    retrievalSequences: data.retrieval.train.length,
+    retrievalPositions: data.retrieval.train.reduce((n, s) => n + s.items.length, 0),
+    rankerTrain: data.ranker.train.length,
+    rankerTest: data.ranker.test.length,
+    totals: data.totals,
+  };
+  return { version: manifest.version, promoted, metrics, manifest, seconds: (performance.now() - started) / 1000, data: kept };
 }

@@ -12,6 +12,8 @@ export const TARGETS = {
     unit: 'recall@100',
     items: 1_000_000,
   },
+  /** Issue #23: training in bounded memory; 2 GiB = the training thread's heap cap (models.trainingHeapMb, 1.5 GiB) + 0.5 GiB for tfjs and the process. */
+  train_rss_10m: { figure: 'feed train peak RSS, 10M events (2,000 people, 20,000 videos)', target: 'under 2 GiB', below: 2048, unit: 'MiB', items: 20_000 },
   serving_rss_1m: { figure: 'serving RSS, 1M items', target: 'under 2 GiB', below: 2048, unit: 'MiB', items: 1_000_000, trainedModels: true },
 } as const;
 

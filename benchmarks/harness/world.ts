@@ -8,6 +8,7 @@ import { createClickHouse } from '../../storage/clickhouse.ts';
 import { createKafka, ensureTopics } from '../../storage/kafka.ts';
 import { queryRows, quoteString, sql } from '../../storage/sql.ts';
 import { dropStorage } from '../../storage/drop.ts';
+import { copyHistory } from '../../storage/history-copy.ts';
 
 /**
  * Days of simulated engagement history in a benchmark world: the models train on it, and each
@@ -162,4 +163,30 @@ export async function emptyEventLog(config: Config): Promise<void> {
       await admin.disconnect();
     }
   });
+}
+
+/**
+ * `world` with its history `copies` times over, each copy shifted a further `days` into the past
+ * (storage/history-copy.ts): the same people and videos with a long history, which the
+ * simulator cannot seed (its videos are at most 60 days old). Made once from the seeded world in
+ * seconds, in database `<world's>_x<copies>`, and reused.
+ */
+export async function ensureCopiedWorld(world: BenchWorld, copies: number, log: (m: string) => void): Promise<BenchWorld> {
+  const days = world.history.days;
+  const database = `${world.config.clickhouse.database}_x${copies}`;
+  const overrides = deepMerge(world.overrides, { clickhouse: { database }, dataDir: `${world.config.dataDir}_x${copies}` });
+  const config = deepMerge(world.config as unknown as Record<string, unknown>, overrides) as unknown as Config;
+  const want = world.history.events * copies;
+  if ((await countItems(config)) === world.items) {
+    const history = await historyShape(config, days * copies);
+    if (history.events === want) {
+      log(`reusing the copied world in database ${database} (${history.events.toLocaleString('en-US')} history events)`);
+      return { ...world, overrides, config, seeded: false, seedSeconds: 0, history };
+    }
+  }
+  log(`copying the ${days}-day history of ${world.config.clickhouse.database} ${copies} times into ${database} (once; reused later)...`);
+  const t0 = Date.now();
+  const events = await copyHistory(world.config, config, copies, days);
+  if (events !== want) throw new Error(`copying history into ${database}: ${events} events, expected ${want}`);
+  return { ...world, overrides, config, seeded: true, seedSeconds: (Date.now() - t0) / 1000, history: await historyShape(config, days * copies) };
 }

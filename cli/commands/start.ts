@@ -7,7 +7,7 @@ import { createFeedService } from '../../feed-api/service.ts';
 import { startIngest, waitForIngest } from '../../ingest/service.ts';
 import { progressBar } from '../../models/progress-bar.ts';
 import { promotedVersion } from '../../models/registry.ts';
-import { trainAll } from '../../models/train.ts';
+import { trainInThread } from '../../models/train-thread.ts';
 import { progressPrinter } from '../../simulator/progress.ts';
 import { seedWorld } from '../../simulator/seed.ts';
 import { itemCount } from '../../storage/catalog.ts';
@@ -71,7 +71,7 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
 
   if (opts.retrain || !promotedVersion(config)) {
     const bars = { retrieval: progressBar('retrieval'), ranker: progressBar('ranker') };
-    const report = await trainAll(config, { promote: true, epochs: opts.epochs, onProgress: (model, p) => bars[model].update(p) }).finally(() => {
+    const report = await trainInThread(config, { promote: true, epochs: opts.epochs, onProgress: (model, p) => bars[model].update(p) }).finally(() => {
       bars.retrieval.stop();
       bars.ranker.stop();
     });

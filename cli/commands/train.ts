@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { progressBar, streamProgressBar } from '../../models/progress-bar.ts';
-import { trainAll, type CalibrationBin, type ModelChoice } from '../../models/train.ts';
+import type { CalibrationBin, ModelChoice } from '../../models/train.ts';
+import { trainInThread } from '../../models/train-thread.ts';
 import { configFrom } from '../context.ts';
 
 interface TrainFlags {
@@ -40,7 +41,7 @@ export function registerTrainCommands(program: Command): void {
       const bars = { data: streamProgressBar('training data'), retrieval: progressBar('retrieval'), ranker: progressBar('ranker') };
       const epochs = int('epochs', flags.epochs);
       const seed = int('seed', flags.seed);
-      const report = await trainAll(config, {
+      const report = await trainInThread(config, {
         model: flags.model,
         ...(epochs ? { epochs } : {}),
         ...(seed !== undefined ? { seed } : {}),

@@ -80,6 +80,11 @@ export const ModelsConfigSchema = z.object({
   ranker: RankerConfigSchema.prefault({}),
   weights: ObjectiveWeightsSchema.prefault({}),
   trainingData: TrainingDataConfigSchema.prefault({}),
+  /**
+   * V8 heap cap of the training thread (MiB). `trainingData` bounds what training keeps; the cap
+   * makes V8 collect instead of growing its heap with every event streamed.
+   */
+  trainingHeapMb: z.number().int().min(256).default(1536),
   /** Share of the time range held out (the most recent events) for evaluation. */
   holdout: z.number().gt(0).lt(0.9).default(0.1),
   /** How often serving checks the registry's promoted pointer. */
