@@ -58,7 +58,7 @@ function mostLikedCategory(world: ScenarioContext['world']): number {
  * The two videos the new-item scenario publishes: one people love, one they swipe away. Both are
  * of the most-liked category, with its centre as their taste vector (a typical video of it), and
  * differ only in quality. A video without any taste vector, as here before, is not a good video
- * in this world: the behaviour model completes it about 1 time in 10 whoever watches it.
+ * in this world: the behaviour model's interest is mostly taste match, so nobody completes it often.
  */
 export function newItems(ctx: ScenarioContext): { items: ItemWrite[]; truth: Map<string, VideoTruth> } {
   const { world } = ctx;
