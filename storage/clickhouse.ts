@@ -17,6 +17,10 @@ export function createClickHouse(config: Config, database = config.clickhouse.da
     request_timeout: config.clickhouse.requestTimeoutMs,
     application: 'feed-engine',
     compression: { request: false, response: false },
+    // On a busy host the timers that retire idle sockets fire late, and a socket the server has
+    // already closed (keep_alive_timeout, 3 s) is reused: "socket hang up" mid-training. Check
+    // a socket's age before reusing it instead.
+    keep_alive: { eagerly_destroy_stale_sockets: true },
     // Sharded layout: an insert returns once every shard has its rows (the ingest consumer reads
     // back what it stored), and joins/IN over distributed tables read the right side once, GLOBAL.
     ...(config.clickhouse.shards.length > 0 ? { clickhouse_settings: { insert_distributed_sync: 1, distributed_product_mode: 'global' } } : {}),
