@@ -19,7 +19,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts', '**/*.cluster.test.ts'] },
+        // One process runs every unit file (isolate: false): each file re-importing tfjs, FAISS and
+        // the app cost a third of the run. A test reading process-wide state (metrics) reads deltas.
+        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts', '**/*.cluster.test.ts'], isolate: false },
       },
       {
         extends: true,
