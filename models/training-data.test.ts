@@ -106,18 +106,7 @@ describe('training data in bounded memory', () => {
 
   it('remembers the most recent engaged items per user for social proof', () => {
     // u2 (u0's friend) likes i1, then engages with two other items: with room for one item i1 is forgotten.
-    const e = (kind: TrainingEvent['kind'], user_id: string, item_id: string, ts_ms: number) => ({
-      kind,
-      user_id,
-      item_id,
-      product_id: '',
-      creator_id: '',
-      ts_ms,
-      watch_ms: 0,
-      duration_ms: 0,
-      locale: 'en',
-    });
-    const events = [e('like', 'u2', 'i1', 1000), e('like', 'u2', 'i4', 2000), e('impression', 'u0', 'i1', 3000), e('impression', 'u9', 'i1', 4_000_000)];
+    const events = [ev('like', 'u2', 'i1', 1000), ev('like', 'u2', 'i4', 2000), ev('impression', 'u0', 'i1', 3000), ev('impression', 'u9', 'i1', 4_000_000)];
     const proof = (socialItemsPerUser: number) =>
       buildTrainingData(events, world.catalog, 0.2, { ...limits, socialItemsPerUser }).ranker.train.find((x) => x.user.userId === 'u0')!.candidate.friends_engaged;
     expect(proof(2)).toBe(1);
