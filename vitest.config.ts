@@ -19,7 +19,10 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts', '**/*.cluster.test.ts'] },
+        // Files share their worker process (isolate: false): each file re-importing tfjs, FAISS and
+        // the app cost a third of the run; a test that reads process-wide state (metrics) reads
+        // deltas. One worker per core (vitest leaves one core to its main process, which is idle here).
+        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts', '**/*.cluster.test.ts'], isolate: false, maxWorkers: '100%' },
       },
       {
         extends: true,

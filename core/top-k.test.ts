@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TopK } from './top-k.ts';
+import { Rng } from './rng.ts';
 
 describe('TopK', () => {
   it('keeps the k largest keys, largest first', () => {
@@ -20,8 +21,8 @@ describe('TopK', () => {
   });
 
   it('agrees with a full sort on random keys', () => {
-    let s = 7;
-    const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) % 50;
+    const rng = new Rng(7);
+    const rnd = () => rng.int(50);
     const keys = Array.from({ length: 500 }, rnd);
     const top = new TopK(20);
     keys.forEach((key, id) => top.offer(id, key));

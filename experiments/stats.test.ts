@@ -5,6 +5,7 @@ import { teamDraft } from './interleave.ts';
 import { armLatencies } from './latency.ts';
 import { ARM_LATENCY_METRIC } from './router.ts';
 import { compare, normalCdf, normalQuantile, ratioEstimate, type RatioSums } from './stats.ts';
+import { Rng } from '../core/rng.ts';
 
 function sums(xs: number[], ys: number[]): RatioSums {
   const s: RatioSums = { n: xs.length, sx: 0, sy: 0, sxx: 0, syy: 0, sxy: 0 };
@@ -41,8 +42,7 @@ describe('statistics', () => {
   });
 
   it('agrees with a per-user bootstrap of a ratio metric', () => {
-    let seed = 11;
-    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rand = new Rng(11).next;
     const ys = Array.from({ length: 400 }, () => 1 + Math.floor(rand() * 20));
     const xs = ys.map((y) => Math.round(y * (0.2 + 0.3 * rand())));
     const est = ratioEstimate(sums(xs, ys));
@@ -64,8 +64,7 @@ describe('statistics', () => {
   });
 
   it('keeps the false-positive rate near 5% on A/A data with clustered users', () => {
-    let seed = 5;
-    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rand = new Rng(5).next;
     // Users differ in taste (their own rate) and activity: events within a user are correlated.
     const arm = () => {
       const xs: number[] = [];

@@ -1,69 +1,39 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
 import { sleep } from '../core/errors.ts';
 import { createEventProducer } from '../ingest/producer.ts';
-import { startIngest, type RunningIngest } from '../ingest/service.ts';
-import { trainAll } from '../models/train.ts';
 import { event } from '../ranker/testing.ts';
-import { seedWorld } from '../simulator/seed.ts';
 import { insertCatalog, type ItemRow } from '../storage/catalog.ts';
-import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
-import { isolatedConfig } from '../test/stack.ts';
+import type { ClickHouseClient } from '../storage/clickhouse.ts';
+import { trainedWorld, waitFor, type TrainedWorld } from '../test/trained-world.ts';
 import type { FeedEntry, FeedResponse } from './feed-response.ts';
 import { registryModelSource } from './model-source.ts';
 import { createFeedService, type FeedService } from './service.ts';
 
 const APP = { 'x-api-key': 'demo-app-key' };
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 const creatorOf = (e: FeedEntry) => (e.type === 'video' ? e.creator_id : null);
 
 describe('the feed end to end on the real Kafka and ClickHouse', () => {
+  let world: TrainedWorld;
   let config: Config;
   let ch: ClickHouseClient;
-  let ingest: RunningIngest;
   let service: FeedService;
   let seededEvents = 0;
   let version = '';
 
   beforeAll(async () => {
-    config = await isolatedConfig('feed_e2e', { dataDir: `.data/test/feed-e2e-${randomBytes(4).toString('hex')}` });
-    ch = createClickHouse(config);
-    const seeded = await seedWorld(config, { items: 300, users: 40, days: 1 });
-    seededEvents = seeded.events;
-    ingest = await startIngest(config, { progressEveryMs: 600_000 });
-    await waitFor(
-      'the seeded history in ClickHouse',
-      async () => {
-        const rs = await ch.query({ query: 'SELECT count() AS n FROM events', format: 'JSONEachRow' });
-        const n = Number((await rs.json<{ n: string }>())[0]!.n);
-        return n >= seededEvents ? n : undefined;
-      },
-      90_000,
-    );
-    const trained = await trainAll(config, { epochs: 2, promote: true });
-    version = trained.version;
-    expect(trained.promoted).toBe(true);
+    world = await trainedWorld('feed_e2e', { items: 300, users: 40, days: 1 }, { epochs: 2 });
+    ({ config, ch, events: seededEvents } = world);
+    version = world.trained.version;
+    expect(world.trained.promoted).toBe(true);
     service = await createFeedService(config, { models: registryModelSource(config) });
   }, 300_000);
 
   afterAll(async () => {
     await service?.stop();
-    await ingest?.stop();
-    await ch?.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database}` });
-    await ch?.close();
-    rmSync(config.dataDir, { recursive: true, force: true });
+    await world?.drop();
   });
 
   async function page(userId: string, cursor?: string): Promise<FeedResponse> {

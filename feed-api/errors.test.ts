@@ -9,27 +9,42 @@ import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { listen } from './server.ts';
 
-const metricLines = (text: string, name: string) => text.split('\n').filter((l) => l.startsWith(name));
+/** Series -> value of the metric lines starting with `prefix`. */
+function series(text: string, prefix: string): Map<string, number> {
+  const lines = text.split('\n').filter((l) => l.startsWith(prefix));
+  return new Map(lines.map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
+}
+
+/** What changed between two scrapes: metrics are process-wide, and other test files in the same worker count too. */
+function delta(before: string, after: string, prefix: string): Record<string, number> {
+  const was = series(before, prefix);
+  const changed: Record<string, number> = {};
+  for (const [key, value] of series(after, prefix)) if (value !== (was.get(key) ?? 0)) changed[key] = value - (was.get(key) ?? 0);
+  return changed;
+}
 
 describe('a client that disconnects mid-upload', () => {
   it('is counted as a client abort, not as a 500', async () => {
     const config = loadConfig({ env: {} });
     const producer = { send: async () => undefined, close: async () => undefined };
     const server = await listen(createApp(config, [opsRoutes([]), eventsRoutes({ config, producer })]), config, 0);
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
     try {
+      const before = await scrape();
       const sock = connect(Number(new URL(server.url).port), '127.0.0.1');
       await new Promise((r) => sock.once('connect', r));
       sock.write('POST /v1/events HTTP/1.1\r\nhost: 127.0.0.1\r\nx-api-key: demo-app-key\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"events":[');
       await new Promise((r) => setTimeout(r, 100));
       sock.destroy();
-      let text = '';
-      for (let i = 0; i < 50 && metricLines(text, 'feed_http_client_aborts_total{').length === 0; i++) {
+      let after = before;
+      for (let i = 0; i < 50 && Object.keys(delta(before, after, 'feed_http_client_aborts_total{')).length === 0; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        text = await (await fetch(`${server.url}/metrics`)).text();
+        after = await scrape();
       }
-      expect(metricLines(text, 'feed_http_client_aborts_total{')).toEqual(['feed_http_client_aborts_total{route="/v1/events"} 1']);
-      const events = metricLines(text, 'feed_http_request_duration_seconds_count{').filter((l) => l.includes('/v1/events'));
-      expect(events).toEqual(['feed_http_request_duration_seconds_count{method="POST",route="/v1/events",status="499"} 1']);
+      expect(delta(before, after, 'feed_http_client_aborts_total{')).toEqual({ 'feed_http_client_aborts_total{route="/v1/events"}': 1 });
+      expect(delta(before, after, 'feed_http_request_duration_seconds_count{method="POST",route="/v1/events"')).toEqual({
+        'feed_http_request_duration_seconds_count{method="POST",route="/v1/events",status="499"}': 1,
+      });
     } finally {
       await server.close();
     }

@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/schema.ts';
 import { sleep } from '../core/errors.ts';
 import { metrics } from '../core/metrics.ts';
 import { publishFile } from '../ingest/publish-file.ts';
-import { startIngest, type RunningIngest } from '../ingest/service.ts';
-import { trainAll } from '../models/train.ts';
-import { seedWorld } from '../simulator/seed.ts';
-import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
+import type { ClickHouseClient } from '../storage/clickhouse.ts';
 import { queryRows, sql } from '../storage/sql.ts';
-import { isolatedConfig } from '../test/stack.ts';
+import { trainedWorld, waitFor, type TrainedWorld } from '../test/trained-world.ts';
 import type { FeedResponse } from './feed-response.ts';
 import { registryModelSource } from './model-source.ts';
 import { createFeedService, type FeedService } from './service.ts';
@@ -20,45 +17,21 @@ const APP = { 'x-api-key': 'demo-app-key' };
 const ADMIN = { 'x-api-key': 'demo-admin-key' };
 const PUBLISHER = { 'x-api-key': 'demo-publisher-key', 'content-type': 'application/json' };
 
-async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 type Explained = FeedResponse & { explain: { items: { item_id: string | null; sources: string[] }[] } };
 
 /** Two serving replicas (A and B) in one process, each with its own catalog, models and Kafka followers. */
 describe('content lifecycle and people’s data on the real Kafka and ClickHouse', () => {
+  let world: TrainedWorld;
   let config: Config;
   let ch: ClickHouseClient;
-  let ingest: RunningIngest;
   let a: FeedService;
   let b: FeedService;
   const newId = `v-new-${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
     // A one-day world is all "fresh" under the default 72-hour window; one hour keeps the fresh pool to what is new.
-    config = await isolatedConfig('lifecycle', {
-      dataDir: `.data/test/lifecycle-${randomBytes(4).toString('hex')}`,
-      ranker: { trafficPool: { maxAgeHours: 1 } },
-    });
-    ch = createClickHouse(config);
-    const seeded = await seedWorld(config, { items: 300, users: 40, days: 1 });
-    ingest = await startIngest(config, { progressEveryMs: 600_000 });
-    await waitFor(
-      'the seeded history in ClickHouse',
-      async () => {
-        const [row] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM events`);
-        return Number(row!.n) >= seeded.events ? true : undefined;
-      },
-      90_000,
-    );
-    await trainAll(config, { epochs: 1, promote: true });
+    world = await trainedWorld('lifecycle', { items: 300, users: 40, days: 1 }, { config: { ranker: { trafficPool: { maxAgeHours: 1 } } } });
+    ({ config, ch } = world);
     a = await createFeedService(config, { models: registryModelSource(config) });
     b = await createFeedService(config, { models: registryModelSource(config) });
   }, 300_000);
@@ -66,10 +39,7 @@ describe('content lifecycle and people’s data on the real Kafka and ClickHouse
   afterAll(async () => {
     await a?.stop();
     await b?.stop();
-    await ingest?.stop();
-    await ch?.command({ query: `DROP DATABASE IF EXISTS ${config.clickhouse.database}` });
-    await ch?.close();
-    rmSync(config.dataDir, { recursive: true, force: true });
+    await world?.drop();
   });
 
   const post = (s: FeedService, path: string, body: unknown, headers: Record<string, string> = PUBLISHER) => s.app.request(path, { method: 'POST', headers, body: JSON.stringify(body) });

@@ -38,6 +38,13 @@ describe('trainAll, serving and online training', () => {
     const rm = report.metrics.retrieval as Record<string, number>;
     const km = report.metrics.ranker as Record<string, number>;
     expect(rm['recall@10']).toBeGreaterThan(rm['popular_recall@10']!);
+    // The eval harness's definitions: MRR is cut at k, so it never exceeds recall at the same k.
+    expect(
+      Object.keys(rm)
+        .filter((k) => k.includes('@'))
+        .sort(),
+    ).toEqual(['mrr@10', 'mrr@50', 'popular_recall@10', 'popular_recall@50', 'recall@10', 'recall@50']);
+    for (const k of [10, 50]) expect(rm[`mrr@${k}`]).toBeLessThanOrEqual(rm[`recall@${k}`]!);
     expect(km.auc_like).toBeGreaterThan(0.6);
     // Calibration per head on the held-out slice: deciles cover every example.
     const calib = (report.metrics.ranker as { calibration: Record<string, { predicted: number; observed: number; n: number }[]> }).calibration;

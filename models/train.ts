@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { initBackend } from './backend.ts';
 import { FEATURE_SPEC } from './features.ts';
+import { meanMetrics, topK, userMetrics, type MetricTable } from './eval/metrics.ts';
 import { attentionKeys, engagedItems, targetAttention } from './user-relation.ts';
 import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './multitask/multitask.ts';
 import { saveRanker } from './multitask/persist.ts';
@@ -46,7 +47,10 @@ export interface TrainReport {
   };
 }
 
-/** Recall@k and MRR of the held-out positives (a sample, see TrainingDataConfig) over every known item. */
+/**
+ * The eval harness's metrics (models/eval/metrics.ts: MRR cut at k) of each held-out positive (a
+ * sample, see TrainingDataConfig) ranked over every known item, beside the same for a popularity ranking.
+ */
 function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): Record<string, number> {
   const sample = data.retrieval.test;
   if (!sample.length) return {};
@@ -54,39 +58,33 @@ function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): 
   const index = new Map(ids.map((id, i) => [id, i]));
   const vectors = model.itemVectors(ids);
   const dim = model.dim;
+  const maxK = Math.max(...ks);
   const counts = data.retrieval.positives;
-  const popRank = new Map([...ids].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0)).map((id, r) => [id, r + 1]));
-  const out: Record<string, number> = {};
-  let mrr = 0;
-  const hits = ks.map(() => 0);
-  const popHits = ks.map(() => 0);
+  const popular = ids
+    .map((_, i) => i)
+    .sort((a, b) => (counts.get(ids[b]!) ?? 0) - (counts.get(ids[a]!) ?? 0))
+    .slice(0, maxK);
+  const perExample: MetricTable[] = [];
+  const popularPerExample: MetricTable[] = [];
+  const scores = new Float32Array(ids.length);
   for (let s = 0; s < sample.length; s += 256) {
     const part = sample.slice(s, s + 256);
     const uv = model.userVectors(part.map((t) => t.user));
     part.forEach((t, n) => {
-      const target = index.get(t.item);
-      if (target === undefined) return;
-      let targetScore = 0;
-      for (let d = 0; d < dim; d++) targetScore += uv[n * dim + d]! * vectors[target * dim + d]!;
-      let rank = 1;
       for (let i = 0; i < ids.length; i++) {
-        if (i === target) continue;
         let sc = 0;
         for (let d = 0; d < dim; d++) sc += uv[n * dim + d]! * vectors[i * dim + d]!;
-        if (sc > targetScore) rank++;
+        scores[i] = sc;
       }
-      mrr += 1 / rank;
-      ks.forEach((k, j) => {
-        if (rank <= k) hits[j]!++;
-        if ((popRank.get(t.item) ?? Infinity) <= k) popHits[j]!++;
-      });
+      // An item the model does not know is a miss (-1 is never ranked).
+      const relevant = new Set([index.get(t.item) ?? -1]);
+      perExample.push(userMetrics(topK(scores, maxK), relevant, ks));
+      popularPerExample.push(userMetrics(popular, relevant, ks));
     });
   }
-  ks.forEach((k, j) => {
-    out[`recall@${k}`] = hits[j]! / sample.length;
-    out[`popular_recall@${k}`] = popHits[j]! / sample.length;
-  });
-  out.mrr = mrr / sample.length;
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(meanMetrics(perExample))) if (key.startsWith('recall@') || key.startsWith('mrr@')) out[key] = value;
+  for (const [key, value] of Object.entries(meanMetrics(popularPerExample))) if (key.startsWith('recall@')) out[`popular_${key}`] = value;
   out.examples = sample.length;
   return out;
 }

@@ -2,6 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { syntheticWorld } from './testing/world.ts';
 import { buildTrainingData, type TrainingEvent } from './training-data.ts';
 
+/** An event of an English-speaking user on an item without product or creator. */
+const ev = (kind: TrainingEvent['kind'], user_id: string, item_id: string, ts_ms: number, fields: Partial<TrainingEvent> = {}): TrainingEvent => ({
+  kind,
+  user_id,
+  item_id,
+  product_id: '',
+  creator_id: '',
+  ts_ms,
+  watch_ms: 0,
+  duration_ms: 0,
+  locale: 'en',
+  ...fields,
+});
+
 describe('training data from events (time split)', () => {
   const world = syntheticWorld({ users: 12, items: 30, categories: 3, impressionsPerUser: 20, seed: 1 });
   const data = buildTrainingData(world.events, world.catalog, 0.25);
@@ -22,10 +36,10 @@ describe('training data from events (time split)', () => {
   it('drops labels that happen after the cutoff from training examples', () => {
     // An impression just before the cutoff whose play comes after it keeps a zero watch label.
     const events: TrainingEvent[] = [
-      { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
-      { kind: 'impression', user_id: 'u1', item_id: 'i2', product_id: '', creator_id: '', ts_ms: 2000, watch_ms: 0, duration_ms: 0, locale: 'en' },
-      { kind: 'play', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 3000, watch_ms: 9000, duration_ms: 10000, locale: 'en' },
-      { kind: 'impression', user_id: 'u2', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 4000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      ev('impression', 'u0', 'i1', 1000),
+      ev('impression', 'u1', 'i2', 2000),
+      ev('play', 'u0', 'i1', 3000, { watch_ms: 9000, duration_ms: 10000 }),
+      ev('impression', 'u2', 'i1', 4000),
     ];
     const d = buildTrainingData(events, world.catalog, 0.5);
     expect(d.range.cutoff).toBe(3000);
@@ -35,11 +49,11 @@ describe('training data from events (time split)', () => {
 
   it('builds features from the state just before each impression', () => {
     const events: TrainingEvent[] = [
-      { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1000, watch_ms: 0, duration_ms: 0, locale: 'en' },
-      { kind: 'like', user_id: 'u2', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 1500, watch_ms: 0, duration_ms: 0, locale: 'en' },
-      { kind: 'impression', user_id: 'u0', item_id: 'i3', product_id: '', creator_id: '', ts_ms: 1600, watch_ms: 0, duration_ms: 0, locale: 'en' },
-      { kind: 'impression', user_id: 'u0', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 3_000_000, watch_ms: 0, duration_ms: 0, locale: 'en' },
-      { kind: 'impression', user_id: 'u9', item_id: 'i1', product_id: '', creator_id: '', ts_ms: 4_000_000, watch_ms: 0, duration_ms: 0, locale: 'en' },
+      ev('impression', 'u0', 'i1', 1000),
+      ev('like', 'u2', 'i1', 1500),
+      ev('impression', 'u0', 'i3', 1600),
+      ev('impression', 'u0', 'i1', 3_000_000),
+      ev('impression', 'u9', 'i1', 4_000_000),
     ];
     const d = buildTrainingData(events, world.catalog, 0.2);
     const [first, again] = d.ranker.train.filter((e) => e.user.userId === 'u0' && e.candidate.item_id === 'i1');
@@ -92,18 +106,7 @@ describe('training data in bounded memory', () => {
 
   it('remembers the most recent engaged items per user for social proof', () => {
     // u2 (u0's friend) likes i1, then engages with two other items: with room for one item i1 is forgotten.
-    const e = (kind: TrainingEvent['kind'], user_id: string, item_id: string, ts_ms: number) => ({
-      kind,
-      user_id,
-      item_id,
-      product_id: '',
-      creator_id: '',
-      ts_ms,
-      watch_ms: 0,
-      duration_ms: 0,
-      locale: 'en',
-    });
-    const events = [e('like', 'u2', 'i1', 1000), e('like', 'u2', 'i4', 2000), e('impression', 'u0', 'i1', 3000), e('impression', 'u9', 'i1', 4_000_000)];
+    const events = [ev('like', 'u2', 'i1', 1000), ev('like', 'u2', 'i4', 2000), ev('impression', 'u0', 'i1', 3000), ev('impression', 'u9', 'i1', 4_000_000)];
     const proof = (socialItemsPerUser: number) =>
       buildTrainingData(events, world.catalog, 0.2, { ...limits, socialItemsPerUser }).ranker.train.find((x) => x.user.userId === 'u0')!.candidate.friends_engaged;
     expect(proof(2)).toBe(1);

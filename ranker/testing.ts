@@ -10,6 +10,7 @@ import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, Use
 import { hash32 } from '../core/hash.ts';
 import { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { PromotedModels } from '../models/serving.ts';
+import { Rng } from '../core/rng.ts';
 
 export interface WorldRows {
   creators: CreatorRow[];
@@ -33,14 +34,6 @@ export interface WorldOptions {
   seed?: number;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 export function makeWorld(opts: WorldOptions = {}): WorldRows {
   const nItems = opts.items ?? 300;
   const nCreators = opts.creators ?? 30;
@@ -49,7 +42,7 @@ export function makeWorld(opts: WorldOptions = {}): WorldRows {
   const categories = opts.categories ?? ['dance', 'food', 'tech', 'beauty', 'travel', 'pets'];
   const productShare = opts.productShare ?? 0.3;
   const now = opts.nowSec ?? Math.floor(Date.now() / 1000);
-  const rand = rng(opts.seed ?? 7);
+  const rand = new Rng(opts.seed ?? 7).next;
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
 
   const creators: CreatorRow[] = Array.from({ length: nCreators }, (_, c) => ({
@@ -133,7 +126,7 @@ export function event(kind: EventKind, userId: string, fields: Partial<Engagemen
 }
 
 function unitVector(seed: number, dim: number): Float32Array {
-  const rand = rng(seed);
+  const rand = new Rng(seed).next;
   const v = new Float32Array(dim);
   let norm = 0;
   for (let d = 0; d < dim; d++) norm += (v[d] = rand() - 0.5) ** 2;

@@ -9,6 +9,7 @@
  * plays and likes each. No ClickHouse: it measures the pipeline, not the 1M-item catalog (profile.ts).
  */
 import { pathToFileURL } from 'node:url';
+import { Rng } from '../../core/rng.ts';
 const root = process.env.ROOT ?? process.cwd();
 const imp = (p: string) => import(pathToFileURL(`${root}/${p}`).href);
 const items = Number(process.env.ITEMS ?? 100000);
@@ -32,11 +33,10 @@ const ids = rows.items.map((i: { item_id: string }) => i.item_id);
 const models = fakeModels('ab', ids, 64);
 models.ranker = new MultiTaskRanker(config.models.ranker, 42);
 await holder.swap(models);
-let k = 0;
+const rng = new Rng(1);
 for (let u = 0; u < 2000; u++) {
   const evs = [];
-  for (let e = 0; e < 40; e++)
-    evs.push(event(e % 3 ? 'play' : 'like', `u${u}`, { item_id: ids[(k = (k * 1103515245 + 12345) >>> 0) % ids.length], watch_ms: 8000, duration_ms: 10000, ts: Date.now() - e * 60000 }));
+  for (let e = 0; e < 40; e++) evs.push(event(e % 3 ? 'play' : 'like', `u${u}`, { item_id: ids[rng.int(ids.length)], watch_ms: 8000, duration_ms: 10000, ts: Date.now() - e * 60000 }));
   online.apply(evs);
 }
 const p = new FeedPipeline({ config, catalog, online, models: () => holder.current, pool: new TrafficPool(config.ranker) });

@@ -8,14 +8,14 @@ import type { ItemFeatures, TwoTower } from '../../models/retrieval/two-tower.ts
 import { IdIndex } from '../../core/columns.ts';
 import { ModelHolder } from '../../ranker/models.ts';
 import type { BenchContext } from '../harness/types.ts';
+import { Rng } from '../../core/rng.ts';
 
 const CATEGORIES = ['food', 'music', 'pets', 'travel'];
 const features = (id: string, i: number): ItemFeatures => ({ item_id: id, category: CATEGORIES[i % 4]!, creator_id: `c${i % 50}`, has_product: false, price: 0 });
 
 /** A small trained two-tower model and its serving snapshot (ANN index built as serving builds it). */
 async function servingModel(ctx: BenchContext, items: number): Promise<{ holder: ModelHolder; model: TwoTower; ids: string[] }> {
-  let s = ctx.config.seed >>> 0;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rand = new Rng(ctx.config.seed).next;
   const ids = Array.from({ length: items }, (_, i) => `v${i}`);
   const sequences: Sequence[] = Array.from({ length: Math.max(50, items / 10) }, (_, u) => {
     const n = 20;

@@ -3,6 +3,7 @@ import { MultiTaskRanker } from '../../models/multitask/multitask.ts';
 import { OBJECTIVES } from '../../models/types.ts';
 import { median } from '../harness/stats.ts';
 import type { BenchContext } from '../harness/types.ts';
+import { Rng } from '../../core/rng.ts';
 
 export interface RankerThroughput {
   /** Training examples per second (median epoch). */
@@ -19,8 +20,7 @@ export async function rankerThroughput(ctx: BenchContext): Promise<RankerThrough
   const n = ctx.smoke ? 1_024 : 20_480;
   const width = FEATURES.length;
   const k = OBJECTIVES.length;
-  let s = ctx.config.seed >>> 0;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rand = new Rng(ctx.config.seed).next;
   const x = Float32Array.from({ length: n * width }, () => rand() * 4 - 2);
   const y = Float32Array.from({ length: n * k }, () => (rand() < 0.3 ? 1 : 0));
   const model = new MultiTaskRanker(ctx.config.models.ranker, ctx.config.seed);

@@ -8,14 +8,14 @@ import { median, round } from '../harness/stats.ts';
 import type { BenchTable } from '../../core/table.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
 import { rankerThroughput, type RankerThroughput } from './ranker.ts';
+import { Rng } from '../../core/rng.ts';
 
 /** ml-100k as shipped beside the repository (shared/data); BENCH_ML100K points elsewhere. */
 export const ML100K = process.env.BENCH_ML100K ?? fileURLToPath(new URL('../../../shared/data/ml-100k/ml-100k.inter', import.meta.url));
 
 /** A tiny interactions file in the same format, for smoke runs on machines without the data. */
 function syntheticInteractions(users: number, items: number, perUser: number, seed: number): Interactions {
-  let s = seed >>> 0;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rand = new Rng(seed).next;
   const lines = ['user_id\titem_id\trating\ttimestamp'];
   for (let u = 0; u < users; u++) {
     for (let k = 0; k < perUser; k++) lines.push(`${u}\t${Math.floor(rand() ** 2 * items)}\t${1 + Math.floor(rand() * 5)}\t${1000 + u * 100 + k}`);

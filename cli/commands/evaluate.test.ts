@@ -21,7 +21,8 @@ const SEQUENCES: Record<string, string[]> = {
 
 const env = { ...process.env, LOG_LEVEL: 'info' };
 
-describe('feed evaluate', () => {
+// Each test runs the CLI in its own processes: concurrently, they use the cores a lone test leaves idle.
+describe.concurrent('feed evaluate', () => {
   const data = join(dir, 'tiny.inter');
   const lines = ['user_id:token\titem_id:token\trating:float\ttimestamp:float'];
   for (const [u, items] of Object.entries(SEQUENCES)) items.forEach((i, t) => lines.push(`${u}\t${i}\t${u === 'u3' ? 5 : 1}\t${100 + t}`));

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { AnnIndex } from './faiss-index.ts';
+import { Rng } from '../../core/rng.ts';
 
 function normalisedRandom(n: number, dim: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
+  const rng = new Rng(seed);
+  const rnd = () => rng.next() - 0.5;
   const v = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
     let norm = 0;

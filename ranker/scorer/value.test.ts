@@ -3,12 +3,12 @@ import { combineObjectives } from '../../models/objectives.ts';
 import { OBJECTIVES, type Objective } from '../../models/types.ts';
 import { testConfig } from '../../test/stack.ts';
 import { expectedValue } from './value.ts';
+import { Rng } from '../../core/rng.ts';
 
 describe('expectedValue', () => {
   it('is exactly the score combineObjectives gives the same predictions and price', () => {
     const weights = testConfig().models.weights;
-    let state = 7;
-    const rand = () => (state = (state * 48271) % 2147483647) / 2147483647;
+    const rand = new Rng(7).next;
     for (let i = 0; i < 200; i++) {
       const p = Object.fromEntries(OBJECTIVES.map((o) => [o, rand()])) as Record<Objective, number>;
       const price = i % 3 === 0 ? 0 : rand() * 500;
