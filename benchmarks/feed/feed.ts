@@ -283,6 +283,14 @@ export const feedBenchmark: Benchmark = {
     const maxFeed = maxRateUnder(rows, 'feed');
     const maxTrend = maxRateUnder(rows, 'trending-only');
     const maxHello = maxRateUnder(rows, 'hello');
+    // A knee at the highest step measured is only a lower bound (and the ratio to it an upper bound).
+    const kneeNote = (target: string, knee: number | null) => {
+      const measured = rows.filter((r) => r.target === target).map((r) => r.rate);
+      const next = measured.find((r) => knee !== null && r > knee);
+      if (knee === null) return `missed from the first step (${rates[0]} req/s)`;
+      return next === undefined ? `at least ${knee}: the highest step measured` : `${next} req/s missed`;
+    };
+    const kneeRatio = maxFeed !== null && maxHello ? round(maxFeed / maxHello) : null;
     const slowest = Object.entries(stages)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 3);
@@ -306,12 +314,32 @@ export const feedBenchmark: Benchmark = {
         ratio: feedAt && trendAt ? round(feedAt.p99_ms / trendAt.p99_ms) : null,
         ratio_meaning: 'full feed p99 / trending-only p99',
       },
+      {
+        name: 'bare Hono route, knee',
+        description: `the bare route's highest rate whose median p99 stayed under ${P99_BUDGET_MS} ms with no errors (${kneeNote('hello', maxHello)})`,
+        figure: `highest rate with median p99 < ${P99_BUDGET_MS} ms`,
+        value: maxHello,
+        unit: 'req/s',
+        ratio: kneeRatio,
+        ratio_meaning: 'feed knee / bare route knee',
+      },
     ];
     const perStepNote = ctx.smoke ? `${stepSeconds(rates[0]!)} s per step` : `${REQUESTS_PER_STEP.toLocaleString('en-US')} requests per step`;
     const table: BenchTable = {
       title: `GET /v1/feed, open loop, ${items.toLocaleString('en-US')} items, ${perStepNote} (medians of ${ctx.repeats}, p99 min-max over them; errors summed)`,
       columns: ['req/s', 'server', 'p50 ms', 'p90 ms', 'p99 ms', 'p99 min', 'p99 max', 'max ms', 'done/s', 'errors'],
       rows: rows.map((r) => [r.rate, r.target, round(r.p50_ms), round(r.p90_ms), round(r.p99_ms), round(r.p99_min_ms), round(r.p99_max_ms), round(r.max_ms), round(r.achieved_rps), r.errors]),
+    };
+    const kneeTable: BenchTable = {
+      title: `Knee: highest rate whose median p99 over the repeats stayed under ${P99_BUDGET_MS} ms with no errors (steps ${rates.join(', ')} req/s)`,
+      columns: ['server', 'knee req/s', 'knee / bare route', 'why not higher'],
+      rows: (
+        [
+          ['feed', maxFeed],
+          ['trending-only', maxTrend],
+          ['hello', maxHello],
+        ] as const
+      ).map(([server, knee]) => [server, knee, knee !== null && maxHello ? round(knee / maxHello) : null, kneeNote(server, knee)]),
     };
     const stageTable: BenchTable = {
       title: 'feed server: mean time per pipeline stage over the whole run (from /metrics)',
@@ -341,12 +369,13 @@ export const feedBenchmark: Benchmark = {
           note: `median of ${ctx.repeats} steps; p50 ${feedAt ? round(feedAt.p50_ms) : '-'} ms`,
           ...(feedAt ? { min: round(feedAt.p99_min_ms), max: round(feedAt.p99_max_ms), runs: feedAt.repeats } : {}),
         },
-        max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: 'highest step with p99 < 50 ms and no errors' },
-        trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s' },
-        hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `highest step tried: ${rates[rates.length - 1]}` },
+        max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: `the knee: highest step whose median p99 < 50 ms with no errors; ${kneeNote('feed', maxFeed)}` },
+        trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s', note: kneeNote('trending-only', maxTrend) },
+        hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `the bare route's knee; ${kneeNote('hello', maxHello)}` },
+        knee_ratio_to_bare_route: { value: kneeRatio, unit: 'x', note: 'feed knee / bare route knee (an upper bound when the bare route passed every step)' },
       },
       references,
-      tables: stageTable.rows.length ? [table, stageTable] : [table],
+      tables: stageTable.rows.length ? [table, kneeTable, stageTable] : [table, kneeTable],
       targets: [
         checkTarget('feed_p99_200rps', feedAt ? round(feedAt.p99_ms) : null, {
           items,
