@@ -65,13 +65,27 @@ export const REQUESTS_PER_STEP = 10_000;
 const FULL_RATES = [100, 200, 300, 400];
 
 /** Highest offered rate whose median p99 stayed under the budget with no errors, stepping up. */
-export function maxRateUnder(rows: StepRow[], target: string, budgetMs = P99_BUDGET_MS): number | null {
+type KneeStep = Pick<StepRow, 'target' | 'rate' | 'p99_ms' | 'errors'>;
+
+export function maxRateUnder(rows: readonly KneeStep[], target: string, budgetMs = P99_BUDGET_MS): number | null {
   let best: number | null = null;
   for (const r of rows.filter((x) => x.target === target).sort((a, b) => a.rate - b.rate)) {
     if (r.p99_ms < budgetMs && r.errors === 0) best = r.rate;
     else break;
   }
   return best;
+}
+
+/**
+ * A server's knee (maxRateUnder) and why it is not higher: the next step it missed, or, when it
+ * passed every step measured, that the knee is only a lower bound.
+ */
+export function kneeOf(rows: readonly KneeStep[], target: string): { rps: number | null; note: string } {
+  const rps = maxRateUnder(rows, target);
+  const rates = rows.filter((r) => r.target === target).map((r) => r.rate);
+  if (rps === null) return { rps, note: `missed from the first step (${Math.min(...rates)} req/s)` };
+  const next = rates.filter((r) => r > rps).sort((a, b) => a - b)[0];
+  return { rps, note: next === undefined ? `at least ${rps}: the highest step measured` : `${next} req/s missed` };
 }
 
 /** The user of a step's request i: a stride through the world's users (every step starts again at i = 0). */
@@ -280,16 +294,12 @@ export const feedBenchmark: Benchmark = {
     const feedAt = at('feed', refRate);
     const helloAt = at('hello', refRate);
     const trendAt = at('trending-only', refRate);
-    const maxFeed = maxRateUnder(rows, 'feed');
-    const maxTrend = maxRateUnder(rows, 'trending-only');
-    const maxHello = maxRateUnder(rows, 'hello');
-    // A knee at the highest step measured is only a lower bound (and the ratio to it an upper bound).
-    const kneeNote = (target: string, knee: number | null) => {
-      const measured = rows.filter((r) => r.target === target).map((r) => r.rate);
-      const next = measured.find((r) => knee !== null && r > knee);
-      if (knee === null) return `missed from the first step (${rates[0]} req/s)`;
-      return next === undefined ? `at least ${knee}: the highest step measured` : `${next} req/s missed`;
-    };
+    const feedKnee = kneeOf(rows, 'feed');
+    const trendKnee = kneeOf(rows, 'trending-only');
+    const helloKnee = kneeOf(rows, 'hello');
+    const maxFeed = feedKnee.rps;
+    const maxTrend = trendKnee.rps;
+    const maxHello = helloKnee.rps;
     const kneeRatio = maxFeed !== null && maxHello ? round(maxFeed / maxHello) : null;
     const slowest = Object.entries(stages)
       .sort((a, b) => b[1] - a[1])
@@ -316,7 +326,7 @@ export const feedBenchmark: Benchmark = {
       },
       {
         name: 'bare Hono route, knee',
-        description: `the bare route's highest rate whose median p99 stayed under ${P99_BUDGET_MS} ms with no errors (${kneeNote('hello', maxHello)})`,
+        description: `the bare route's highest rate whose median p99 stayed under ${P99_BUDGET_MS} ms with no errors (${helloKnee.note})`,
         figure: `highest rate with median p99 < ${P99_BUDGET_MS} ms`,
         value: maxHello,
         unit: 'req/s',
@@ -335,11 +345,11 @@ export const feedBenchmark: Benchmark = {
       columns: ['server', 'knee req/s', 'knee / bare route', 'why not higher'],
       rows: (
         [
-          ['feed', maxFeed],
-          ['trending-only', maxTrend],
-          ['hello', maxHello],
+          ['feed', feedKnee],
+          ['trending-only', trendKnee],
+          ['hello', helloKnee],
         ] as const
-      ).map(([server, knee]) => [server, knee, knee !== null && maxHello ? round(knee / maxHello) : null, kneeNote(server, knee)]),
+      ).map(([server, k]) => [server, k.rps, k.rps !== null && maxHello ? round(k.rps / maxHello) : null, k.note]),
     };
     const stageTable: BenchTable = {
       title: 'feed server: mean time per pipeline stage over the whole run (from /metrics)',
@@ -369,9 +379,9 @@ export const feedBenchmark: Benchmark = {
           note: `median of ${ctx.repeats} steps; p50 ${feedAt ? round(feedAt.p50_ms) : '-'} ms`,
           ...(feedAt ? { min: round(feedAt.p99_min_ms), max: round(feedAt.p99_max_ms), runs: feedAt.repeats } : {}),
         },
-        max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: `the knee: highest step whose median p99 < 50 ms with no errors; ${kneeNote('feed', maxFeed)}` },
-        trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s', note: kneeNote('trending-only', maxTrend) },
-        hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `the bare route's knee; ${kneeNote('hello', maxHello)}` },
+        max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: `the knee: highest step whose median p99 < 50 ms with no errors; ${feedKnee.note}` },
+        trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s', note: trendKnee.note },
+        hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `the bare route's knee; ${helloKnee.note}` },
         knee_ratio_to_bare_route: { value: kneeRatio, unit: 'x', note: 'feed knee / bare route knee (an upper bound when the bare route passed every step)' },
       },
       references,
