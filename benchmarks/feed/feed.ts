@@ -382,7 +382,7 @@ export const feedBenchmark: Benchmark = {
         max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: `the knee: highest step whose median p99 < 50 ms with no errors; ${feedKnee.note}` },
         trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s', note: trendKnee.note },
         hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `the bare route's knee; ${helloKnee.note}` },
-        knee_ratio_to_bare_route: { value: kneeRatio, unit: 'x', note: 'feed knee / bare route knee (an upper bound when the bare route passed every step)' },
+        knee_ratio_to_bare_route: { value: kneeRatio, unit: 'x', note: `feed knee / bare route knee; feed: ${feedKnee.note}; bare route: ${helloKnee.note}` },
       },
       references,
       tables: stageTable.rows.length ? [table, kneeTable, stageTable] : [table, kneeTable],
