@@ -65,13 +65,27 @@ export const REQUESTS_PER_STEP = 10_000;
 const FULL_RATES = [100, 200, 300, 400];
 
 /** Highest offered rate whose median p99 stayed under the budget with no errors, stepping up. */
-export function maxRateUnder(rows: StepRow[], target: string, budgetMs = P99_BUDGET_MS): number | null {
+type KneeStep = Pick<StepRow, 'target' | 'rate' | 'p99_ms' | 'errors'>;
+
+export function maxRateUnder(rows: readonly KneeStep[], target: string, budgetMs = P99_BUDGET_MS): number | null {
   let best: number | null = null;
   for (const r of rows.filter((x) => x.target === target).sort((a, b) => a.rate - b.rate)) {
     if (r.p99_ms < budgetMs && r.errors === 0) best = r.rate;
     else break;
   }
   return best;
+}
+
+/**
+ * A server's knee (maxRateUnder) and why it is not higher: the next step it missed, or, when it
+ * passed every step measured, that the knee is only a lower bound.
+ */
+export function kneeOf(rows: readonly KneeStep[], target: string): { rps: number | null; note: string } {
+  const rps = maxRateUnder(rows, target);
+  const rates = rows.filter((r) => r.target === target).map((r) => r.rate);
+  if (rps === null) return { rps, note: `missed from the first step (${Math.min(...rates)} req/s)` };
+  const next = rates.filter((r) => r > rps).sort((a, b) => a - b)[0];
+  return { rps, note: next === undefined ? `at least ${rps}: the highest step measured` : `${next} req/s missed` };
 }
 
 /** The user of a step's request i: a stride through the world's users (every step starts again at i = 0). */
@@ -280,9 +294,13 @@ export const feedBenchmark: Benchmark = {
     const feedAt = at('feed', refRate);
     const helloAt = at('hello', refRate);
     const trendAt = at('trending-only', refRate);
-    const maxFeed = maxRateUnder(rows, 'feed');
-    const maxTrend = maxRateUnder(rows, 'trending-only');
-    const maxHello = maxRateUnder(rows, 'hello');
+    const feedKnee = kneeOf(rows, 'feed');
+    const trendKnee = kneeOf(rows, 'trending-only');
+    const helloKnee = kneeOf(rows, 'hello');
+    const maxFeed = feedKnee.rps;
+    const maxTrend = trendKnee.rps;
+    const maxHello = helloKnee.rps;
+    const kneeRatio = maxFeed !== null && maxHello ? round(maxFeed / maxHello) : null;
     const slowest = Object.entries(stages)
       .sort((a, b) => b[1] - a[1])
       .slice(0, 3);
@@ -306,12 +324,32 @@ export const feedBenchmark: Benchmark = {
         ratio: feedAt && trendAt ? round(feedAt.p99_ms / trendAt.p99_ms) : null,
         ratio_meaning: 'full feed p99 / trending-only p99',
       },
+      {
+        name: 'bare Hono route, knee',
+        description: `the bare route's highest rate whose median p99 stayed under ${P99_BUDGET_MS} ms with no errors (${helloKnee.note})`,
+        figure: `highest rate with median p99 < ${P99_BUDGET_MS} ms`,
+        value: maxHello,
+        unit: 'req/s',
+        ratio: kneeRatio,
+        ratio_meaning: 'feed knee / bare route knee',
+      },
     ];
     const perStepNote = ctx.smoke ? `${stepSeconds(rates[0]!)} s per step` : `${REQUESTS_PER_STEP.toLocaleString('en-US')} requests per step`;
     const table: BenchTable = {
       title: `GET /v1/feed, open loop, ${items.toLocaleString('en-US')} items, ${perStepNote} (medians of ${ctx.repeats}, p99 min-max over them; errors summed)`,
       columns: ['req/s', 'server', 'p50 ms', 'p90 ms', 'p99 ms', 'p99 min', 'p99 max', 'max ms', 'done/s', 'errors'],
       rows: rows.map((r) => [r.rate, r.target, round(r.p50_ms), round(r.p90_ms), round(r.p99_ms), round(r.p99_min_ms), round(r.p99_max_ms), round(r.max_ms), round(r.achieved_rps), r.errors]),
+    };
+    const kneeTable: BenchTable = {
+      title: `Knee: highest rate whose median p99 over the repeats stayed under ${P99_BUDGET_MS} ms with no errors (steps ${rates.join(', ')} req/s)`,
+      columns: ['server', 'knee req/s', 'knee / bare route', 'why not higher'],
+      rows: (
+        [
+          ['feed', feedKnee],
+          ['trending-only', trendKnee],
+          ['hello', helloKnee],
+        ] as const
+      ).map(([server, k]) => [server, k.rps, k.rps !== null && maxHello ? round(k.rps / maxHello) : null, k.note]),
     };
     const stageTable: BenchTable = {
       title: 'feed server: mean time per pipeline stage over the whole run (from /metrics)',
@@ -341,12 +379,13 @@ export const feedBenchmark: Benchmark = {
           note: `median of ${ctx.repeats} steps; p50 ${feedAt ? round(feedAt.p50_ms) : '-'} ms`,
           ...(feedAt ? { min: round(feedAt.p99_min_ms), max: round(feedAt.p99_max_ms), runs: feedAt.repeats } : {}),
         },
-        max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: 'highest step with p99 < 50 ms and no errors' },
-        trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s' },
-        hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `highest step tried: ${rates[rates.length - 1]}` },
+        max_rps_p99_under_50ms: { value: maxFeed ?? 0, unit: 'req/s', note: `the knee: highest step whose median p99 < 50 ms with no errors; ${feedKnee.note}` },
+        trending_only_max_rps: { value: maxTrend ?? 0, unit: 'req/s', note: trendKnee.note },
+        hello_max_rps: { value: maxHello ?? 0, unit: 'req/s', note: `the bare route's knee; ${helloKnee.note}` },
+        knee_ratio_to_bare_route: { value: kneeRatio, unit: 'x', note: `feed knee / bare route knee; feed: ${feedKnee.note}; bare route: ${helloKnee.note}` },
       },
       references,
-      tables: stageTable.rows.length ? [table, stageTable] : [table],
+      tables: stageTable.rows.length ? [table, kneeTable, stageTable] : [table, kneeTable],
       targets: [
         checkTarget('feed_p99_200rps', feedAt ? round(feedAt.p99_ms) : null, {
           items,

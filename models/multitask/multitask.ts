@@ -92,34 +92,22 @@ export class MultiTaskRanker implements RankerModel {
     const xs = this.standardise(x);
     const E = this.config.experts;
     const T = OBJECTIVES.length;
-    // Backend kernels for the matMuls: bottom and experts, gate logits, and every expert through
-    // every task's tower (block-diagonal weights) -> n x (E x T). Only the per-row gate softmax
-    // and the mix of E tower outputs per task stay in JS.
+    // All in backend kernels: bottom and experts, every expert through every task's tower
+    // (block-diagonal weights) -> n x T x E, the gates' softmax over E, their mix and the sigmoid;
+    // one read of n x T at the end (500 rows: ~8% less CPU than mixing in JS, whose exps dominated).
     const tower = this.blockTower();
-    const [towered, gates] = tf.tidy(() => {
+    const probs = tf.tidy(() => {
       const xt = tf.tensor2d(xs, [n, FEATURES.length]);
-      return [tf.matMul(this.fusedApply(this.body, xt), tower), this.fusedApply(this.gates, xt)];
+      const towered = tf.reshape(tf.matMul(this.fusedApply(this.body, xt), tower), [n, T, E]);
+      const gates = tf.softmax(tf.reshape(this.fusedApply(this.gates, xt), [n, T, E]));
+      return tf.sigmoid(tf.add(tf.sum(tf.mul(gates, towered), 2), this.towerB));
     });
-    const z = towered.dataSync() as Float32Array;
-    const g = gates.dataSync() as Float32Array;
-    tf.dispose([towered, gates]);
-    const tb = this.towerB.dataSync() as Float32Array;
-    const cols = OBJECTIVES.map((o) => out[o]);
-    for (let i = 0; i < n; i++) {
-      for (let t = 0; t < T; t++) {
-        const gi = i * T * E + t * E;
-        let max = -Infinity;
-        for (let e = 0; e < E; e++) max = Math.max(max, g[gi + e]!);
-        let den = 0;
-        let num = 0;
-        for (let e = 0; e < E; e++) {
-          const w = Math.exp(g[gi + e]! - max);
-          den += w;
-          num += w * z[i * E * T + e * T + t]!;
-        }
-        cols[t]![i] = 1 / (1 + Math.exp(-(tb[t]! + num / den)));
-      }
-    }
+    const p = probs.dataSync() as Float32Array;
+    probs.dispose();
+    OBJECTIVES.forEach((o, t) => {
+      const col = out[o];
+      for (let i = 0; i < n; i++) col[i] = p[i * T + t]!;
+    });
     return out;
   }
 
@@ -224,7 +212,7 @@ export class MultiTaskRanker implements RankerModel {
     return h;
   }
 
-  /** The towers as one (E x width) x (E x T) block-diagonal matrix, rebuilt only after training replaced them. */
+  /** The towers as one (E x width) x (T x E) block-diagonal matrix (column t·E + e: expert e through task t's tower), rebuilt only after training replaced them. */
   private blockTower(): tf.Tensor2D {
     if (this.tower?.id === this.towerW.dataId) return this.tower.matrix;
     const E = this.config.experts;
@@ -232,9 +220,9 @@ export class MultiTaskRanker implements RankerModel {
     const T = OBJECTIVES.length;
     const tw = this.towerW.dataSync() as Float32Array;
     const block = new Float32Array(E * W * E * T);
-    for (let e = 0; e < E; e++) for (let d = 0; d < W; d++) for (let t = 0; t < T; t++) block[(e * W + d) * E * T + e * T + t] = tw[t * W + d]!;
+    for (let e = 0; e < E; e++) for (let d = 0; d < W; d++) for (let t = 0; t < T; t++) block[(e * W + d) * E * T + t * E + e] = tw[t * W + d]!;
     this.tower?.matrix.dispose();
-    this.tower = { id: this.towerW.dataId, matrix: tf.keep(tf.tensor2d(block, [E * W, E * T])) };
+    this.tower = { id: this.towerW.dataId, matrix: tf.keep(tf.tensor2d(block, [E * W, T * E])) };
     return this.tower.matrix;
   }
 

