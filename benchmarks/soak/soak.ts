@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { isLoopback } from '../../config/security.ts';
@@ -28,11 +29,37 @@ export interface SoakPlan {
   feedRate: number;
   eventRate: number;
   items: number;
+  /** The window (0-based) in which the model is promoted. */
+  promoteAt: number;
 }
 
 /** 30 minutes at 100 feed req/s and 2,000 events/s, per-minute figures, growth judged after minute 5. */
-export const FULL: SoakPlan = { windows: 30, windowS: 60, warmupWindows: 5, feedRate: 100, eventRate: 2000, items: 100_000 };
-export const SMOKE: SoakPlan = { windows: 4, windowS: 3, warmupWindows: 1, feedRate: 20, eventRate: 200, items: 2_000 };
+export const FULL: SoakPlan = { windows: 30, windowS: 60, warmupWindows: 5, feedRate: 100, eventRate: 2000, items: 100_000, promoteAt: 15 };
+export const SMOKE: SoakPlan = { windows: 4, windowS: 3, warmupWindows: 1, feedRate: 20, eventRate: 200, items: 2_000, promoteAt: 2 };
+
+const PlanOverride = z
+  .object({
+    windows: z.number().int().min(2),
+    windowS: z.number().positive(),
+    warmupWindows: z.number().int().min(1),
+    feedRate: z.number().positive(),
+    eventRate: z.number().positive(),
+    promoteAt: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
+
+/**
+ * SOAK_PLAN (JSON, e.g. `{"windows":8,"windowS":20,"promoteAt":3}`) shortens the plan for memory
+ * probes; its figures are probes, never the soak's.
+ */
+function planOverride(): Partial<SoakPlan> {
+  const raw = process.env.SOAK_PLAN;
+  if (!raw) return {};
+  const parsed = PlanOverride.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`SOAK_PLAN: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+}
 
 /** The RSS growth after warm-up that the soak accepts, in percent (issue #20). */
 const MAX_RSS_GROWTH_PCT = 10;
@@ -127,7 +154,8 @@ export const soakBenchmark: Benchmark = {
   stack: true,
   async run(ctx): Promise<BenchOutput> {
     assertLoopback(ctx.config);
-    const plan = { ...(ctx.smoke ? SMOKE : FULL), ...(ctx.items[0] ? { items: ctx.items[0] } : {}) };
+    const plan: SoakPlan = { ...(ctx.smoke ? SMOKE : FULL), ...(ctx.items[0] ? { items: ctx.items[0] } : {}), ...planOverride() };
+    if (plan.promoteAt >= plan.windows || plan.warmupWindows >= plan.windows) throw new Error(`SOAK_PLAN: promoteAt and warmupWindows must be below windows (${plan.windows})`);
     const database = ctx.smoke ? ctx.config.clickhouse.database : 'soak';
     let world = await ensureWorld(ctx.config, plan.items, ctx.log, database);
     // Earlier soaks' traffic reached the world's ClickHouse through the ingest consumer: remove it, so
@@ -150,7 +178,7 @@ export const soakBenchmark: Benchmark = {
     try {
       const events = startEventLoad({ baseUrl: server.url, apiKey: BENCH_KEY, rate: plan.eventRate, users: world.users, items, runId: `${SOAK_EVENT_PREFIX}${randomBytes(3).toString('hex')}` });
       try {
-        const promoteAt = Math.floor(plan.windows / 2);
+        const promoteAt = plan.promoteAt;
         for (let w = 0; w < plan.windows; w++) {
           let promoting: Promise<void> | undefined;
           if (w === promoteAt) {
@@ -236,7 +264,7 @@ export const soakBenchmark: Benchmark = {
       ],
       tables: [
         {
-          title: `Soak: ${plan.feedRate} feed req/s and ${plan.eventRate} events/s for ${plan.windows} × ${plan.windowS} s, model promoted in window ${Math.floor(plan.windows / 2) + 1}`,
+          title: `Soak: ${plan.feedRate} feed req/s and ${plan.eventRate} events/s for ${plan.windows} × ${plan.windowS} s, model promoted in window ${plan.promoteAt + 1}`,
           columns: [
             'minute',
             'feed ok',
