@@ -8,6 +8,7 @@ import { OnlineTrainer } from './online-trainer.ts';
 import type { FromTrainingThread, ToTrainingThread, TrainingThreadData, TrainingThreadStats } from './online-training-thread.ts';
 import { versionDir } from './registry.ts';
 import { loadTwoTower } from './retrieval/persist.ts';
+import { threadMemory } from './thread-memory.ts';
 
 /** How often changes are published to serving: the freshness of trained rows there, against messages per second. */
 const PUBLISH_MS = 250;
@@ -40,6 +41,7 @@ async function main(port: NonNullable<typeof parentPort>, { config, version }: T
     onDrop: (n) => (dropped += n),
   });
   port.on('message', (m: ToTrainingThread) => {
+    if (m.type === 'memory') return post({ type: 'memory', memory: threadMemory() });
     model.setItems(m.items);
     if (m.type === 'events') queue.push(m.events);
     else for (const f of m.items) indexed.add(f.item_id);

@@ -17,6 +17,7 @@ import type { Benchmark, BenchOutput } from '../harness/types.ts';
 import { ensureTrainedModels, requireTrainedModel } from '../harness/trained-models.ts';
 import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
 import { startEventLoad } from './event-load.ts';
+import type { ServerMemory } from './server-memory.ts';
 
 const MiB = 2 ** 20;
 
@@ -78,6 +79,17 @@ interface WindowRow {
   /** V8's committed heap and its external buffers: with heap_mib, where RSS growth sits. */
   heap_total_mib: number;
   external_mib: number;
+  /** ArrayBuffer backing stores (part of external). */
+  array_buffers_mib: number;
+  /** The serving thread's tfjs wasm heap (outside V8's figures). */
+  wasm_mib: number;
+  /** The serving FAISS index's data (native, outside V8's figures). */
+  ann_mib: number;
+  /** The online-training thread's isolate (committed heap + external) and its tfjs wasm heap; null when none runs. */
+  trainer_heap_mib: number | null;
+  trainer_wasm_mib: number | null;
+  /** RSS less every part above: malloc arenas and free lists, code, thread stacks, other native memory. */
+  other_mib: number;
   /** Events waiting for online training at the end of the window (null when the server does not report it). */
   training_backlog: number | null;
   note: string;
@@ -197,6 +209,9 @@ export const soakBenchmark: Benchmark = {
           await promoting;
           const ev = events.take();
           const mem = await server.rss();
+          const parts = await server.call<ServerMemory>('memory');
+          const trainer = parts.training;
+          const named = mem.heapTotal + mem.external + parts.serving.wasm_bytes + parts.ann_bytes + (trainer ? trainer.heap_total + trainer.external + trainer.wasm_bytes : 0);
           const backlog = await trainingBacklog(server);
           const row: WindowRow = {
             minute: round(((w + 1) * plan.windowS) / 60),
@@ -211,12 +226,18 @@ export const soakBenchmark: Benchmark = {
             heap_mib: round(mem.heapUsed / MiB),
             heap_total_mib: round(mem.heapTotal / MiB),
             external_mib: round(mem.external / MiB),
+            array_buffers_mib: round(parts.array_buffers / MiB),
+            wasm_mib: round(parts.serving.wasm_bytes / MiB),
+            ann_mib: round(parts.ann_bytes / MiB),
+            trainer_heap_mib: trainer ? round((trainer.heap_total + trainer.external) / MiB) : null,
+            trainer_wasm_mib: trainer ? round(trainer.wasm_bytes / MiB) : null,
+            other_mib: round((mem.rss - named) / MiB),
             training_backlog: backlog,
             note: [w === promoteAt ? 'model promoted' : '', w === plan.warmupWindows - 1 ? 'RSS baseline' : '', feed.first_error ?? '', ev.first_error ?? ''].filter(Boolean).join('; '),
           };
           rows.push(row);
           ctx.log(
-            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}); training backlog ${row.training_backlog ?? '?'} events`,
+            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}, wasm ${row.wasm_mib}, FAISS ${row.ann_mib}, trainer ${row.trainer_heap_mib ?? '-'} + wasm ${row.trainer_wasm_mib ?? '-'}, other ${row.other_mib}); training backlog ${row.training_backlog ?? '?'} events`,
           );
         }
       } finally {
@@ -278,6 +299,12 @@ export const soakBenchmark: Benchmark = {
             'heap MiB',
             'heap committed MiB',
             'external MiB',
+            'array buffers MiB',
+            'wasm MiB',
+            'FAISS MiB',
+            'trainer heap MiB',
+            'trainer wasm MiB',
+            'other MiB',
             'training backlog',
             'note',
           ],
@@ -294,6 +321,12 @@ export const soakBenchmark: Benchmark = {
             r.heap_mib,
             r.heap_total_mib,
             r.external_mib,
+            r.array_buffers_mib,
+            r.wasm_mib,
+            r.ann_mib,
+            r.trainer_heap_mib,
+            r.trainer_wasm_mib,
+            r.other_mib,
             r.training_backlog,
             r.note,
           ]),
@@ -312,7 +345,7 @@ export const soakBenchmark: Benchmark = {
       series: { windows: rows.map(({ note: _n, ...r }) => r) },
       notes: [
         'One run: the soak is long; its figures are over windows, not repeats.',
-        'RSS and heap are read in the server after a full GC at the end of each window (--expose-gc).',
+        'RSS and heap are read in the server after a full GC at the end of each window (--expose-gc); each thread (serving, online training) reports its own isolate and tfjs wasm heap; "other" is RSS less every named part (malloc arenas and free lists, code, stacks, other native memory).',
         'Feed latency is open loop, from each request’s due time (coordinated omission avoided); the ingest consumer runs in the harness process.',
       ],
     };
