@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Index as FaissIndex, MetricType as FaissMetricType } from 'faiss-node';
+import { type AnnHeader, joinAnnBuffer, splitAnnBuffer } from './ann-file.ts';
 
 // One OpenMP/OpenBLAS thread per process, set before faiss-node loads them: on 2 cores their own
 // threads fight (ENVIRONMENT.md measured 2 threads slower than 1; a lone query ran 3x slower).
@@ -152,19 +153,20 @@ export class AnnIndex {
     return { labels, scores, k: kk };
   }
 
-  /** Serializes the index and its id table into one buffer. */
+  /** Serializes the index and its id table into one buffer (models/ann/ann-file.ts). */
   toBuffer(): Buffer {
-    const header = Buffer.from(JSON.stringify({ dim: this.dim, description: this.description, ids: this.ids }));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(header.length);
-    return Buffer.concat([len, header, this.index.toBuffer()]);
+    return joinAnnBuffer({ dim: this.dim, description: this.description, ids: this.ids }, this.index.toBuffer());
   }
 
   static fromBuffer(buf: Buffer): AnnIndex {
-    const len = buf.readUInt32LE(0);
-    const meta = JSON.parse(buf.subarray(4, 4 + len).toString()) as { dim: number; description: string; ids: string[] };
-    const index = faiss.Index.fromBuffer(buf.subarray(4 + len));
-    if (index.ntotal() !== meta.ids.length) throw new Error(`AnnIndex.fromBuffer: ${index.ntotal()} vectors but ${meta.ids.length} ids`);
-    return new AnnIndex(index, meta.ids, meta.dim, meta.description);
+    const { header, index } = splitAnnBuffer(buf);
+    return AnnIndex.fromParts(header, index);
+  }
+
+  /** An index from its header and FAISS bytes, as a worker split them (ann-file.ts `readServingFiles`). */
+  static fromParts(header: AnnHeader, bytes: Uint8Array): AnnIndex {
+    const index = faiss.Index.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    if (index.ntotal() !== header.ids.length) throw new Error(`AnnIndex.fromParts: ${index.ntotal()} vectors but ${header.ids.length} ids`);
+    return new AnnIndex(index, header.ids, header.dim, header.description);
   }
 }
