@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
 import type { AnnIndex } from './ann/faiss-index.ts';
+import { removeIndexFile } from './ann/ann-file.ts';
 import { servingArtifactsFor } from './ann/artifact.ts';
 import { initBackend } from './backend.ts';
 import { loadRanker } from './multitask/persist.ts';
@@ -60,17 +61,22 @@ export async function loadVersion(config: Config, version: string): Promise<Serv
       steps[name] = Math.max(steps[name] ?? 0, Math.round(performance.now() - t0));
       return out;
     };
-    const twoTower = await step('retrieval model', () => twoTowerFromSaved(savedWithoutItems(files)));
-    for (const add of itemSlices(files, ITEM_SLICE)) await step('item features', () => add(twoTower));
-    const ranker = await step('ranker', () => loadRanker(dir));
-    twoTower.version = version;
-    ranker.version = version;
-    const itemIds = await step('item ids', () => twoTower.knownItems());
-    const serving = await step('ANN ids', () => servingFiles(files));
-    const stored = await step('ANN index', () => servingArtifactsFor(serving, itemIds, twoTower.dim));
-    const itemVectors = stored.vectors ?? (await step('item vectors', () => twoTower.itemVectors(itemIds)));
-    log.info({ version, read_ms: Math.round(read), sync_ms: steps, total_ms: Math.round(performance.now() - started) }, 'model version loaded');
-    return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors, ...(stored.ann ? { ann: stored.ann } : {}) };
+    try {
+      const twoTower = await step('retrieval model', () => twoTowerFromSaved(savedWithoutItems(files)));
+      for (const add of itemSlices(files, ITEM_SLICE)) await step('item features', () => add(twoTower));
+      const ranker = await step('ranker', () => loadRanker(dir));
+      twoTower.version = version;
+      ranker.version = version;
+      const itemIds = await step('item ids', () => twoTower.knownItems());
+      const serving = await step('ANN ids', () => servingFiles(files));
+      const stored = await step('ANN index', () => servingArtifactsFor(serving, itemIds, twoTower.dim));
+      const itemVectors = stored.vectors ?? (await step('item vectors', () => twoTower.itemVectors(itemIds)));
+      log.info({ version, read_ms: Math.round(read), sync_ms: steps, total_ms: Math.round(performance.now() - started) }, 'model version loaded');
+      return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors, ...(stored.ann ? { ann: stored.ann } : {}) };
+    } finally {
+      // The reader's copy of the FAISS bytes, read by now (or not needed).
+      if (files.serving.ann) removeIndexFile(files.serving.ann.indexFile);
+    }
   });
 }
 

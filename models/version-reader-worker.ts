@@ -27,13 +27,13 @@ function read({ dir }: ReadVersion): { files: VersionFiles; transfer: ArrayBuffe
   const counts = { ids: packStrings(itemCounts.map(([id]) => id)), counts: Float64Array.from(itemCounts, ([, n]) => n) };
   const serving = readServingFiles(dir);
   const stored = serving.ann;
-  const ann = stored && { header: { dim: stored.header.dim, description: stored.header.description }, ids: packStrings(stored.header.ids), index: new Uint8Array(stored.index) };
+  const ann = stored && { header: { dim: stored.header.dim, description: stored.header.description }, ids: packStrings(stored.header.ids), indexFile: stored.indexFile };
   const files: VersionFiles = {
     retrieval: { saved: rest, arrays, items: columns, itemCounts: counts },
     serving: { ...(ann ? { ann } : {}), ...(serving.vectors ? { vectors: serving.vectors } : {}) },
   };
   const offsets = [columns.ids, columns.categories, columns.creators, counts.ids, ...(ann ? [ann.ids] : [])].map((p) => p.offsets);
-  const typed = [...Object.values(arrays), ...offsets, columns.hasProduct, columns.prices, counts.counts, ...(ann ? [ann.index] : []), ...(serving.vectors ? [serving.vectors] : [])];
+  const typed = [...Object.values(arrays), ...offsets, columns.hasProduct, columns.prices, counts.counts, ...(serving.vectors ? [serving.vectors] : [])];
   return { files, transfer: typed.map((a) => a.buffer as ArrayBuffer) };
 }
 

@@ -18,7 +18,7 @@ export interface VersionFiles {
     items: { ids: PackedStrings; categories: PackedStrings; creators: PackedStrings; hasProduct: Uint8Array; prices: Float64Array };
     itemCounts: { ids: PackedStrings; counts: Float64Array };
   };
-  serving: { ann?: { header: Omit<AnnHeader, 'ids'>; ids: PackedStrings; index: Uint8Array }; vectors?: Float32Array };
+  serving: { ann?: { header: Omit<AnnHeader, 'ids'>; ids: PackedStrings; indexFile: string }; vectors?: Float32Array };
 }
 
 /**
@@ -62,6 +62,6 @@ export function itemSlices({ retrieval: r }: VersionFiles, size: number): ((mode
 
 /** The stored ANN files in the shape `servingArtifactsFor` takes. */
 export function servingFiles({ serving }: VersionFiles): ServingFiles {
-  const ann = serving.ann && { header: { ...serving.ann.header, ids: unpackStrings(serving.ann.ids) }, index: serving.ann.index };
+  const ann = serving.ann && { header: { ...serving.ann.header, ids: unpackStrings(serving.ann.ids) }, indexFile: serving.ann.indexFile };
   return { ...(ann ? { ann } : {}), ...(serving.vectors ? { vectors: serving.vectors } : {}) };
 }

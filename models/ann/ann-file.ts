@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /**
  * The stored ANN artifacts' layout, apart from faiss-node (which cannot load in a worker thread
@@ -29,9 +30,25 @@ export function splitAnnBuffer(buf: Buffer): { header: AnnHeader; index: Buffer 
   return { header: JSON.parse(buf.subarray(4, 4 + len).toString()) as AnnHeader, index: buf.subarray(4 + len) };
 }
 
-/** A version's stored index and vectors, read and split; each absent when its file is. */
+/**
+ * FAISS bytes as a file of their own, for faiss-node's `Index.read`: its `fromBuffer` leaks a
+ * copy of every buffer it reads (an IO reader it never deletes; 13 MiB per load of a 100k-item
+ * index), and an index it read from a file is freed when its wrapper is collected.
+ * `removeIndexFile` deletes it once read.
+ */
+export function writeIndexFile(bytes: Uint8Array): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'feed-ann-')), 'index.faiss');
+  writeFileSync(path, bytes);
+  return path;
+}
+
+export function removeIndexFile(path: string): void {
+  rmSync(dirname(path), { recursive: true, force: true });
+}
+
+/** A version's stored index (its FAISS bytes in a file of their own, see `writeIndexFile`) and vectors; each absent when its file is. */
 export interface ServingFiles {
-  ann?: { header: AnnHeader; index: Uint8Array };
+  ann?: { header: AnnHeader; indexFile: string };
   /** Row-major, in header.ids order; 4-byte aligned (its own buffer). */
   vectors?: Float32Array;
 }
@@ -40,12 +57,13 @@ export function readServingFiles(dir: string): ServingFiles {
   const annPath = join(dir, ANN_FILE);
   if (!existsSync(annPath)) return {};
   const { header, index } = splitAnnBuffer(readFileSync(annPath));
+  const ann = { header, indexFile: writeIndexFile(index) };
   const vectorsPath = join(dir, VECTORS_FILE);
-  if (!existsSync(vectorsPath)) return { ann: { header, index } };
+  if (!existsSync(vectorsPath)) return { ann };
   const raw = readFileSync(vectorsPath);
-  if (raw.length % 4 !== 0) return { ann: { header, index } };
+  if (raw.length % 4 !== 0) return { ann };
   // A copy: readFileSync's buffer may sit at an offset that is not 4-byte aligned.
   const vectors = new Float32Array(raw.length / 4);
   new Uint8Array(vectors.buffer).set(raw);
-  return { ann: { header, index }, vectors };
+  return { ann, vectors };
 }

@@ -31,8 +31,8 @@ export async function saveServingArtifacts(config: Config, model: TwoTower, dir:
  * `ids` in order and have `dim` columns; each undefined when absent or stale.
  */
 export function servingArtifactsFor(files: ServingFiles, ids: readonly string[], dim: number): { ann?: AnnIndex; vectors?: Float32Array } {
-  const header = files.ann?.header;
-  if (!files.ann || !header || header.ids.length !== ids.length || header.ids.some((id, i) => id !== ids[i])) return {};
-  const ann = AnnIndex.fromParts(header, files.ann.index);
+  const stored = files.ann;
+  if (!stored || stored.header.ids.length !== ids.length || stored.header.ids.some((id, i) => id !== ids[i])) return {};
+  const ann = AnnIndex.fromFile(stored.header, stored.indexFile);
   return files.vectors?.length === ids.length * dim ? { ann, vectors: files.vectors } : { ann };
 }

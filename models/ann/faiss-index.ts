@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Index as FaissIndex, MetricType as FaissMetricType } from 'faiss-node';
-import { type AnnHeader, joinAnnBuffer, splitAnnBuffer } from './ann-file.ts';
+import { type AnnHeader, joinAnnBuffer, removeIndexFile, splitAnnBuffer, writeIndexFile } from './ann-file.ts';
 
 // One OpenMP/OpenBLAS thread per process, set before faiss-node loads them: on 2 cores their own
 // threads fight (ENVIRONMENT.md measured 2 threads slower than 1; a lone query ran 3x slower).
@@ -83,8 +83,7 @@ export class AnnIndex {
         child.once('error', reject);
         child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building FAISS ${description} index failed (exit ${code}): ${stderr.trim()}`))));
       });
-      const index = faiss.Index.fromBuffer(await readFile(output));
-      return new AnnIndex(index, [...ids], dim, description);
+      return new AnnIndex(faiss.Index.read(output), [...ids], dim, description);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -160,13 +159,18 @@ export class AnnIndex {
 
   static fromBuffer(buf: Buffer): AnnIndex {
     const { header, index } = splitAnnBuffer(buf);
-    return AnnIndex.fromParts(header, index);
+    const file = writeIndexFile(index);
+    try {
+      return AnnIndex.fromFile(header, file);
+    } finally {
+      removeIndexFile(file);
+    }
   }
 
-  /** An index from its header and FAISS bytes, as a worker split them (ann-file.ts `readServingFiles`). */
-  static fromParts(header: AnnHeader, bytes: Uint8Array): AnnIndex {
-    const index = faiss.Index.fromBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    if (index.ntotal() !== header.ids.length) throw new Error(`AnnIndex.fromParts: ${index.ntotal()} vectors but ${header.ids.length} ids`);
+  /** An index from its header and a file of FAISS bytes (ann-file.ts `writeIndexFile`; never faiss-node's leaking `fromBuffer`). */
+  static fromFile(header: AnnHeader, file: string): AnnIndex {
+    const index = faiss.Index.read(file);
+    if (index.ntotal() !== header.ids.length) throw new Error(`AnnIndex.fromFile: ${index.ntotal()} vectors but ${header.ids.length} ids`);
     return new AnnIndex(index, header.ids, header.dim, header.description);
   }
 }
