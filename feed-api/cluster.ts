@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
+import { servingEnv } from '../core/malloc-env.ts';
 
 /**
  * Serving on several cores: one process runs one event loop, so `feed serve --workers N` forks
@@ -42,7 +43,7 @@ export function startCluster(workers: number): Promise<ClusterHandle> {
   return new Promise((resolve, reject) => {
     let url: string | undefined;
     const fork = (index: number): Worker => {
-      const worker = cluster.fork({ FEED_WORKER_INDEX: String(index) });
+      const worker = cluster.fork({ ...servingEnv(), FEED_WORKER_INDEX: String(index) });
       const startedAt = Date.now();
       worker.on('message', (m: ToPrimary) => {
         if (m.type === 'feed:ready') {

@@ -4,6 +4,7 @@ import { childLogger } from '../core/logger.ts';
 import type { EngagementEvent } from '../ingest/events.ts';
 import type { BackendInfo } from './backend.ts';
 import type { ItemFeatures, TwoTowerUpdate } from './retrieval/two-tower.ts';
+import type { ThreadMemory } from './thread-memory.ts';
 
 /** What the training thread is started with (`workerData`). */
 export interface TrainingThreadData {
@@ -16,7 +17,9 @@ export type ToTrainingThread =
   /** Accepted events, with the catalog features of their items the serving copy did not have. */
   | { type: 'events'; events: EngagementEvent[]; items: ItemFeatures[] }
   /** Items serving put in its ANN index itself (content-feature vectors of new catalog items). */
-  | { type: 'indexed'; items: ItemFeatures[] };
+  | { type: 'indexed'; items: ItemFeatures[] }
+  /** Asks for the thread's own memory (answered with a 'memory' message). */
+  | { type: 'memory' };
 
 export interface TrainingThreadStats {
   steps: number;
@@ -33,7 +36,7 @@ export interface TrainingUpdate {
   newItems?: { ids: string[]; vectors: Float32Array };
 }
 
-export type FromTrainingThread = { type: 'ready'; backend: BackendInfo } | ({ type: 'update' } & TrainingUpdate);
+export type FromTrainingThread = { type: 'ready'; backend: BackendInfo } | { type: 'memory'; memory: ThreadMemory } | ({ type: 'update' } & TrainingUpdate);
 
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
@@ -58,6 +61,8 @@ export class OnlineTrainingThread {
   private past = { steps: 0, dropped: 0 };
   /** Events sent while no thread ran (they are lost). */
   private lost = 0;
+  /** Answers to `memory()` still awaited from the running thread, in order. */
+  private memoryWaiters: ((m: ThreadMemory | undefined) => void)[] = [];
   restarts = 0;
   backend: BackendInfo | undefined;
 
@@ -84,13 +89,29 @@ export class OnlineTrainingThread {
     else if (message.type === 'events') this.lost += message.events.length;
   }
 
+  /** The thread's own heap and tfjs memory (undefined when no thread runs or it exits first). */
+  memory(): Promise<ThreadMemory | undefined> {
+    const thread = this.thread;
+    if (!thread) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.memoryWaiters.push(resolve);
+      thread.postMessage({ type: 'memory' } satisfies ToTrainingThread);
+    });
+  }
+
   /** Terminates the thread; no restart after this. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
     const thread = this.thread;
     this.thread = undefined;
+    this.endMemoryWaits();
     await thread?.terminate();
+  }
+
+  /** A thread that is gone answers no more `memory` requests. */
+  private endMemoryWaits(): void {
+    for (const waiter of this.memoryWaiters.splice(0)) waiter(undefined);
   }
 
   /** The live worker, for tests that kill it. */
@@ -107,6 +128,10 @@ export class OnlineTrainingThread {
     thread.unref();
     thread.on('message', (m: FromTrainingThread) => {
       if (thread !== this.thread) return;
+      if (m.type === 'memory') {
+        this.memoryWaiters.shift()?.(m.memory);
+        return;
+      }
       if (m.type === 'ready') {
         this.backend = m.backend;
         this.ready = true;
@@ -120,6 +145,7 @@ export class OnlineTrainingThread {
     thread.on('exit', (code) => {
       if (thread !== this.thread) return;
       this.thread = undefined;
+      this.endMemoryWaits();
       this.past.steps += this.current.steps;
       this.past.dropped += this.current.dropped + this.current.waiting;
       this.current = { steps: 0, lastLoss: this.current.lastLoss, waiting: 0, dropped: 0 };

@@ -4,13 +4,17 @@ import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import { withContext } from '../core/errors.ts';
 import type { AnnIndex } from './ann/faiss-index.ts';
-import { loadServingArtifacts } from './ann/artifact.ts';
+import { removeIndexFile } from './ann/ann-file.ts';
+import { servingArtifactsFor } from './ann/artifact.ts';
 import { initBackend } from './backend.ts';
 import { loadRanker } from './multitask/persist.ts';
 import { registryDir, readManifest, readPointer, versionDir } from './registry.ts';
-import { loadTwoTower } from './retrieval/persist.ts';
+import { twoTowerFromSaved } from './retrieval/persist.ts';
 import type { TwoTower } from './retrieval/two-tower.ts';
 import type { RankerModel, RetrievalModel } from './types.ts';
+import { itemSlices, readVersionFiles, savedWithoutItems, servingFiles } from './version-reader.ts';
+
+const log = childLogger('models');
 
 /** What a promoted model version brings to serving (ranker/models.ts `ModelHolder.swap`). */
 export interface PromotedModels {
@@ -29,20 +33,50 @@ export interface PromotedModels {
 /** A version loaded from the registry: always with its trainable retrieval model. */
 export type ServingModels = PromotedModels & { twoTower: TwoTower };
 
-/** Loads one registry version for serving. */
+/** Items whose features are added to a loading model per turn of the event loop. */
+const ITEM_SLICE = 10_000;
+
+/** Gives the event loop a turn between the synchronous steps of a load, so requests keep being served. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Loads one registry version for serving without holding the event loop: a worker thread reads
+ * and parses the files, and each remaining synchronous step (building the model's tables,
+ * listing its items, handing the FAISS bytes to faiss) gets its own turn. The slowest step is
+ * logged, so a stall at promotion can be placed.
+ */
 export async function loadVersion(config: Config, version: string): Promise<ServingModels> {
   await initBackend();
   return withContext(`loading model version ${version}`, async () => {
     readManifest(config, version);
     const dir = versionDir(config, version);
-    const twoTower = loadTwoTower(dir);
-    const ranker = loadRanker(dir);
-    twoTower.version = version;
-    ranker.version = version;
-    const itemIds = twoTower.knownItems();
-    const stored = loadServingArtifacts(dir, itemIds, twoTower.dim);
-    const itemVectors = stored.vectors ?? twoTower.itemVectors(itemIds);
-    return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors, ...(stored.ann ? { ann: stored.ann } : {}) };
+    const started = performance.now();
+    const files = await readVersionFiles(dir);
+    const read = performance.now() - started;
+    const steps: Record<string, number> = {};
+    const step = async <T>(name: string, fn: () => T): Promise<T> => {
+      await turn();
+      const t0 = performance.now();
+      const out = fn();
+      steps[name] = Math.max(steps[name] ?? 0, Math.round(performance.now() - t0));
+      return out;
+    };
+    try {
+      const twoTower = await step('retrieval model', () => twoTowerFromSaved(savedWithoutItems(files)));
+      for (const add of itemSlices(files, ITEM_SLICE)) await step('item features', () => add(twoTower));
+      const ranker = await step('ranker', () => loadRanker(dir));
+      twoTower.version = version;
+      ranker.version = version;
+      const itemIds = await step('item ids', () => twoTower.knownItems());
+      const serving = await step('ANN ids', () => servingFiles(files));
+      const stored = await step('ANN index', () => servingArtifactsFor(serving, itemIds, twoTower.dim));
+      const itemVectors = stored.vectors ?? (await step('item vectors', () => twoTower.itemVectors(itemIds)));
+      log.info({ version, read_ms: Math.round(read), sync_ms: steps, total_ms: Math.round(performance.now() - started) }, 'model version loaded');
+      return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors, ...(stored.ann ? { ann: stored.ann } : {}) };
+    } finally {
+      // The reader's copy of the FAISS bytes, read by now (or not needed).
+      if (files.serving.ann) removeIndexFile(files.serving.ann.indexFile);
+    }
   });
 }
 
@@ -57,7 +91,6 @@ export async function loadPromotedModels(config: Config): Promise<ServingModels 
  * with the new version (undefined when none) after each promote or rollback.
  */
 export function watchPromoted(config: Config, onChange: (version: string | undefined) => void): { close(): void } {
-  const log = childLogger('models');
   const path = join(registryDir(config), 'promoted.json');
   const read = (): string | undefined => {
     try {

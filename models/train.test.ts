@@ -6,7 +6,8 @@ import type { EngagementEvent } from '../ingest/events.ts';
 import { testConfig } from '../test/stack.ts';
 import { combineObjectives } from './objectives.ts';
 import { OnlineTrainer } from './online-trainer.ts';
-import { listVersions, promote, readManifest } from './registry.ts';
+import { listVersions, promote, readManifest, versionDir } from './registry.ts';
+import { loadTwoTower } from './retrieval/persist.ts';
 import { loadPromotedModels } from './serving.ts';
 import { syntheticWorld } from './testing/world.ts';
 import { calibration, trainAll } from './train.ts';
@@ -62,6 +63,8 @@ describe('trainAll, serving and online training', () => {
     expect(Array.from(served!.itemVectors)).toEqual(Array.from(served!.twoTower.itemVectors(served!.itemIds)));
     expect(served!.ann?.ids).toEqual(served!.itemIds);
     expect(served!.ann!.search(v0, 1)[0]![0]!.id).toBe(served!.itemIds[0]);
+    // Serving rebuilds the model from the reader thread's columns, in slices: the same model as read directly.
+    expect(served!.twoTower.state()).toEqual(loadTwoTower(versionDir(config, report.version)).state());
 
     // The ranker predicts a higher like probability for the user's own category.
     const test = data().ranker.test;

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { IdIndex } from '../core/columns.ts';
 import { AnnIndex } from '../models/ann/faiss-index.ts';
 import { testConfig } from '../test/stack.ts';
-import { ModelHolder } from './models.ts';
+import { ModelHolder, RETIRE_AFTER_MS } from './models.ts';
 import { fakeModels } from './testing.ts';
 
 describe('ModelHolder ANN wiring', () => {
@@ -30,5 +30,44 @@ describe('ModelHolder ANN wiring', () => {
     const bad = new ModelHolder(testConfig({ ranker: { ann: { factory: 'Flat', searchParams: 'efSearch=64' } } }), new IdIndex());
     await bad.swap(fakeModels('m3', ids, 8));
     expect(bad.current).toBeUndefined();
+  });
+
+  it('frees a replaced version once requests in flight are done with it, never the one serving', async () => {
+    vi.useFakeTimers();
+    try {
+      const ids = Array.from({ length: 50 }, (_, i) => `v${i}`);
+      const holder = new ModelHolder(testConfig({ ranker: { ann: { factory: 'Flat' } } }), new IdIndex());
+      const disposable = (version: string) => {
+        const m = fakeModels(version, ids, 8);
+        const retrieval = Object.assign(m.retrieval, { dispose: vi.fn() });
+        const ranker = Object.assign(m.ranker, { dispose: vi.fn() });
+        return { models: { ...m, ann: AnnIndex.build(8, ids, m.itemVectors, 'Flat') }, retrieval, ranker };
+      };
+      const v1 = disposable('m1');
+      const v2 = disposable('m2');
+      await holder.swap(v1.models);
+      await holder.swap(v2.models);
+      const inFlight = holder.current;
+      // A request that took the old snapshot before the swap can still score with it.
+      expect(v1.ranker.dispose).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(RETIRE_AFTER_MS);
+      expect(v1.retrieval.dispose).toHaveBeenCalledTimes(1);
+      expect(v1.ranker.dispose).toHaveBeenCalledTimes(1);
+      expect(v2.retrieval.dispose).not.toHaveBeenCalled();
+      expect(holder.current).toBe(inFlight);
+
+      // A version that fails to load is freed at once; the serving one is kept.
+      const broken = disposable('m3');
+      await holder.swap({ ...broken.models, ann: AnnIndex.build(8, ids.slice(0, 5), broken.models.itemVectors.subarray(0, 40), 'Flat') });
+      expect(broken.ranker.dispose).toHaveBeenCalledTimes(1);
+      expect(holder.current!.version).toBe('m2');
+
+      // Re-promoting objects that serve already never frees them.
+      await holder.swap({ ...v2.models, version: 'm2-again' });
+      vi.advanceTimersByTime(RETIRE_AFTER_MS);
+      expect(v2.ranker.dispose).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

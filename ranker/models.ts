@@ -24,6 +24,17 @@ export interface ServingSnapshot {
   loadedAt: number;
 }
 
+/**
+ * How long a replaced version stays intact: requests in flight keep the snapshot they started
+ * with, and a feed request is done within its timeout, far below this.
+ */
+export const RETIRE_AFTER_MS = 30_000;
+
+/** A model holding memory outside the JS heap (tfjs variables) that must be freed explicitly. */
+function disposable(model: object): model is { dispose(): void } {
+  return typeof (model as { dispose?: unknown }).dispose === 'function';
+}
+
 const log = childLogger('models');
 const swaps = new Counter({ name: 'feed_model_swaps_total', help: 'Promoted model versions loaded for serving', registers: [metrics] });
 const swapFailures = new Counter({ name: 'feed_model_swap_failures_total', help: 'Model versions that failed to load', registers: [metrics] });
@@ -69,12 +80,16 @@ export class ModelHolder {
       const i2iParams = params ? i2iSearchParams(this.config.ranker.ann, ann.description) : '';
       const { i2iCacheItems, i2iCacheTtlMs } = this.config.ranker.ann;
       const neighbours = new NeighbourCache(i2iCacheItems, i2iCacheTtlMs);
+      const previous = this.current;
       this.current = { version: m.version, retrieval: m.retrieval, ranker: m.ranker, ann, annIds, i2iParams, neighbours, loadedAt: Date.now() };
+      if (previous) this.retire(previous);
       swaps.inc();
       annSize.set(ann.size);
       log.info({ version: m.version, items: ann.size, index: description, ms: Date.now() - started }, 'serving model version');
     } catch (err) {
       swapFailures.inc();
+      // Nothing serves the version that failed to load: free it now.
+      this.dispose(m);
       log.error({ version: m.version, err: (err as Error).message }, 'could not load model version; keeping the previous one');
     }
   }
@@ -82,11 +97,34 @@ export class ModelHolder {
   /** Back to no model (a rollback to nothing promoted): the heuristic scorer serves. */
   clear(): Promise<void> {
     this.pending = this.pending.then(() => {
-      if (this.current) log.info({ version: this.current.version }, 'no promoted model any more; serving with the heuristic scorer');
+      if (this.current) {
+        log.info({ version: this.current.version }, 'no promoted model any more; serving with the heuristic scorer');
+        this.retire(this.current);
+      }
       this.current = undefined;
       annSize.set(0);
     });
     return this.pending;
+  }
+
+  /**
+   * Frees a replaced version once requests in flight are done with it: its tfjs variables (wasm
+   * memory, never collected) are disposed; its FAISS index and vectors are unreachable from then
+   * on and go with the next GC. Models the serving snapshot still uses are kept.
+   */
+  private retire(old: ServingSnapshot): void {
+    const timer = setTimeout(() => {
+      this.dispose(old);
+      log.debug({ version: old.version }, 'replaced model version released');
+    }, RETIRE_AFTER_MS);
+    timer.unref();
+  }
+
+  private dispose(old: Pick<ServingSnapshot, 'retrieval' | 'ranker'>): void {
+    const live = this.current;
+    for (const model of new Set<object>([old.retrieval, old.ranker])) {
+      if (model !== live?.retrieval && model !== live?.ranker && disposable(model)) model.dispose();
+    }
   }
 
   /** Adds vectors for items the index does not hold yet (new items from the online trainer). */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
+import { servingEnv } from '../../core/malloc-env.ts';
 
 /** Messages between the harness and a server it forked (see serve-child.ts). */
 /** A server's memory after a full GC (bytes): heapTotal is V8's committed heap, external its buffers (array buffers, wasm memory excluded). */
@@ -99,7 +100,7 @@ export async function startServer(spec: ServerSpec, opts: { readyTimeoutMs?: num
       ...(process.env.BENCH_SERVER_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
     ],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-    env: { ...process.env, LOG_FORMAT: 'json' },
+    env: { ...servingEnv(), LOG_FORMAT: 'json' },
   });
   child.stdout?.pipe(process.stderr);
   let ready: FromChild;

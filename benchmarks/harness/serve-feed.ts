@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.ts';
 import { registryModelSource } from '../../feed-api/model-source.ts';
 import { createFeedService } from '../../feed-api/service.ts';
+import { serverMemory } from '../soak/server-memory.ts';
 import type { Started } from './child.ts';
 
 /**
@@ -21,7 +22,7 @@ export async function startFeed(config: Config, _options: Record<string, unknown
       catalog: health.components?.catalog,
       model: model && { version: model.version, scorer: model.scorer, ann_index: model.ann_index ?? null, ann_items: model.ann_items ?? null },
     },
-    calls: {},
+    calls: { memory: () => serverMemory(service) },
     stop: () => service.stop(),
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
 import { deepMerge } from '../../config/load.ts';
 import type { Config } from '../../config/schema.ts';
 import { isLoopback } from '../../config/security.ts';
@@ -16,6 +17,7 @@ import type { Benchmark, BenchOutput } from '../harness/types.ts';
 import { ensureTrainedModels, requireTrainedModel } from '../harness/trained-models.ts';
 import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
 import { startEventLoad } from './event-load.ts';
+import type { ServerMemory } from './server-memory.ts';
 
 const MiB = 2 ** 20;
 
@@ -28,11 +30,37 @@ export interface SoakPlan {
   feedRate: number;
   eventRate: number;
   items: number;
+  /** The window (0-based) in which the model is promoted. */
+  promoteAt: number;
 }
 
 /** 30 minutes at 100 feed req/s and 2,000 events/s, per-minute figures, growth judged after minute 5. */
-export const FULL: SoakPlan = { windows: 30, windowS: 60, warmupWindows: 5, feedRate: 100, eventRate: 2000, items: 100_000 };
-export const SMOKE: SoakPlan = { windows: 4, windowS: 3, warmupWindows: 1, feedRate: 20, eventRate: 200, items: 2_000 };
+export const FULL: SoakPlan = { windows: 30, windowS: 60, warmupWindows: 5, feedRate: 100, eventRate: 2000, items: 100_000, promoteAt: 15 };
+export const SMOKE: SoakPlan = { windows: 4, windowS: 3, warmupWindows: 1, feedRate: 20, eventRate: 200, items: 2_000, promoteAt: 2 };
+
+const PlanOverride = z
+  .object({
+    windows: z.number().int().min(2),
+    windowS: z.number().positive(),
+    warmupWindows: z.number().int().min(1),
+    feedRate: z.number().positive(),
+    eventRate: z.number().positive(),
+    promoteAt: z.number().int().min(0),
+  })
+  .partial()
+  .strict();
+
+/**
+ * SOAK_PLAN (JSON, e.g. `{"windows":8,"windowS":20,"promoteAt":3}`) shortens the plan for memory
+ * probes; its figures are probes, never the soak's.
+ */
+function planOverride(): Partial<SoakPlan> {
+  const raw = process.env.SOAK_PLAN;
+  if (!raw) return {};
+  const parsed = PlanOverride.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new Error(`SOAK_PLAN: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+}
 
 /** The RSS growth after warm-up that the soak accepts, in percent (issue #20). */
 const MAX_RSS_GROWTH_PCT = 10;
@@ -51,6 +79,17 @@ interface WindowRow {
   /** V8's committed heap and its external buffers: with heap_mib, where RSS growth sits. */
   heap_total_mib: number;
   external_mib: number;
+  /** ArrayBuffer backing stores (part of external). */
+  array_buffers_mib: number;
+  /** The serving thread's tfjs wasm heap (outside V8's figures). */
+  wasm_mib: number;
+  /** The serving FAISS index's data (native, outside V8's figures). */
+  ann_mib: number;
+  /** The online-training thread's isolate (committed heap + external) and its tfjs wasm heap; null when none runs. */
+  trainer_heap_mib: number | null;
+  trainer_wasm_mib: number | null;
+  /** RSS less every part above: malloc arenas and free lists, code, thread stacks, other native memory. */
+  other_mib: number;
   /** Events waiting for online training at the end of the window (null when the server does not report it). */
   training_backlog: number | null;
   note: string;
@@ -127,7 +166,8 @@ export const soakBenchmark: Benchmark = {
   stack: true,
   async run(ctx): Promise<BenchOutput> {
     assertLoopback(ctx.config);
-    const plan = { ...(ctx.smoke ? SMOKE : FULL), ...(ctx.items[0] ? { items: ctx.items[0] } : {}) };
+    const plan: SoakPlan = { ...(ctx.smoke ? SMOKE : FULL), ...(ctx.items[0] ? { items: ctx.items[0] } : {}), ...planOverride() };
+    if (plan.promoteAt >= plan.windows || plan.warmupWindows >= plan.windows) throw new Error(`SOAK_PLAN: promoteAt and warmupWindows must be below windows (${plan.windows})`);
     const database = ctx.smoke ? ctx.config.clickhouse.database : 'soak';
     let world = await ensureWorld(ctx.config, plan.items, ctx.log, database);
     // Earlier soaks' traffic reached the world's ClickHouse through the ingest consumer: remove it, so
@@ -150,7 +190,7 @@ export const soakBenchmark: Benchmark = {
     try {
       const events = startEventLoad({ baseUrl: server.url, apiKey: BENCH_KEY, rate: plan.eventRate, users: world.users, items, runId: `${SOAK_EVENT_PREFIX}${randomBytes(3).toString('hex')}` });
       try {
-        const promoteAt = Math.floor(plan.windows / 2);
+        const promoteAt = plan.promoteAt;
         for (let w = 0; w < plan.windows; w++) {
           let promoting: Promise<void> | undefined;
           if (w === promoteAt) {
@@ -169,6 +209,9 @@ export const soakBenchmark: Benchmark = {
           await promoting;
           const ev = events.take();
           const mem = await server.rss();
+          const parts = await server.call<ServerMemory>('memory');
+          const trainer = parts.training;
+          const named = mem.heapTotal + mem.external + parts.serving.wasm_bytes + parts.ann_bytes + (trainer ? trainer.heap_total + trainer.external + trainer.wasm_bytes : 0);
           const backlog = await trainingBacklog(server);
           const row: WindowRow = {
             minute: round(((w + 1) * plan.windowS) / 60),
@@ -183,12 +226,18 @@ export const soakBenchmark: Benchmark = {
             heap_mib: round(mem.heapUsed / MiB),
             heap_total_mib: round(mem.heapTotal / MiB),
             external_mib: round(mem.external / MiB),
+            array_buffers_mib: round(parts.array_buffers / MiB),
+            wasm_mib: round(parts.serving.wasm_bytes / MiB),
+            ann_mib: round(parts.ann_bytes / MiB),
+            trainer_heap_mib: trainer ? round((trainer.heap_total + trainer.external) / MiB) : null,
+            trainer_wasm_mib: trainer ? round(trainer.wasm_bytes / MiB) : null,
+            other_mib: round((mem.rss - named) / MiB),
             training_backlog: backlog,
             note: [w === promoteAt ? 'model promoted' : '', w === plan.warmupWindows - 1 ? 'RSS baseline' : '', feed.first_error ?? '', ev.first_error ?? ''].filter(Boolean).join('; '),
           };
           rows.push(row);
           ctx.log(
-            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}); training backlog ${row.training_backlog ?? '?'} events`,
+            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}, wasm ${row.wasm_mib}, FAISS ${row.ann_mib}, trainer ${row.trainer_heap_mib ?? '-'} + wasm ${row.trainer_wasm_mib ?? '-'}, other ${row.other_mib}); training backlog ${row.training_backlog ?? '?'} events`,
           );
         }
       } finally {
@@ -236,7 +285,7 @@ export const soakBenchmark: Benchmark = {
       ],
       tables: [
         {
-          title: `Soak: ${plan.feedRate} feed req/s and ${plan.eventRate} events/s for ${plan.windows} × ${plan.windowS} s, model promoted in window ${Math.floor(plan.windows / 2) + 1}`,
+          title: `Soak: ${plan.feedRate} feed req/s and ${plan.eventRate} events/s for ${plan.windows} × ${plan.windowS} s, model promoted in window ${plan.promoteAt + 1}`,
           columns: [
             'minute',
             'feed ok',
@@ -250,6 +299,12 @@ export const soakBenchmark: Benchmark = {
             'heap MiB',
             'heap committed MiB',
             'external MiB',
+            'array buffers MiB',
+            'wasm MiB',
+            'FAISS MiB',
+            'trainer heap MiB',
+            'trainer wasm MiB',
+            'other MiB',
             'training backlog',
             'note',
           ],
@@ -266,6 +321,12 @@ export const soakBenchmark: Benchmark = {
             r.heap_mib,
             r.heap_total_mib,
             r.external_mib,
+            r.array_buffers_mib,
+            r.wasm_mib,
+            r.ann_mib,
+            r.trainer_heap_mib,
+            r.trainer_wasm_mib,
+            r.other_mib,
             r.training_backlog,
             r.note,
           ]),
@@ -284,7 +345,7 @@ export const soakBenchmark: Benchmark = {
       series: { windows: rows.map(({ note: _n, ...r }) => r) },
       notes: [
         'One run: the soak is long; its figures are over windows, not repeats.',
-        'RSS and heap are read in the server after a full GC at the end of each window (--expose-gc).',
+        'RSS and heap are read in the server after a full GC at the end of each window (--expose-gc); each thread (serving, online training) reports its own isolate and tfjs wasm heap; "other" is RSS less every named part (malloc arenas and free lists, code, stacks, other native memory).',
         'Feed latency is open loop, from each request’s due time (coordinated omission avoided); the ingest consumer runs in the harness process.',
       ],
     };

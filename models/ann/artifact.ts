@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../config/schema.ts';
 import type { TwoTower } from '../retrieval/two-tower.ts';
+import { ANN_FILE, type ServingFiles, VECTORS_FILE } from './ann-file.ts';
 import { AnnIndex } from './faiss-index.ts';
 import { annFactory } from './sizing.ts';
 
@@ -9,8 +10,6 @@ import { annFactory } from './sizing.ts';
  * What serving needs from the retrieval model besides its weights, stored with the version so a
  * server loads them instead of recomputing (1M items: item tower ~45 s, IVF build ~90 s).
  */
-const ANN_FILE = 'ann.index';
-const VECTORS_FILE = 'item-vectors.f32';
 
 /** Writes the index and the item vectors (row-major, in `ann.ids` order) into `dir`; returns the file names. */
 function writeServingArtifacts(dir: string, ann: AnnIndex, vectors: Float32Array): string[] {
@@ -27,18 +26,13 @@ export async function saveServingArtifacts(config: Config, model: TwoTower, dir:
   return writeServingArtifacts(dir, ann, vectors);
 }
 
-/** The stored index and vectors when they cover exactly `ids` in order; each undefined when absent or stale. */
-export function loadServingArtifacts(dir: string, ids: readonly string[], dim: number): { ann?: AnnIndex; vectors?: Float32Array } {
-  const annPath = join(dir, ANN_FILE);
-  if (!existsSync(annPath)) return {};
-  const ann = AnnIndex.fromBuffer(readFileSync(annPath));
-  if (ann.ids.length !== ids.length || ann.ids.some((id, i) => id !== ids[i])) return {};
-  const vectorsPath = join(dir, VECTORS_FILE);
-  if (!existsSync(vectorsPath)) return { ann };
-  const raw = readFileSync(vectorsPath);
-  if (raw.length !== ids.length * dim * 4) return { ann };
-  // A copy: readFileSync's buffer may sit at an offset that is not 4-byte aligned.
-  const vectors = new Float32Array(ids.length * dim);
-  new Uint8Array(vectors.buffer).set(raw);
-  return { ann, vectors };
+/**
+ * The stored index and vectors (read by `readServingFiles`, ann-file.ts) when they cover exactly
+ * `ids` in order and have `dim` columns; each undefined when absent or stale.
+ */
+export function servingArtifactsFor(files: ServingFiles, ids: readonly string[], dim: number): { ann?: AnnIndex; vectors?: Float32Array } {
+  const stored = files.ann;
+  if (!stored || stored.header.ids.length !== ids.length || stored.header.ids.some((id, i) => id !== ids[i])) return {};
+  const ann = AnnIndex.fromFile(stored.header, stored.indexFile);
+  return files.vectors?.length === ids.length * dim ? { ann, vectors: files.vectors } : { ann };
 }

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Index as FaissIndex, MetricType as FaissMetricType } from 'faiss-node';
+import { type AnnHeader, joinAnnBuffer, removeIndexFile, splitAnnBuffer, writeIndexFile } from './ann-file.ts';
 
 // One OpenMP/OpenBLAS thread per process, set before faiss-node loads them: on 2 cores their own
 // threads fight (ENVIRONMENT.md measured 2 threads slower than 1; a lone query ran 3x slower).
@@ -82,8 +83,7 @@ export class AnnIndex {
         child.once('error', reject);
         child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building FAISS ${description} index failed (exit ${code}): ${stderr.trim()}`))));
       });
-      const index = faiss.Index.fromBuffer(await readFile(output));
-      return new AnnIndex(index, [...ids], dim, description);
+      return new AnnIndex(faiss.Index.read(output), [...ids], dim, description);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -152,19 +152,25 @@ export class AnnIndex {
     return { labels, scores, k: kk };
   }
 
-  /** Serializes the index and its id table into one buffer. */
+  /** Serializes the index and its id table into one buffer (models/ann/ann-file.ts). */
   toBuffer(): Buffer {
-    const header = Buffer.from(JSON.stringify({ dim: this.dim, description: this.description, ids: this.ids }));
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(header.length);
-    return Buffer.concat([len, header, this.index.toBuffer()]);
+    return joinAnnBuffer({ dim: this.dim, description: this.description, ids: this.ids }, this.index.toBuffer());
   }
 
   static fromBuffer(buf: Buffer): AnnIndex {
-    const len = buf.readUInt32LE(0);
-    const meta = JSON.parse(buf.subarray(4, 4 + len).toString()) as { dim: number; description: string; ids: string[] };
-    const index = faiss.Index.fromBuffer(buf.subarray(4 + len));
-    if (index.ntotal() !== meta.ids.length) throw new Error(`AnnIndex.fromBuffer: ${index.ntotal()} vectors but ${meta.ids.length} ids`);
-    return new AnnIndex(index, meta.ids, meta.dim, meta.description);
+    const { header, index } = splitAnnBuffer(buf);
+    const file = writeIndexFile(index);
+    try {
+      return AnnIndex.fromFile(header, file);
+    } finally {
+      removeIndexFile(file);
+    }
+  }
+
+  /** An index from its header and a file of FAISS bytes (ann-file.ts `writeIndexFile`; never faiss-node's leaking `fromBuffer`). */
+  static fromFile(header: AnnHeader, file: string): AnnIndex {
+    const index = faiss.Index.read(file);
+    if (index.ntotal() !== header.ids.length) throw new Error(`AnnIndex.fromFile: ${index.ntotal()} vectors but ${header.ids.length} ids`);
+    return new AnnIndex(index, header.ids, header.dim, header.description);
   }
 }

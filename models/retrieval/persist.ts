@@ -4,7 +4,7 @@ import { readArrays, writeArrays, type ArrayEntry } from '../artifact-io.ts';
 import type { SparseTableState } from '../sparse/table.ts';
 import { TwoTower, type TableName, type TwoTowerState } from './two-tower.ts';
 
-interface Saved {
+export interface Saved {
   config: TwoTowerState['config'];
   seed: number;
   tables: Record<string, Pick<SparseTableState, 'options' | 'ids' | 'pending'>>;
@@ -43,9 +43,23 @@ export function saveTwoTower(model: TwoTower, dir: string): string[] {
   return ['retrieval.json', 'retrieval.bin'];
 }
 
-export function loadTwoTower(dir: string): TwoTower {
+/** A saved model as read from its two files: the JSON description and its typed arrays. */
+export interface SavedTwoTower {
+  saved: Saved;
+  arrays: Record<string, Float32Array | Float64Array>;
+}
+
+/** Reads both files (the parse is the slow part: serving does it in a worker thread, models/version-reader.ts). */
+export function readSavedTwoTower(dir: string): SavedTwoTower {
   const saved = JSON.parse(readFileSync(join(dir, 'retrieval.json'), 'utf8')) as Saved;
-  const arrays = readArrays(join(dir, 'retrieval.bin'), saved.arrays);
+  return { saved, arrays: readArrays(join(dir, 'retrieval.bin'), saved.arrays) };
+}
+
+export function loadTwoTower(dir: string): TwoTower {
+  return twoTowerFromSaved(readSavedTwoTower(dir));
+}
+
+export function twoTowerFromSaved({ saved, arrays }: SavedTwoTower): TwoTower {
   const tables = {} as Record<TableName, SparseTableState>;
   for (const [name, t] of Object.entries(saved.tables)) {
     tables[name as TableName] = {
