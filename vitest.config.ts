@@ -21,12 +21,13 @@ export default defineConfig({
         extends: true,
         // Files share their worker process (isolate: false): each file re-importing tfjs, FAISS and
         // the app cost a third of the run; a test that reads process-wide state (metrics) reads
-        // deltas. One worker per core (vitest leaves one core to its main process, which is idle here).
-        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts', '**/*.cluster.test.ts'], isolate: false, maxWorkers: '100%' },
+        // deltas. One worker per core (vitest leaves one core to its main process, which is idle here);
+        // projects with different worker counts run one after the other (groupOrder): unit first.
+        test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...exclude, '**/*.int.test.ts', '**/*.cluster.test.ts'], isolate: false, maxWorkers: '100%', sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['**/*.int.test.ts', ...cluster], exclude, globalSetup: ['test/global-setup.ts'] },
+        test: { name: 'integration', include: ['**/*.int.test.ts', ...cluster], exclude, globalSetup: ['test/global-setup.ts'], sequence: { groupOrder: 1 } },
       },
     ],
   },
