@@ -11,6 +11,7 @@ import { createClickHouse } from '../storage/clickhouse.ts';
 import { eventDays } from '../storage/training-events.ts';
 import { dropIsolated, isolatedConfig } from '../test/stack.ts';
 import { listVersions, readPointer } from './registry.ts';
+import { loadVersion } from './serving.ts';
 import { trainInThread } from './train-thread.ts';
 import { syntheticWorld } from './testing/world.ts';
 import { buildTrainingData } from './training-data.ts';
@@ -103,6 +104,18 @@ describe('training from ClickHouse', () => {
     const list = await run('node', ['bin/feed.js', 'models', 'list'], { env });
     expect(list.stdout).toContain(`* ${v!.version}`);
     await expect(run('node', ['bin/feed.js', 'models', 'rollback'], { env })).rejects.toMatchObject({ stderr: expect.stringMatching(/nothing to roll back to/) });
+  });
+
+  it('a version trained in its thread loads and serves in this one (as `feed start` does)', async () => {
+    // faiss-node loaded by the training thread too crashed this thread's next index load.
+    const report = await trainInThread(config, { epochs: 1 });
+    const served = await loadVersion(config, report.version);
+    try {
+      expect(served.ann?.size).toBe(served.itemIds.length);
+      expect(served.ann?.search(served.itemVectors.subarray(0, served.retrieval.dim), 1)[0]?.[0]?.id).toBe(served.itemIds[0]);
+    } finally {
+      served.twoTower.dispose();
+    }
   });
 
   it('a failure inside the training thread reaches the caller with its message', async () => {

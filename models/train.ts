@@ -6,7 +6,7 @@ import { meanMetrics, topK, userMetrics, type MetricTable } from './eval/metrics
 import { attentionKeys, engagedItems, targetAttention } from './user-relation.ts';
 import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './multitask/multitask.ts';
 import { saveRanker } from './multitask/persist.ts';
-import { saveServingArtifacts } from './ann/artifact.ts';
+import { saveServingArtifacts } from './ann/save-artifacts.ts';
 import { createVersion, inheritModel, listVersions, promote, readPointer, versionDir, type Manifest } from './registry.ts';
 import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
 import { trainTwoTower, type TrainProgress } from './retrieval/train.ts';

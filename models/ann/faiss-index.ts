@@ -1,11 +1,12 @@
 import { createRequire } from 'node:module';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import type { Index as FaissIndex, MetricType as FaissMetricType } from 'faiss-node';
 import { type AnnHeader, joinAnnBuffer, removeIndexFile, splitAnnBuffer, writeIndexFile } from './ann-file.ts';
+import { buildIndexBytes } from './build-index.ts';
+
+// faiss-node keeps per-process state (its classes' constructors): loaded by a worker thread too,
+// it crashes the main thread's next call (a V8 fatal error) once that worker ends.
+if (!isMainThread) throw new Error('faiss-node loads on the main thread only; build indexes with models/ann/build-index.ts');
 
 // One OpenMP/OpenBLAS thread per process, set before faiss-node loads them: on 2 cores their own
 // threads fight (ENVIRONMENT.md measured 2 threads slower than 1; a lone query ran 3x slower).
@@ -67,25 +68,11 @@ export class AnnIndex {
    * serving; only reading the finished index back happens here.
    */
   static async buildInWorker(dim: number, ids: string[], vectors: Float32Array, description = 'Flat'): Promise<AnnIndex> {
-    if (vectors.length !== ids.length * dim) {
-      throw new Error(`AnnIndex.buildInWorker: ${ids.length} ids need ${ids.length * dim} floats, got ${vectors.length}`);
-    }
-    const dir = await mkdtemp(join(tmpdir(), 'feed-ann-'));
+    const file = writeIndexFile(await buildIndexBytes(dim, ids.length, vectors, description));
     try {
-      const input = join(dir, 'vectors.f32');
-      const output = join(dir, 'index.faiss');
-      await writeFile(input, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
-      await new Promise<void>((resolve, reject) => {
-        const worker = fileURLToPath(new URL('./build-worker.mjs', import.meta.url));
-        const child = spawn(process.execPath, [worker, input, output, String(dim), description], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-        child.once('error', reject);
-        child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building FAISS ${description} index failed (exit ${code}): ${stderr.trim()}`))));
-      });
-      return new AnnIndex(faiss.Index.read(output), [...ids], dim, description);
+      return new AnnIndex(faiss.Index.read(file), [...ids], dim, description);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      removeIndexFile(file);
     }
   }
 
