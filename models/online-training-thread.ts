@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { tsWorker } from '../core/ts-worker.ts';
 import type { Config } from '../config/schema.ts';
 import { childLogger } from '../core/logger.ts';
 import type { EngagementEvent } from '../ingest/events.ts';
@@ -123,7 +124,7 @@ export class OnlineTrainingThread {
     const startedAt = Date.now();
     const workerData: TrainingThreadData = { config: this.config, version: this.version };
     this.ready = false;
-    const thread = new Worker(new URL('./online-training-worker.mjs', import.meta.url), { workerData });
+    const thread = tsWorker(new URL('./online-training-worker.ts', import.meta.url), { workerData });
     // Never what keeps a process alive: stop() ends it on shutdown.
     thread.unref();
     thread.on('message', (m: FromTrainingThread) => {

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { tsWorker } from '../core/ts-worker.ts';
 import type { Config } from '../config/schema.ts';
 import type { TrainAllOptions, TrainReport } from './train.ts';
 import type { StreamProgress } from './training-stream.ts';
@@ -22,7 +22,7 @@ export function trainInThread(config: Config, opts: Omit<TrainAllOptions, 'data'
   const { onProgress, onData, ...rest } = opts;
   const heapMb = config.models.trainingHeapMb;
   const workerData: TrainThreadData = { config, opts: rest };
-  const worker = new Worker(new URL('./train-worker.mjs', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
+  const worker = tsWorker(new URL('./train-worker.ts', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: heapMb } });
   return new Promise<TrainReport>((resolve, reject) => {
     let failure: Error | undefined;
     worker.on('message', (m: FromTrainThread) => {

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { tsWorker } from '../core/ts-worker.ts';
 import type { AnnHeader, ServingFiles } from './ann/ann-file.ts';
 import { type PackedStrings, packedLength, unpackString, unpackStrings } from './packed-strings.ts';
 import type { ItemFeatures } from './retrieval/item-features.ts';
@@ -27,7 +27,7 @@ export interface VersionFiles {
  */
 export function readVersionFiles(dir: string): Promise<VersionFiles> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./version-reader-worker.mjs', import.meta.url), { workerData: { dir } satisfies ReadVersion });
+    const worker = tsWorker(new URL('./version-reader-worker.ts', import.meta.url), { workerData: { dir } satisfies ReadVersion });
     let files: VersionFiles | undefined;
     worker.once('message', (m: VersionFiles) => (files = m));
     worker.once('error', reject);
