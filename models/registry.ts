@@ -19,7 +19,7 @@ export interface Manifest {
   config: unknown;
   feature_spec: unknown;
   metrics: Record<string, unknown>;
-  data_range: { from: string | null; to: string | null; cutoff: string | null; events: number };
+  data_range: { from: string | null; to: string | null; cutoff: string | null; ranker_from?: string | null; events: number };
 }
 
 /** promoted.json: the serving version plus the stack of earlier promotions for rollback. */

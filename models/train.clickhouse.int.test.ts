@@ -71,7 +71,7 @@ describe('training from ClickHouse', () => {
     expect(days).toHaveLength(2);
     const progress: { rows: number; total: number }[] = [];
     const fromDb = await loadTrainingData(config, 0.2, (p) => progress.push(p));
-    const direct = buildTrainingData(world.events, world.catalog, 0.2, config.models.trainingData, config.seed);
+    const direct = buildTrainingData(world.events, world.catalog, 0.2, config.models.trainingData, config.seed, config.models.rankerWindow);
     expect(fromDb.range).toEqual(direct.range);
     expect(fromDb.range.events).toBe(world.events.length);
     expect(fromDb.totals).toEqual(direct.totals);

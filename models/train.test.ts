@@ -8,6 +8,7 @@ import { combineObjectives } from './objectives.ts';
 import { OnlineTrainer } from './online-trainer.ts';
 import { listVersions, promote, readManifest, versionDir } from './registry.ts';
 import { loadTwoTower } from './retrieval/persist.ts';
+import { userInputOf } from './retrieval/two-tower.ts';
 import { loadPromotedModels } from './serving.ts';
 import { syntheticWorld } from './testing/world.ts';
 import { calibration, trainAll } from './train.ts';
@@ -85,6 +86,27 @@ describe('trainAll, serving and online training', () => {
     expect(readManifest(config, second.version).models.ranker?.inherited_from).toBe(report.version);
     expect(() => promote(config, second.version)).not.toThrow();
     expect(listVersions(config)).toHaveLength(2);
+  });
+
+  it('with a ranker window, scores the ranker examples before retrieval has seen the window, then catches up', async () => {
+    const windowed = buildTrainingData(world.events, world.catalog, 0.2, config.models.trainingData, 0, 0.3);
+    const report = await trainAll(config, { data: windowed, seed: 5, epochs: 2 });
+    const m = readManifest(config, report.version);
+    expect(Date.parse(m.data_range.ranker_from!)).toBe(windowed.range.rankerFrom);
+    const inWindow = windowed.retrieval.train.reduce((n, s) => n + s.ts.filter((t) => t >= windowed.range.rankerFrom!).length, 0);
+    expect((report.metrics.retrieval as Record<string, number>).ranker_window_examples).toBe(inWindow);
+    const auc = (report.metrics.ranker as { retrieval_score_auc_complete: { train: number; test: number } }).retrieval_score_auc_complete;
+    for (const v of [auc.train, auc.test]) expect(v).toBeGreaterThan(0);
+    // The saved model has learned the window since it scored the examples: its scores differ.
+    const saved = loadTwoTower(versionDir(config, report.version));
+    const [first] = windowed.ranker.train;
+    const uv = saved.userVectors([userInputOf(first!.user)]);
+    const iv = saved.itemVector(first!.candidate.item_id)!;
+    expect(first!.candidate.retrieval_score).not.toBeCloseTo(
+      uv.reduce((s, x, d) => s + x * iv[d]!, 0),
+      4,
+    );
+    saved.dispose();
   });
 
   it('is repeatable with a fixed seed', async () => {

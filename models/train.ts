@@ -113,6 +113,19 @@ function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
   }
 }
 
+/**
+ * How well the retrieval score alone predicts completion. Far higher on the training examples
+ * than on the held-out ones means the score is in-sample there (see `models.rankerWindow`).
+ */
+function retrievalScoreAuc(examples: readonly RankerExample[]): number | null {
+  return (
+    auc(
+      examples.map((e) => e.candidate.retrieval_score),
+      examples.map((e) => e.labels.complete),
+    ) ?? null
+  );
+}
+
 /** One decile of predictions: mean predicted vs observed rate over its examples. */
 export interface CalibrationBin {
   predicted: number;
@@ -195,12 +208,26 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     retrieval = loadTwoTower(versionDir(config, retrievalFrom));
   } else {
     const rc = { ...config.models.retrieval, ...(opts.epochs ? { epochs: opts.epochs } : {}) };
-    const result = trainTwoTower(
-      { sequences: data.retrieval.train, items: data.items, history: 'before' },
-      { config: rc, seed, ...(opts.onProgress ? { onProgress: (p) => opts.onProgress!('retrieval', p) } : {}) },
-    );
+    const input = { sequences: data.retrieval.train, items: data.items, history: 'before' as const };
+    const onProgress = opts.onProgress ? (p: TrainProgress) => opts.onProgress!('retrieval', p) : undefined;
+    const rankerFrom = which === 'all' ? data.range.rankerFrom : null;
+    const result = trainTwoTower(input, { config: rc, seed, ...(onProgress ? { onProgress } : {}), ...(rankerFrom !== null ? { targets: { before: rankerFrom } } : {}) });
     retrieval = result.model;
-    metrics.retrieval = { ...evaluateRetrieval(retrieval, data), epochs: result.epochLosses.length, loss: result.epochLosses, train_seconds: result.seconds, examples: result.examples };
+    let catchUp: { examples: number; seconds: number } | undefined;
+    if (rankerFrom !== null) {
+      // The ranker's examples are scored out of sample now; then retrieval learns the window too (one epoch).
+      scoreExamples(retrieval, data.ranker.train);
+      const more = trainTwoTower(input, { config: rc, seed, epochs: 1, model: retrieval, targets: { from: rankerFrom }, ...(onProgress ? { onProgress } : {}) });
+      catchUp = { examples: more.examples, seconds: more.seconds };
+    }
+    metrics.retrieval = {
+      ...evaluateRetrieval(retrieval, data),
+      epochs: result.epochLosses.length,
+      loss: result.epochLosses,
+      train_seconds: result.seconds + (catchUp?.seconds ?? 0),
+      examples: result.examples,
+      ...(catchUp ? { ranker_window_examples: catchUp.examples } : {}),
+    };
   }
 
   let ranker: MultiTaskRanker | undefined;
@@ -209,7 +236,8 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     rankerFrom = baseVersion(config, 'ranker');
   } else {
     if (!data.ranker.train.length) throw new Error('no impressions before the time cutoff to train the ranker on');
-    scoreExamples(retrieval, data.ranker.train);
+    // Already scored by the retrieval model before it saw the ranker's window, when there is one.
+    if (which !== 'all' || data.range.rankerFrom === null) scoreExamples(retrieval, data.ranker.train);
     scoreExamples(retrieval, data.ranker.test);
     ranker = new MultiTaskRanker(config.models.ranker, seed);
     const t0 = performance.now();
@@ -218,7 +246,13 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
       ...(opts.epochs ? { epochs: opts.epochs } : {}),
       ...(opts.onProgress ? { onProgress: (p) => opts.onProgress!('ranker', p) } : {}),
     });
-    metrics.ranker = { ...evaluateRanker(ranker, data.ranker.test), loss: losses, train_seconds: (performance.now() - t0) / 1000, train_examples: n };
+    metrics.ranker = {
+      ...evaluateRanker(ranker, data.ranker.test),
+      retrieval_score_auc_complete: { train: retrievalScoreAuc(data.ranker.train), test: retrievalScoreAuc(data.ranker.test) },
+      loss: losses,
+      train_seconds: (performance.now() - t0) / 1000,
+      train_examples: n,
+    };
   }
 
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -230,7 +264,7 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
       config: { retrieval: config.models.retrieval, ranker: config.models.ranker, weights: config.models.weights, holdout: config.models.holdout },
       feature_spec: FEATURE_SPEC,
       metrics,
-      data_range: { from: iso(data.range.from), to: iso(data.range.to), cutoff: iso(data.range.cutoff), events: data.range.events },
+      data_range: { from: iso(data.range.from), to: iso(data.range.to), cutoff: iso(data.range.cutoff), ranker_from: iso(data.range.rankerFrom), events: data.range.events },
     },
     async (dir) => {
       const models: Manifest['models'] = {};

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticWorld } from './testing/world.ts';
+import { RATE_PSEUDO_COUNT } from './features.ts';
 import { buildTrainingData, type TrainingEvent } from './training-data.ts';
 
 /** An event of an English-speaking user on an item without product or creator. */
@@ -33,6 +34,19 @@ describe('training data from events (time split)', () => {
     expect(data.ranker.test.length).toBeGreaterThan(0);
   });
 
+  it('draws ranker examples from the window before the cutoff, retrieval positives from the whole range', () => {
+    const windowed = buildTrainingData(world.events, world.catalog, 0.25, undefined, 0, 0.3);
+    const { cutoff: end, rankerFrom } = windowed.range;
+    expect(end).toBe(cutoff);
+    expect(rankerFrom).toBeGreaterThan(data.range.from!);
+    expect(rankerFrom).toBeLessThan(end!);
+    const impressions = world.events.filter((e) => e.kind === 'impression');
+    expect(windowed.totals.rankerTrain).toBe(impressions.filter((e) => e.ts_ms >= rankerFrom! && e.ts_ms < end!).length);
+    expect(windowed.totals.rankerTrain).toBeLessThan(data.totals.rankerTrain);
+    expect(windowed.retrieval.train).toEqual(data.retrieval.train);
+    expect(windowed.ranker.test).toEqual(data.ranker.test);
+  });
+
   it('drops labels that happen after the cutoff from training examples', () => {
     // An impression just before the cutoff whose play comes after it keeps a zero watch label.
     const events: TrainingEvent[] = [
@@ -62,7 +76,8 @@ describe('training data from events (time split)', () => {
     // u2 is u0's friend (world edges) and liked i1 in between.
     expect(again!.candidate.impressions).toBe(1);
     expect(again!.candidate.friends_engaged).toBe(1);
-    expect(again!.candidate.like_rate).toBe(1);
+    // One like in one impression, shrunk by the pseudo-impressions.
+    expect(again!.candidate.like_rate).toBeCloseTo(1 / (1 + RATE_PSEUDO_COUNT), 6);
   });
 
   it('labels outcomes and maps purchases of a product to its item', () => {

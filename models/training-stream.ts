@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { readCatalog } from '../storage/catalog.ts';
 import { createClickHouse, type ClickHouseClient } from '../storage/clickhouse.ts';
 import { eventDays, eventsOfDay, eventTimeAt, type EventDay } from '../storage/training-events.ts';
-import { holdoutIndex, TrainingSetBuilder, type CatalogSnapshot, type TrainingData, type TrainingEvent } from './training-data.ts';
+import { splitIndices, TrainingSetBuilder, type CatalogSnapshot, type TrainingData, type TrainingEvent } from './training-data.ts';
 
 /** Where a streamed read of the training range is. */
 export interface StreamProgress {
@@ -18,15 +18,14 @@ async function collect<T>(gen: AsyncGenerator<T[]>): Promise<T[]> {
   return out;
 }
 
-/** The time of the first held-out event: the `holdoutIndex`-th in time order, found in its day. */
-async function cutoffTime(client: ClickHouseClient, days: readonly EventDay[], total: number, holdout: number): Promise<number | null> {
-  if (total === 0) return null;
-  let index = holdoutIndex(total, holdout);
+/** The time of the `index`-th event in time order, found in its day. */
+async function timeAt(client: ClickHouseClient, days: readonly EventDay[], total: number, index: number | null): Promise<number | null> {
+  if (total === 0 || index === null) return null;
   for (const d of days) {
     if (index < d.events) return eventTimeAt(client, d.day, index);
     index -= d.events;
   }
-  throw new Error(`the holdout index is past the ${total} events counted`);
+  throw new Error(`split index ${index} is past the ${total} events counted`);
 }
 
 /**
@@ -45,7 +44,9 @@ export async function loadTrainingData(config: Config, holdout = config.models.h
     };
     const days = await eventDays(client);
     const total = days.reduce((n, d) => n + d.events, 0);
-    const builder = new TrainingSetBuilder(catalog, await cutoffTime(client, days, total, holdout), config.models.trainingData, config.seed);
+    const at = splitIndices(total, holdout, config.models.rankerWindow);
+    const split = { cutoff: await timeAt(client, days, total, at.cutoff), rankerFrom: await timeAt(client, days, total, at.rankerFrom) };
+    const builder = new TrainingSetBuilder(catalog, split, config.models.trainingData, config.seed);
     const t0 = performance.now();
     let rows = 0;
     for (const d of days) {

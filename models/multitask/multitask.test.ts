@@ -128,7 +128,7 @@ describe('ranker artifacts', () => {
   it('refuses a shared-bottom (format 1) artifact with a message that says to retrain', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ranker-'));
     writeFileSync(join(dir, 'ranker.json'), JSON.stringify({ config: { hidden: [64, 32] }, seed: 1, features: ['log_duration_s'], mean: [0], std: [1], layers: 0, arrays: [] }));
-    expect(() => loadRanker(dir)).toThrow(/format 1 predates this build's ranker \(format 2.*retrain with `feed train`/);
+    expect(() => loadRanker(dir)).toThrow(/format 1 predates this build's ranker \(format 3.*retrain with `feed train`/);
   });
 
   it('saves and loads the MMoE ranker with the same predictions', async () => {

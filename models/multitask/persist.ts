@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { readArrays, writeArrays, type ArrayEntry } from '../artifact-io.ts';
 import { MultiTaskRanker, type RankerState } from './multitask.ts';
 
-/** 1: shared-bottom ranker (no `format` field); 2: MMoE with the user–item relation features. */
-export const RANKER_FORMAT = 2;
+/**
+ * 1: shared-bottom ranker (no `format` field); 2: MMoE with the user–item relation features;
+ * 3: the same features with item rates per impression, shrunk (models/features.ts `itemRates`).
+ */
+export const RANKER_FORMAT = 3;
 
 type Saved = Omit<RankerState, 'weights'> & { format: number; layers: number; arrays: ArrayEntry[] };
 
@@ -24,7 +27,9 @@ export function readRankerSpec(dir: string): Stored {
   const saved = JSON.parse(readFileSync(join(dir, 'ranker.json'), 'utf8')) as Stored;
   const format = saved.format ?? 1;
   if (format !== RANKER_FORMAT) {
-    throw new Error(`ranker artifact format ${format} predates this build's ranker (format ${RANKER_FORMAT}: MMoE over the user–item relation features); retrain with \`feed train\``);
+    throw new Error(
+      `ranker artifact format ${format} predates this build's ranker (format ${RANKER_FORMAT}: MMoE over the user–item relation features, shrunk item rates); retrain with \`feed train\``,
+    );
   }
   return saved;
 }

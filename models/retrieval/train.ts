@@ -41,6 +41,10 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Called after each epoch with the model; a returned number is a validation score (higher is better) for early stopping. */
   validate?: (model: TwoTower, epoch: number) => number | undefined;
+  /** Only positives with `from <= ts < before` are targets (their history is all that came before them). */
+  targets?: { from?: number; before?: number };
+  /** Continues training this model (its items already set) instead of starting from scratch. */
+  model?: TwoTower;
 }
 
 export interface TrainResult {
@@ -75,23 +79,26 @@ export function sequenceInput(seq: Sequence, limit: number): UserInput {
   return { locale: seq.locale, segment: seq.segment, history: historyAt(seq, seq.items.length, 'before', limit) };
 }
 
-/** Trains a two-tower model from scratch; with `validate`, keeps the best epoch's weights. */
+/** Trains a two-tower model (from scratch unless `opts.model`); with `validate`, keeps the best epoch's weights. */
 export function trainTwoTower(data: RetrievalTrainData, opts: TrainOptions): TrainResult {
   const started = performance.now();
   const { config, seed } = opts;
   const epochs = opts.epochs ?? config.epochs;
-  let model = new TwoTower(config, seed);
-  model.setItems(data.items);
+  let model = opts.model ?? new TwoTower(config, seed);
+  if (!opts.model) model.setItems(data.items);
+  const from = opts.targets?.from ?? -Infinity;
+  const before = opts.targets?.before ?? Infinity;
   const examples: [number, number][] = [];
   data.sequences.forEach((seq, s) => {
-    seq.items.forEach((_, p) => {
-      if (seq.weights[p]! > 0) examples.push([s, p]);
+    const targets: string[] = [];
+    seq.items.forEach((item, p) => {
+      const ts = seq.ts[p]!;
+      if (seq.weights[p]! > 0 && ts >= from && ts < before) {
+        examples.push([s, p]);
+        targets.push(item);
+      }
     });
-    model.observe(
-      [{ locale: seq.locale, segment: seq.segment, history: [] }],
-      seq.items.filter((_, p) => seq.weights[p]! > 0),
-      seq.ts[seq.ts.length - 1] ?? 0,
-    );
+    if (targets.length) model.observe([{ locale: seq.locale, segment: seq.segment, history: [] }], targets, seq.ts[seq.ts.length - 1] ?? 0);
   });
   if (examples.length === 0) throw new Error('no positive examples to train the retrieval model on');
 

@@ -163,6 +163,19 @@ describe('two-tower retrieval', () => {
     m.dispose();
   });
 
+  it('trains on the targets of a time window only, then continues the same model on the rest', () => {
+    // Planted sequences stamp positions 0..11: the first half is the early window.
+    const sequences = plantedSequences(40, 12, 4);
+    const early = trainTwoTower({ sequences, items: catalog, history: 'before' }, { config: small, seed: 3, epochs: 1, targets: { before: 6 } });
+    expect(early.examples).toBe(40 * 6);
+    const vectorBefore = early.model.itemVector('a1')!;
+    const late = trainTwoTower({ sequences, items: catalog, history: 'before' }, { config: small, seed: 3, epochs: 1, model: early.model, targets: { from: 6 } });
+    expect(late.model).toBe(early.model);
+    expect(late.examples).toBe(40 * 6);
+    expect([...late.model.itemVector('a1')!]).not.toEqual([...vectorBefore]);
+    late.model.dispose();
+  });
+
   it('history modes: before is causal, others skips only the target', () => {
     const seq: Sequence = { user_id: 'u', locale: '', segment: '', items: ['a', 'b', 'c', 'd'], weights: [1, 2, 3, 4], ts: [1, 2, 3, 4] };
     expect(historyAt(seq, 2, 'before', 10).map((h) => h.item_id)).toEqual(['b', 'a']);

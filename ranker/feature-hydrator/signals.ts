@@ -1,5 +1,6 @@
 import { dotAt } from '../../core/dot.ts';
 import type { ItemCounters } from '../../ingest/online-state.ts';
+import { itemRates, type ItemCounts, type ItemRates } from '../../models/features.ts';
 import type { CandidateSignals } from '../../models/types.ts';
 import { affinityOf, attentionSims, poolAttention, type Affinity } from '../../models/user-relation.ts';
 import { perPipeline } from '../memo.ts';
@@ -13,11 +14,6 @@ function scratchFor(ctx: FeedContext, rows: number, dim: number): { matrix: Floa
   if (s.matrix.length < rows * dim) s.matrix = new Float32Array(rows * dim);
   if (s.hasVector.length < rows) s.hasVector = new Uint8Array(rows);
   return s;
-}
-
-/** A per-play rate from the online window or the long-term stats, whichever has more plays. */
-function rate(plays: number, useOnline: boolean, online: number, longTerm: number): number {
-  return plays > 0 ? (useOnline ? online : longTerm) / plays : 0;
 }
 
 /**
@@ -38,6 +34,8 @@ export const signalsHydrator: FeatureHydrator = {
     const uvec = userVector(ctx);
     const relation = userRelation(ctx);
     const c: ItemCounters = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
+    const longTerm: ItemCounts = { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, purchases: 0 };
+    const rates: ItemRates = { completion_rate: 0, avg_watch_ratio: 0, like_rate: 0, share_rate: 0, purchase_rate: 0 };
     // Item vectors of all candidates, gathered for one attention matMul over the user's history.
     const dim = ctx.snapshot?.retrieval.dim ?? 0;
     const { matrix, hasVector } = scratchFor(ctx, candidates.length, dim);
@@ -58,9 +56,15 @@ export const signalsHydrator: FeatureHydrator = {
       const product = catalog.itemProduct[i]!;
       const buyable = catalog.isProductBuyable(product);
       const known = online.itemCounters(cand.itemId, c) !== undefined;
-      const ltPlays = s.plays[i] ?? 0;
-      const useOnline = known && c.plays > ltPlays;
-      const plays = useOnline ? c.plays : ltPlays;
+      longTerm.impressions = s.impressions[i] ?? 0;
+      longTerm.plays = s.plays[i] ?? 0;
+      longTerm.completions = s.completions[i] ?? 0;
+      longTerm.watchRatioSum = (s.watchRatio[i] ?? 0) * longTerm.plays;
+      longTerm.likes = s.likes[i] ?? 0;
+      longTerm.shares = s.shares[i] ?? 0;
+      longTerm.purchases = s.purchases[i] ?? 0;
+      // The online window or the long-term stats, whichever has seen more of the item.
+      itemRates(known && c.impressions > longTerm.impressions ? c : longTerm, rates);
       const retrieval = cand.source === 'ann' ? cand.sourceScore : uvec && hasVector[k] ? dotAt(matrix, k * dim, uvec) : 0;
       const proof = social.get(i);
       const creatorId = catalog.creators.id(creator);
@@ -79,11 +83,11 @@ export const signalsHydrator: FeatureHydrator = {
         creator_followers: catalog.creatorFollowers[creator]!,
         retrieval_score: retrieval,
         impressions: Math.max(s.impressions[i] ?? 0, known ? c.impressions : 0),
-        completion_rate: Math.min(1, rate(plays, useOnline, c.completions, s.completions[i] ?? 0)),
-        avg_watch_ratio: plays > 0 ? (useOnline ? c.watchRatioSum / c.plays : (s.watchRatio[i] ?? 0)) : 0,
-        like_rate: Math.min(1, rate(plays, useOnline, c.likes, s.likes[i] ?? 0)),
-        share_rate: Math.min(1, rate(plays, useOnline, c.shares, s.shares[i] ?? 0)),
-        purchase_rate: Math.min(1, rate(plays, useOnline, c.purchases, s.purchases[i] ?? 0)),
+        completion_rate: rates.completion_rate,
+        avg_watch_ratio: rates.avg_watch_ratio,
+        like_rate: rates.like_rate,
+        share_rate: rates.share_rate,
+        purchase_rate: rates.purchase_rate,
         friends_engaged: proof?.engaged ?? 0,
         friends_purchased: proof?.purchased ?? 0,
         followed_creator: followed.has(creator),
