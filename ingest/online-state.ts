@@ -9,8 +9,8 @@ export interface RecentEngagement {
   duration_ms?: number;
 }
 
-/** Short-window counters for one item (the trending and traffic-pool signals). */
-export interface ItemCounters {
+/** What an item's rate features are computed from: counts over one window (online or long-term). */
+export interface ItemCounts {
   impressions: number;
   plays: number;
   completions: number;
@@ -18,8 +18,12 @@ export interface ItemCounters {
   watchRatioSum: number;
   likes: number;
   shares: number;
-  skips: number;
   purchases: number;
+}
+
+/** Short-window counters for one item (the trending and traffic-pool signals). */
+export interface ItemCounters extends ItemCounts {
+  skips: number;
   /** First time any event for this item was seen by this state. */
   firstSeenTs: number;
 }

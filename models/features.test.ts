@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ItemCounts, type ItemRates, itemRates, RATE_PSEUDO_COUNT } from './features.ts';
+import type { ItemCounts } from '../ingest/online-state.ts';
+import { type ItemRates, itemRates, RATE_PSEUDO_COUNT } from './features.ts';
 
 const counts = (impressions: number, hits: number): ItemCounts => ({
   impressions,

@@ -1,3 +1,4 @@
+import type { ItemCounts } from '../ingest/online-state.ts';
 import type { CandidateSignals, UserContext } from './types.ts';
 import { engagementWeight } from './retrieval/weights.ts';
 
@@ -39,18 +40,6 @@ export const FEATURES = [
 ] as const;
 
 export const FEATURE_SPEC = { version: 3, features: FEATURES };
-
-/** What an item's rate features are computed from: counts over one window (online or long-term). */
-export interface ItemCounts {
-  impressions: number;
-  plays: number;
-  completions: number;
-  /** Sum over plays of min(1, watch_ms / duration_ms). */
-  watchRatioSum: number;
-  likes: number;
-  shares: number;
-  purchases: number;
-}
 
 export type ItemRates = Pick<CandidateSignals, 'completion_rate' | 'avg_watch_ratio' | 'like_rate' | 'share_rate' | 'purchase_rate'>;
 

@@ -4,7 +4,8 @@ import type { CreatorRow, ItemRow, ProductRow, SocialEdgeRow, UserRow } from '..
 import type { EventKind } from '../ingest/events.ts';
 import type { EventRow } from '../storage/training-events.ts';
 import type { Labels, RankerExample } from './multitask/multitask.ts';
-import { itemRates, type ItemCounts } from './features.ts';
+import type { ItemCounts } from '../ingest/online-state.ts';
+import { itemRates } from './features.ts';
 import { Reservoir } from './reservoir.ts';
 import type { Sequence } from './retrieval/train.ts';
 import type { ItemFeatures, UserInput } from './retrieval/two-tower.ts';

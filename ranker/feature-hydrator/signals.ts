@@ -1,6 +1,6 @@
 import { dotAt } from '../../core/dot.ts';
-import type { ItemCounters } from '../../ingest/online-state.ts';
-import { itemRates, type ItemCounts, type ItemRates } from '../../models/features.ts';
+import type { ItemCounters, ItemCounts } from '../../ingest/online-state.ts';
+import { itemRates, type ItemRates } from '../../models/features.ts';
 import type { CandidateSignals } from '../../models/types.ts';
 import { affinityOf, attentionSims, poolAttention, type Affinity } from '../../models/user-relation.ts';
 import { perPipeline } from '../memo.ts';
