@@ -19,7 +19,7 @@ const config = testConfig({
   dataDir: dir,
   models: {
     retrieval: { dim: 16, hidden: 16, sideDim: 4, batchSize: 64, epochs: 4, historyLength: 20, sparseLearningRate: 0.1, denseLearningRate: 0.01 },
-    ranker: { hidden: [16, 8], epochs: 4, batchSize: 64, learningRate: 0.01 },
+    multitask: { hidden: [16, 8], epochs: 4, batchSize: 64, learningRate: 0.01 },
   },
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,9 +66,9 @@ describe('trainAll, serving and online training', () => {
     // Serving rebuilds the model from the reader thread's columns, in slices: the same model as read directly.
     expect(served!.twoTower.state()).toEqual(loadTwoTower(versionDir(config, report.version)).state());
 
-    // The ranker predicts a higher like probability for the user's own category.
-    const test = data().ranker.test;
-    const preds = served!.ranker.predict(
+    // The multi-task model predicts a higher like probability for the user's own category.
+    const test = data().multitask.test;
+    const preds = served!.multitask.predict(
       test[0]!.user,
       test.map((e) => e.candidate),
     );

@@ -4,8 +4,8 @@ import { initBackend } from './backend.ts';
 import { FEATURE_SPEC } from './features.ts';
 import { meanMetrics, topK, userMetrics, type MetricTable } from './eval/metrics.ts';
 import { attentionKeys, engagedItems, targetAttention } from './user-relation.ts';
-import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './multitask/multitask.ts';
-import { saveRanker } from './multitask/persist.ts';
+import { auc, MultitaskMmoe, toMatrices, type MultitaskExample } from './multitask/multitask.ts';
+import { saveMultitask } from './multitask/persist.ts';
 import { saveServingArtifacts } from './ann/save-artifacts.ts';
 import { createVersion, inheritModel, listVersions, promote, readPointer, versionDir, type Manifest } from './registry.ts';
 import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
@@ -93,7 +93,7 @@ function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): 
  * Fills what needs the retrieval model, as serving does: each example's retrieval score (cosine
  * of user and item vectors) and target attention over its history (the item tower's vectors).
  */
-function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
+function scoreExamples(model: TwoTower, examples: MultitaskExample[]): void {
   const dim = model.dim;
   const vectors = new Map<string, Float32Array | undefined>();
   const vectorOf = (id: string) => (vectors.has(id) ? vectors.get(id) : vectors.set(id, model.itemVector(id)).get(id));
@@ -140,7 +140,7 @@ export function calibration(pred: ArrayLike<number>, labels: ArrayLike<number>, 
 }
 
 /** Held-out AUC and log loss per head (flat numbers), and each head's calibration by decile. */
-function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
+function evaluateMultitask(model: MultitaskMmoe, examples: readonly MultitaskExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
   if (!examples.length) return {};
   const { x, y, n } = toMatrices(examples);
   const preds = model.predictMatrix(x, n);
@@ -182,7 +182,7 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
   const data = opts.data ?? (await loadTrainingData(config, config.models.holdout, opts.onData));
   if (data.range.events === 0) throw new Error('no events to train on: ingest events (or run the simulator) first');
   log.info(
-    { events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.ranker.train.length, rankerTest: data.ranker.test.length, beforeSampling: data.totals },
+    { events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.multitask.train.length, rankerTest: data.multitask.test.length, beforeSampling: data.totals },
     'training data',
   );
 
@@ -203,22 +203,22 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     metrics.retrieval = { ...evaluateRetrieval(retrieval, data), epochs: result.epochLosses.length, loss: result.epochLosses, train_seconds: result.seconds, examples: result.examples };
   }
 
-  let ranker: MultiTaskRanker | undefined;
+  let ranker: MultitaskMmoe | undefined;
   let rankerFrom: string | undefined;
   if (which === 'retrieval') {
     rankerFrom = baseVersion(config, 'ranker');
   } else {
-    if (!data.ranker.train.length) throw new Error('no impressions before the time cutoff to train the ranker on');
-    scoreExamples(retrieval, data.ranker.train);
-    scoreExamples(retrieval, data.ranker.test);
-    ranker = new MultiTaskRanker(config.models.ranker, seed);
+    if (!data.multitask.train.length) throw new Error('no impressions before the time cutoff to train the ranker on');
+    scoreExamples(retrieval, data.multitask.train);
+    scoreExamples(retrieval, data.multitask.test);
+    ranker = new MultitaskMmoe(config.models.multitask, seed);
     const t0 = performance.now();
-    const { x, y, n } = toMatrices(data.ranker.train);
+    const { x, y, n } = toMatrices(data.multitask.train);
     const losses = ranker.fit(x, y, n, {
       ...(opts.epochs ? { epochs: opts.epochs } : {}),
       ...(opts.onProgress ? { onProgress: (p) => opts.onProgress!('ranker', p) } : {}),
     });
-    metrics.ranker = { ...evaluateRanker(ranker, data.ranker.test), loss: losses, train_seconds: (performance.now() - t0) / 1000, train_examples: n };
+    metrics.ranker = { ...evaluateMultitask(ranker, data.multitask.test), loss: losses, train_seconds: (performance.now() - t0) / 1000, train_examples: n };
   }
 
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -227,7 +227,7 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     {
       backend: backend.name,
       seed,
-      config: { retrieval: config.models.retrieval, ranker: config.models.ranker, weights: config.models.weights, holdout: config.models.holdout },
+      config: { retrieval: config.models.retrieval, ranker: config.models.multitask, weights: config.models.weights, holdout: config.models.holdout },
       feature_spec: FEATURE_SPEC,
       metrics,
       data_range: { from: iso(data.range.from), to: iso(data.range.to), cutoff: iso(data.range.cutoff), events: data.range.events },
@@ -236,7 +236,7 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
       const models: Manifest['models'] = {};
       if (retrievalFrom) models.retrieval = inheritModel(config, retrievalFrom, 'retrieval', dir);
       else models.retrieval = { files: [...saveTwoTower(retrieval!, dir), ...(await saveServingArtifacts(config, retrieval!, dir))] };
-      if (ranker) models.ranker = { files: saveRanker(ranker, dir) };
+      if (ranker) models.ranker = { files: saveMultitask(ranker, dir) };
       else if (rankerFrom) models.ranker = inheritModel(config, rankerFrom, 'ranker', dir);
       return models;
     },
@@ -250,8 +250,8 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     events: data.range.events,
     retrievalSequences: data.retrieval.train.length,
     retrievalPositions: data.retrieval.train.reduce((n, s) => n + s.items.length, 0),
-    rankerTrain: data.ranker.train.length,
-    rankerTest: data.ranker.test.length,
+    rankerTrain: data.multitask.train.length,
+    rankerTest: data.multitask.test.length,
     totals: data.totals,
   };
   return { version: manifest.version, promoted, metrics, manifest, seconds: (performance.now() - started) / 1000, data: kept };

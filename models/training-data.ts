@@ -3,7 +3,7 @@ import { TrainingDataConfigSchema } from '../config/sections/models.ts';
 import type { CreatorRow, ItemRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import type { EventKind } from '../ingest/events.ts';
 import type { EventRow } from '../storage/training-events.ts';
-import type { Labels, RankerExample } from './multitask/multitask.ts';
+import type { Labels, MultitaskExample } from './multitask/multitask.ts';
 import { Reservoir } from './reservoir.ts';
 import type { Sequence } from './retrieval/train.ts';
 import type { ItemFeatures, UserInput } from './retrieval/two-tower.ts';
@@ -32,7 +32,7 @@ export interface TrainingData {
     positives: Map<string, number>;
   };
   /** Uniform samples of the examples before and after the cutoff (see TrainingDataConfig). */
-  ranker: { train: RankerExample[]; test: RankerExample[] };
+  multitask: { train: MultitaskExample[]; test: MultitaskExample[] };
   items: ItemFeatures[];
   /** Event times (epoch ms): everything before `cutoff` trains, the rest evaluates. */
   range: { from: number | null; to: number | null; cutoff: number | null; events: number };
@@ -95,9 +95,9 @@ export class TrainingSetBuilder {
   /** Per user, the items they engaged with and bought (social proof for their friends). */
   private readonly engaged = new Map<string, Set<string>>();
   private readonly bought = new Map<string, Set<string>>();
-  private readonly open = new Map<string, { example: RankerExample; ts: number; train: boolean }>();
-  private readonly rankerTrain: Reservoir<RankerExample>;
-  private readonly rankerTest: Reservoir<RankerExample>;
+  private readonly open = new Map<string, { example: MultitaskExample; ts: number; train: boolean }>();
+  private readonly rankerTrain: Reservoir<MultitaskExample>;
+  private readonly rankerTest: Reservoir<MultitaskExample>;
   private readonly retrievalTest: Reservoir<TrainingData['retrieval']['test'][number]>;
   private readonly seqs = new Map<string, Sequence>();
   private readonly positives = new Map<string, number>();
@@ -128,8 +128,8 @@ export class TrainingSetBuilder {
       has_product: i.product_id !== '',
       price: this.price.get(i.product_id) ?? 0,
     }));
-    this.rankerTrain = new Reservoir(limits.rankerExamples, seed);
-    this.rankerTest = new Reservoir(limits.rankerTestExamples, seed + 1);
+    this.rankerTrain = new Reservoir(limits.multitaskExamples, seed);
+    this.rankerTest = new Reservoir(limits.multitaskTestExamples, seed + 1);
     this.retrievalTest = new Reservoir(limits.retrievalTestExamples, seed + 2);
   }
 
@@ -286,7 +286,7 @@ export class TrainingSetBuilder {
     for (const seq of this.seqs.values()) trimSequence(seq, this.limits.sequenceLength);
     return {
       retrieval: { train: [...this.seqs.values()], test: this.retrievalTest.items, positives: this.positives },
-      ranker: { train: this.rankerTrain.items, test: this.rankerTest.items },
+      multitask: { train: this.rankerTrain.items, test: this.rankerTest.items },
       items: this.itemFeatures,
       range: { from: this.from, to: this.to, cutoff: this.cutoff, events: this.events },
       totals: { rankerTrain: this.rankerTrain.seen, rankerTest: this.rankerTest.seen, retrievalTest: this.retrievalTest.seen, positives: this.positiveCount },
