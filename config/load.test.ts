@@ -48,6 +48,20 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: {}, overrides: { clickhouse: { database: 'drop table;' } } })).toThrow(ConfigError);
   });
 
+  it('names the new key when a config still uses a renamed one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'old.json');
+    writeFileSync(file, JSON.stringify({ models: { ranker: { epochs: 3 } } }));
+    expect(() => loadConfig({ file, env: {} })).toThrow(/models\.ranker: renamed: use models\.multitask \(check .*old\.json\)/);
+    const examples = { models: { trainingData: { rankerExamples: 10 } } };
+    expect(() => loadConfig({ env: {}, overrides: examples })).toThrow(/models\.trainingData\.rankerExamples: renamed: use models\.trainingData\.multitaskExamples/);
+    const c = loadConfig({ env: {}, overrides: { models: { multitask: { epochs: 3 }, trainingData: { multitaskExamples: 10 } } } });
+    expect(c.models.multitask.epochs).toBe(3);
+    expect(c.models.trainingData.multitaskExamples).toBe(10);
+    // The pipeline keeps its `ranker` section.
+    expect(loadConfig({ env: {}, overrides: { ranker: { maxCandidates: 700 } } }).ranker.maxCandidates).toBe(700);
+  });
+
   it('rejects a config file that is not JSON with its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'broken.json');

@@ -4,7 +4,7 @@ import { engagementWeight } from './retrieval/weights.ts';
 
 /**
  * The ranker's features: one definition used by training (models/training-data.ts) and
- * serving (RankerModel.predict), so the two cannot drift. Missing signals are zeros.
+ * serving (MultitaskModel.predict), so the two cannot drift. Missing signals are zeros.
  */
 export const FEATURES = [
   'log_duration_s',

@@ -7,11 +7,11 @@ import type { AnnIndex } from './ann/faiss-index.ts';
 import { removeIndexFile } from './ann/ann-file.ts';
 import { servingArtifactsFor } from './ann/artifact.ts';
 import { initBackend } from './backend.ts';
-import { loadRanker } from './multitask/persist.ts';
+import { loadMultitask } from './multitask/persist.ts';
 import { registryDir, readManifest, readPointer, versionDir } from './registry.ts';
 import { twoTowerFromSaved } from './retrieval/persist.ts';
 import type { TwoTower } from './retrieval/two-tower.ts';
-import type { RankerModel, RetrievalModel } from './types.ts';
+import type { MultitaskModel, RetrievalModel } from './types.ts';
 import { itemSlices, readVersionFiles, savedWithoutItems, servingFiles } from './version-reader.ts';
 
 const log = childLogger('models');
@@ -23,7 +23,7 @@ export interface PromotedModels {
   itemIds: string[];
   /** Row-major, L2-normalised, itemIds.length x retrieval.dim. */
   itemVectors: Float32Array;
-  ranker: RankerModel;
+  multitask: MultitaskModel;
   /** The trainable retrieval model, when the online trainer can keep training it (models/online-trainer.ts). */
   twoTower?: TwoTower;
   /** An index already built over `itemIds`/`itemVectors` (skips the build; search parameters still apply). */
@@ -64,15 +64,15 @@ export async function loadVersion(config: Config, version: string): Promise<Serv
     try {
       const twoTower = await step('retrieval model', () => twoTowerFromSaved(savedWithoutItems(files)));
       for (const add of itemSlices(files, ITEM_SLICE)) await step('item features', () => add(twoTower));
-      const ranker = await step('ranker', () => loadRanker(dir));
+      const multitask = await step('multi-task model', () => loadMultitask(dir));
       twoTower.version = version;
-      ranker.version = version;
+      multitask.version = version;
       const itemIds = await step('item ids', () => twoTower.knownItems());
       const serving = await step('ANN ids', () => servingFiles(files));
       const stored = await step('ANN index', () => servingArtifactsFor(serving, itemIds, twoTower.dim));
       const itemVectors = stored.vectors ?? (await step('item vectors', () => twoTower.itemVectors(itemIds)));
       log.info({ version, read_ms: Math.round(read), sync_ms: steps, total_ms: Math.round(performance.now() - started) }, 'model version loaded');
-      return { version, retrieval: twoTower, twoTower, ranker, itemIds, itemVectors, ...(stored.ann ? { ann: stored.ann } : {}) };
+      return { version, retrieval: twoTower, twoTower, multitask, itemIds, itemVectors, ...(stored.ann ? { ann: stored.ann } : {}) };
     } finally {
       // The reader's copy of the FAISS bytes, read by now (or not needed).
       if (files.serving.ann) removeIndexFile(files.serving.ann.indexFile);

@@ -71,14 +71,14 @@ describe('training from ClickHouse', () => {
     expect(days).toHaveLength(2);
     const progress: { rows: number; total: number }[] = [];
     const fromDb = await loadTrainingData(config, 0.2, (p) => progress.push(p));
-    const direct = buildTrainingData(world.events, world.catalog, 0.2, config.models.trainingData, config.seed, config.models.rankerWindow);
+    const direct = buildTrainingData(world.events, world.catalog, 0.2, config.models.trainingData, config.seed, config.models.multitaskWindow);
     expect(fromDb.range).toEqual(direct.range);
     expect(fromDb.range.events).toBe(world.events.length);
     expect(fromDb.totals).toEqual(direct.totals);
     // Nothing was sampled at this size: every example and whole sequences, as before bounded memory.
-    expect(fromDb.totals.rankerTrain).toBe(fromDb.ranker.train.length);
-    expect(fromDb.ranker.train).toEqual(direct.ranker.train);
-    expect(fromDb.ranker.test).toEqual(direct.ranker.test);
+    expect(fromDb.totals.rankerTrain).toBe(fromDb.multitask.train.length);
+    expect(fromDb.multitask.train).toEqual(direct.multitask.train);
+    expect(fromDb.multitask.test).toEqual(direct.multitask.test);
     expect(fromDb.retrieval.train).toEqual(direct.retrieval.train);
     expect(fromDb.retrieval.test).toEqual(direct.retrieval.test);
     expect(fromDb.retrieval.positives).toEqual(direct.retrieval.positives);

@@ -20,7 +20,7 @@ const config = testConfig({
   dataDir: dir,
   models: {
     retrieval: { dim: 16, hidden: 16, sideDim: 4, batchSize: 64, epochs: 4, historyLength: 20, sparseLearningRate: 0.1, denseLearningRate: 0.01 },
-    ranker: { hidden: [16, 8], epochs: 4, batchSize: 64, learningRate: 0.01 },
+    multitask: { hidden: [16, 8], epochs: 4, batchSize: 64, learningRate: 0.01 },
   },
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -67,9 +67,9 @@ describe('trainAll, serving and online training', () => {
     // Serving rebuilds the model from the reader thread's columns, in slices: the same model as read directly.
     expect(served!.twoTower.state()).toEqual(loadTwoTower(versionDir(config, report.version)).state());
 
-    // The ranker predicts a higher like probability for the user's own category.
-    const test = data().ranker.test;
-    const preds = served!.ranker.predict(
+    // The multi-task model predicts a higher like probability for the user's own category.
+    const test = data().multitask.test;
+    const preds = served!.multitask.predict(
       test[0]!.user,
       test.map((e) => e.candidate),
     );
@@ -92,14 +92,14 @@ describe('trainAll, serving and online training', () => {
     const windowed = buildTrainingData(world.events, world.catalog, 0.2, config.models.trainingData, 0, 0.3);
     const report = await trainAll(config, { data: windowed, seed: 5, epochs: 2 });
     const m = readManifest(config, report.version);
-    expect(Date.parse(m.data_range.ranker_from!)).toBe(windowed.range.rankerFrom);
-    const inWindow = windowed.retrieval.train.reduce((n, s) => n + s.ts.filter((t) => t >= windowed.range.rankerFrom!).length, 0);
+    expect(Date.parse(m.data_range.ranker_from!)).toBe(windowed.range.multitaskFrom);
+    const inWindow = windowed.retrieval.train.reduce((n, s) => n + s.ts.filter((t) => t >= windowed.range.multitaskFrom!).length, 0);
     expect((report.metrics.retrieval as Record<string, number>).ranker_window_examples).toBe(inWindow);
     const auc = (report.metrics.ranker as { retrieval_score_auc_complete: { train: number; test: number } }).retrieval_score_auc_complete;
     for (const v of [auc.train, auc.test]) expect(v).toBeGreaterThan(0);
     // The saved model has learned the window since it scored the examples: its scores differ.
     const saved = loadTwoTower(versionDir(config, report.version));
-    const [first] = windowed.ranker.train;
+    const [first] = windowed.multitask.train;
     const uv = saved.userVectors([userInputOf(first!.user)]);
     const iv = saved.itemVector(first!.candidate.item_id)!;
     expect(first!.candidate.retrieval_score).not.toBeCloseTo(

@@ -4,8 +4,8 @@ import { initBackend } from './backend.ts';
 import { FEATURE_SPEC } from './features.ts';
 import { meanMetrics, topK, userMetrics, type MetricTable } from './eval/metrics.ts';
 import { attentionKeys, engagedItems, targetAttention } from './user-relation.ts';
-import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './multitask/multitask.ts';
-import { saveRanker } from './multitask/persist.ts';
+import { auc, MultitaskMmoe, toMatrices, type MultitaskExample } from './multitask/multitask.ts';
+import { saveMultitask } from './multitask/persist.ts';
 import { saveServingArtifacts } from './ann/save-artifacts.ts';
 import { createVersion, inheritModel, listVersions, promote, readPointer, versionDir, type Manifest } from './registry.ts';
 import { loadTwoTower, saveTwoTower } from './retrieval/persist.ts';
@@ -93,7 +93,7 @@ function evaluateRetrieval(model: TwoTower, data: TrainingData, ks = [10, 50]): 
  * Fills what needs the retrieval model, as serving does: each example's retrieval score (cosine
  * of user and item vectors) and target attention over its history (the item tower's vectors).
  */
-function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
+function scoreExamples(model: TwoTower, examples: MultitaskExample[]): void {
   const dim = model.dim;
   const vectors = new Map<string, Float32Array | undefined>();
   const vectorOf = (id: string) => (vectors.has(id) ? vectors.get(id) : vectors.set(id, model.itemVector(id)).get(id));
@@ -115,9 +115,9 @@ function scoreExamples(model: TwoTower, examples: RankerExample[]): void {
 
 /**
  * How well the retrieval score alone predicts completion. Far higher on the training examples
- * than on the held-out ones means the score is in-sample there (see `models.rankerWindow`).
+ * than on the held-out ones means the score is in-sample there (see `models.multitaskWindow`).
  */
-function retrievalScoreAuc(examples: readonly RankerExample[]): number | null {
+function retrievalScoreAuc(examples: readonly MultitaskExample[]): number | null {
   return (
     auc(
       examples.map((e) => e.candidate.retrieval_score),
@@ -153,7 +153,7 @@ export function calibration(pred: ArrayLike<number>, labels: ArrayLike<number>, 
 }
 
 /** Held-out AUC and log loss per head (flat numbers), and each head's calibration by decile. */
-function evaluateRanker(model: MultiTaskRanker, examples: readonly RankerExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
+function evaluateMultitask(model: MultitaskMmoe, examples: readonly MultitaskExample[]): Record<string, number | null | Record<string, CalibrationBin[]>> {
   if (!examples.length) return {};
   const { x, y, n } = toMatrices(examples);
   const preds = model.predictMatrix(x, n);
@@ -195,7 +195,7 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
   const data = opts.data ?? (await loadTrainingData(config, config.models.holdout, opts.onData));
   if (data.range.events === 0) throw new Error('no events to train on: ingest events (or run the simulator) first');
   log.info(
-    { events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.ranker.train.length, rankerTest: data.ranker.test.length, beforeSampling: data.totals },
+    { events: data.range.events, retrievalSequences: data.retrieval.train.length, rankerTrain: data.multitask.train.length, rankerTest: data.multitask.test.length, beforeSampling: data.totals },
     'training data',
   );
 
@@ -210,14 +210,14 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     const rc = { ...config.models.retrieval, ...(opts.epochs ? { epochs: opts.epochs } : {}) };
     const input = { sequences: data.retrieval.train, items: data.items, history: 'before' as const };
     const onProgress = opts.onProgress ? (p: TrainProgress) => opts.onProgress!('retrieval', p) : undefined;
-    const rankerFrom = which === 'all' ? data.range.rankerFrom : null;
-    const result = trainTwoTower(input, { config: rc, seed, ...(onProgress ? { onProgress } : {}), ...(rankerFrom !== null ? { targets: { before: rankerFrom } } : {}) });
+    const windowFrom = which === 'all' ? data.range.multitaskFrom : null;
+    const result = trainTwoTower(input, { config: rc, seed, ...(onProgress ? { onProgress } : {}), ...(windowFrom !== null ? { targets: { before: windowFrom } } : {}) });
     retrieval = result.model;
     let catchUp: { examples: number; seconds: number } | undefined;
-    if (rankerFrom !== null) {
-      // The ranker's examples are scored out of sample now; then retrieval learns the window too (one epoch).
-      scoreExamples(retrieval, data.ranker.train);
-      const more = trainTwoTower(input, { config: rc, seed, epochs: 1, model: retrieval, targets: { from: rankerFrom }, ...(onProgress ? { onProgress } : {}) });
+    if (windowFrom !== null) {
+      // The multi-task examples are scored out of sample now; then retrieval learns the window too (one epoch).
+      scoreExamples(retrieval, data.multitask.train);
+      const more = trainTwoTower(input, { config: rc, seed, epochs: 1, model: retrieval, targets: { from: windowFrom }, ...(onProgress ? { onProgress } : {}) });
       catchUp = { examples: more.examples, seconds: more.seconds };
     }
     metrics.retrieval = {
@@ -230,25 +230,25 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     };
   }
 
-  let ranker: MultiTaskRanker | undefined;
+  let ranker: MultitaskMmoe | undefined;
   let rankerFrom: string | undefined;
   if (which === 'retrieval') {
     rankerFrom = baseVersion(config, 'ranker');
   } else {
-    if (!data.ranker.train.length) throw new Error('no impressions before the time cutoff to train the ranker on');
-    // Already scored by the retrieval model before it saw the ranker's window, when there is one.
-    if (which !== 'all' || data.range.rankerFrom === null) scoreExamples(retrieval, data.ranker.train);
-    scoreExamples(retrieval, data.ranker.test);
-    ranker = new MultiTaskRanker(config.models.ranker, seed);
+    if (!data.multitask.train.length) throw new Error('no impressions before the time cutoff to train the ranker on');
+    // Already scored by the retrieval model before it saw the multi-task window, when there is one.
+    if (which !== 'all' || data.range.multitaskFrom === null) scoreExamples(retrieval, data.multitask.train);
+    scoreExamples(retrieval, data.multitask.test);
+    ranker = new MultitaskMmoe(config.models.multitask, seed);
     const t0 = performance.now();
-    const { x, y, n } = toMatrices(data.ranker.train);
+    const { x, y, n } = toMatrices(data.multitask.train);
     const losses = ranker.fit(x, y, n, {
       ...(opts.epochs ? { epochs: opts.epochs } : {}),
       ...(opts.onProgress ? { onProgress: (p) => opts.onProgress!('ranker', p) } : {}),
     });
     metrics.ranker = {
-      ...evaluateRanker(ranker, data.ranker.test),
-      retrieval_score_auc_complete: { train: retrievalScoreAuc(data.ranker.train), test: retrievalScoreAuc(data.ranker.test) },
+      ...evaluateMultitask(ranker, data.multitask.test),
+      retrieval_score_auc_complete: { train: retrievalScoreAuc(data.multitask.train), test: retrievalScoreAuc(data.multitask.test) },
       loss: losses,
       train_seconds: (performance.now() - t0) / 1000,
       train_examples: n,
@@ -261,16 +261,16 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     {
       backend: backend.name,
       seed,
-      config: { retrieval: config.models.retrieval, ranker: config.models.ranker, weights: config.models.weights, holdout: config.models.holdout },
+      config: { retrieval: config.models.retrieval, ranker: config.models.multitask, weights: config.models.weights, holdout: config.models.holdout },
       feature_spec: FEATURE_SPEC,
       metrics,
-      data_range: { from: iso(data.range.from), to: iso(data.range.to), cutoff: iso(data.range.cutoff), ranker_from: iso(data.range.rankerFrom), events: data.range.events },
+      data_range: { from: iso(data.range.from), to: iso(data.range.to), cutoff: iso(data.range.cutoff), ranker_from: iso(data.range.multitaskFrom), events: data.range.events },
     },
     async (dir) => {
       const models: Manifest['models'] = {};
       if (retrievalFrom) models.retrieval = inheritModel(config, retrievalFrom, 'retrieval', dir);
       else models.retrieval = { files: [...saveTwoTower(retrieval!, dir), ...(await saveServingArtifacts(config, retrieval!, dir))] };
-      if (ranker) models.ranker = { files: saveRanker(ranker, dir) };
+      if (ranker) models.ranker = { files: saveMultitask(ranker, dir) };
       else if (rankerFrom) models.ranker = inheritModel(config, rankerFrom, 'ranker', dir);
       return models;
     },
@@ -284,8 +284,8 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     events: data.range.events,
     retrievalSequences: data.retrieval.train.length,
     retrievalPositions: data.retrieval.train.reduce((n, s) => n + s.items.length, 0),
-    rankerTrain: data.ranker.train.length,
-    rankerTest: data.ranker.test.length,
+    rankerTrain: data.multitask.train.length,
+    rankerTest: data.multitask.test.length,
     totals: data.totals,
   };
   return { version: manifest.version, promoted, metrics, manifest, seconds: (performance.now() - started) / 1000, data: kept };

@@ -27,24 +27,24 @@ describe('training data from events (time split)', () => {
     expect(cutoff).toBeLessThanOrEqual(data.range.to!);
     for (const s of data.retrieval.train) for (const ts of s.ts) expect(ts).toBeLessThan(cutoff);
     for (const t of data.retrieval.test) expect(t.ts).toBeGreaterThanOrEqual(cutoff);
-    for (const e of data.ranker.train) {
+    for (const e of data.multitask.train) {
       for (const r of e.user.recent) expect(r.ts).toBeLessThan(cutoff);
     }
-    expect(data.ranker.train.length).toBeGreaterThan(0);
-    expect(data.ranker.test.length).toBeGreaterThan(0);
+    expect(data.multitask.train.length).toBeGreaterThan(0);
+    expect(data.multitask.test.length).toBeGreaterThan(0);
   });
 
   it('draws ranker examples from the window before the cutoff, retrieval positives from the whole range', () => {
     const windowed = buildTrainingData(world.events, world.catalog, 0.25, undefined, 0, 0.3);
-    const { cutoff: end, rankerFrom } = windowed.range;
+    const { cutoff: end, multitaskFrom } = windowed.range;
     expect(end).toBe(cutoff);
-    expect(rankerFrom).toBeGreaterThan(data.range.from!);
-    expect(rankerFrom).toBeLessThan(end!);
+    expect(multitaskFrom).toBeGreaterThan(data.range.from!);
+    expect(multitaskFrom).toBeLessThan(end!);
     const impressions = world.events.filter((e) => e.kind === 'impression');
-    expect(windowed.totals.rankerTrain).toBe(impressions.filter((e) => e.ts_ms >= rankerFrom! && e.ts_ms < end!).length);
+    expect(windowed.totals.rankerTrain).toBe(impressions.filter((e) => e.ts_ms >= multitaskFrom! && e.ts_ms < end!).length);
     expect(windowed.totals.rankerTrain).toBeLessThan(data.totals.rankerTrain);
     expect(windowed.retrieval.train).toEqual(data.retrieval.train);
-    expect(windowed.ranker.test).toEqual(data.ranker.test);
+    expect(windowed.multitask.test).toEqual(data.multitask.test);
   });
 
   it('drops labels that happen after the cutoff from training examples', () => {
@@ -57,7 +57,7 @@ describe('training data from events (time split)', () => {
     ];
     const d = buildTrainingData(events, world.catalog, 0.5);
     expect(d.range.cutoff).toBe(3000);
-    const u0 = d.ranker.train.find((e) => e.user.userId === 'u0')!;
+    const u0 = d.multitask.train.find((e) => e.user.userId === 'u0')!;
     expect(u0.labels.watch).toBe(0);
   });
 
@@ -70,7 +70,7 @@ describe('training data from events (time split)', () => {
       ev('impression', 'u9', 'i1', 4_000_000),
     ];
     const d = buildTrainingData(events, world.catalog, 0.2);
-    const [first, again] = d.ranker.train.filter((e) => e.user.userId === 'u0' && e.candidate.item_id === 'i1');
+    const [first, again] = d.multitask.train.filter((e) => e.user.userId === 'u0' && e.candidate.item_id === 'i1');
     expect(first!.candidate.impressions).toBe(0);
     expect(first!.candidate.friends_engaged).toBe(0);
     // u2 is u0's friend (world edges) and liked i1 in between.
@@ -81,10 +81,10 @@ describe('training data from events (time split)', () => {
   });
 
   it('labels outcomes and maps purchases of a product to its item', () => {
-    const bought = data.ranker.train.filter((e) => e.labels.purchase === 1);
+    const bought = data.multitask.train.filter((e) => e.labels.purchase === 1);
     expect(bought.length).toBeGreaterThan(0);
     for (const e of bought) expect(e.candidate.has_product).toBe(true);
-    const liked = data.ranker.train.filter((e) => e.labels.like === 1);
+    const liked = data.multitask.train.filter((e) => e.labels.like === 1);
     for (const e of liked) expect(e.candidate.category).toBe(world.taste(e.user.userId));
   });
 });
@@ -92,20 +92,20 @@ describe('training data from events (time split)', () => {
 describe('training data in bounded memory', () => {
   const world = syntheticWorld({ users: 12, items: 30, categories: 3, impressionsPerUser: 40, seed: 3 });
   const full = buildTrainingData(world.events, world.catalog, 0.25);
-  const limits = { rankerExamples: 50, rankerTestExamples: 20, retrievalTestExamples: 5, sequenceLength: 8, socialItemsPerUser: 500 };
+  const limits = { multitaskExamples: 50, multitaskTestExamples: 20, retrievalTestExamples: 5, sequenceLength: 8, socialItemsPerUser: 500 };
   const bounded = buildTrainingData(world.events, world.catalog, 0.25, limits, 7);
 
   it('keeps at most the configured examples and counts what it saw', () => {
-    expect(full.totals).toEqual({ rankerTrain: full.ranker.train.length, rankerTest: full.ranker.test.length, retrievalTest: full.retrieval.test.length, positives: expect.any(Number) });
-    expect(full.ranker.train.length).toBeGreaterThan(limits.rankerExamples);
-    expect(bounded.ranker.train).toHaveLength(limits.rankerExamples);
-    expect(bounded.ranker.test).toHaveLength(limits.rankerTestExamples);
+    expect(full.totals).toEqual({ rankerTrain: full.multitask.train.length, rankerTest: full.multitask.test.length, retrievalTest: full.retrieval.test.length, positives: expect.any(Number) });
+    expect(full.multitask.train.length).toBeGreaterThan(limits.multitaskExamples);
+    expect(bounded.multitask.train).toHaveLength(limits.multitaskExamples);
+    expect(bounded.multitask.test).toHaveLength(limits.multitaskTestExamples);
     expect(bounded.retrieval.test).toHaveLength(limits.retrievalTestExamples);
     expect(bounded.totals).toEqual(full.totals);
     expect(bounded.range).toEqual(full.range);
     // The sample comes from the whole range, not its start: some kept example is from its second half.
     const mid = (full.range.from! + full.range.cutoff!) / 2;
-    expect(bounded.ranker.train.some((e) => e.user.recent[0] && e.user.recent[0].ts > mid)).toBe(true);
+    expect(bounded.multitask.train.some((e) => e.user.recent[0] && e.user.recent[0].ts > mid)).toBe(true);
   });
 
   it('trains the two-tower on each user’s most recent positives, and counts popularity over all of them', () => {
@@ -123,7 +123,7 @@ describe('training data in bounded memory', () => {
     // u2 (u0's friend) likes i1, then engages with two other items: with room for one item i1 is forgotten.
     const events = [ev('like', 'u2', 'i1', 1000), ev('like', 'u2', 'i4', 2000), ev('impression', 'u0', 'i1', 3000), ev('impression', 'u9', 'i1', 4_000_000)];
     const proof = (socialItemsPerUser: number) =>
-      buildTrainingData(events, world.catalog, 0.2, { ...limits, socialItemsPerUser }).ranker.train.find((x) => x.user.userId === 'u0')!.candidate.friends_engaged;
+      buildTrainingData(events, world.catalog, 0.2, { ...limits, socialItemsPerUser }).multitask.train.find((x) => x.user.userId === 'u0')!.candidate.friends_engaged;
     expect(proof(2)).toBe(1);
     expect(proof(1)).toBe(0);
   });

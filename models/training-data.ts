@@ -3,7 +3,7 @@ import { TrainingDataConfigSchema } from '../config/sections/models.ts';
 import type { CreatorRow, ItemRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import type { EventKind } from '../ingest/events.ts';
 import type { EventRow } from '../storage/training-events.ts';
-import type { Labels, RankerExample } from './multitask/multitask.ts';
+import type { Labels, MultitaskExample } from './multitask/multitask.ts';
 import type { ItemCounts } from '../ingest/online-state.ts';
 import { itemRates } from './features.ts';
 import { Reservoir } from './reservoir.ts';
@@ -33,15 +33,15 @@ export interface TrainingData {
     /** Positives before the cutoff per item, over the whole range (the popularity baseline). */
     positives: Map<string, number>;
   };
-  /** Uniform samples of the examples in [rankerFrom, cutoff) and after the cutoff (see TrainingDataConfig). */
-  ranker: { train: RankerExample[]; test: RankerExample[] };
+  /** Uniform samples of the examples in [multitaskFrom, cutoff) and after the cutoff (see TrainingDataConfig). */
+  multitask: { train: MultitaskExample[]; test: MultitaskExample[] };
   items: ItemFeatures[];
   /**
-   * Event times (epoch ms): everything before `cutoff` trains, the rest evaluates. The ranker
-   * trains on impressions from `rankerFrom` (null: from the start), scored by a retrieval model
+   * Event times (epoch ms): everything before `cutoff` trains, the rest evaluates. The multi-task
+   * model trains on impressions from `multitaskFrom` (null: from the start), scored by a retrieval model
    * trained on the positives before it (see TrainingSplit).
    */
-  range: { from: number | null; to: number | null; cutoff: number | null; rankerFrom: number | null; events: number };
+  range: { from: number | null; to: number | null; cutoff: number | null; multitaskFrom: number | null; events: number };
   /** How many of each there were before sampling (equal to the kept counts while under the bounds). */
   totals: { rankerTrain: number; rankerTest: number; retrievalTest: number; positives: number };
 }
@@ -62,20 +62,20 @@ function holdoutIndex(n: number, holdout: number): number {
 }
 
 /**
- * Where the time range splits (epoch ms). Before `cutoff` trains, from it evaluates. The ranker
- * learns from impressions in [rankerFrom, cutoff): a retrieval score computed by a model that
+ * Where the time range splits (epoch ms). Before `cutoff` trains, from it evaluates. The multi-task
+ * model learns from impressions in [multitaskFrom, cutoff): a retrieval score computed by a model that
  * trained on the same engagements is in-sample (it predicted completion with AUC 0.77 there
- * against 0.56 held out on the demo world), so the ranker would lean on a signal serving
- * never has. null `rankerFrom`: the whole training range.
+ * against 0.56 held out on the demo world), so the model would lean on a signal serving
+ * never has. null `multitaskFrom`: the whole training range.
  */
 export interface TrainingSplit {
   cutoff: number | null;
-  rankerFrom: number | null;
+  multitaskFrom: number | null;
 }
 
-/** Event indices (in time order, of `n`) where the split falls: the holdout share last, the ranker window just before it. */
-export function splitIndices(n: number, holdout: number, rankerWindow: number): { cutoff: number; rankerFrom: number | null } {
-  return { cutoff: holdoutIndex(n, holdout), rankerFrom: rankerWindow > 0 ? holdoutIndex(n, holdout + rankerWindow) : null };
+/** Event indices (in time order, of `n`) where the split falls: the holdout share last, the multi-task window just before it. */
+export function splitIndices(n: number, holdout: number, multitaskWindow: number): { cutoff: number; multitaskFrom: number | null } {
+  return { cutoff: holdoutIndex(n, holdout), multitaskFrom: multitaskWindow > 0 ? holdoutIndex(n, holdout + multitaskWindow) : null };
 }
 
 /** Adds `value` as the most recent member of `set`, dropping the oldest beyond `limit`. */
@@ -110,9 +110,9 @@ export class TrainingSetBuilder {
   /** Per user, the items they engaged with and bought (social proof for their friends). */
   private readonly engaged = new Map<string, Set<string>>();
   private readonly bought = new Map<string, Set<string>>();
-  private readonly open = new Map<string, { example: RankerExample; ts: number; train: boolean }>();
-  private readonly rankerTrain: Reservoir<RankerExample>;
-  private readonly rankerTest: Reservoir<RankerExample>;
+  private readonly open = new Map<string, { example: MultitaskExample; ts: number; train: boolean }>();
+  private readonly rankerTrain: Reservoir<MultitaskExample>;
+  private readonly rankerTest: Reservoir<MultitaskExample>;
   private readonly retrievalTest: Reservoir<TrainingData['retrieval']['test'][number]>;
   private readonly seqs = new Map<string, Sequence>();
   private readonly positives = new Map<string, number>();
@@ -142,8 +142,8 @@ export class TrainingSetBuilder {
       has_product: i.product_id !== '',
       price: this.price.get(i.product_id) ?? 0,
     }));
-    this.rankerTrain = new Reservoir(limits.rankerExamples, seed);
-    this.rankerTest = new Reservoir(limits.rankerTestExamples, seed + 1);
+    this.rankerTrain = new Reservoir(limits.multitaskExamples, seed);
+    this.rankerTest = new Reservoir(limits.multitaskTestExamples, seed + 1);
     this.retrievalTest = new Reservoir(limits.retrievalTestExamples, seed + 2);
   }
 
@@ -223,7 +223,7 @@ export class TrainingSetBuilder {
     if (e.kind === 'unfollow' && e.creator_id) this.follows.get(e.user_id)?.delete(e.creator_id);
     const itemId = e.item_id || (e.product_id ? (this.itemOfProduct.get(e.product_id) ?? '') : '');
     if (!itemId) return;
-    const { cutoff, rankerFrom } = this.split;
+    const { cutoff, multitaskFrom } = this.split;
     const isTrain = cutoff !== null && e.ts_ms < cutoff;
     const key = `${e.user_id}\u0000${itemId}`;
     let ex = this.open.get(key);
@@ -234,7 +234,7 @@ export class TrainingSetBuilder {
       ex = { example: { user, candidate: this.signals(user, itemId, e.ts_ms), labels: emptyLabels() }, ts: e.ts_ms, train: isTrain };
       this.open.set(key, ex);
       if (!isTrain) this.rankerTest.offer(ex.example);
-      else if (rankerFrom === null || e.ts_ms >= rankerFrom) this.rankerTrain.offer(ex.example);
+      else if (multitaskFrom === null || e.ts_ms >= multitaskFrom) this.rankerTrain.offer(ex.example);
     }
     // A training example never learns from events after the cutoff.
     if (ex && (!ex.train || isTrain)) {
@@ -297,7 +297,7 @@ export class TrainingSetBuilder {
     for (const seq of this.seqs.values()) trimSequence(seq, this.limits.sequenceLength);
     return {
       retrieval: { train: [...this.seqs.values()], test: this.retrievalTest.items, positives: this.positives },
-      ranker: { train: this.rankerTrain.items, test: this.rankerTest.items },
+      multitask: { train: this.rankerTrain.items, test: this.rankerTest.items },
       items: this.itemFeatures,
       range: { from: this.from, to: this.to, ...this.split, events: this.events },
       totals: { rankerTrain: this.rankerTrain.seen, rankerTest: this.rankerTest.seen, retrievalTest: this.retrievalTest.seen, positives: this.positiveCount },
@@ -315,11 +315,11 @@ function trimSequence(seq: Sequence, length: number): void {
 }
 
 /** Builds the training sets from events in memory (tests, small files): the most recent `holdout` share is held out. */
-export function buildTrainingData(events: readonly TrainingEvent[], catalog: CatalogSnapshot, holdout: number, limits = DEFAULT_TRAINING_LIMITS, seed = 0, rankerWindow = 0): TrainingData {
+export function buildTrainingData(events: readonly TrainingEvent[], catalog: CatalogSnapshot, holdout: number, limits = DEFAULT_TRAINING_LIMITS, seed = 0, multitaskWindow = 0): TrainingData {
   const sorted = [...events].sort((a, b) => a.ts_ms - b.ts_ms);
-  const at = splitIndices(sorted.length, holdout, rankerWindow);
+  const at = splitIndices(sorted.length, holdout, multitaskWindow);
   const time = (i: number | null) => (sorted.length && i !== null ? sorted[i]!.ts_ms : null);
-  const builder = new TrainingSetBuilder(catalog, { cutoff: time(at.cutoff), rankerFrom: time(at.rankerFrom) }, limits, seed);
+  const builder = new TrainingSetBuilder(catalog, { cutoff: time(at.cutoff), multitaskFrom: time(at.multitaskFrom) }, limits, seed);
   for (const e of sorted) builder.add(e);
   return builder.finish();
 }

@@ -44,8 +44,8 @@ export async function loadTrainingData(config: Config, holdout = config.models.h
     };
     const days = await eventDays(client);
     const total = days.reduce((n, d) => n + d.events, 0);
-    const at = splitIndices(total, holdout, config.models.rankerWindow);
-    const split = { cutoff: await timeAt(client, days, total, at.cutoff), rankerFrom: await timeAt(client, days, total, at.rankerFrom) };
+    const at = splitIndices(total, holdout, config.models.multitaskWindow);
+    const split = { cutoff: await timeAt(client, days, total, at.cutoff), multitaskFrom: await timeAt(client, days, total, at.multitaskFrom) };
     const builder = new TrainingSetBuilder(catalog, split, config.models.trainingData, config.seed);
     const t0 = performance.now();
     let rows = 0;

@@ -60,7 +60,7 @@ export interface CandidateSignals {
   attention_max: number;
 }
 
-export interface RankerModel {
+export interface MultitaskModel {
   version: string;
   /** One prediction array per objective, each aligned with `candidates`. */
   predict(user: UserContext, candidates: readonly CandidateSignals[]): Record<Objective, Float32Array>;

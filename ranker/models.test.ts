@@ -40,8 +40,8 @@ describe('ModelHolder ANN wiring', () => {
       const disposable = (version: string) => {
         const m = fakeModels(version, ids, 8);
         const retrieval = Object.assign(m.retrieval, { dispose: vi.fn() });
-        const ranker = Object.assign(m.ranker, { dispose: vi.fn() });
-        return { models: { ...m, ann: AnnIndex.build(8, ids, m.itemVectors, 'Flat') }, retrieval, ranker };
+        const multitask = Object.assign(m.multitask, { dispose: vi.fn() });
+        return { models: { ...m, ann: AnnIndex.build(8, ids, m.itemVectors, 'Flat') }, retrieval, multitask };
       };
       const v1 = disposable('m1');
       const v2 = disposable('m2');
@@ -49,23 +49,23 @@ describe('ModelHolder ANN wiring', () => {
       await holder.swap(v2.models);
       const inFlight = holder.current;
       // A request that took the old snapshot before the swap can still score with it.
-      expect(v1.ranker.dispose).not.toHaveBeenCalled();
+      expect(v1.multitask.dispose).not.toHaveBeenCalled();
       vi.advanceTimersByTime(RETIRE_AFTER_MS);
       expect(v1.retrieval.dispose).toHaveBeenCalledTimes(1);
-      expect(v1.ranker.dispose).toHaveBeenCalledTimes(1);
+      expect(v1.multitask.dispose).toHaveBeenCalledTimes(1);
       expect(v2.retrieval.dispose).not.toHaveBeenCalled();
       expect(holder.current).toBe(inFlight);
 
       // A version that fails to load is freed at once; the serving one is kept.
       const broken = disposable('m3');
       await holder.swap({ ...broken.models, ann: AnnIndex.build(8, ids.slice(0, 5), broken.models.itemVectors.subarray(0, 40), 'Flat') });
-      expect(broken.ranker.dispose).toHaveBeenCalledTimes(1);
+      expect(broken.multitask.dispose).toHaveBeenCalledTimes(1);
       expect(holder.current!.version).toBe('m2');
 
       // Re-promoting objects that serve already never frees them.
       await holder.swap({ ...v2.models, version: 'm2-again' });
       vi.advanceTimersByTime(RETIRE_AFTER_MS);
-      expect(v2.ranker.dispose).not.toHaveBeenCalled();
+      expect(v2.multitask.dispose).not.toHaveBeenCalled();
     } finally {
       vi.useRealTimers();
     }

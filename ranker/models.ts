@@ -7,13 +7,13 @@ import { ItemVectors, type ItemRows } from '../models/ann/item-vectors.ts';
 import { NeighbourCache } from '../models/ann/neighbour-cache.ts';
 import { annFactory, annSearchParams, i2iSearchParams } from '../models/ann/sizing.ts';
 import type { PromotedModels } from '../models/serving.ts';
-import type { RankerModel, RetrievalModel } from '../models/types.ts';
+import type { MultitaskModel, RetrievalModel } from '../models/types.ts';
 
 /** The models one request uses; replaced as a whole, so a request never mixes two versions. */
 export interface ServingSnapshot {
   version: string;
   retrieval: RetrievalModel;
-  ranker: RankerModel;
+  multitask: MultitaskModel;
   ann: AnnIndex;
   /** Search parameters of the item-to-item source's queries ('' = the index's own). */
   i2iParams: string;
@@ -81,7 +81,7 @@ export class ModelHolder {
       const { i2iCacheItems, i2iCacheTtlMs } = this.config.ranker.ann;
       const neighbours = new NeighbourCache(i2iCacheItems, i2iCacheTtlMs);
       const previous = this.current;
-      this.current = { version: m.version, retrieval: m.retrieval, ranker: m.ranker, ann, annIds, i2iParams, neighbours, loadedAt: Date.now() };
+      this.current = { version: m.version, retrieval: m.retrieval, multitask: m.multitask, ann, annIds, i2iParams, neighbours, loadedAt: Date.now() };
       if (previous) this.retire(previous);
       swaps.inc();
       annSize.set(ann.size);
@@ -120,10 +120,10 @@ export class ModelHolder {
     timer.unref();
   }
 
-  private dispose(old: Pick<ServingSnapshot, 'retrieval' | 'ranker'>): void {
+  private dispose(old: Pick<ServingSnapshot, 'retrieval' | 'multitask'>): void {
     const live = this.current;
-    for (const model of new Set<object>([old.retrieval, old.ranker])) {
-      if (model !== live?.retrieval && model !== live?.ranker && disposable(model)) model.dispose();
+    for (const model of new Set<object>([old.retrieval, old.multitask])) {
+      if (model !== live?.retrieval && model !== live?.multitask && disposable(model)) model.dispose();
     }
   }
 

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { EngagementEvent, EventKind } from '../ingest/events.ts';
-import { OBJECTIVES, type CandidateSignals, type Objective, type RankerModel, type RetrievalModel, type UserContext } from '../models/types.ts';
+import { OBJECTIVES, type CandidateSignals, type Objective, type MultitaskModel, type RetrievalModel, type UserContext } from '../models/types.ts';
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import { hash32 } from '../core/hash.ts';
 import { ServingCatalog } from './catalog/serving-catalog.ts';
@@ -152,7 +152,7 @@ export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { 
     userVector: (user: UserContext) => unitVector(hash32(`${version}:user:${user.userId}`), dim),
     itemVector: (id: string) => byId.get(id),
   };
-  const ranker: RankerModel = {
+  const multitask: MultitaskModel = {
     version,
     predict(_user: UserContext, candidates: readonly CandidateSignals[]) {
       if (opts.failPredict) throw new Error('model exploded');
@@ -168,5 +168,5 @@ export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { 
       return out;
     },
   };
-  return { version, retrieval, itemIds, itemVectors: vectors, ranker };
+  return { version, retrieval, itemIds, itemVectors: vectors, multitask };
 }

@@ -4,7 +4,7 @@
  *
  *   ROOT=/path/to/checkout ITEMS=20000 REQUESTS=300 node --import tsx benchmarks/feed-pipeline/cpu-ab.ts
  *
- * Same synthetic world (ranker/testing.ts makeWorld, seed 7), the real untrained MultiTaskRanker of each
+ * Same synthetic world (ranker/testing.ts makeWorld, seed 7), the real untrained MultitaskMmoe of each
  * checkout's architecture, hashed retrieval vectors (dim 64), 500 candidates, 2,000 users with 40
  * plays and likes each. No ClickHouse: it measures the pipeline, not the 1M-item catalog (profile.ts).
  * Besides the process's CPU per request it prints each stage's CPU per request (process.cpuUsage
@@ -24,7 +24,7 @@ const { ModelHolder } = await imp('ranker/models.ts');
 const { FeedPipeline } = await imp('ranker/pipeline.ts');
 const { TrafficPool } = await imp('ranker/traffic-pool.ts');
 const { newSession } = await imp('ranker/session.ts');
-const { MultiTaskRanker } = await imp('models/multitask/multitask.ts');
+const { MultitaskMmoe } = await imp('models/multitask/multitask.ts');
 const { initBackend } = await imp('models/backend.ts');
 await initBackend();
 const config = loadConfig({ overrides: { logLevel: 'warn', ranker: { trafficPool: { refreshMs: 0 } } } });
@@ -35,7 +35,7 @@ const online = new MemoryOnlineState();
 const holder = new ModelHolder(config, catalog.items);
 const ids = rows.items.map((i: { item_id: string }) => i.item_id);
 const models = fakeModels('ab', ids, 64);
-models.ranker = new MultiTaskRanker(config.models.ranker, 42);
+models.multitask = new MultitaskMmoe(config.models.multitask, 42);
 await holder.swap(models);
 const rng = new Rng(1);
 for (let u = 0; u < 2000; u++) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../core/errors.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
-import { MultiTaskRanker } from '../../models/multitask/multitask.ts';
+import { MultitaskMmoe } from '../../models/multitask/multitask.ts';
 import { OnlineTrainer } from '../../models/online-trainer.ts';
 import { trainTwoTower, type Sequence } from '../../models/retrieval/train.ts';
 import type { ItemFeatures, TwoTower } from '../../models/retrieval/two-tower.ts';
@@ -33,7 +33,14 @@ async function servingModel(ctx: BenchContext, items: number): Promise<{ holder:
   model.version = 'bench';
   const holder = new ModelHolder(ctx.config, new IdIndex());
   const itemIds = model.knownItems();
-  await holder.swap({ version: 'bench', retrieval: model, itemIds, itemVectors: model.itemVectors(itemIds), ranker: new MultiTaskRanker(ctx.config.models.ranker, ctx.config.seed), twoTower: model });
+  await holder.swap({
+    version: 'bench',
+    retrieval: model,
+    itemIds,
+    itemVectors: model.itemVectors(itemIds),
+    multitask: new MultitaskMmoe(ctx.config.models.multitask, ctx.config.seed),
+    twoTower: model,
+  });
   if (!holder.current) throw new Error('the benchmark model could not be loaded for serving');
   return { holder, model, ids };
 }

@@ -13,7 +13,7 @@ import { flattenMetrics } from '../../feed-api/routes/dashboard.ts';
 import { readManifest, readPointer, versionDir } from '../../models/registry.ts';
 import { trainAll } from '../../models/train.ts';
 import { annFactory } from '../../models/ann/sizing.ts';
-import { RANKER_FORMAT } from '../../models/multitask/persist.ts';
+import { MULTITASK_FORMAT } from '../../models/multitask/persist.ts';
 import type { BenchWorld } from './world.ts';
 
 /** Epochs of both models, as `npm start` trains the demo world: enough to be a trained model, affordable at 1M items. */
@@ -50,7 +50,7 @@ function modelKey(world: BenchWorld, config: Config, epochs: number): string {
     ann: annFactory(config.ranker.ann, world.items),
     epochs,
     // A build whose ranker artifacts differ in format cannot load the stored version: train again.
-    rankerFormat: RANKER_FORMAT,
+    rankerFormat: MULTITASK_FORMAT,
   };
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
 }

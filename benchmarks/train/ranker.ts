@@ -1,5 +1,5 @@
 import { FEATURES } from '../../models/features.ts';
-import { MultiTaskRanker } from '../../models/multitask/multitask.ts';
+import { MultitaskMmoe } from '../../models/multitask/multitask.ts';
 import { OBJECTIVES } from '../../models/types.ts';
 import { median } from '../harness/stats.ts';
 import type { BenchContext } from '../harness/types.ts';
@@ -23,7 +23,7 @@ export async function rankerThroughput(ctx: BenchContext): Promise<RankerThrough
   const rand = new Rng(ctx.config.seed).next;
   const x = Float32Array.from({ length: n * width }, () => rand() * 4 - 2);
   const y = Float32Array.from({ length: n * k }, () => (rand() < 0.3 ? 1 : 0));
-  const model = new MultiTaskRanker(ctx.config.models.ranker, ctx.config.seed);
+  const model = new MultitaskMmoe(ctx.config.models.multitask, ctx.config.seed);
   const rates: number[] = [];
   model.fit(x, y, n, { epochs: ctx.smoke ? 1 : 3, onProgress: (p) => p.step === p.steps && rates.push(p.examplesPerSec) });
   const batch = 500;

@@ -208,7 +208,7 @@ export const trainScaleBenchmark: Benchmark = {
         training_heap_mb: ctx.config.models.trainingHeapMb,
         holdout: ctx.config.models.holdout,
         retrieval: ctx.config.models.retrieval,
-        ranker: ctx.config.models.ranker,
+        ranker: ctx.config.models.multitask,
         worlds: sizes.map((s) => ({ database: s.world.config.clickhouse.database, days: s.world.history.days, events: s.world.history.events, seeded: s.world.seeded, seed_s: s.world.seedSeconds })),
       },
       figures,
@@ -283,7 +283,7 @@ export const trainScaleBenchmark: Benchmark = {
       },
       notes: [
         `Each size trains in its own process (the tsx loader included); the ANN index of the version is built in a further child process, not counted.`,
-        `Memory is bounded by models.trainingData: ranker examples ${limits.rankerExamples.toLocaleString('en-US')} and held-out ${limits.rankerTestExamples.toLocaleString('en-US')} (reservoir samples), ${limits.sequenceLength} positives and ${limits.socialItemsPerUser} social-proof items per person; so it grows with people and items, not events.`,
+        `Memory is bounded by models.trainingData: multi-task examples ${limits.multitaskExamples.toLocaleString('en-US')} and held-out ${limits.multitaskTestExamples.toLocaleString('en-US')} (reservoir samples), ${limits.sequenceLength} positives and ${limits.socialItemsPerUser} social-proof items per person; so it grows with people and items, not events.`,
         `Training runs as feed train runs it: in a worker thread whose V8 heap is capped at models.trainingHeapMb (${ctx.config.models.trainingHeapMb} MiB), so V8 collects rather than grow its heap with the events.`,
         'The largest world is the 125-day history three times over, each copy shifted 125 days further back with its own event ids (harness/world.ts ensureCopiedWorld): the same people and videos, so only the events grow; its older copies precede the videos’ publish dates, so its quality figures are not comparable with the others.',
         'Examples/s depend on how busy the host was (see machine.load_1m and cpu_steal); peak RSS does not.',

@@ -121,7 +121,7 @@ export const trainBenchmark: Benchmark = {
     const figures: Record<string, Figure> = {
       retrieval_examples_per_s: { value: round(retrievalRate), unit: 'examples/s', note: `two-tower, batch ${cfg.retrieval.batchSize}, dim ${cfg.retrieval.dim}` },
       retrieval_wall_s: { value: round(wall), unit: 's', note: `${epochs} epochs over ${runs[0]!.examples.toLocaleString('en-US')} examples (${dataName})` },
-      ranker_examples_per_s: { value: round(rankerRate), unit: 'examples/s', note: `multi-task ranker, batch ${cfg.ranker.batchSize}` },
+      ranker_examples_per_s: { value: round(rankerRate), unit: 'examples/s', note: `multi-task ranker, batch ${cfg.multitask.batchSize}` },
       ranker_predictions_per_s: { value: round(predictRate), unit: 'candidates/s', note: 'batches of 500, as one feed request' },
       backend_matmul_gflops: { value: round(gflops), unit: 'GFLOP/s', note: `${mm}x${mm} matmul` },
     };
@@ -148,7 +148,7 @@ export const trainBenchmark: Benchmark = {
     };
     return {
       dataset: { name: dataName, interactions: data.user.length, users: data.users.length, items: data.items.length },
-      params: { epochs, retrieval: cfg.retrieval, ranker: cfg.ranker },
+      params: { epochs, retrieval: cfg.retrieval, ranker: cfg.multitask },
       figures,
       references,
       tables: [table],

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config/schema.ts';
 import { wrapError } from '../../core/errors.ts';
-import { readRankerSpec } from '../../models/multitask/persist.ts';
+import { readMultitaskSpec } from '../../models/multitask/persist.ts';
 import { listVersions, promote, readPointer, rollback, versionDir } from '../../models/registry.ts';
 import { configFrom } from '../context.ts';
 
@@ -17,7 +17,7 @@ function headline(metrics: Record<string, unknown>): string {
 /** Refuses, before the pointer moves, a version whose ranker this build cannot serve (servers would keep the old one). */
 function servable(config: Config, version: string): void {
   try {
-    readRankerSpec(versionDir(config, version));
+    readMultitaskSpec(versionDir(config, version));
   } catch (err) {
     throw wrapError(`version ${version} cannot be served by this build`, err);
   }

@@ -32,7 +32,7 @@ export function registerTrainCommands(program: Command): void {
     .command('train')
     .description('train from ClickHouse (time split), evaluate on the held-out slice, write a registry version')
     .addOption(new Option('--model <model>', 'which model to train; the other is reused from the promoted version').choices(['retrieval', 'ranker', 'all']).default('all'))
-    .option('--epochs <n>', 'epochs (default: models.retrieval.epochs / models.ranker.epochs)')
+    .option('--epochs <n>', 'epochs (default: models.retrieval.epochs / models.multitask.epochs)')
     .option('--seed <n>', 'training seed (default: config seed); the same seed gives the same model')
     .option('--promote', 'promote the new version for serving')
     .option('--json', 'print the report as JSON')

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withRenamedKeys } from '../renamed-keys.ts';
 
 const positive = z.number().positive();
 
@@ -31,7 +32,8 @@ export const RetrievalConfigSchema = z.object({
   expireAfterDays: positive.default(30),
 });
 
-export const RankerConfigSchema = z.object({
+/** The multi-task scoring model (models/multitask/); `ranker` is the feed pipeline's section. */
+export const MultitaskConfigSchema = z.object({
   /** MMoE widths: [shared bottom, each expert]. */
   hidden: z.tuple([z.number().int().min(1).max(1024), z.number().int().min(1).max(1024)]).default([64, 16]),
   /** Experts shared by the tasks, mixed per task by its gate. */
@@ -43,22 +45,25 @@ export const RankerConfigSchema = z.object({
 
 /**
  * Bounds of `feed train`'s replay of the training range, so its memory does not grow with the
- * number of events (it grows with users and items). Ranker examples, held-out examples and
+ * number of events (it grows with users and items). Multi-task examples, held-out examples and
  * retrieval evaluation targets are reservoir samples (uniform over the range, seeded); a
  * sample equals the full set while the range has fewer.
  */
-export const TrainingDataConfigSchema = z.object({
-  /** Ranker training examples kept (one per impression before the cutoff). */
-  rankerExamples: z.number().int().min(1).default(300_000),
-  /** Held-out ranker examples kept for evaluation (AUC, log loss, calibration). */
-  rankerTestExamples: z.number().int().min(1).default(100_000),
-  /** Held-out retrieval targets kept for recall@k and MRR (each is ranked against every item). */
-  retrievalTestExamples: z.number().int().min(1).default(2_000),
-  /** Positive engagements per user the two-tower trains on: the most recent ones. */
-  sequenceLength: z.number().int().min(1).default(500),
-  /** Engaged and bought items remembered per user for friends' social proof: the most recent ones. */
-  socialItemsPerUser: z.number().int().min(1).default(500),
-});
+export const TrainingDataConfigSchema = withRenamedKeys(
+  z.object({
+    /** Multi-task model training examples kept (one per impression before the cutoff). */
+    multitaskExamples: z.number().int().min(1).default(300_000),
+    /** Held-out multi-task examples kept for evaluation (AUC, log loss, calibration). */
+    multitaskTestExamples: z.number().int().min(1).default(100_000),
+    /** Held-out retrieval targets kept for recall@k and MRR (each is ranked against every item). */
+    retrievalTestExamples: z.number().int().min(1).default(2_000),
+    /** Positive engagements per user the two-tower trains on: the most recent ones. */
+    sequenceLength: z.number().int().min(1).default(500),
+    /** Engaged and bought items remembered per user for friends' social proof: the most recent ones. */
+    socialItemsPerUser: z.number().int().min(1).default(500),
+  }),
+  { rankerExamples: 'models.trainingData.multitaskExamples', rankerTestExamples: 'models.trainingData.multitaskTestExamples' },
+);
 
 /** Final score = sum of weight * prediction; purchase also scales by price times gmvWeight. */
 const ObjectiveWeightsSchema = z
@@ -75,10 +80,10 @@ const ObjectiveWeightsSchema = z
   // gmv scales the purchase objective; it is not an objective of its own.
   .refine((w) => Object.entries(w).some(([k, v]) => k !== 'gmv' && v > 0), 'at least one objective needs a positive weight');
 
-export const ModelsConfigSchema = z
-  .object({
+export const ModelsConfigSchema = withRenamedKeys(
+  z.object({
     retrieval: RetrievalConfigSchema.prefault({}),
-    ranker: RankerConfigSchema.prefault({}),
+    multitask: MultitaskConfigSchema.prefault({}),
     weights: ObjectiveWeightsSchema.prefault({}),
     trainingData: TrainingDataConfigSchema.prefault({}),
     /**
@@ -89,18 +94,20 @@ export const ModelsConfigSchema = z
     /** Share of the time range held out (the most recent events) for evaluation. */
     holdout: z.number().gt(0).lt(0.9).default(0.1),
     /**
-     * Share of the time range, just before the holdout, whose impressions train the ranker. The
-     * retrieval model first trains on the events before it and scores those impressions (so the
-     * ranker's retrieval score is out of sample, as at serving), then catches up on the window.
-     * 0: the ranker trains on the whole range with in-sample retrieval scores.
+     * Share of the time range, just before the holdout, whose impressions train the multi-task
+     * model. The retrieval model first trains on the events before it and scores those
+     * impressions (so their retrieval score is out of sample, as at serving), then catches up on
+     * the window. 0: the whole range, with in-sample retrieval scores.
      */
-    rankerWindow: z.number().min(0).lt(0.9).default(0.3),
+    multitaskWindow: z.number().min(0).lt(0.9).default(0.3),
     /** How often serving checks the registry's promoted pointer. */
     watchIntervalMs: z.number().int().min(50).default(1000),
-  })
-  .refine((m) => m.holdout + m.rankerWindow < 0.95, { message: 'holdout + rankerWindow must leave at least 5% of the range to train retrieval on first', path: ['rankerWindow'] });
+  }).refine((m) => m.holdout + m.multitaskWindow < 0.95, { message: 'holdout + multitaskWindow must leave at least 5% of the range to train retrieval on first', path: ['multitaskWindow'] }),
+  // `ranker` is the feed pipeline's section (config/sections/ranker.ts); the model's is `multitask`.
+  { ranker: 'models.multitask' },
+);
 
 export type RetrievalConfig = z.infer<typeof RetrievalConfigSchema>;
-export type RankerConfig = z.infer<typeof RankerConfigSchema>;
+export type MultitaskConfig = z.infer<typeof MultitaskConfigSchema>;
 export type TrainingDataConfig = z.infer<typeof TrainingDataConfigSchema>;
 export type ObjectiveWeights = z.infer<typeof ObjectiveWeightsSchema>;

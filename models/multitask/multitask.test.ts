@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tfjs as tf } from '../backend.ts';
-import { RankerConfigSchema } from '../../config/sections/models.ts';
+import { MultitaskConfigSchema } from '../../config/sections/models.ts';
 import { FEATURES } from '../features.ts';
 import { Rng } from '../../core/rng.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OBJECTIVES, type CandidateSignals, type UserContext } from '../types.ts';
 import { affinityOf, userAffinity } from '../user-relation.ts';
-import { auc, MultiTaskRanker, toMatrices, type RankerExample } from './multitask.ts';
-import { loadRanker, saveRanker } from './persist.ts';
+import { auc, MultitaskMmoe, toMatrices, type MultitaskExample } from './multitask.ts';
+import { loadMultitask, saveMultitask } from './persist.ts';
 
-describe('MultiTaskRanker inference', () => {
+describe('MultitaskMmoe inference', () => {
   beforeAll(async () => {
     await initBackend();
   });
@@ -20,7 +20,7 @@ describe('MultiTaskRanker inference', () => {
     const rng = new Rng(5);
     const width = FEATURES.length;
     const k = OBJECTIVES.length;
-    const model = new MultiTaskRanker(RankerConfigSchema.parse({ hidden: [64, 32], batchSize: 64 }), 7);
+    const model = new MultitaskMmoe(MultitaskConfigSchema.parse({ hidden: [64, 32], batchSize: 64 }), 7);
     const n = 300;
     const x = Float32Array.from({ length: n * width }, () => rng.next() * 3 - 1);
     const y = Float32Array.from({ length: n * k }, () => (rng.next() < 0.3 ? 1 : 0));
@@ -46,7 +46,7 @@ describe('MultiTaskRanker inference', () => {
   });
 });
 
-describe('MultiTaskRanker learns the user–item relation', () => {
+describe('MultitaskMmoe learns the user–item relation', () => {
   beforeAll(async () => {
     await initBackend();
   });
@@ -57,7 +57,7 @@ describe('MultiTaskRanker learns the user–item relation', () => {
     const now = 1_000_000_000;
     const itemCategory = (id: string) => categories[Number(id.slice(1)) % categories.length]!;
     const side = (id: string) => ({ category: itemCategory(id), creator: `c${id}` });
-    const examples: RankerExample[] = [];
+    const examples: MultitaskExample[] = [];
     for (let u = 0; u < 1500; u++) {
       const favourite = categories[u % categories.length]!;
       // Completed videos of the favourite category, plus one stray like elsewhere.
@@ -104,7 +104,7 @@ describe('MultiTaskRanker learns the user–item relation', () => {
       }
     }
     const split = Math.floor(examples.length * 0.8);
-    const model = new MultiTaskRanker(RankerConfigSchema.parse({ batchSize: 128 }), 3);
+    const model = new MultitaskMmoe(MultitaskConfigSchema.parse({ batchSize: 128 }), 3);
     const train = toMatrices(examples.slice(0, split));
     model.fit(train.x, train.y, train.n, { epochs: 4 });
     const test = examples.slice(split);
@@ -128,14 +128,14 @@ describe('ranker artifacts', () => {
   it('refuses a shared-bottom (format 1) artifact with a message that says to retrain', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ranker-'));
     writeFileSync(join(dir, 'ranker.json'), JSON.stringify({ config: { hidden: [64, 32] }, seed: 1, features: ['log_duration_s'], mean: [0], std: [1], layers: 0, arrays: [] }));
-    expect(() => loadRanker(dir)).toThrow(/format 1 predates this build's ranker \(format 3.*retrain with `feed train`/);
+    expect(() => loadMultitask(dir)).toThrow(/format 1 predates this build's ranker \(format 3.*retrain with `feed train`/);
   });
 
   it('saves and loads the MMoE ranker with the same predictions', async () => {
     await initBackend();
     const rng = new Rng(2);
     const width = FEATURES.length;
-    const model = new MultiTaskRanker(RankerConfigSchema.parse({}), 4);
+    const model = new MultitaskMmoe(MultitaskConfigSchema.parse({}), 4);
     const n = 50;
     const x = Float32Array.from({ length: n * width }, () => rng.next());
     model.fit(
@@ -145,8 +145,8 @@ describe('ranker artifacts', () => {
       { epochs: 1 },
     );
     const dir = mkdtempSync(join(tmpdir(), 'ranker-'));
-    saveRanker(model, dir);
-    const loaded = loadRanker(dir);
+    saveMultitask(model, dir);
+    const loaded = loadMultitask(dir);
     expect(Array.from(loaded.predictMatrix(x, n).follow)).toEqual(Array.from(model.predictMatrix(x, n).follow));
     model.dispose();
     loaded.dispose();

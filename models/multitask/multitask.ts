@@ -1,21 +1,21 @@
-import type { RankerConfig } from '../../config/sections/models.ts';
+import type { MultitaskConfig } from '../../config/sections/models.ts';
 import { tfjs as tf } from '../backend.ts';
 import { Adam, Mlp } from '../dense.ts';
 import { FEATURES, featureMatrix } from '../features.ts';
 import { Rng } from '../../core/rng.ts';
-import { OBJECTIVES, type CandidateSignals, type Objective, type RankerModel, type UserContext } from '../types.ts';
+import { OBJECTIVES, type CandidateSignals, type Objective, type MultitaskModel, type UserContext } from '../types.ts';
 
 /** Labels of one impression; `watch` is the duration-debiased watch ratio in [0, 1]. */
 export type Labels = Record<Objective, number>;
 
-export interface RankerExample {
+export interface MultitaskExample {
   user: UserContext;
   candidate: CandidateSignals;
   labels: Labels;
 }
 
-export interface RankerState {
-  config: RankerConfig;
+export interface MultitaskState {
+  config: MultitaskConfig;
   seed: number;
   features: readonly string[];
   objectives: readonly string[];
@@ -32,9 +32,9 @@ export interface RankerState {
  * one representation. `watch` is trained on the watch ratio (watch_ms / duration, capped at 1)
  * as a soft label, which removes the bias towards long videos.
  */
-export class MultiTaskRanker implements RankerModel {
+export class MultitaskMmoe implements MultitaskModel {
   version = 'untrained';
-  readonly config: RankerConfig;
+  readonly config: MultitaskConfig;
   readonly seed: number;
   /** features -> shared bottom -> experts x expert width (relu throughout). */
   readonly body: Mlp;
@@ -50,7 +50,7 @@ export class MultiTaskRanker implements RankerModel {
   /** The towers as a block-diagonal matrix for inference, and the weights it was built from. */
   private tower?: { id: object; matrix: tf.Tensor2D };
 
-  constructor(config: RankerConfig, seed: number, state?: RankerState) {
+  constructor(config: MultitaskConfig, seed: number, state?: MultitaskState) {
     this.config = config;
     this.seed = seed;
     if (state && state.features.join() !== FEATURES.join()) {
@@ -169,7 +169,7 @@ export class MultiTaskRanker implements RankerModel {
     return losses;
   }
 
-  state(): RankerState {
+  state(): MultitaskState {
     return {
       config: this.config,
       seed: this.seed,
@@ -238,7 +238,7 @@ export class MultiTaskRanker implements RankerModel {
 }
 
 /** Stacks examples into the feature matrix and the label matrix (examples x OBJECTIVES). */
-export function toMatrices(examples: readonly RankerExample[]): { x: Float32Array; y: Float32Array; n: number } {
+export function toMatrices(examples: readonly MultitaskExample[]): { x: Float32Array; y: Float32Array; n: number } {
   const width = FEATURES.length;
   const k = OBJECTIVES.length;
   const x = new Float32Array(examples.length * width);

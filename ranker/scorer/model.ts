@@ -12,7 +12,7 @@ export const modelScorer: Scorer = {
   failOpen: true,
   applies: (ctx) => ctx.snapshot !== undefined,
   score(ctx, candidates) {
-    const model = ctx.snapshot!.ranker;
+    const model = ctx.snapshot!.multitask;
     const preds = model.predict(
       ctx.user,
       candidates.map((c) => c.signals!),
