@@ -81,28 +81,30 @@ const ObjectiveWeightsSchema = z
   .refine((w) => Object.entries(w).some(([k, v]) => k !== 'gmv' && v > 0), 'at least one objective needs a positive weight');
 
 export const ModelsConfigSchema = withRenamedKeys(
-  z.object({
-    retrieval: RetrievalConfigSchema.prefault({}),
-    multitask: MultitaskConfigSchema.prefault({}),
-    weights: ObjectiveWeightsSchema.prefault({}),
-    trainingData: TrainingDataConfigSchema.prefault({}),
-    /**
-     * V8 heap cap of the training thread (MiB). `trainingData` bounds what training keeps; the cap
-     * makes V8 collect instead of growing its heap with every event streamed.
-     */
-    trainingHeapMb: z.number().int().min(256).default(1536),
-    /** Share of the time range held out (the most recent events) for evaluation. */
-    holdout: z.number().gt(0).lt(0.9).default(0.1),
-    /**
-     * Share of the time range, just before the holdout, whose impressions train the multi-task
-     * model. The retrieval model first trains on the events before it and scores those
-     * impressions (so their retrieval score is out of sample, as at serving), then catches up on
-     * the window. 0: the whole range, with in-sample retrieval scores.
-     */
-    multitaskWindow: z.number().min(0).lt(0.9).default(0.3),
-    /** How often serving checks the registry's promoted pointer. */
-    watchIntervalMs: z.number().int().min(50).default(1000),
-  }).refine((m) => m.holdout + m.multitaskWindow < 0.95, { message: 'holdout + multitaskWindow must leave at least 5% of the range to train retrieval on first', path: ['multitaskWindow'] }),
+  z
+    .object({
+      retrieval: RetrievalConfigSchema.prefault({}),
+      multitask: MultitaskConfigSchema.prefault({}),
+      weights: ObjectiveWeightsSchema.prefault({}),
+      trainingData: TrainingDataConfigSchema.prefault({}),
+      /**
+       * V8 heap cap of the training thread (MiB). `trainingData` bounds what training keeps; the cap
+       * makes V8 collect instead of growing its heap with every event streamed.
+       */
+      trainingHeapMb: z.number().int().min(256).default(1536),
+      /** Share of the time range held out (the most recent events) for evaluation. */
+      holdout: z.number().gt(0).lt(0.9).default(0.1),
+      /**
+       * Share of the time range, just before the holdout, whose impressions train the multi-task
+       * model. The retrieval model first trains on the events before it and scores those
+       * impressions (so their retrieval score is out of sample, as at serving), then catches up on
+       * the window. 0: the whole range, with in-sample retrieval scores.
+       */
+      multitaskWindow: z.number().min(0).lt(0.9).default(0.3),
+      /** How often serving checks the registry's promoted pointer. */
+      watchIntervalMs: z.number().int().min(50).default(1000),
+    })
+    .refine((m) => m.holdout + m.multitaskWindow < 0.95, { message: 'holdout + multitaskWindow must leave at least 5% of the range to train retrieval on first', path: ['multitaskWindow'] }),
   // `ranker` is the feed pipeline's section (config/sections/ranker.ts); the model's is `multitask`.
   { ranker: 'models.multitask' },
 );

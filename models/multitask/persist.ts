@@ -27,7 +27,9 @@ export function readMultitaskSpec(dir: string): Stored {
   const saved = JSON.parse(readFileSync(join(dir, 'ranker.json'), 'utf8')) as Stored;
   const format = saved.format ?? 1;
   if (format !== MULTITASK_FORMAT) {
-    throw new Error(`ranker artifact format ${format} predates this build's ranker (format ${MULTITASK_FORMAT}: MMoE over the user–item relation features, shrunk item rates); retrain with \`feed train\``);
+    throw new Error(
+      `ranker artifact format ${format} predates this build's ranker (format ${MULTITASK_FORMAT}: MMoE over the user–item relation features, shrunk item rates); retrain with \`feed train\``,
+    );
   }
   return saved;
 }
