@@ -5,6 +5,7 @@ import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
 import type { EventProducer } from '../../ingest/producer.ts';
 import { catalogFromRows, fakeModels, makeWorld } from '../../ranker/testing.ts';
 import { testConfig } from '../../test/stack.ts';
+import { metricDelta } from '../../test/metric-delta.ts';
 import type { FeedEntry, FeedResponse } from '../feed-response.ts';
 import { FeedResponseSchema } from '../feed-response.ts';
 import { createFeedService, type FeedService, type ModelSource } from '../service.ts';
@@ -275,10 +276,14 @@ describe('item, product, health and OpenAPI routes', () => {
 
   it('exposes per-stage latency and per-source candidate counts on /metrics', async () => {
     const { service } = await make();
+    const scrape = async () => (await service.app.request('/metrics')).text();
+    const before = await scrape();
     await feed(service, 'user_id=u1');
-    const text = await (await service.app.request('/metrics')).text();
-    expect(text).toMatch(/feed_stage_duration_seconds_bucket\{[^}]*kind="filter",stage="hidden"/);
-    expect(text).toMatch(/feed_source_candidates_count\{source="locale"\} [1-9]/);
+    const after = await scrape();
+    // One request: one observation of each stage and of each source's candidate count.
+    expect(metricDelta(before, after, 'feed_stage_duration_seconds_count{kind="filter",stage="hidden"}')).toEqual({ 'feed_stage_duration_seconds_count{kind="filter",stage="hidden"}': 1 });
+    expect(metricDelta(before, after, 'feed_source_candidates_count{source="locale"}')).toEqual({ 'feed_source_candidates_count{source="locale"}': 1 });
+    expect(Object.values(metricDelta(before, after, 'feed_source_candidates_sum{source="locale"}'))[0]).toBeGreaterThan(0);
   });
 });
 
