@@ -7,12 +7,13 @@ import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { createVersion } from '../models/registry.ts';
 import type { PromotedModels } from '../models/serving.ts';
 import { catalogFromRows, fakeModels, makeWorld } from '../ranker/testing.ts';
-import { waitFor } from '../stack/process.ts';
 import { testConfig } from '../test/stack.ts';
 import { assignArm } from '../experiments/assign.ts';
 import { createExperiment, startExperiment, stopExperiment } from '../experiments/store.ts';
 
 const APP = { 'x-api-key': 'demo-app-key' };
+/** The service notices a change within `models.watchIntervalMs` (50 ms here): look often. */
+const POLL = { timeout: 10_000, interval: 10 };
 
 let service: FeedService | undefined;
 let dataDir = '';
@@ -66,7 +67,7 @@ describe('experiment serving', () => {
     ];
     createExperiment(config, { id: 'pin', control: 'old', arms });
     startExperiment(config, 'pin');
-    await waitFor('the experiment to be served', async () => service.experiments.current?.id === 'pin', 5_000);
+    await expect.poll(() => service.experiments.current?.id, POLL).toBe('pin');
     const userIn = (arm: string) => Array.from({ length: 200 }, (_, i) => `u${i}`).find((u) => assignArm('pin', u, arms) === arm)!;
     const versions = async () => ({
       old: (await page(service, userIn('old'))).version,
@@ -75,13 +76,13 @@ describe('experiment serving', () => {
     });
     expect(await versions()).toEqual({ old: 'v1', new: 'v2', promoted: 'v1' });
     promote('v3');
-    await waitFor('v3 to be promoted', async () => service.models.current?.version === 'v3', 10_000);
+    await expect.poll(() => service.models.current?.version, POLL).toBe('v3');
     expect(await versions()).toEqual({ old: 'v1', new: 'v2', promoted: 'v3' });
     const served = await page(service, userIn('new'));
     expect(served.body.experiment).toEqual({ id: 'pin', arm: 'new' });
 
     stopExperiment(config, 'pin');
-    await waitFor('the experiment to stop', async () => service.experiments.current === undefined, 5_000);
+    await expect.poll(() => service.experiments.current, POLL).toBeUndefined();
     expect((await page(service, userIn('old'))).version).toBe('v3');
   });
 
@@ -97,7 +98,7 @@ describe('experiment serving', () => {
       ],
     });
     startExperiment(config, 'mix');
-    await waitFor('the experiment to be served', async () => service.experiments.current?.id === 'mix', 5_000);
+    await expect.poll(() => service.experiments.current?.id, POLL).toBe('mix');
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (let p = 0; p < 5; p++) {

@@ -10,6 +10,7 @@ import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, Use
 import { hash32 } from '../core/hash.ts';
 import { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { PromotedModels } from '../models/serving.ts';
+import { AnnIndex } from '../models/ann/faiss-index.ts';
 import { Rng } from '../core/rng.ts';
 
 export interface WorldRows {
@@ -137,8 +138,10 @@ function unitVector(seed: number, dim: number): Float32Array {
 /**
  * Stand-in promoted models: item vectors from a hash of the id, the user vector from a hash
  * of the user id, and a ranker whose predictions follow the signals. `version` tags them.
+ * They bring an exact (Flat) index, built here: a swap that builds one starts a child process
+ * per version. `buildIndex` leaves that to the swap, as for a version stored without one.
  */
-export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { failPredict?: boolean } = {}): PromotedModels {
+export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { failPredict?: boolean; buildIndex?: boolean } = {}): PromotedModels {
   const vectors = new Float32Array(itemIds.length * dim);
   const byId = new Map<string, Float32Array>();
   itemIds.forEach((id, i) => {
@@ -168,5 +171,6 @@ export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { 
       return out;
     },
   };
-  return { version, retrieval, itemIds, itemVectors: vectors, multitask };
+  const models = { version, retrieval, itemIds, itemVectors: vectors, multitask };
+  return opts.buildIndex ? models : { ...models, ann: AnnIndex.build(dim, itemIds, vectors, 'Flat') };
 }

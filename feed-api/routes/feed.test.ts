@@ -312,7 +312,7 @@ describe('model hot reload', () => {
       }
     };
     const running = Promise.all([load(60), load(60), load(60)]);
-    promote!(fakeModels('v2', ids));
+    promote!(fakeModels('v2', ids, 8, { buildIndex: true }));
     await running;
     // The swap builds its index in a child process; wait until it is live, then check one more request.
     for (let i = 0; i < 100 && service.models.current?.version !== 'v2'; i++) await new Promise((r) => setTimeout(r, 50));
