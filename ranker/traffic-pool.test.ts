@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngagementEvent } from '../ingest/events.ts';
 import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
@@ -22,7 +22,11 @@ function skipEvents(itemId: string, n: number) {
 
 describe('TrafficPool', () => {
   let stop: (() => void) | undefined;
-  afterEach(() => stop?.());
+  // Background ticks are driven by hand (fake setInterval): each advance of refreshMs runs one.
+  afterEach(() => {
+    stop?.();
+    vi.useRealTimers();
+  });
 
   it('admits a new item to the first tier at once, a retired one not at all', () => {
     const { config, catalog } = freshWorld(100, 1000);
@@ -56,6 +60,7 @@ describe('TrafficPool', () => {
   });
 
   it('refreshes in the background once started, not on the request path', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { config, catalog } = freshWorld(200, 150);
     const online = new MemoryOnlineState();
     const pool = new TrafficPool(config.ranker);
@@ -65,8 +70,9 @@ describe('TrafficPool', () => {
     online.apply(skipEvents('v3', 60));
     // A request long after refreshMs still reads the precomputed lists...
     expect(pool.current(catalog, online, Date.now() + 60_000).stopped.has(row)).toBe(false);
-    // ...which the background refresh replaces shortly.
-    await expect.poll(() => pool.stopped.has(row), { timeout: 3000, interval: 50 }).toBe(true);
+    // ...which the background refresh (a pass in slices, begun by the next tick) replaces.
+    await vi.advanceTimersByTimeAsync(150);
+    await expect.poll(() => pool.stopped.has(row), { timeout: 3000, interval: 5 }).toBe(true);
     stop();
     online.apply(skipEvents('v4', 60));
     // Stopped: stale lists are recomputed on read again.
@@ -74,6 +80,7 @@ describe('TrafficPool', () => {
   });
 
   it('between full passes, reclassifies only the items that got events', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { config, catalog } = freshWorld(200, 100, 3_600_000);
     const online = new MemoryOnlineState();
     const listeners = new Set<(events: readonly EngagementEvent[]) => void>();
@@ -90,12 +97,14 @@ describe('TrafficPool', () => {
     const v4 = catalog.items.row('v4');
     expect(Array.from(pool.eligible[0]!)).toContain(v3);
     applyAndNotify(skipEvents('v3', 60));
-    await expect.poll(() => pool.stopped.has(v3), { timeout: 3000, interval: 50 }).toBe(true);
+    expect(pool.stopped.has(v3)).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(pool.stopped.has(v3)).toBe(true);
     expect(Array.from(pool.eligible[0]!)).not.toContain(v3);
     expect(Array.from(pool.eligible[0]!)).toContain(v4);
     // Events nobody was told about wait for the next full pass (an hour away here).
     online.apply(skipEvents('v4', 60));
-    await new Promise((r) => setTimeout(r, 400));
+    await vi.advanceTimersByTimeAsync(400);
     expect(pool.stopped.has(v4)).toBe(false);
     stop();
     expect(listeners.size).toBe(0);
