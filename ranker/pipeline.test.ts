@@ -174,8 +174,9 @@ describe('ranker pipeline', () => {
 });
 
 describe('adding a candidate source', () => {
-  it('is one file and one line in STAGES: its candidates are served and explained, its quota configurable', async () => {
-    const s = setup({ ranker: { sources: { newest: 4 } } });
+  it('is one file and one line in STAGES: its candidates are served and explained, its quota and budget configurable', async () => {
+    // Config keys naming the new source are known once it is in the stages (unknown ones fail at start, below).
+    const s = setup({ ranker: { sources: { newest: 4 }, stageBudgetsMs: { newest: 50 } } });
     const withIt: PipelineStages = { ...STAGES, sources: [...STAGES.sources, newestSource] };
     const res = await new FeedPipeline(s.deps, withIt).run(request('u1', 10, true));
     expect(res.explain!.candidates_per_source.newest).toBe(4);
