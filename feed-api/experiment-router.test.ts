@@ -3,10 +3,10 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedResponse } from './feed-response.ts';
 import { createFeedService, type FeedService, type ModelSource } from './service.ts';
-import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { createVersion } from '../models/registry.ts';
 import type { PromotedModels } from '../models/serving.ts';
-import { catalogFromRows, fakeModels, makeWorld } from '../ranker/testing.ts';
+import { deepMerge } from '../config/load.ts';
+import { catalogFromRows, fakeModels, makeWorld, TEST_WORLD_CAPS, testOnlineState } from '../ranker/testing.ts';
 import { testConfig } from '../test/stack.ts';
 import { assignArm } from '../experiments/assign.ts';
 import { createExperiment, startExperiment, stopExperiment } from '../experiments/store.ts';
@@ -27,7 +27,7 @@ afterEach(async () => {
 async function make() {
   dataDir = `.data/test/router-${randomBytes(4).toString('hex')}`;
   // No ClickHouse here: exposures are never flushed during the test.
-  const config = testConfig({ dataDir, models: { watchIntervalMs: 50 }, ranker: { trafficPool: { refreshMs: 0 } }, experiments: { exposureFlushMs: 3_600_000 } });
+  const config = testConfig(deepMerge(TEST_WORLD_CAPS, { dataDir, models: { watchIntervalMs: 50 }, ranker: { trafficPool: { refreshMs: 0 } }, experiments: { exposureFlushMs: 3_600_000 } }));
   const rows = makeWorld({ items: 600, creators: 40 });
   const ids = rows.items.map((i) => i.item_id);
   for (const v of ['v1', 'v2', 'v3']) {
@@ -47,7 +47,7 @@ async function make() {
     },
     loadVersion: async (v) => fakeModels(v, ids),
   };
-  service = await createFeedService(config, { catalog: catalogFromRows(rows, config), online: new MemoryOnlineState(), producer: null, stackChecks: false, models: source });
+  service = await createFeedService(config, { catalog: catalogFromRows(rows, config), online: testOnlineState(), producer: null, stackChecks: false, models: source });
   return { service, config, promote: (v: string) => promote!(fakeModels(v, ids)) };
 }
 

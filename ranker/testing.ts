@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { EngagementEvent, EventKind } from '../ingest/events.ts';
+import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { OBJECTIVES, type CandidateSignals, type Objective, type MultitaskModel, type RetrievalModel, type UserContext } from '../models/types.ts';
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import { hash32 } from '../core/hash.ts';
@@ -12,6 +13,19 @@ import { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { PromotedModels } from '../models/serving.ts';
 import { AnnIndex } from '../models/ann/faiss-index.ts';
 import { Rng } from '../core/rng.ts';
+
+/**
+ * Config for test worlds (thousands of users and items, not a deployment's hundreds of
+ * thousands): the online state's LRUs and the i2i neighbour cache allocate their whole capacity
+ * up front, 200,000 entries by default, and building them in every test's setup cost the unit
+ * suite seconds of CPU.
+ */
+export const TEST_WORLD_CAPS = { online: { maxUsers: 10_000, maxItems: 20_000 }, ranker: { ann: { i2iCacheItems: 10_000 } } };
+
+/** An in-memory online state sized by TEST_WORLD_CAPS. */
+export function testOnlineState(): MemoryOnlineState {
+  return new MemoryOnlineState({ config: TEST_WORLD_CAPS.online });
+}
 
 export interface WorldRows {
   creators: CreatorRow[];

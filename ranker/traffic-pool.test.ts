@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngagementEvent } from '../ingest/events.ts';
-import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
-import { catalogFromRows, event, makeWorld } from './testing.ts';
+import { catalogFromRows, event, makeWorld, testOnlineState } from './testing.ts';
 import { TrafficPool } from './traffic-pool.ts';
 
 const nowSec = Math.floor(Date.now() / 1000);
@@ -30,7 +29,7 @@ describe('TrafficPool', () => {
 
   it('admits a new item to the first tier at once, a retired one not at all', () => {
     const { config, catalog } = freshWorld(100, 1000);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const pool = new TrafficPool(config.ranker);
     pool.refresh(catalog, online);
     const base = { ...catalog.itemRow(0), published_at: nowSec };
@@ -47,7 +46,7 @@ describe('TrafficPool', () => {
   it('computes the same lists in slices as in one pass', async () => {
     // Five slices of SLICE_ROWS (2,048) rows, the last one partial; a stopped item in the first and the fifth.
     const { config, catalog } = freshWorld(10_000, 1000);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     online.apply(skipEvents('v5', 60));
     online.apply(skipEvents('v8888', 60));
     const once = new TrafficPool(config.ranker);
@@ -63,7 +62,7 @@ describe('TrafficPool', () => {
   it('refreshes in the background once started, not on the request path', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { config, catalog } = freshWorld(200, 150);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const pool = new TrafficPool(config.ranker);
     stop = pool.start(catalog, online);
     const row = catalog.items.row('v3');
@@ -83,7 +82,7 @@ describe('TrafficPool', () => {
   it('between full passes, reclassifies only the items that got events', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { config, catalog } = freshWorld(200, 100, 3_600_000);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const listeners = new Set<(events: readonly EngagementEvent[]) => void>();
     const applyAndNotify = (events: EngagementEvent[]) => {
       online.apply(events);
@@ -113,7 +112,7 @@ describe('TrafficPool', () => {
 
   it('with refreshMs 0 recomputes on every read, even when started', () => {
     const { config, catalog } = freshWorld(100, 0);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const pool = new TrafficPool(config.ranker);
     stop = pool.start(catalog, online);
     online.apply(skipEvents('v9', 60));

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deepMerge } from '../../config/load.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
-import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
 import type { EventProducer } from '../../ingest/producer.ts';
-import { catalogFromRows, fakeModels, makeWorld } from '../../ranker/testing.ts';
+import { catalogFromRows, fakeModels, makeWorld, TEST_WORLD_CAPS, testOnlineState } from '../../ranker/testing.ts';
 import { testConfig } from '../../test/stack.ts';
 import { metricDelta } from '../../test/metric-delta.ts';
 import type { FeedEntry, FeedResponse } from '../feed-response.ts';
@@ -29,12 +28,12 @@ afterEach(async () => {
 });
 
 async function make(extra: Record<string, unknown> = {}, opts: { models?: ModelSource; world?: Parameters<typeof makeWorld>[0] } = {}) {
-  const config = testConfig(deepMerge({ ranker: { trafficPool: { refreshMs: 0 } } }, extra));
+  const config = testConfig(deepMerge(deepMerge(TEST_WORLD_CAPS, { ranker: { trafficPool: { refreshMs: 0 } } }), extra));
   const rows = makeWorld({ items: 600, creators: 40, ...opts.world });
   const producer = new MemoryProducer();
   service = await createFeedService(config, {
     catalog: catalogFromRows(rows, config),
-    online: new MemoryOnlineState(),
+    online: testOnlineState(),
     producer,
     stackChecks: false,
     ...(opts.models ? { models: opts.models } : {}),
@@ -77,7 +76,7 @@ describe('GET /v1/feed', () => {
     const a = await make();
     const first = await feed(a.service, 'user_id=u2&count=10');
     const ids = new Set(first.body.items.filter((e) => e.type === 'video').map((e) => (e as { item_id: string }).item_id));
-    const replica = await createFeedService(a.config, { catalog: catalogFromRows(a.rows, a.config), online: new MemoryOnlineState(), producer: null, stackChecks: false });
+    const replica = await createFeedService(a.config, { catalog: catalogFromRows(a.rows, a.config), online: testOnlineState(), producer: null, stackChecks: false });
     try {
       const next = await feed(replica, `user_id=u2&count=10&cursor=${encodeURIComponent(first.body.cursor)}`);
       expect(next.status).toBe(200);
