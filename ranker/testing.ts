@@ -20,7 +20,7 @@ import { Rng } from '../core/rng.ts';
  * up front, 200,000 entries by default, and building them in every test's setup cost the unit
  * suite seconds of CPU.
  */
-export const TEST_WORLD_CAPS = { online: { maxUsers: 10_000, maxItems: 20_000 }, ranker: { ann: { i2iCacheItems: 10_000 } } };
+export const TEST_WORLD_CAPS = { online: { maxUsers: 2_000, maxItems: 5_000 }, ranker: { ann: { i2iCacheItems: 2_000 } } };
 
 /** An in-memory online state sized by TEST_WORLD_CAPS. */
 export function testOnlineState(): MemoryOnlineState {
