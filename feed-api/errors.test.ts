@@ -8,20 +8,7 @@ import { onError } from './errors.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { listen } from './server.ts';
-
-/** Series -> value of the metric lines starting with `prefix`. */
-function series(text: string, prefix: string): Map<string, number> {
-  const lines = text.split('\n').filter((l) => l.startsWith(prefix));
-  return new Map(lines.map((l) => [l.slice(0, l.lastIndexOf(' ')), Number(l.slice(l.lastIndexOf(' ') + 1))]));
-}
-
-/** What changed between two scrapes: metrics are process-wide, and other test files in the same worker count too. */
-function delta(before: string, after: string, prefix: string): Record<string, number> {
-  const was = series(before, prefix);
-  const changed: Record<string, number> = {};
-  for (const [key, value] of series(after, prefix)) if (value !== (was.get(key) ?? 0)) changed[key] = value - (was.get(key) ?? 0);
-  return changed;
-}
+import { metricDelta } from '../test/metric-delta.ts';
 
 describe('a client that disconnects mid-upload', () => {
   it('is counted as a client abort, not as a 500', async () => {
@@ -37,12 +24,12 @@ describe('a client that disconnects mid-upload', () => {
       await new Promise((r) => setTimeout(r, 100));
       sock.destroy();
       let after = before;
-      for (let i = 0; i < 50 && Object.keys(delta(before, after, 'feed_http_client_aborts_total{')).length === 0; i++) {
+      for (let i = 0; i < 50 && Object.keys(metricDelta(before, after, 'feed_http_client_aborts_total{')).length === 0; i++) {
         await new Promise((r) => setTimeout(r, 50));
         after = await scrape();
       }
-      expect(delta(before, after, 'feed_http_client_aborts_total{')).toEqual({ 'feed_http_client_aborts_total{route="/v1/events"}': 1 });
-      expect(delta(before, after, 'feed_http_request_duration_seconds_count{method="POST",route="/v1/events"')).toEqual({
+      expect(metricDelta(before, after, 'feed_http_client_aborts_total{')).toEqual({ 'feed_http_client_aborts_total{route="/v1/events"}': 1 });
+      expect(metricDelta(before, after, 'feed_http_request_duration_seconds_count{method="POST",route="/v1/events"')).toEqual({
         'feed_http_request_duration_seconds_count{method="POST",route="/v1/events",status="499"}': 1,
       });
     } finally {

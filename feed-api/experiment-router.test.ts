@@ -3,16 +3,17 @@ import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedResponse } from './feed-response.ts';
 import { createFeedService, type FeedService, type ModelSource } from './service.ts';
-import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { createVersion } from '../models/registry.ts';
 import type { PromotedModels } from '../models/serving.ts';
-import { catalogFromRows, fakeModels, makeWorld } from '../ranker/testing.ts';
-import { waitFor } from '../stack/process.ts';
+import { deepMerge } from '../config/load.ts';
+import { catalogFromRows, fakeModels, makeWorld, TEST_WORLD_CAPS, testOnlineState } from '../ranker/testing.ts';
 import { testConfig } from '../test/stack.ts';
 import { assignArm } from '../experiments/assign.ts';
 import { createExperiment, startExperiment, stopExperiment } from '../experiments/store.ts';
 
 const APP = { 'x-api-key': 'demo-app-key' };
+/** The service notices a change within `models.watchIntervalMs` (50 ms here): look often. */
+const POLL = { timeout: 10_000, interval: 10 };
 
 let service: FeedService | undefined;
 let dataDir = '';
@@ -26,7 +27,7 @@ afterEach(async () => {
 async function make() {
   dataDir = `.data/test/router-${randomBytes(4).toString('hex')}`;
   // No ClickHouse here: exposures are never flushed during the test.
-  const config = testConfig({ dataDir, models: { watchIntervalMs: 50 }, ranker: { trafficPool: { refreshMs: 0 } }, experiments: { exposureFlushMs: 3_600_000 } });
+  const config = testConfig(deepMerge(TEST_WORLD_CAPS, { dataDir, models: { watchIntervalMs: 50 }, ranker: { trafficPool: { refreshMs: 0 } }, experiments: { exposureFlushMs: 3_600_000 } }));
   const rows = makeWorld({ items: 600, creators: 40 });
   const ids = rows.items.map((i) => i.item_id);
   for (const v of ['v1', 'v2', 'v3']) {
@@ -46,7 +47,7 @@ async function make() {
     },
     loadVersion: async (v) => fakeModels(v, ids),
   };
-  service = await createFeedService(config, { catalog: catalogFromRows(rows, config), online: new MemoryOnlineState(), producer: null, stackChecks: false, models: source });
+  service = await createFeedService(config, { catalog: catalogFromRows(rows, config), online: testOnlineState(), producer: null, stackChecks: false, models: source });
   return { service, config, promote: (v: string) => promote!(fakeModels(v, ids)) };
 }
 
@@ -66,7 +67,7 @@ describe('experiment serving', () => {
     ];
     createExperiment(config, { id: 'pin', control: 'old', arms });
     startExperiment(config, 'pin');
-    await waitFor('the experiment to be served', async () => service.experiments.current?.id === 'pin', 5_000);
+    await expect.poll(() => service.experiments.current?.id, POLL).toBe('pin');
     const userIn = (arm: string) => Array.from({ length: 200 }, (_, i) => `u${i}`).find((u) => assignArm('pin', u, arms) === arm)!;
     const versions = async () => ({
       old: (await page(service, userIn('old'))).version,
@@ -75,13 +76,13 @@ describe('experiment serving', () => {
     });
     expect(await versions()).toEqual({ old: 'v1', new: 'v2', promoted: 'v1' });
     promote('v3');
-    await waitFor('v3 to be promoted', async () => service.models.current?.version === 'v3', 10_000);
+    await expect.poll(() => service.models.current?.version, POLL).toBe('v3');
     expect(await versions()).toEqual({ old: 'v1', new: 'v2', promoted: 'v3' });
     const served = await page(service, userIn('new'));
     expect(served.body.experiment).toEqual({ id: 'pin', arm: 'new' });
 
     stopExperiment(config, 'pin');
-    await waitFor('the experiment to stop', async () => service.experiments.current === undefined, 5_000);
+    await expect.poll(() => service.experiments.current, POLL).toBeUndefined();
     expect((await page(service, userIn('old'))).version).toBe('v3');
   });
 
@@ -97,7 +98,7 @@ describe('experiment serving', () => {
       ],
     });
     startExperiment(config, 'mix');
-    await waitFor('the experiment to be served', async () => service.experiments.current?.id === 'mix', 5_000);
+    await expect.poll(() => service.experiments.current?.id, POLL).toBe('mix');
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (let p = 0; p < 5; p++) {

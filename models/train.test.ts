@@ -9,7 +9,7 @@ import { OnlineTrainer } from './online-trainer.ts';
 import { listVersions, promote, readManifest, versionDir } from './registry.ts';
 import { loadTwoTower } from './retrieval/persist.ts';
 import { userInputOf } from './retrieval/two-tower.ts';
-import { loadPromotedModels } from './serving.ts';
+import { loadPromotedModels, type ServingModels } from './serving.ts';
 import { syntheticWorld } from './testing/world.ts';
 import { calibration, trainAll } from './train.ts';
 import { buildTrainingData } from './training-data.ts';
@@ -29,6 +29,9 @@ const world = syntheticWorld({ users: 24, items: 30, categories: 3, impressionsP
 const data = () => buildTrainingData(world.events, world.catalog, 0.2);
 
 describe('trainAll, serving and online training', () => {
+  /** The version the first test promotes and loads; online training starts from it (a load starts a reader thread). */
+  let served: ServingModels | undefined;
+
   it('trains both models, records the artifact, and serves the promoted version', async () => {
     const report = await trainAll(config, { data: data(), promote: true, seed: 5 });
     const m = readManifest(config, report.version);
@@ -53,7 +56,7 @@ describe('trainAll, serving and online training', () => {
     expect(Object.keys(calib)).toEqual([...OBJECTIVES]);
     expect(calib.like!.reduce((s, b) => s + b.n, 0)).toBe(km.examples);
 
-    const served = await loadPromotedModels(config);
+    served = await loadPromotedModels(config);
     expect(served?.version).toBe(report.version);
     expect(served!.itemIds).toHaveLength(30);
     expect(served!.itemVectors).toHaveLength(30 * served!.retrieval.dim);
@@ -118,16 +121,17 @@ describe('trainAll, serving and online training', () => {
     expect((a.metrics.retrieval as { loss: number[] }).loss).toHaveLength(2);
   });
 
-  it('online training gives a brand-new item a vector after its first engagements', async () => {
-    const served = (await loadPromotedModels(config))!;
-    const trainer = new OnlineTrainer(served.twoTower, config, {
+  it('online training gives a brand-new item a vector after its first engagements', () => {
+    if (!served) throw new Error('needs the version the first test loads');
+    const { twoTower, retrieval } = served;
+    const trainer = new OnlineTrainer(twoTower, config, {
       batchSize: 8,
       indexed: new Set(served.itemIds),
       itemFeatures: (id) => (id === 'fresh' ? { item_id: 'fresh', category: 'c0', creator_id: 'k1', has_product: false, price: 0 } : undefined),
     });
     const announced: string[] = [];
     trainer.onItemVectors((ids, vectors) => {
-      expect(vectors).toHaveLength(ids.length * served.retrieval.dim);
+      expect(vectors).toHaveLength(ids.length * retrieval.dim);
       announced.push(...ids);
     });
     const now = Date.now();
@@ -144,7 +148,7 @@ describe('trainAll, serving and online training', () => {
     trainer.apply(events.slice(5));
     expect(trainer.steps).toBe(1);
     expect(announced).toEqual(['fresh']);
-    expect(served.twoTower.itemVector('fresh')).toHaveLength(served.retrieval.dim);
+    expect(twoTower.itemVector('fresh')).toHaveLength(retrieval.dim);
     expect(Number.isFinite(trainer.lastLoss)).toBe(true);
   });
 });

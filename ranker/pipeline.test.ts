@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { annSource } from './candidate-source/ann.ts';
 import { newestSource } from './candidate-source/newest.fixture.ts';
-import { stageFailures } from './metrics.ts';
+import { metrics } from '../core/metrics.ts';
+import { metricDelta } from '../test/metric-delta.ts';
 import { FeedPipeline, STAGES, type PipelineStages } from './pipeline.ts';
 import { StageError } from './run-stage.ts';
 import { quotaOf } from './stage-config.ts';
@@ -69,11 +70,13 @@ describe('ranker pipeline', () => {
     const s = setup();
     const slow = sourceLike('kol', 20, () => new Promise(() => {}));
     const stages: PipelineStages = { ...STAGES, sources: [slow, ...STAGES.sources.filter((x) => x.name !== 'kol')] };
+    const before = await metrics.metrics();
     const res = await new FeedPipeline(s.deps, stages).run(request('u2', 5, true));
     expect(res.explain!.stages.find((t) => t.stage === 'kol')).toMatchObject({ outcome: 'failed_open', cause: 'timeout', error: 'exceeded its 20 ms budget' });
     expect(res.entries.length).toBe(5);
-    const failures = (await stageFailures.get()).values.filter((v) => v.labels.stage === 'kol');
-    expect(failures.map((v) => v.labels.cause)).toContain('timeout');
+    expect(metricDelta(before, await metrics.metrics(), 'feed_stage_failures_total{')).toEqual({
+      'feed_stage_failures_total{kind="source",stage="kol",outcome="failed_open",cause="timeout"}': 1,
+    });
   });
 
   it('a cut-off stage is told to stop: its signal aborts at the budget', async () => {
@@ -171,8 +174,9 @@ describe('ranker pipeline', () => {
 });
 
 describe('adding a candidate source', () => {
-  it('is one file and one line in STAGES: its candidates are served and explained, its quota configurable', async () => {
-    const s = setup({ ranker: { sources: { newest: 4 } } });
+  it('is one file and one line in STAGES: its candidates are served and explained, its quota and budget configurable', async () => {
+    // Config keys naming the new source are known once it is in the stages (unknown ones fail at start, below).
+    const s = setup({ ranker: { sources: { newest: 4 }, stageBudgetsMs: { newest: 50 } } });
     const withIt: PipelineStages = { ...STAGES, sources: [...STAGES.sources, newestSource] };
     const res = await new FeedPipeline(s.deps, withIt).run(request('u1', 10, true));
     expect(res.explain!.candidates_per_source.newest).toBe(4);

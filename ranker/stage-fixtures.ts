@@ -2,14 +2,13 @@
 import { expect } from 'vitest';
 import { deepMerge } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
 import { CandidateMerge } from './candidate-merge.ts';
 import { signalsHydrator } from './feature-hydrator/signals.ts';
 import { ModelHolder } from './models.ts';
 import { FeedPipeline, STAGES } from './pipeline.ts';
 import { newSession } from './session.ts';
-import { catalogFromRows, makeWorld, type WorldRows } from './testing.ts';
+import { catalogFromRows, makeWorld, TEST_WORLD_CAPS, testOnlineState, type WorldRows } from './testing.ts';
 import { TrafficPool } from './traffic-pool.ts';
 import type { CatalogView } from './catalog/catalog-view.ts';
 import type { Candidate, FeedContext, Filter, PageEntry, Scorer, SourceHit, StageRun } from './types.ts';
@@ -21,10 +20,10 @@ export const unbounded: StageRun = { signal: new AbortController().signal };
 
 /** A small world served by the default stages (traffic pool recomputed on every request). */
 export function setup(extra: Record<string, unknown> = {}, worldOpts: Parameters<typeof makeWorld>[0] = {}) {
-  const config: Config = testConfig(deepMerge({ ranker: { trafficPool: { refreshMs: 0 } } }, extra));
+  const config: Config = testConfig(deepMerge(deepMerge(TEST_WORLD_CAPS, { ranker: { trafficPool: { refreshMs: 0 } } }), extra));
   const rows: WorldRows = makeWorld(worldOpts);
   const catalog = catalogFromRows(rows, config);
-  const online = new MemoryOnlineState();
+  const online = testOnlineState();
   const holder = new ModelHolder(config, catalog.items);
   const deps = { config, catalog, online, models: () => holder.current, pool: new TrafficPool(config.ranker) };
   let pipeline: FeedPipeline | undefined;

@@ -5,12 +5,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/schema.ts';
 import type { EngagementEvent, EventKind } from '../ingest/events.ts';
+import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { OBJECTIVES, type CandidateSignals, type Objective, type MultitaskModel, type RetrievalModel, type UserContext } from '../models/types.ts';
 import type { CreatorRow, ItemRow, LiveStreamRow, ProductRow, SocialEdgeRow, UserRow } from '../storage/catalog.ts';
 import { hash32 } from '../core/hash.ts';
 import { ServingCatalog } from './catalog/serving-catalog.ts';
 import type { PromotedModels } from '../models/serving.ts';
+import { AnnIndex } from '../models/ann/faiss-index.ts';
 import { Rng } from '../core/rng.ts';
+
+/**
+ * Config for test worlds (thousands of users and items, not a deployment's hundreds of
+ * thousands): the online state's LRUs and the i2i neighbour cache allocate their whole capacity
+ * up front, 200,000 entries by default, and building them in every test's setup cost the unit
+ * suite seconds of CPU.
+ */
+export const TEST_WORLD_CAPS = { online: { maxUsers: 2_000, maxItems: 5_000 }, ranker: { ann: { i2iCacheItems: 2_000 } } };
+
+/** An in-memory online state sized by TEST_WORLD_CAPS. */
+export function testOnlineState(): MemoryOnlineState {
+  return new MemoryOnlineState({ config: TEST_WORLD_CAPS.online });
+}
 
 export interface WorldRows {
   creators: CreatorRow[];
@@ -137,8 +152,10 @@ function unitVector(seed: number, dim: number): Float32Array {
 /**
  * Stand-in promoted models: item vectors from a hash of the id, the user vector from a hash
  * of the user id, and a ranker whose predictions follow the signals. `version` tags them.
+ * They bring an exact (Flat) index, built here: a swap that builds one starts a child process
+ * per version. `buildIndex` leaves that to the swap, as for a version stored without one.
  */
-export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { failPredict?: boolean } = {}): PromotedModels {
+export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { failPredict?: boolean; buildIndex?: boolean } = {}): PromotedModels {
   const vectors = new Float32Array(itemIds.length * dim);
   const byId = new Map<string, Float32Array>();
   itemIds.forEach((id, i) => {
@@ -168,5 +185,6 @@ export function fakeModels(version: string, itemIds: string[], dim = 8, opts: { 
       return out;
     },
   };
-  return { version, retrieval, itemIds, itemVectors: vectors, multitask };
+  const models = { version, retrieval, itemIds, itemVectors: vectors, multitask };
+  return opts.buildIndex ? models : { ...models, ann: AnnIndex.build(dim, itemIds, vectors, 'Flat') };
 }

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EngagementEvent } from '../ingest/events.ts';
-import { MemoryOnlineState } from '../ingest/memory-online-state.ts';
 import { testConfig } from '../test/stack.ts';
-import { catalogFromRows, event, makeWorld } from './testing.ts';
+import { catalogFromRows, event, makeWorld, testOnlineState } from './testing.ts';
 import { TrafficPool } from './traffic-pool.ts';
 
 const nowSec = Math.floor(Date.now() / 1000);
@@ -22,11 +21,15 @@ function skipEvents(itemId: string, n: number) {
 
 describe('TrafficPool', () => {
   let stop: (() => void) | undefined;
-  afterEach(() => stop?.());
+  // Background ticks are driven by hand (fake setInterval): each advance of refreshMs runs one.
+  afterEach(() => {
+    stop?.();
+    vi.useRealTimers();
+  });
 
   it('admits a new item to the first tier at once, a retired one not at all', () => {
     const { config, catalog } = freshWorld(100, 1000);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const pool = new TrafficPool(config.ranker);
     pool.refresh(catalog, online);
     const base = { ...catalog.itemRow(0), published_at: nowSec };
@@ -41,23 +44,25 @@ describe('TrafficPool', () => {
   });
 
   it('computes the same lists in slices as in one pass', async () => {
-    const { config, catalog } = freshWorld(40_000, 1000);
-    const online = new MemoryOnlineState();
+    // Five slices of SLICE_ROWS (2,048) rows, the last one partial; a stopped item in the first and the fifth.
+    const { config, catalog } = freshWorld(10_000, 1000);
+    const online = testOnlineState();
     online.apply(skipEvents('v5', 60));
-    online.apply(skipEvents('v33333', 60));
+    online.apply(skipEvents('v8888', 60));
     const once = new TrafficPool(config.ranker);
     once.refresh(catalog, online);
     const sliced = new TrafficPool(config.ranker);
     await sliced.refreshInSlices(catalog, online);
     expect(sliced.eligible.map((l) => Array.from(l))).toEqual(once.eligible.map((l) => Array.from(l)));
     expect([...sliced.stopped]).toEqual([...once.stopped]);
-    expect([...sliced.stopped.keys()].map((r) => catalog.items.id(r)).sort()).toEqual(['v33333', 'v5']);
-    expect(sliced.eligible[0]!.length).toBe(40_000 - 2);
+    expect([...sliced.stopped.keys()].map((r) => catalog.items.id(r)).sort()).toEqual(['v5', 'v8888']);
+    expect(sliced.eligible[0]!.length).toBe(10_000 - 2);
   });
 
   it('refreshes in the background once started, not on the request path', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { config, catalog } = freshWorld(200, 150);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const pool = new TrafficPool(config.ranker);
     stop = pool.start(catalog, online);
     const row = catalog.items.row('v3');
@@ -65,8 +70,9 @@ describe('TrafficPool', () => {
     online.apply(skipEvents('v3', 60));
     // A request long after refreshMs still reads the precomputed lists...
     expect(pool.current(catalog, online, Date.now() + 60_000).stopped.has(row)).toBe(false);
-    // ...which the background refresh replaces shortly.
-    await expect.poll(() => pool.stopped.has(row), { timeout: 3000, interval: 50 }).toBe(true);
+    // ...which the background refresh (a pass in slices, begun by the next tick) replaces.
+    await vi.advanceTimersByTimeAsync(150);
+    await expect.poll(() => pool.stopped.has(row), { timeout: 3000, interval: 5 }).toBe(true);
     stop();
     online.apply(skipEvents('v4', 60));
     // Stopped: stale lists are recomputed on read again.
@@ -74,8 +80,9 @@ describe('TrafficPool', () => {
   });
 
   it('between full passes, reclassifies only the items that got events', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const { config, catalog } = freshWorld(200, 100, 3_600_000);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const listeners = new Set<(events: readonly EngagementEvent[]) => void>();
     const applyAndNotify = (events: EngagementEvent[]) => {
       online.apply(events);
@@ -90,12 +97,14 @@ describe('TrafficPool', () => {
     const v4 = catalog.items.row('v4');
     expect(Array.from(pool.eligible[0]!)).toContain(v3);
     applyAndNotify(skipEvents('v3', 60));
-    await expect.poll(() => pool.stopped.has(v3), { timeout: 3000, interval: 50 }).toBe(true);
+    expect(pool.stopped.has(v3)).toBe(false);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(pool.stopped.has(v3)).toBe(true);
     expect(Array.from(pool.eligible[0]!)).not.toContain(v3);
     expect(Array.from(pool.eligible[0]!)).toContain(v4);
     // Events nobody was told about wait for the next full pass (an hour away here).
     online.apply(skipEvents('v4', 60));
-    await new Promise((r) => setTimeout(r, 400));
+    await vi.advanceTimersByTimeAsync(400);
     expect(pool.stopped.has(v4)).toBe(false);
     stop();
     expect(listeners.size).toBe(0);
@@ -103,7 +112,7 @@ describe('TrafficPool', () => {
 
   it('with refreshMs 0 recomputes on every read, even when started', () => {
     const { config, catalog } = freshWorld(100, 0);
-    const online = new MemoryOnlineState();
+    const online = testOnlineState();
     const pool = new TrafficPool(config.ranker);
     stop = pool.start(catalog, online);
     online.apply(skipEvents('v9', 60));

@@ -24,7 +24,7 @@ describe('openLoopStep', () => {
       res.statusCode = req.url!.endsWith('u3') ? 500 : 200;
       res.end('ok');
     });
-    const r = await openLoopStep({ baseUrl, rate: 100, durationS: 0.3, path: (i) => `/x?user=u${i % 5}` });
+    const r = await openLoopStep({ baseUrl, rate: 200, durationS: 0.15, path: (i) => `/x?user=u${i % 5}` });
     expect(r.sent).toBe(30);
     expect(paths).toHaveLength(30);
     expect(r.errors).toBe(6);
@@ -36,10 +36,11 @@ describe('openLoopStep', () => {
     // One socket, 40 ms per response: 25 req/s capacity against 100 req/s offered. A
     // closed-loop tool would report about 40 ms; due-time latency grows with the backlog.
     const baseUrl = await serve((_req, res) => setTimeout(() => res.end('ok'), 40));
-    const r = await openLoopStep({ baseUrl, rate: 100, durationS: 0.3, maxSockets: 1, path: () => '/' });
-    expect(r.ok).toBe(30);
-    // The last request is due at 0.29 s and served no earlier than 30 x 40 ms = 1.2 s.
-    expect(r.max_ms).toBeGreaterThan(800);
+    const r = await openLoopStep({ baseUrl, rate: 100, durationS: 0.15, maxSockets: 1, path: () => '/' });
+    expect(r.ok).toBe(15);
+    // The last request is due at 0.14 s and served no earlier than 15 x 40 ms = 0.6 s; the
+    // middle one is due at 70 ms and served no earlier than 8 x 40 ms.
+    expect(r.max_ms).toBeGreaterThan(400);
     expect(r.p50_ms).toBeGreaterThan(100);
   });
 

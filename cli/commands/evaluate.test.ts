@@ -3,8 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { BenchResultSchema } from '../../benchmarks/harness/result.ts';
+import { registerEvaluateCommands } from './evaluate.ts';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'evaluate-'));
@@ -21,8 +23,27 @@ const SEQUENCES: Record<string, string[]> = {
 
 const env = { ...process.env, LOG_LEVEL: 'info' };
 
-// Each test runs the CLI in its own processes: concurrently, they use the cores a lone test leaves idle.
-describe.concurrent('feed evaluate', () => {
+/**
+ * The command in this process (starting the CLI costs more than a tiny evaluation): what it
+ * writes to stdout, or the error `feed` would print. The first test runs the real CLI, whose
+ * stdout must hold the JSON alone.
+ */
+async function evaluate(args: string[]): Promise<string> {
+  const program = new Command().exitOverride().option('-c, --config <file>');
+  registerEvaluateCommands(program);
+  const out: string[] = [];
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => out.push(String(chunk)) > 0);
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    await program.parseAsync(['evaluate', ...args], { from: 'user' });
+  } finally {
+    stdout.mockRestore();
+    stderr.mockRestore();
+  }
+  return out.join('');
+}
+
+describe('feed evaluate', () => {
   const data = join(dir, 'tiny.inter');
   const lines = ['user_id:token\titem_id:token\trating:float\ttimestamp:float'];
   for (const [u, items] of Object.entries(SEQUENCES)) items.forEach((i, t) => lines.push(`${u}\t${i}\t${u === 'u3' ? 5 : 1}\t${100 + t}`));
@@ -72,20 +93,16 @@ describe.concurrent('feed evaluate', () => {
   });
 
   it('weights rows only with --weight-column, and explains a missing one', async () => {
-    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--models', 'popular', '--k', '1', '--weight-column', 'rating', '--out', join(dir, 'weighted'), '--json'], {
-      env,
-    });
+    const stdout = await evaluate(['--data', data, '--models', 'popular', '--k', '1', '--weight-column', 'rating', '--out', join(dir, 'weighted'), '--json']);
     expect(JSON.parse(stdout).dataset.weights).toBe('rating');
-    await expect(run('node', ['bin/feed.js', 'evaluate', '--data', data, '--models', 'popular', '--weight-column', 'watch_ms', '--out', join(dir, 'weighted')], { env })).rejects.toMatchObject({
-      stderr: expect.stringMatching(/no column "watch_ms"/),
-    });
+    await expect(evaluate(['--data', data, '--models', 'popular', '--weight-column', 'watch_ms', '--out', join(dir, 'weighted')])).rejects.toThrow(/no column "watch_ms"/);
   });
 
   it('prints a table without --json, and explains a bad file', async () => {
-    const { stdout } = await run('node', ['bin/feed.js', 'evaluate', '--data', data, '--protocol', 'loo', '--models', 'popular', '--k', '1', '--out', join(dir, 'table')], { env });
+    const stdout = await evaluate(['--data', data, '--protocol', 'loo', '--models', 'popular', '--k', '1', '--out', join(dir, 'table')]);
     expect(stdout).toMatch(/popular\s+0\.4000 ± 0\.0000/);
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'user,item\n1,2\n');
-    await expect(run('node', ['bin/feed.js', 'evaluate', '--data', bad], { env })).rejects.toMatchObject({ stderr: expect.stringMatching(/must name user_id, item_id and timestamp/) });
+    await expect(evaluate(['--data', bad])).rejects.toThrow(/must name user_id, item_id and timestamp/);
   });
 });

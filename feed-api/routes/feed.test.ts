@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { deepMerge } from '../../config/load.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
-import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
 import type { EventProducer } from '../../ingest/producer.ts';
-import { catalogFromRows, fakeModels, makeWorld } from '../../ranker/testing.ts';
+import { catalogFromRows, fakeModels, makeWorld, TEST_WORLD_CAPS, testOnlineState } from '../../ranker/testing.ts';
 import { testConfig } from '../../test/stack.ts';
+import { metricDelta } from '../../test/metric-delta.ts';
 import type { FeedEntry, FeedResponse } from '../feed-response.ts';
 import { FeedResponseSchema } from '../feed-response.ts';
 import { createFeedService, type FeedService, type ModelSource } from '../service.ts';
@@ -28,12 +28,12 @@ afterEach(async () => {
 });
 
 async function make(extra: Record<string, unknown> = {}, opts: { models?: ModelSource; world?: Parameters<typeof makeWorld>[0] } = {}) {
-  const config = testConfig(deepMerge({ ranker: { trafficPool: { refreshMs: 0 } } }, extra));
+  const config = testConfig(deepMerge(deepMerge(TEST_WORLD_CAPS, { ranker: { trafficPool: { refreshMs: 0 } } }), extra));
   const rows = makeWorld({ items: 600, creators: 40, ...opts.world });
   const producer = new MemoryProducer();
   service = await createFeedService(config, {
     catalog: catalogFromRows(rows, config),
-    online: new MemoryOnlineState(),
+    online: testOnlineState(),
     producer,
     stackChecks: false,
     ...(opts.models ? { models: opts.models } : {}),
@@ -76,7 +76,7 @@ describe('GET /v1/feed', () => {
     const a = await make();
     const first = await feed(a.service, 'user_id=u2&count=10');
     const ids = new Set(first.body.items.filter((e) => e.type === 'video').map((e) => (e as { item_id: string }).item_id));
-    const replica = await createFeedService(a.config, { catalog: catalogFromRows(a.rows, a.config), online: new MemoryOnlineState(), producer: null, stackChecks: false });
+    const replica = await createFeedService(a.config, { catalog: catalogFromRows(a.rows, a.config), online: testOnlineState(), producer: null, stackChecks: false });
     try {
       const next = await feed(replica, `user_id=u2&count=10&cursor=${encodeURIComponent(first.body.cursor)}`);
       expect(next.status).toBe(200);
@@ -275,10 +275,14 @@ describe('item, product, health and OpenAPI routes', () => {
 
   it('exposes per-stage latency and per-source candidate counts on /metrics', async () => {
     const { service } = await make();
+    const scrape = async () => (await service.app.request('/metrics')).text();
+    const before = await scrape();
     await feed(service, 'user_id=u1');
-    const text = await (await service.app.request('/metrics')).text();
-    expect(text).toMatch(/feed_stage_duration_seconds_bucket\{[^}]*kind="filter",stage="hidden"/);
-    expect(text).toMatch(/feed_source_candidates_count\{source="locale"\} [1-9]/);
+    const after = await scrape();
+    // One request: one observation of each stage and of each source's candidate count.
+    expect(metricDelta(before, after, 'feed_stage_duration_seconds_count{kind="filter",stage="hidden"}')).toEqual({ 'feed_stage_duration_seconds_count{kind="filter",stage="hidden"}': 1 });
+    expect(metricDelta(before, after, 'feed_source_candidates_count{source="locale"}')).toEqual({ 'feed_source_candidates_count{source="locale"}': 1 });
+    expect(Object.values(metricDelta(before, after, 'feed_source_candidates_sum{source="locale"}'))[0]).toBeGreaterThan(0);
   });
 });
 
@@ -307,7 +311,7 @@ describe('model hot reload', () => {
       }
     };
     const running = Promise.all([load(60), load(60), load(60)]);
-    promote!(fakeModels('v2', ids));
+    promote!(fakeModels('v2', ids, 8, { buildIndex: true }));
     await running;
     // The swap builds its index in a child process; wait until it is live, then check one more request.
     for (let i = 0; i < 100 && service.models.current?.version !== 'v2'; i++) await new Promise((r) => setTimeout(r, 50));

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
 import { testConfig } from '../../test/stack.ts';
 import { FeedPipeline } from '../pipeline.ts';
 import { newSession } from '../session.ts';
 import { NOW, setup, unbounded } from '../stage-fixtures.ts';
-import { catalogFromRows, makeWorld } from '../testing.ts';
+import { catalogFromRows, makeWorld, testOnlineState } from '../testing.ts';
 import { TrafficPool } from '../traffic-pool.ts';
 import type { Candidate, PageEntry } from '../types.ts';
 import { shoppableCandidates, shoppableSlotBlender } from './shoppable-slots.ts';
@@ -14,7 +13,7 @@ describe('shoppableCandidates', () => {
     const config = testConfig();
     const rows = makeWorld({ items: 200, productShare: 0.6 });
     const catalog = catalogFromRows(rows, config);
-    const pipeline = new FeedPipeline({ config, catalog, online: new MemoryOnlineState(), models: () => undefined, pool: new TrafficPool(config.ranker) });
+    const pipeline = new FeedPipeline({ config, catalog, online: testOnlineState(), models: () => undefined, pool: new TrafficPool(config.ranker) });
     const ctx = pipeline.contextFor({ userId: 'u1', count: 10, explain: false, now: Date.now(), session: newSession('0123456789abcdef', 8192, 4) });
     ctx.ranked = Array.from(
       { length: 200 },
@@ -48,7 +47,7 @@ describe('shoppableSlotBlender', () => {
   const config = testConfig({ ranker: { commerce: { minValueRatio: 0, slotEvery: 3, minSpacing: 2 }, rerank: { creatorSpacing: 3 } } });
   const rows = makeWorld({ items: 300, productShare: 0.8 });
   const catalog = catalogFromRows(rows, config);
-  const pipeline = new FeedPipeline({ config, catalog, online: new MemoryOnlineState(), models: () => undefined, pool: new TrafficPool(config.ranker) });
+  const pipeline = new FeedPipeline({ config, catalog, online: testOnlineState(), models: () => undefined, pool: new TrafficPool(config.ranker) });
   const context = (userId: string) => pipeline.contextFor({ userId, count: 12, explain: false, now: Date.now(), session: newSession('0123456789abcdef', 8192, 4) });
   const video = (row: number): PageEntry => ({
     type: 'video',

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryOnlineState } from '../../ingest/memory-online-state.ts';
 import { testConfig } from '../../test/stack.ts';
 import { FeedPipeline } from '../pipeline.ts';
 import { newSession } from '../session.ts';
 import { NOW, request, setup, unbounded, videosOf } from '../stage-fixtures.ts';
-import { catalogFromRows, event, makeWorld } from '../testing.ts';
+import { catalogFromRows, event, makeWorld, testOnlineState } from '../testing.ts';
 import { TrafficPool } from '../traffic-pool.ts';
 import { freshSource } from './fresh.ts';
 
@@ -58,7 +57,7 @@ function backlog() {
   const rows = makeWorld({ items: 3000, creators: 60, users: 10, nowSec });
   rows.items.forEach((it, i) => (it.published_at = nowSec - 600 - i * 50));
   const catalog = catalogFromRows(rows, config, nowSec);
-  const online = new MemoryOnlineState();
+  const online = testOnlineState();
   const pipeline = new FeedPipeline({ config, catalog, online, models: () => undefined, pool: new TrafficPool(config.ranker) });
   const offered = async (userId: string) => {
     const ctx = pipeline.contextFor({ userId, count: 10, explain: false, now: NOW, session: newSession(`s-${userId}`.padEnd(16, '0'), 8192, 4) });
