@@ -62,7 +62,12 @@ const BATCH = 256;
 function rankAll(data: Interactions, score: Scorer, target: RowsByUser, history: RowsByUser, exclude: readonly RowsByUser[], ks: number[]): MetricTable {
   const nItems = data.items.length;
   const maxK = Math.max(...ks);
-  const users = target.map((rows, u) => (rows.length ? u : -1)).filter((u) => u >= 0);
+  // Batches of users with histories of similar length: a sequence model pads each batch to its
+  // longest history (in user order, one long history per batch made sasrec's scoring ~6x slower).
+  const users = target
+    .map((rows, u) => (rows.length ? u : -1))
+    .filter((u) => u >= 0)
+    .sort((a, b) => history[a]!.length - history[b]!.length || a - b);
   const tables: MetricTable[] = [];
   const out = Array.from({ length: Math.min(BATCH, users.length) }, () => new Float32Array(nItems));
   for (let s = 0; s < users.length; s += BATCH) {
