@@ -33,15 +33,16 @@ export interface Recommender {
 /** Progress of a trained recommender, for the command's progress line and log. */
 export interface TrainHooks {
   onProgress?: (p: TrainProgress) => void;
-  /** After each epoch: the validation NDCG at the first k, used for early stopping. */
-  onValidate?: (epoch: number, ndcg: number) => void;
+  /** After each epoch: the validation NDCG at the first k, used for early stopping, and the seconds that pass took. */
+  onValidate?: (epoch: number, ndcg: number, seconds: number) => void;
 }
 
 /** A trainer's per-epoch validate callback: validation NDCG at the first cut-off (RecBole stops on MRR@10). */
 export function validationNdcg<M>(ctx: EvalContext, scorerOf: (model: M) => Scorer, hooks: TrainHooks): (model: M, epoch: number) => number {
   return (model, epoch) => {
+    const started = performance.now();
     const ndcg = ctx.validate(scorerOf(model))[`ndcg@${ctx.ks[0]}`] ?? 0;
-    hooks.onValidate?.(epoch, ndcg);
+    hooks.onValidate?.(epoch, ndcg, (performance.now() - started) / 1000);
     return ndcg;
   };
 }
