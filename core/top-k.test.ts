@@ -35,5 +35,17 @@ describe('TopK', () => {
     const none = new TopK(0);
     none.offer(1, 5);
     expect(none.sorted().ids).toHaveLength(0);
+    expect(none.floor).toBe(Infinity);
+  });
+
+  it('reports as floor the lowest kept key once k are kept', () => {
+    const top = new TopK(2);
+    expect(top.floor).toBe(-Infinity);
+    top.offer(0, 4);
+    expect(top.floor).toBe(-Infinity);
+    top.offer(1, 6);
+    expect(top.floor).toBe(4);
+    top.offer(2, 5);
+    expect(top.floor).toBe(5);
   });
 });

@@ -16,6 +16,16 @@ export class TopK {
     this.ids = new Int32Array(k);
   }
 
+  /**
+   * Once `k` pairs are kept, the lowest kept key (-Infinity before, Infinity when k is 0).
+   * Offering ids in increasing order, a key not above it cannot be kept (ties rank the smaller
+   * id first): a scan can skip the call.
+   */
+  get floor(): number {
+    if (this.k === 0) return Infinity;
+    return this.n < this.k ? -Infinity : this.keys[0]!;
+  }
+
   offer(id: number, key: number): void {
     const { keys, ids } = this;
     if (this.n < this.k) {

@@ -51,7 +51,7 @@ describe('feed evaluate', () => {
 
   it('--json prints only a BenchResult with mean ± std over --seeds and writes the same file', async () => {
     const out = join(dir, 'results');
-    const { stdout } = await run(
+    const { stdout, stderr } = await run(
       'node',
       [
         'bin/feed.js',
@@ -90,6 +90,11 @@ describe('feed evaluate', () => {
     expect(result.tables[0]!.rows[0]!.slice(0, 2)).toEqual(['popular', '0.4000 ± 0.0000']);
     expect(result.references.map((r) => r.figure)).toEqual(['sasrec ndcg@1']);
     expect(result.dataset.weights).toMatch(/implicit/);
+    // A progress line per trained model, seed and epoch on stderr.
+    for (const model of ['twotower', 'sasrec']) {
+      for (const seed of [1, 2])
+        expect(stderr).toMatch(new RegExp(`${model} seed ${seed} epoch 1/1: loss \\d+\\.\\d{4}, validation ndcg@1 \\d\\.\\d{4} \\(best \\d\\.\\d{4}\\), train \\d+\\.\\d s, validation \\d+\\.\\d s`));
+    }
   });
 
   it('weights rows only with --weight-column, and explains a missing one', async () => {

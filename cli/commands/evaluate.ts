@@ -17,6 +17,7 @@ import { sasRecRecommender } from '../../models/eval/sequential-recommender.ts';
 import { splitInteractions, type Protocol } from '../../models/eval/split.ts';
 import { twoTowerRecommender } from '../../models/eval/two-tower-recommender.ts';
 import { progressBar } from '../../models/progress-bar.ts';
+import type { TrainProgress } from '../../models/retrieval/train.ts';
 import { SequentialConfigSchema } from '../../models/sequential/config.ts';
 import { configFrom } from '../context.ts';
 
@@ -94,9 +95,32 @@ export function registerEvaluateCommands(program: Command): void {
           `${data.weightColumn ? `weights from ${data.weightColumn}` : 'implicit (no weights)'}; protocol ${opts.protocol}, seeds ${seeds.join(',')}, tfjs ${backend.name}`,
       );
 
-      const trained = (name: string, seed: number): TrainHooks & { stop: () => void } => {
+      // One line per epoch (loss, validation metric, seconds), so a long run can be followed in a log.
+      const trained = (name: string, seed: number): TrainHooks & { start: () => void; stop: () => void } => {
         const bar = progressBar(`${name} seed ${seed}`);
-        return { onProgress: bar.update, onValidate: (epoch, ndcg) => log(`\n${name} seed ${seed} epoch ${epoch}: validation ndcg@${ks[0]} ${ndcg.toFixed(4)}`), stop: bar.stop };
+        let last: TrainProgress | undefined;
+        let since = performance.now();
+        let best = -Infinity;
+        return {
+          onProgress: (p) => {
+            last = p;
+            bar.update(p);
+          },
+          onValidate: (epoch, ndcg, seconds) => {
+            const now = performance.now();
+            best = Math.max(best, ndcg);
+            const train = (now - since) / 1000 - seconds;
+            since = now;
+            log(
+              `\n${name} seed ${seed} epoch ${epoch}/${last?.epochs ?? '?'}: loss ${last?.loss.toFixed(4) ?? '-'}, validation ndcg@${ks[0]} ${ndcg.toFixed(4)} (best ${best.toFixed(4)}), ` +
+                `train ${train.toFixed(1)} s, validation ${seconds.toFixed(1)} s`,
+            );
+          },
+          start: () => {
+            since = performance.now();
+          },
+          stop: bar.stop,
+        };
       };
       const build = (name: string, seed: number): Recommender => {
         if (name === 'popular') return popular();
@@ -107,6 +131,7 @@ export function registerEvaluateCommands(program: Command): void {
         return {
           ...rec,
           fit: async (ctx) => {
+            hooks.start();
             await rec.fit(ctx);
             hooks.stop();
           },

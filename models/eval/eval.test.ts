@@ -105,5 +105,7 @@ describe('metrics', () => {
     expect([...topK([0.1, 0.9, 0.5, 0.7, 0.3], 3)]).toEqual([1, 3, 2]);
     expect([...topK([0.1, -Infinity, 0.5, 0.7, 0.3], 3)]).toEqual([3, 2, 4]);
     expect([...topK([1, 2, -Infinity], 5)]).toEqual([1, 0]);
+    // Equal scores: the smaller index first, also for the last place kept.
+    expect([...topK([0.5, 0.9, 0.5, 0.9, 0.5], 3)]).toEqual([1, 3, 0]);
   });
 });

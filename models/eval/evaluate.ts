@@ -33,15 +33,16 @@ export interface Recommender {
 /** Progress of a trained recommender, for the command's progress line and log. */
 export interface TrainHooks {
   onProgress?: (p: TrainProgress) => void;
-  /** After each epoch: the validation NDCG at the first k, used for early stopping. */
-  onValidate?: (epoch: number, ndcg: number) => void;
+  /** After each epoch: the validation NDCG at the first k, used for early stopping, and the seconds that pass took. */
+  onValidate?: (epoch: number, ndcg: number, seconds: number) => void;
 }
 
 /** A trainer's per-epoch validate callback: validation NDCG at the first cut-off (RecBole stops on MRR@10). */
 export function validationNdcg<M>(ctx: EvalContext, scorerOf: (model: M) => Scorer, hooks: TrainHooks): (model: M, epoch: number) => number {
   return (model, epoch) => {
+    const started = performance.now();
     const ndcg = ctx.validate(scorerOf(model))[`ndcg@${ctx.ks[0]}`] ?? 0;
-    hooks.onValidate?.(epoch, ndcg);
+    hooks.onValidate?.(epoch, ndcg, (performance.now() - started) / 1000);
     return ndcg;
   };
 }
@@ -62,7 +63,12 @@ const BATCH = 256;
 function rankAll(data: Interactions, score: Scorer, target: RowsByUser, history: RowsByUser, exclude: readonly RowsByUser[], ks: number[]): MetricTable {
   const nItems = data.items.length;
   const maxK = Math.max(...ks);
-  const users = target.map((rows, u) => (rows.length ? u : -1)).filter((u) => u >= 0);
+  // Batches of users with histories of similar length: a sequence model pads each batch to its
+  // longest history (in user order, one long history per batch made sasrec's scoring ~6x slower).
+  const users = target
+    .map((rows, u) => (rows.length ? u : -1))
+    .filter((u) => u >= 0)
+    .sort((a, b) => history[a]!.length - history[b]!.length || a - b);
   const tables: MetricTable[] = [];
   const out = Array.from({ length: Math.min(BATCH, users.length) }, () => new Float32Array(nItems));
   for (let s = 0; s < users.length; s += BATCH) {

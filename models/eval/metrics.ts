@@ -46,6 +46,14 @@ export function meanMetrics(tables: readonly MetricTable[]): MetricTable {
 /** Indices of the `k` largest scores, best first (ties: the smaller index); -Infinity marks an excluded index. */
 export function topK(scores: ArrayLike<number>, k: number): Int32Array {
   const top = new TopK(k);
-  for (let i = 0; i < scores.length; i++) if (scores[i] !== -Infinity) top.offer(i, scores[i]!);
+  // Ids go up, so a score not above the floor cannot enter (excluded items never can): this
+  // skips the heap for nearly every item of a full ranking.
+  let floor = top.floor;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (s <= floor) continue;
+    top.offer(i, s);
+    floor = top.floor;
+  }
   return top.sorted().ids;
 }

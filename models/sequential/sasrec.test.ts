@@ -8,7 +8,7 @@ import { leaveOneOutSplit } from '../eval/split.ts';
 import { Rng } from '../../core/rng.ts';
 import { SequentialConfigSchema } from './config.ts';
 import { SasRec } from './sasrec.ts';
-import { trainingWindows } from './train.ts';
+import { fitSequential, trainingWindows } from './train.ts';
 
 beforeAll(async () => {
   await initBackend();
@@ -59,6 +59,25 @@ describe('sequence model', () => {
     const windows = trainingWindows([seq, seq.slice(0, 1)], 4);
     expect(windows.map((w) => w.map((e) => e.item_id).join(','))).toEqual(['i7,i8,i9,i10,i11', 'i3,i4,i5,i6,i7', 'i0,i1,i2,i3']);
     expect(windows.reduce((n, w) => n + w.length - 1, 0)).toBe(11);
+  });
+
+  it('stops once validation has not improved for `patience` epochs and returns the best epoch', () => {
+    const seqs = Array.from({ length: 40 }, (_, u) => Array.from({ length: 6 }, (_, t) => ({ item_id: `i${next(u + t) % ITEMS}`, kind: '', watchRatio: null, ts: t })));
+    const scores = [0.1, 0.3, 0.2, 0.25, 0.5];
+    const encoded: number[][] = [];
+    const result = fitSequential(seqs, {
+      config: { ...SMALL, epochs: 5, patience: 2 },
+      seed: 3,
+      validate: (model, epoch) => {
+        encoded.push([...model.encode(seqs.slice(0, 2))]);
+        return scores[epoch - 1];
+      },
+    });
+    // Epochs 3 and 4 do not beat epoch 2: training stops there, with epoch 2's weights and rows.
+    expect(result.epochLosses).toHaveLength(4);
+    expect(result).toMatchObject({ bestEpoch: 2, bestScore: 0.3 });
+    expect([...result.model.encode(seqs.slice(0, 2))]).toEqual(encoded[1]);
+    expect(encoded[3]).not.toEqual(encoded[1]);
   });
 
   it('encodes a user from the last maxLen events and restores from its state', () => {

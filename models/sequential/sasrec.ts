@@ -33,6 +33,14 @@ interface Candidates {
   logQ: (id: string) => number;
 }
 
+/** The sampled softmax's mean loss and its gradients (see `softmaxHead`). */
+interface HeadResult {
+  loss: number;
+  gradH: Float32Array;
+  gradC: Float32Array;
+  gradPos: Float32Array;
+}
+
 /** Batched matMul whose gradient transposes explicitly (wasm's transpose flags are slow, see dense.ts). */
 const bmm = tf.customGrad(((a: Tensor, b: Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
@@ -134,23 +142,28 @@ export class SasRec {
     const keepMask = plan.valid;
     this.adam ??= new Adam(this.weights, this.config.denseLearningRate);
 
-    // The tower runs in tfjs; the softmax head runs in JS around two tfjs matMuls, because
-    // wasm's elementwise exp/max over slots x candidates cost more than the matMuls themselves.
-    const tower = (...args: Tensor[]) => {
-      const [x0, ...ws] = args as [Tensor2D, ...Tensor[]];
-      const drops = masks.map((m) => tf.tensor2d(m, [B * L, d]));
-      const x = drops[0] ? (tf.mul(x0, drops[0]) as Tensor2D) : x0;
-      return this.forward(x, B, L, tf.tensor3d(plan.bias, [B, L, L]), tf.tensor2d(keepMask, [B * L, 1]), drops.slice(1), ws);
-    };
-    const hT = tf.tidy(() => tower(tf.tensor2d(plan.x0, [B * L, d]), ...this.weights));
-    const h = hT.dataSync() as Float32Array;
-    hT.dispose();
     // A row's own sequence (inputs and targets) is never its negative: later targets would
     // otherwise teach the model to rank the user's next items down (SASRec samples negatives
     // outside the user's sequence for the same reason).
     const own = batch.inputs.map((seq, b) => new Set([...seq.map((e) => e.item_id), ...batch.targets[b]!.filter((id): id is string => id !== null)]));
-    const head = this.softmaxHead(h, slots, targets, cand, (r) => own[Math.floor(slots[r]! / L)]!);
-    const grads = tf.tidy(() => tf.valueAndGrads(tower)([tf.tensor2d(plan.x0, [B * L, d]), ...this.weights], tf.tensor2d(head.gradH, [B * L, d]) as Tensor2D).grads);
+    // The tower runs in tfjs; the softmax head runs in JS between its matMuls (wasm's elementwise
+    // exp/max over slots x candidates cost more than the matMuls themselves), as a custom-gradient
+    // op so that one forward pass serves both the loss and the backward pass.
+    let ran: HeadResult | undefined;
+    const loss = tf.customGrad(((hT: Tensor) => {
+      const result = this.softmaxHead(hT.dataSync() as Float32Array, slots, targets, cand, (r) => own[Math.floor(slots[r]! / L)]!);
+      ran = result;
+      return { value: tf.scalar(result.loss), gradFunc: (dy: Tensor) => tf.mul(dy, tf.tensor2d(result.gradH, [B * L, d])) };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (h: Tensor) => tf.Scalar;
+    const objective = (...args: Tensor[]) => {
+      const [x0, ...ws] = args as [Tensor2D, ...Tensor[]];
+      const drops = masks.map((m) => tf.tensor2d(m, [B * L, d]));
+      const x = drops[0] ? (tf.mul(x0, drops[0]) as Tensor2D) : x0;
+      return loss(this.forward(x, B, L, tf.tensor3d(plan.bias, [B, L, L]), tf.tensor2d(keepMask, [B * L, 1]), drops.slice(1), ws));
+    };
+    const grads = tf.tidy(() => tf.valueAndGrads(objective)([tf.tensor2d(plan.x0, [B * L, d]), ...this.weights]).grads);
+    const head = ran;
+    if (!head) throw new Error('sasrec: the softmax head did not run');
     this.adam.apply(grads.slice(1));
     const gx = grads[0]!.dataSync() as Float32Array;
     tf.dispose(grads);
@@ -175,13 +188,7 @@ export class SasRec {
    * its gradients with respect to every hidden state (zero outside `slots`), every negative's
    * row and every target's row.
    */
-  private softmaxHead(
-    h: Float32Array,
-    slots: readonly number[],
-    targets: readonly string[],
-    cand: Candidates,
-    ownItems: (row: number) => ReadonlySet<string>,
-  ): { loss: number; gradH: Float32Array; gradC: Float32Array; gradPos: Float32Array } {
+  private softmaxHead(h: Float32Array, slots: readonly number[], targets: readonly string[], cand: Candidates, ownItems: (row: number) => ReadonlySet<string>): HeadResult {
     const d = this.dim;
     const V = slots.length;
     const N = cand.ids.length;
