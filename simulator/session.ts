@@ -154,7 +154,8 @@ export class Simulator {
       event('play', at, { ...v, watch_ms: r.watchMs, duration_ms: truth.durationMs });
       if (r.completed) event('complete', at, v);
       if (r.skipped) event('skip', at, v);
-      if (r.notInterested) event('not_interested', at, { ...v, creator_id: entry.creator_id });
+      // About this video: the behaviour model draws it from interest in the video, not in its creator (hiding a creator is the engine's reading of a creator_id).
+      if (r.notInterested) event('not_interested', at, v);
       if (r.liked) event('like', at, v);
       if (r.shared) event('share', at, v);
       if (r.commented) event('comment', at, v);
