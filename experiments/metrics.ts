@@ -1,15 +1,17 @@
+import type { RatioColumn } from '../storage/experiment-report-queries.ts';
+
 /** The report's metrics, apart from the SQL so the dashboard can name them too. */
 
 /** A per-user ratio metric: Σ numerator / Σ denominator over the arm's users, times `scale`. */
 export interface MetricDef {
   name: string;
   label: string;
-  num: string;
-  den: 'sessions' | 'impressions';
+  num: RatioColumn['num'];
+  den: RatioColumn['den'];
   scale: number;
 }
 
-/** Numerators and denominators are per-user columns of the report's SQL (experiments/report.ts). */
+/** Numerators and denominators are per-user columns of the report's SQL (storage/experiment-report-queries.ts). */
 export const METRICS: readonly MetricDef[] = [
   { name: 'watch_s_per_session', label: 'watch s / session', num: 'watch_s', den: 'sessions', scale: 1 },
   { name: 'completion_rate', label: 'completions / impression', num: 'completes', den: 'impressions', scale: 1 },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { sleep } from '../../core/errors.ts';
 import { benchKeys, BENCH_KEY } from '../feed/feed.ts';
 import { serverConfig, startServer, type ChildServer } from '../harness/child.ts';
+import { ensureTrainedModels } from '../harness/trained-models.ts';
 import { median, overRuns, percentile, round, spreadOf } from '../harness/stats.ts';
 import { checkTarget } from '../harness/targets.ts';
 import type { Benchmark, BenchContext, BenchOutput } from '../harness/types.ts';
@@ -82,6 +83,8 @@ export const freshnessBenchmark: Benchmark = {
     const items = ctx.items[0] ?? (ctx.smoke ? 2_000 : 100_000);
     const perRun = ctx.smoke ? 3 : 20;
     const world = await ensureWorld(ctx.config, items, ctx.log, ctx.smoke ? ctx.config.clickhouse.database : 'bench');
+    // The servers serve the world's promoted version: make it one trained for this world and build, as the feed benchmark does.
+    const models = await ensureTrainedModels(world, world.config, { smoke: ctx.smoke, log: ctx.log });
     ctx.log('starting two feed server processes over the same world and topic (replica A and B)...');
     const config = serverConfig(ctx.config, world.overrides, benchKeys);
     const [a, b] = await Promise.all([startServer({ mode: 'feed', config }, { label: 'replica-a' }), startServer({ mode: 'feed', config }, { label: 'replica-b' })]);
@@ -149,7 +152,7 @@ export const freshnessBenchmark: Benchmark = {
     ];
     return {
       dataset: { items, users: world.users },
-      params: { trials_per_run: perRun, timeout_ms: TIMEOUT_MS, event: 'not_interested on an item the feed showed three times in a row' },
+      params: { models, trials_per_run: perRun, timeout_ms: TIMEOUT_MS, event: 'not_interested on an item the feed showed three times in a row' },
       figures: {
         event_to_feed_p50_ms_same_replica: overRuns(
           same.runs.map((r) => r.p50),
