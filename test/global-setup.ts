@@ -11,6 +11,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   });
   const startedHere = Object.values(result).includes('started');
   return async () => {
-    if (startedHere && !process.env.FEED_TEST_KEEP_STACK) await stackDown(config);
+    // With Redis: the tests that use it start it on demand (startLocalService), and it stops with the rest.
+    if (startedHere && !process.env.FEED_TEST_KEEP_STACK) await stackDown(testConfig({ online: { store: 'redis' } }));
   };
 }
