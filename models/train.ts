@@ -200,6 +200,8 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
   );
 
   const metrics: Record<string, unknown> = {};
+  // Set when the retrieval model trained here first trains on what precedes the multi-task window and scores its examples.
+  const windowFrom = which === 'all' ? data.range.multitaskFrom : null;
   let retrieval: TwoTower | undefined;
   let retrievalFrom: string | undefined;
   if (which === 'ranker') {
@@ -210,7 +212,6 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     const rc = { ...config.models.retrieval, ...(opts.epochs ? { epochs: opts.epochs } : {}) };
     const input = { sequences: data.retrieval.train, items: data.items, history: 'before' as const };
     const onProgress = opts.onProgress ? (p: TrainProgress) => opts.onProgress!('retrieval', p) : undefined;
-    const windowFrom = which === 'all' ? data.range.multitaskFrom : null;
     const result = trainTwoTower(input, { config: rc, seed, ...(onProgress ? { onProgress } : {}), ...(windowFrom !== null ? { targets: { before: windowFrom } } : {}) });
     retrieval = result.model;
     let catchUp: { examples: number; seconds: number } | undefined;
@@ -236,8 +237,8 @@ export async function trainAll(config: Config, opts: TrainAllOptions = {}): Prom
     rankerFrom = baseVersion(config, 'ranker');
   } else {
     if (!data.multitask.train.length) throw new Error('no impressions before the time cutoff to train the ranker on');
-    // Already scored by the retrieval model before it saw the multi-task window, when there is one.
-    if (which !== 'all' || data.range.multitaskFrom === null) scoreExamples(retrieval, data.multitask.train);
+    // With a window, already scored by the retrieval model before it saw it.
+    if (windowFrom === null) scoreExamples(retrieval, data.multitask.train);
     scoreExamples(retrieval, data.multitask.test);
     ranker = new MultitaskMmoe(config.models.multitask, seed);
     const t0 = performance.now();

@@ -56,15 +56,18 @@ export const signalsHydrator: FeatureHydrator = {
       const product = catalog.itemProduct[i]!;
       const buyable = catalog.isProductBuyable(product);
       const known = online.itemCounters(cand.itemId, c) !== undefined;
-      longTerm.impressions = s.impressions[i] ?? 0;
-      longTerm.plays = s.plays[i] ?? 0;
-      longTerm.completions = s.completions[i] ?? 0;
-      longTerm.watchRatioSum = (s.watchRatio[i] ?? 0) * longTerm.plays;
-      longTerm.likes = s.likes[i] ?? 0;
-      longTerm.shares = s.shares[i] ?? 0;
-      longTerm.purchases = s.purchases[i] ?? 0;
       // The online window or the long-term stats, whichever has seen more of the item.
-      itemRates(known && c.impressions > longTerm.impressions ? c : longTerm, rates);
+      if (known && c.impressions > (s.impressions[i] ?? 0)) itemRates(c, rates);
+      else {
+        longTerm.impressions = s.impressions[i] ?? 0;
+        longTerm.plays = s.plays[i] ?? 0;
+        longTerm.completions = s.completions[i] ?? 0;
+        longTerm.watchRatioSum = (s.watchRatio[i] ?? 0) * longTerm.plays;
+        longTerm.likes = s.likes[i] ?? 0;
+        longTerm.shares = s.shares[i] ?? 0;
+        longTerm.purchases = s.purchases[i] ?? 0;
+        itemRates(longTerm, rates);
+      }
       const retrieval = cand.source === 'ann' ? cand.sourceScore : uvec && hasVector[k] ? dotAt(matrix, k * dim, uvec) : 0;
       const proof = social.get(i);
       const creatorId = catalog.creators.id(creator);
