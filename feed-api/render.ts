@@ -45,6 +45,7 @@ export function renderEntries(catalog: CatalogView, page: readonly PageEntry[]):
         position,
         source: c.source,
         exploration: c.explored === true,
+        promoted: c.promoted === true,
         score: round(c.score),
       };
     }

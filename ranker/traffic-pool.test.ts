@@ -19,6 +19,65 @@ function skipEvents(itemId: string, n: number) {
   return Array.from({ length: n }, (_, k) => [event('impression', `x${k}`, { item_id: itemId }), event('skip', `x${k}`, { item_id: itemId })]).flat();
 }
 
+/** A first audience of 60 that played each impression and watched `fraction` of it, completing when it watched 90%. */
+function audienceEvents(itemId: string, fraction: number) {
+  return Array.from({ length: 60 }, (_, k) => [
+    event('impression', `x${k}`, { item_id: itemId }),
+    event('play', `x${k}`, { item_id: itemId, watch_ms: Math.round(fraction * 15_000), duration_ms: 15_000 }),
+    ...(fraction >= 0.9 ? [event('complete', `x${k}`, { item_id: itemId })] : []),
+  ]).flat();
+}
+
+describe('TrafficPool horse race', () => {
+  // 40 videos through their first audience, watched 0.3 to 0.99 of the way: every one clears pool-2's fixed floors.
+  const fractions = Array.from({ length: 40 }, (_, k) => 0.3 + (0.69 * k) / 39);
+  const run = (topShare: number) => {
+    const { catalog } = freshWorld(100, 1000);
+    const config = testConfig({
+      ranker: {
+        trafficPool: {
+          tiers: [
+            { name: 'first-audience', maxImpressions: 50 },
+            { name: 'pool-2', maxImpressions: 500, minWatchRatio: 0.2, topShare },
+          ],
+        },
+      },
+    });
+    const online = testOnlineState();
+    fractions.forEach((f, k) => online.apply(audienceEvents(`v${k}`, f)));
+    const pool = new TrafficPool(config.ranker);
+    // The first pass judges them in turn (its bar forms as it goes); the next compares each with all of them.
+    pool.refresh(catalog, online);
+    pool.refresh(catalog, online);
+    return {
+      again: () => pool.refresh(catalog, online),
+      tierOf: (k: number) => pool.tierName(catalog.items.row(`v${k}`)),
+      stopped: (k: number) => pool.stopped.get(catalog.items.row(`v${k}`)),
+    };
+  };
+
+  it('promotes only the top share of the videos judged at the same tier, and says why the others stopped', () => {
+    const { tierOf, stopped } = run(0.5);
+    const promoted = fractions.map((_, k) => k).filter((k) => tierOf(k) === 'pool-2');
+    expect(promoted).toEqual(Array.from({ length: 20 }, (_, k) => 20 + k));
+    expect(stopped(0)).toMatch(/race score 0\.15 < 0\.\d\d, the top 50% of the last 40 judged/);
+    expect(stopped(30)).toBeUndefined();
+  });
+
+  it('leaves promotion to the fixed thresholds with a top share of 1', () => {
+    const { tierOf } = run(1);
+    expect(fractions.every((_, k) => tierOf(k) === 'pool-2')).toBe(true);
+  });
+
+  it('judges each video once: refreshing again does not grow the race or move the bar', () => {
+    const { again, stopped } = run(0.5);
+    const before = stopped(10);
+    for (let k = 0; k < 5; k++) again();
+    expect(stopped(10)).toBe(before);
+    expect(before).toMatch(/of the last 40 judged/);
+  });
+});
+
 describe('TrafficPool', () => {
   let stop: (() => void) | undefined;
   // Background ticks are driven by hand (fake setInterval): each advance of refreshMs runs one.

@@ -1,7 +1,7 @@
 import type { RankerConfig, TrafficTier } from '../config/sections/ranker.ts';
 import type { CatalogView, Column } from './catalog/catalog-view.ts';
 import type { OnlineView } from './online-view.ts';
-import { ExplorationLedger } from './exploration-ledger.ts';
+import { SlotLedger } from './slot-ledger.ts';
 
 /** How an item in the fresh window stands in the traffic pool. */
 type PoolStatus =
@@ -39,8 +39,50 @@ function exposureOf(catalog: CatalogView, online: OnlineView, row: number): Expo
   };
 }
 
-/** Tier rules: an item moves up only after filling its tier's audience and meeting the next tier's thresholds. */
-function poolStatus(tiers: readonly TrafficTier[], e: Exposure): PoolStatus {
+/**
+ * The horse race's measure of how well an audience watched a video: the mean of the fraction
+ * watched and the share completed, both per impression (an unplayed impression counts as
+ * nothing). The watched fraction alone saturates for well-matched audiences (a weak video they
+ * like the look of is still watched most of the way), completion tells those apart.
+ */
+function raceScore(e: Exposure): number {
+  if (e.impressions === 0) return 0;
+  return ((e.watchRatio * e.plays) / e.impressions + (e.completionRate * e.plays) / e.impressions) / 2;
+}
+
+/** Audiences judged per tier that the horse race compares with, and how many it needs before it applies. */
+const RACE_SIZE = 200;
+const RACE_MIN = 20;
+
+/**
+ * The last RACE_SIZE videos judged at one tier's audience, by `raceScore`: a video
+ * enters the next tier only if it did at least as well as that tier's `topShare` of them.
+ * Relative to its peers, so the bar follows the content and audience at hand instead of a
+ * threshold fitted to one catalogue.
+ */
+class Race {
+  private readonly scores = new Float64Array(RACE_SIZE);
+  private size = 0;
+  private next = 0;
+  private sorted: Float64Array | undefined;
+
+  record(score: number): void {
+    this.scores[this.next] = score;
+    this.next = (this.next + 1) % RACE_SIZE;
+    this.size = Math.min(RACE_SIZE, this.size + 1);
+    this.sorted = undefined;
+  }
+
+  /** The score at the top `share` (undefined: share 1, or too few judged yet). */
+  bar(share: number): { score: number; of: number } | undefined {
+    if (share >= 1 || this.size < RACE_MIN) return undefined;
+    this.sorted ??= this.scores.slice(0, this.size).sort();
+    return { score: this.sorted[Math.min(this.size - 1, Math.floor((1 - share) * this.size))]!, of: this.size };
+  }
+}
+
+/** Tier rules: an item moves up only after filling its tier's audience, meeting the next tier's thresholds and placing in its race. */
+function poolStatus(tiers: readonly TrafficTier[], races: readonly Race[], e: Exposure): PoolStatus {
   let tier = 0;
   while (e.impressions >= tiers[tier]!.maxImpressions) {
     const next = tiers[tier + 1];
@@ -49,6 +91,11 @@ function poolStatus(tiers: readonly TrafficTier[], e: Exposure): PoolStatus {
     if (e.watchRatio < next.minWatchRatio) misses.push(`watch ratio ${e.watchRatio.toFixed(2)} < ${next.minWatchRatio}`);
     if (e.completionRate < next.minCompletionRate) misses.push(`completion ${e.completionRate.toFixed(2)} < ${next.minCompletionRate}`);
     if (e.skipRate > next.maxSkipRate) misses.push(`skip rate ${e.skipRate.toFixed(2)} > ${next.maxSkipRate}`);
+    const bar = races[tier]!.bar(next.topShare);
+    const score = raceScore(e);
+    if (bar && score < bar.score) {
+      misses.push(`race score ${score.toFixed(2)} < ${bar.score.toFixed(2)}, the top ${Math.round(next.topShare * 100)}% of the last ${bar.of} judged`);
+    }
     if (misses.length > 0) return { state: 'stopped', tier, reason: `audience of ${tiers[tier]!.name}: ${misses.join(', ')}` };
     tier++;
   }
@@ -66,6 +113,8 @@ interface PoolBuild {
   stopped: Map<number, string>;
   /** Per catalog row: its eligible tier, or -1. */
   tierOfRow: Int8Array;
+  /** Per tier: the rows in the fresh window whose audience at that tier was judged (recorded in its race). */
+  judged: Set<number>[];
 }
 
 /**
@@ -89,12 +138,20 @@ export class TrafficPool {
   /** Items that got events since the last tick. */
   private readonly dirty = new Set<string>();
   private unsubscribe: (() => void) | undefined;
+  /** Per tier but the last: the race its audiences run, and who ran it (each video once). */
+  private readonly races: Race[];
+  private judged: Set<number>[];
 
-  /** Exploration slots are shared among the pool's items (ranker/selector/diversity.ts reads and records it). */
-  readonly exploration: ExplorationLedger;
+  /** Exploration and promotion slots are shared among the pool's items (ranker/selector/diversity.ts reads and records them). */
+  readonly exploration: SlotLedger;
+  readonly promotion: SlotLedger;
 
   constructor(private readonly config: RankerConfig) {
-    this.exploration = new ExplorationLedger(config.rerank.explorationWindowSlots, config.rerank.explorationMaxItemShare);
+    const { explorationWindowSlots, explorationMaxItemShare } = config.rerank;
+    this.exploration = new SlotLedger(explorationWindowSlots, explorationMaxItemShare);
+    this.promotion = new SlotLedger(explorationWindowSlots, explorationMaxItemShare);
+    this.races = config.trafficPool.tiers.slice(1).map(() => new Race());
+    this.judged = this.races.map(() => new Set());
   }
 
   refresh(catalog: CatalogView, online: OnlineView, now = Date.now()): void {
@@ -175,20 +232,35 @@ export class TrafficPool {
   }
 
   private newBuild(catalog: CatalogView): PoolBuild {
-    return { lists: this.config.trafficPool.tiers.map(() => []), stopped: new Map(), tierOfRow: new Int8Array(catalog.items.size).fill(-1) };
+    return {
+      lists: this.config.trafficPool.tiers.map(() => []),
+      stopped: new Map(),
+      tierOfRow: new Int8Array(catalog.items.size).fill(-1),
+      judged: this.races.map(() => new Set()),
+    };
   }
 
   private freshSince(now: number): number {
     return now / 1000 - this.config.trafficPool.maxAgeHours * 3600;
   }
 
-  /** The row's tier (-1: not in the pool) and why it stopped, if it did. */
-  private classify(catalog: CatalogView, online: OnlineView, row: number): { tier: number; stopped?: string } {
+  /**
+   * The row's tier (-1: not in the pool) and why it stopped, if it did. An audience seen filled
+   * for the first time runs in its tier's race (`judged` notes it, and the pool's own sets say
+   * whether an earlier pass already did).
+   */
+  private classify(catalog: CatalogView, online: OnlineView, row: number, judged: Set<number>[]): { tier: number; stopped?: string } {
     if (!catalog.itemAvailable[row]) return { tier: -1 };
     const { impressions, plays } = catalog.stats;
     // Most fresh items have no audience yet: first tier, without building their exposure.
     if (!((impressions[row] ?? 0) > 0 || (plays[row] ?? 0) > 0) && online.itemCounters(catalog.items.id(row)) === undefined) return { tier: 0 };
-    const status = poolStatus(this.config.trafficPool.tiers, exposureOf(catalog, online, row));
+    const exposure = exposureOf(catalog, online, row);
+    const { tiers } = this.config.trafficPool;
+    for (let t = 0; t < this.races.length && exposure.impressions >= tiers[t]!.maxImpressions; t++) {
+      if (!this.judged[t]!.has(row) && !judged[t]!.has(row)) this.races[t]!.record(raceScore(exposure));
+      judged[t]!.add(row);
+    }
+    const status = poolStatus(tiers, this.races, exposure);
     if (status.state === 'eligible') return { tier: status.tier };
     return status.state === 'stopped' ? { tier: -1, stopped: status.reason } : { tier: -1 };
   }
@@ -199,7 +271,7 @@ export class TrafficPool {
     for (let k = from; k < to; k++) {
       const row = rows[k]!;
       if (catalog.itemPublished[row]! < since) return false;
-      const c = this.classify(catalog, online, row);
+      const c = this.classify(catalog, online, row, b.judged);
       if (c.tier >= 0) {
         b.lists[c.tier]!.push(row);
         b.tierOfRow[row] = c.tier;
@@ -215,7 +287,7 @@ export class TrafficPool {
     for (const id of this.dirty) {
       const row = catalog.items.row(id);
       if (row < 0 || row >= this.tierOfRow.length || catalog.itemPublished[row]! < since) continue;
-      const c = this.classify(catalog, online, row);
+      const c = this.classify(catalog, online, row, this.judged);
       if (c.tier !== this.tierOfRow[row]) {
         this.tierOfRow[row] = c.tier;
         moved = true;
@@ -239,5 +311,8 @@ export class TrafficPool {
     this.stopped = b.stopped;
     this.tierOfRow = b.tierOfRow;
     this.computedAt = now;
+    // A full pass saw every judged row still in the window; the rest aged out. Rows judged by updates during a sliced pass are kept.
+    for (const [t, set] of this.judged.entries()) for (const row of set) if (b.tierOfRow[row] !== -1 || b.stopped.has(row)) b.judged[t]!.add(row);
+    this.judged = b.judged;
   }
 }

@@ -28,6 +28,8 @@ export interface Candidate {
   personal: boolean;
   /** Took a reserved exploration slot (selector); the response says so. */
   explored?: boolean;
+  /** Took a reserved promotion slot (selector): traffic a higher tier of the pool earned. */
+  promoted?: boolean;
   signals?: CandidateSignals;
   /** The scorer's predicted purchase probability (values the attached product for shoppable slots). */
   purchase: number;
@@ -91,8 +93,8 @@ export interface StageConfig {
   readonly models: { readonly weights: Readonly<ObjectiveWeights> };
 }
 
-/** The traffic pool as stages use it: its current lists and the exploration ledger. */
-type PoolView = Pick<TrafficPool, 'current' | 'exploration'>;
+/** The traffic pool as stages use it: its current lists and the exploration and promotion ledgers. */
+type PoolView = Pick<TrafficPool, 'current' | 'exploration' | 'promotion'>;
 
 /** What one request's stages see: read-only views of the shared state, the request, and its memos. */
 export interface FeedContext {

@@ -18,6 +18,13 @@ const TrafficTierSchema = z.object({
   minWatchRatio: share.default(0),
   minCompletionRate: share.default(0),
   maxSkipRate: share.default(1),
+  /**
+   * Horse race: only videos whose previous-tier audience watched them at least as well as this top
+   * share of the last judged ones enter this tier (traffic-pool.ts raceScore: watched fraction and
+   * completion per impression). 1: the
+   * thresholds above alone decide. Relative, so it holds for any content mix.
+   */
+  topShare: z.number().gt(0).max(1).default(1),
 });
 export type TrafficTier = z.infer<typeof TrafficTierSchema>;
 
@@ -42,9 +49,9 @@ export const RankerConfigSchema = z.object({
         .min(1)
         .refine((tiers) => tiers.every((t, i) => i === 0 || t.maxImpressions > tiers[i - 1]!.maxImpressions), 'maxImpressions must grow from tier to tier')
         .default([
-          { name: 'first-audience', maxImpressions: 50, minWatchRatio: 0, minCompletionRate: 0, maxSkipRate: 1 },
-          { name: 'pool-2', maxImpressions: 500, minWatchRatio: 0.5, minCompletionRate: 0.3, maxSkipRate: 0.6 },
-          { name: 'pool-3', maxImpressions: 5000, minWatchRatio: 0.6, minCompletionRate: 0.4, maxSkipRate: 0.5 },
+          { name: 'first-audience', maxImpressions: 50, minWatchRatio: 0, minCompletionRate: 0, maxSkipRate: 1, topShare: 1 },
+          { name: 'pool-2', maxImpressions: 500, minWatchRatio: 0.5, minCompletionRate: 0.3, maxSkipRate: 0.6, topShare: 0.3 },
+          { name: 'pool-3', maxImpressions: 5000, minWatchRatio: 0.6, minCompletionRate: 0.4, maxSkipRate: 0.5, topShare: 0.2 },
         ]),
     })
     .prefault({}),
@@ -61,6 +68,13 @@ export const RankerConfigSchema = z.object({
       /** No item takes more than this share of a replica's last `explorationWindowSlots` exploration slots. */
       explorationMaxItemShare: share.default(0.1),
       explorationWindowSlots: z.number().int().min(1).default(100),
+      /**
+       * Share of slots reserved for videos promoted past their first audience (the traffic pool's
+       * higher tiers): the larger audience a promotion earns, given to the promoted video this person
+       * scores highest. Shared as exploration slots are (`explorationMaxItemShare` of the last
+       * `explorationWindowSlots` promotion slots per item).
+       */
+      promotionShare: share.default(0.05),
       /** Slots per page for the best unseen video a followed creator posted within `followingFreshHours` (new posts of who you follow reach you). */
       followingSlots: z.number().int().min(0).default(1),
       followingFreshHours: z.number().min(0).default(72),

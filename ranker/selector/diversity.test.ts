@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../config/schema.ts';
 import { Rng } from '../../core/rng.ts';
-import { ExplorationLedger } from '../exploration-ledger.ts';
+import { SlotLedger } from '../slot-ledger.ts';
 import { FeedPipeline } from '../pipeline.ts';
 import { newSession } from '../session.ts';
 import { NOW, request, setup, unbounded, videosOf } from '../stage-fixtures.ts';
 import { catalogFromRows, event, fakeModels } from '../testing.ts';
 import type { Candidate, FeedContext } from '../types.ts';
-import { diversitySelector, explorationPositions } from './diversity.ts';
+import { diversitySelector, spreadPositions } from './diversity.ts';
 
-const rerank = { creatorSpacing: 2, categoryPenalty: 0.3, categoryWindow: 3, explorationShare: 0 };
+const rerank = { creatorSpacing: 2, categoryPenalty: 0.3, categoryWindow: 3, explorationShare: 0, promotionShare: 0 };
 
 /** Items row 0..n-1 with the given categories and creators (the creator row is its hash). */
-function contextFor(categories: number[], creators: number[], r = rerank, exploration = new ExplorationLedger(1000, 1)): FeedContext {
+function contextFor(categories: number[], creators: number[], r = rerank, exploration = new SlotLedger(1000, 1), promotion = new SlotLedger(1000, 1)): FeedContext {
   const config = ConfigSchema.parse({ ranker: { rerank: r } });
   const catalog = {
     itemCategory: Uint16Array.from(categories),
@@ -21,7 +21,7 @@ function contextFor(categories: number[], creators: number[], r = rerank, explor
     // A person the catalog knows: the spacing rules of a known taste, not the cold-start probing.
     users: { row: () => 0 },
   };
-  return { config, catalog, pool: { exploration }, request: { userId: 'u0', explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
+  return { config, catalog, pool: { exploration, promotion }, request: { userId: 'u0', explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
 }
 
 const candidate = (row: number, score: number, sources = ['ann']): Candidate => ({ row, itemId: `i${row}`, source: sources[0], sources, sourceScore: 0, score, purchase: 0 }) as Candidate;
@@ -29,7 +29,7 @@ const candidate = (row: number, score: number, sources = ['ann']): Candidate => 
 /** The selector's rule without shortcuts: scan the first 300 eligible candidates for every slot. */
 function reference(ctx: FeedContext, pool: Candidate[], count: number): number[] {
   const { creatorSpacing, categoryPenalty, categoryWindow } = ctx.config.ranker.rerank;
-  const explore = explorationPositions(count, ctx.config.ranker.rerank.explorationShare);
+  const explore = spreadPositions(count, ctx.config.ranker.rerank.explorationShare);
   const used = new Set<number>();
   const creators: number[] = [];
   const categories: number[] = [];
@@ -95,7 +95,7 @@ describe('diversity selector', () => {
   it('shares exploration slots: no fresh item takes more than its share of the window', async () => {
     // Row 0 is the best fresh item for every request; rows 1-4 are weaker fresh items, rows 5-24 regular.
     const n = 25;
-    const ledger = new ExplorationLedger(20, 0.1);
+    const ledger = new SlotLedger(20, 0.1);
     const ctx = contextFor(
       Array.from({ length: n }, (_, i) => i % 5),
       Array.from({ length: n }, (_, i) => i),
@@ -129,6 +129,50 @@ describe('diversity selector', () => {
     const explored = (await diversitySelector.select(ctx, pool, 10, unbounded)).filter((c) => c.explored).map((c) => c.row);
     expect(explored).toHaveLength(2);
     for (const row of explored) expect(row).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('promotion slots', () => {
+  // Rows 0-3: promoted to pool-2 (row 0 scored highest of them); rows 4-7: in their first audience; rows 8-39 regular, scored above all.
+  const n = 40;
+  const pool = () =>
+    Array.from({ length: n }, (_, row) => ({
+      ...candidate(row, row < 8 ? 0.5 - row * 0.01 : 1 - row * 0.01, row < 8 ? ['fresh'] : ['ann']),
+      tier: row < 4 ? 'pool-2' : row < 8 ? 'first-audience' : undefined,
+    })).sort((a, b) => b.score - a.score);
+  const categories = Array.from({ length: n }, (_, i) => i % 5);
+  const creators = Array.from({ length: n }, (_, i) => i);
+
+  it('gives promotionShare of the positions to the promoted video the person scores highest, never to a first audience', async () => {
+    const ctx = contextFor(categories, creators, { ...rerank, promotionShare: 0.1 });
+    (ctx.request as { explain: boolean }).explain = true;
+    const page = await diversitySelector.select(ctx, pool(), 20, unbounded);
+    const promoted = page.filter((c) => c.promoted);
+    expect(promoted.map((c) => c.row)).toEqual([0, 1]);
+    expect(promoted.map((c) => c.scores?.promotion)).toEqual([1, 1]);
+    // Without the share, the regular candidates outscore every fresh one and fill the page.
+    const plain = await diversitySelector.select(contextFor(categories, creators), pool(), 20, unbounded);
+    expect(plain.filter((c) => c.row < 8)).toEqual([]);
+  });
+
+  it('shares promotion slots: one video takes at most its share of the window, then the next promoted one', async () => {
+    const promotion = new SlotLedger(20, 0.1);
+    const ctx = contextFor(categories, creators, { ...rerank, promotionShare: 0.1 }, new SlotLedger(1000, 1), promotion);
+    const taken = new Map<number, number>();
+    for (let request = 0; request < 10; request++) {
+      for (const c of await diversitySelector.select(ctx, pool(), 20, unbounded)) if (c.promoted) taken.set(c.row, (taken.get(c.row) ?? 0) + 1);
+    }
+    // 2 promotion slots per page, 20 in all: each of the 4 promoted videos takes at most 2 of every 20.
+    expect([...taken.keys()].sort()).toEqual([0, 1, 2, 3]);
+    expect(Math.max(...taken.values())).toBeLessThanOrEqual(2);
+  });
+
+  it('places promotion slots apart from exploration slots', () => {
+    const explore = spreadPositions(20, 0.1);
+    const promote = spreadPositions(20, 0.1, explore);
+    expect(promote.size).toBe(2);
+    for (const p of promote) expect(explore.has(p)).toBe(false);
+    expect(promote.has(0)).toBe(false);
   });
 });
 
@@ -198,7 +242,7 @@ describe('diversity selector in the pipeline', () => {
     );
     s.catalog.reindex({ freshMaxAgeHours: 72, popularListSize: 100 }, nowSec);
     const res = await s.pipeline.run(request('u7', 10, true));
-    const positions = [...explorationPositions(10, 0.2)];
+    const positions = [...spreadPositions(10, 0.2)];
     expect(positions).toHaveLength(2);
     const fresh = res.explain!.items.filter((i) => i.sources.includes('fresh'));
     expect(fresh.map((i) => i.scores.exploration)).toEqual([1, 1]);

@@ -12,11 +12,15 @@ function reservedPositions(count: number, n: number, from: number, ...taken: Rea
   return out;
 }
 
-/** Positions (0-based) reserved for the fresh pool: `n` of `count`, evenly spread, never the first. */
-export function explorationPositions(count: number, share: number): Set<number> {
+/** `share` of `count` positions (0-based), evenly spread, never the first; a position in `taken` moves to the next free one. */
+export function spreadPositions(count: number, share: number, ...taken: ReadonlySet<number>[]): Set<number> {
   const n = Math.round(count * share);
   const out = new Set<number>();
-  for (let k = 0; k < n; k++) out.add(Math.min(count - 1, Math.floor(((k + 1) * count) / (n + 1))));
+  for (let k = 0; k < n; k++) {
+    let pos = Math.min(count - 1, Math.floor(((k + 1) * count) / (n + 1)));
+    while (pos < count && (out.has(pos) || taken.some((t) => t.has(pos)))) pos++;
+    if (pos < count) out.add(pos);
+  }
   return out;
 }
 
@@ -32,8 +36,10 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * reserved exploration slots go to the best fresh-pool candidate that has not had its share
  * of recent exploration slots (TrafficPool.exploration; otherwise the slot goes to the best
  * candidate), one in its first audience when any may take it: such a video has no record the
- * ranker can read and no other way onto a page, while one promoted to a higher tier is offered
- * as a candidate and competes for ranked slots on the record it earned. `followingSlots`
+ * ranker can read and no other way onto a page. A video promoted to a higher tier earned a
+ * larger audience: `promotionShare` of the positions go to the promoted video this person scores
+ * highest (shared through TrafficPool.promotion as exploration slots are): the pool, not the
+ * learned scores alone, decides that a video earned more traffic. `followingSlots`
  * positions go to the best unseen video a followed creator
  * posted recently (else to the best candidate): follows are explicit intent, and the learned
  * scores alone rarely lift one creator's post above a page of engaging videos. The first
@@ -49,7 +55,7 @@ export const diversitySelector: Selector = {
   budgetMs: 5,
   failOpen: false,
   select(ctx, candidates, count) {
-    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, followingSlots, followingFreshHours, sessionInterestShare } = ctx.config.ranker.rerank;
+    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, promotionShare, followingSlots, followingFreshHours, sessionInterestShare } = ctx.config.ranker.rerank;
     const { catalog } = ctx;
     // The pipeline passes them best first already (sorting 500 objects costs ~0.2 ms); others get sorted.
     const pool = isBestFirst(candidates) ? candidates : [...candidates].sort(byScoreDesc);
@@ -58,7 +64,7 @@ export const diversitySelector: Selector = {
     const category = new Int32Array(n);
     // Creator hashes: what the session carries across pages.
     const creator = new Uint32Array(n);
-    // 1: from the fresh pool; 2: in its first audience (the pool's first tier).
+    // 1: from the fresh pool, promoted past its first audience; 2: in its first audience (the pool's first tier).
     const fresh = new Uint8Array(n);
     const firstTier = ctx.config.ranker.trafficPool.tiers[0]!.name;
     const followedNew = new Uint8Array(n);
@@ -82,9 +88,11 @@ export const diversitySelector: Selector = {
       }
       if (c.sources.includes('following') && catalog.itemPublished[c.row]! >= newSince) followedNew[i] = 1;
     }
-    const explore = explorationPositions(count, explorationShare);
-    const following = reservedPositions(count, followingSlots, 1, explore);
+    const explore = spreadPositions(count, explorationShare);
+    const promote = spreadPositions(count, promotionShare, explore);
+    const following = reservedPositions(count, followingSlots, 1, explore, promote);
     const lift = interest < 0 ? 0 : sessionLift(userRelation(ctx).affinity, catalog.categories.value(interest));
+    // A promotion position no promoted video can take is the session interest's, when the interest reaches it.
     const interestSlots = reservedPositions(count, Math.round(count * sessionInterestShare * lift), 0, explore, following);
     const recentCreators = ctx.request.session.recentCreators.slice(-creatorSpacing);
     const recentCategories: number[] = [];
@@ -94,15 +102,26 @@ export const diversitySelector: Selector = {
     const window = probing ? count : categoryWindow;
     const perRepeat = probing ? 1 : categoryPenalty / categoryWindow;
     const out: Candidate[] = [];
-    const ledger = ctx.pool.exploration;
-    /** The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with slots left (`first-audience`: in the first tier), following slots only followed creators' new posts. */
-    const pick = (slot: 'any' | 'first-audience' | 'explore' | 'following' | 'interest'): { best: number; adj: number } => {
+    const { exploration: ledger, promotion } = ctx.pool;
+    /**
+     * The best candidate (index into `pool`, -1: none) and its adjusted score; exploration slots take only fresh items with
+     * slots left (`first-audience`: in the first tier), promotion slots only promoted ones with slots left, following slots
+     * only followed creators' new posts.
+     */
+    const pick = (slot: 'any' | 'first-audience' | 'explore' | 'promoted' | 'following' | 'interest'): { best: number; adj: number } => {
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
       const freshNeeded = slot === 'first-audience' ? 2 : slot === 'explore' ? 1 : 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
-        if (used[i] || fresh[i]! < freshNeeded || (freshNeeded > 0 && !ledger.allows(pool[i]!.row)) || (slot === 'following' && !followedNew[i]) || (slot === 'interest' && category[i] !== interest))
+        if (
+          used[i] ||
+          fresh[i]! < freshNeeded ||
+          (freshNeeded > 0 && !ledger.allows(pool[i]!.row)) ||
+          (slot === 'promoted' && (fresh[i] !== 1 || !promotion.allows(pool[i]!.row))) ||
+          (slot === 'following' && !followedNew[i]) ||
+          (slot === 'interest' && category[i] !== interest)
+        )
           continue;
         // Best first and discounts only shrink a non-negative score: nothing further down can win.
         const score = pool[i]!.score;
@@ -121,11 +140,17 @@ export const diversitySelector: Selector = {
     };
     for (let pos = 0; pos < count; pos++) {
       let explored = explore.has(pos) && freshLeft > 0;
-      const reserved = explored ? 'first-audience' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
+      let promoted = promote.has(pos) && freshLeft > 0;
+      const reserved = explored ? 'first-audience' : promoted ? 'promoted' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
       let { best, adj } = reserved ? pick(reserved) : { best: -1, adj: 0 };
       if (best < 0 && explored) ({ best, adj } = pick('explore'));
+      // The windows count every reserved slot, also one no fresh item could take, so they move on.
+      if (best < 0 && promoted) {
+        promotion.record(-1);
+        promoted = false;
+        if (interestSlots.has(pos)) ({ best, adj } = pick('interest'));
+      }
       if (best < 0) {
-        // The window counts every exploration slot, also one no fresh item could take, so it moves on.
         if (explored) ledger.record(-1);
         explored = false;
         ({ best, adj } = pick('any'));
@@ -139,6 +164,11 @@ export const diversitySelector: Selector = {
         chosen.explored = true;
         noteScore(ctx, chosen, 'exploration', 1);
         ledger.record(chosen.row);
+      }
+      if (promoted) {
+        chosen.promoted = true;
+        noteScore(ctx, chosen, 'promotion', 1);
+        promotion.record(chosen.row);
       }
       out.push(chosen);
       recentCreators.push(creator[best]!);

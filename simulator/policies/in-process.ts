@@ -30,6 +30,7 @@ export function videoEntry(world: World, i: number, position: number, source: st
         : null,
     social: { friends_engaged: 0, friends_purchased: 0, followed_creator: false },
     exploration: false,
+    promoted: false,
     position,
     source,
     score,

@@ -56,15 +56,19 @@ function mostLikedCategory(world: ScenarioContext['world']): number {
 
 /**
  * The two videos the new-item scenario publishes: one people love, one they swipe away. Both are
- * of the most-liked category, with its centre as their taste vector (a typical video of it), and
- * differ only in quality. A video without any taste vector, as here before, is not a good video
- * in this world: the behaviour model's interest is mostly taste match, so nobody completes it often.
+ * of the most-liked category, with the taste vector of a video of it from the world (its first),
+ * and differ only in quality, far above and far below the world's (0.5 on average). A video
+ * without any taste vector is not a good video in this world (interest is mostly taste match, so
+ * nobody completes it often); one on the category's very centre is watched better than most
+ * videos whatever its quality (its first audience outscored 70% of the pool's peers at quality
+ * 0.05), so a pool that judges videos against their peers rightly promotes it.
  */
 export function newItems(ctx: ScenarioContext): { items: ItemWrite[]; truth: Map<string, VideoTruth> } {
   const { world } = ctx;
   const category = mostLikedCategory(world);
   const creator = Math.max(0, world.creators.category.indexOf(category));
-  const vec = world.centroids.slice(category * world.dim, (category + 1) * world.dim);
+  const typical = world.items.category.indexOf(category);
+  const vec = world.items.vec.slice(typical * world.dim, (typical + 1) * world.dim);
   // Published now: a live engine's clock is the wall clock, and the world's now may be hours or days behind it.
   const publishedAt = ctx.wallClock ? Math.floor(Date.now() / 1000) : world.spec.nowSec;
   const make = (kind: 'good' | 'bad', quality: number): [ItemWrite, VideoTruth] => [
@@ -101,14 +105,17 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
   const [good, bad] = items.map((i) => i.item_id);
   // Impressions as the engine counts them: entries people scrolled to, not every entry of a page served.
   const shown = { good: 0, bad: 0 };
-  let goodExplored = 0;
+  const slots = { good: { exploration: 0, promotion: 0 }, bad: { exploration: 0, promotion: 0 } };
   let goodAt: number | null = null;
   const sessions = await traffic(
     ctx,
     'newitem',
     {
       entry: (e) => {
-        if (e.type === 'video' && e.item_id === good && e.exploration) goodExplored++;
+        if (e.type !== 'video' || (e.item_id !== good && e.item_id !== bad)) return;
+        const of = slots[e.item_id === good ? 'good' : 'bad'];
+        if (e.exploration) of.exploration++;
+        if (e.promoted) of.promotion++;
       },
       event: (e, sec) => {
         if (e.kind !== 'impression') return;
@@ -128,8 +135,11 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
     details: {
       sessions,
       good_impressions: shown.good,
-      good_exploration_slots: goodExplored,
+      good_exploration_slots: slots.good.exploration,
+      good_promotion_slots: slots.good.promotion,
       bad_impressions: shown.bad,
+      bad_exploration_slots: slots.bad.exploration,
+      bad_promotion_slots: slots.bad.promotion,
       good: promoted ? 'promoted' : 'not promoted',
       bad: stopped ? 'stopped' : 'not stopped',
     },

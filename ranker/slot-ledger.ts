@@ -1,9 +1,10 @@
 /**
- * Who got this replica's last `windowSlots` exploration slots. An item already holding
- * `maxItemShare` of them waits for the next slots, so one strong fresh item cannot take every
- * first audience (one took 32 of 60 before); each replica enforces it on its own traffic.
+ * Who got this replica's last `windowSlots` reserved slots of one kind (exploration, promotion).
+ * An item already holding `maxItemShare` of them waits for the next slots, so one strong fresh
+ * item cannot take every first audience (one took 32 of 60 before); each replica enforces it on
+ * its own traffic.
  */
-export class ExplorationLedger {
+export class SlotLedger {
   private readonly ring: Int32Array;
   private next = 0;
   private filled = 0;
@@ -15,12 +16,12 @@ export class ExplorationLedger {
     this.cap = Math.max(1, Math.floor(windowSlots * maxItemShare));
   }
 
-  /** Whether catalog row `row` may take another exploration slot now. */
+  /** Whether catalog row `row` may take another slot now. */
   allows(row: number): boolean {
     return (this.counts.get(row) ?? 0) < this.cap;
   }
 
-  /** Records who took an exploration slot (-1: a slot no fresh item could take). */
+  /** Records who took a slot (-1: a slot no item could take). */
   record(row: number): void {
     if (this.filled === this.ring.length) {
       const old = this.ring[this.next]!;
