@@ -104,8 +104,8 @@ export async function ensureWorld(base: Config, items: number, log: (m: string) 
     // Servers bootstrap their online state from the whole history (up to online.bootstrapMaxRows,
     // the newest first), as a replica of a live service does, however long ago the world was seeded.
     online: { bootstrapHours: BOOTSTRAP_HOURS },
-    // Its own topic, so benchmark events never reach the demo world's consumers.
-    kafka: { topic: `${dbPrefix}.${name}.engagement`, deadLetterTopic: `${dbPrefix}.${name}.dlq` },
+    // Its own topics, so benchmark events never reach the demo world's consumers, nor the demo world's catalog writes this world's.
+    kafka: { topic: `${dbPrefix}.${name}.engagement`, deadLetterTopic: `${dbPrefix}.${name}.dlq`, catalogTopic: `${dbPrefix}.${name}.catalog` },
     dataDir: join(base.dataDir, 'bench', name),
   };
   const config = deepMerge(base as unknown as Record<string, unknown>, overrides) as unknown as Config;

@@ -150,7 +150,7 @@ export async function runIngestBenchmark(opts: IngestBenchmarkOptions): Promise<
   const tag = `bench_ingest_${randomBytes(3).toString('hex')}`;
   const config = deepMerge((opts.config ?? loadConfig()) as unknown as Record<string, unknown>, {
     clickhouse: { database: tag },
-    kafka: { topic: `${tag}.engagement`, deadLetterTopic: `${tag}.dlq` },
+    kafka: { topic: `${tag}.engagement`, deadLetterTopic: `${tag}.dlq`, catalogTopic: `${tag}.catalog` },
     ingest: { groupId: `${tag}.ingest` },
     api: { port: 0, maxEventsPerBatch: Math.max(opts.batch, 500), maxBodyBytes: 16 * 1024 * 1024 },
   }) as unknown as Config;
@@ -264,7 +264,7 @@ export async function runIngestBenchmark(opts: IngestBenchmarkOptions): Promise<
     await producer?.close();
     await ch.command({ query: `DROP DATABASE IF EXISTS ${tag}` });
     await ch.close();
-    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.deadLetterTopic] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [config.kafka.topic, config.kafka.deadLetterTopic, config.kafka.catalogTopic] }).catch(() => undefined);
     await admin.deleteGroups([config.ingest.groupId]).catch(() => undefined);
     await admin.disconnect();
   }
