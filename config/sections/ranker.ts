@@ -72,9 +72,11 @@ export const RankerConfigSchema = z.object({
        * Share of slots reserved for videos promoted past their first audience (the traffic pool's
        * higher tiers): the larger audience a promotion earns, given to the promoted video this person
        * scores highest. Shared as exploration slots are (`explorationMaxItemShare` of the last
-       * `explorationWindowSlots` promotion slots per item).
+       * `explorationWindowSlots` promotion slots per item). Off by default: 0.05 cost about 10% of
+       * video watch time per session in the closed loop (README, the feed pipeline), a price for
+       * creator growth that an operator may choose to pay.
        */
-      promotionShare: share.default(0.05),
+      promotionShare: share.default(0),
       /** Slots per page for the best unseen video a followed creator posted within `followingFreshHours` (new posts of who you follow reach you). */
       followingSlots: z.number().int().min(0).default(1),
       followingFreshHours: z.number().min(0).default(72),
