@@ -47,7 +47,7 @@ function exposureOf(catalog: CatalogView, online: OnlineView, row: number): Expo
  */
 function raceScore(e: Exposure): number {
   if (e.impressions === 0) return 0;
-  return ((e.watchRatio * e.plays) / e.impressions + (e.completionRate * e.plays) / e.impressions) / 2;
+  return ((e.watchRatio + e.completionRate) * e.plays) / (2 * e.impressions);
 }
 
 /** Audiences judged per tier that the horse race compares with, and how many it needs before it applies. */

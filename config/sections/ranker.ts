@@ -21,8 +21,8 @@ const TrafficTierSchema = z.object({
   /**
    * Horse race: only videos whose previous-tier audience watched them at least as well as this top
    * share of the last judged ones enter this tier (traffic-pool.ts raceScore: watched fraction and
-   * completion per impression). 1: the
-   * thresholds above alone decide. Relative, so it holds for any content mix.
+   * completion per impression). 1: the thresholds above alone decide. Relative, so it holds for
+   * any content mix.
    */
   topShare: z.number().gt(0).max(1).default(1),
 });
