@@ -15,14 +15,20 @@ export interface ItemStatsRow {
   gmv: number;
 }
 
-/** Every item's all-time totals, in batches as the server sends them. */
-export function streamItemTotals(client: ClickHouseClient): AsyncGenerator<ItemStatsRow[]> {
+/**
+ * All-time totals per item, in batches as the server sends them. With `changedSinceSec`, only
+ * the items with events ingested since then: re-reading every item held a 1M-item serving
+ * process's event loop for about 1.5 s of parsing at each stats refresh.
+ */
+export function streamItemTotals(client: ClickHouseClient, changedSinceSec?: number): AsyncGenerator<ItemStatsRow[]> {
+  const where = changedSinceSec === undefined ? sql`` : sql`WHERE item_id IN (SELECT item_id FROM events WHERE ingested_at >= toDateTime(${Math.floor(changedSinceSec)}) AND item_id != '')`;
   return streamRows<ItemStatsRow>(
     client,
     sql`SELECT item_id, sum(impressions) AS impressions, sum(plays) AS plays, sum(watch_ms) AS watch_ms,
           sum(completions) AS completions, sum(likes) AS likes, sum(shares) AS shares, sum(skips) AS skips,
           sum(purchases) AS purchases, sum(gmv) AS gmv
-        FROM item_stats_hourly GROUP BY item_id`,
+        FROM item_stats_hourly ${where}
+        GROUP BY item_id`,
   );
 }
 

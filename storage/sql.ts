@@ -12,8 +12,27 @@ export interface SqlFragment {
   readonly values: readonly SqlValue[];
 }
 
-export function sql(strings: TemplateStringsArray, ...values: SqlValue[]): SqlFragment {
-  return { strings: [...strings], values };
+const isFragment = (v: SqlValue | SqlFragment): v is SqlFragment => typeof v === 'object' && !Array.isArray(v);
+
+/** A query with bound values; a value that is itself a fragment is spliced in, its values still bound. */
+export function sql(strings: TemplateStringsArray, ...values: (SqlValue | SqlFragment)[]): SqlFragment {
+  const parts = [strings[0] ?? ''];
+  const bound: SqlValue[] = [];
+  values.forEach((v, i) => {
+    const next = strings[i + 1] ?? '';
+    if (!isFragment(v)) {
+      bound.push(v);
+      parts.push(next);
+      return;
+    }
+    parts[parts.length - 1] += v.strings[0] ?? '';
+    v.values.forEach((inner, j) => {
+      bound.push(inner);
+      parts.push(v.strings[j + 1] ?? '');
+    });
+    parts[parts.length - 1] += next;
+  });
+  return { strings: parts, values: bound };
 }
 
 function typeOf(v: SqlValue): string {

@@ -141,7 +141,7 @@ export const RankerConfigSchema = z.object({
     .object({
       /** Seconds between incremental catalog refreshes (availability, new items). */
       refreshSeconds: z.number().positive().default(30),
-      /** Seconds between long-term item stats refreshes from item_stats_hourly. */
+      /** Seconds between long-term item stats refreshes from item_stats_hourly (only items with events since the last one are re-read). */
       statsRefreshSeconds: z.number().positive().default(60),
       /** Items kept per popularity list (locale, segment). */
       popularListSize: z.number().int().positive().default(2000),

@@ -123,13 +123,16 @@ export class ItemStats {
     return out;
   }
 
-  /** Reads all-time stats per item and the top items per user segment over the last week. */
-  async load(client: ClickHouseClient, catalog: StatsCatalog, segmentLimit: number): Promise<{ items: number; segments: number }> {
+  /**
+   * Reads all-time stats per item (with `changedSinceSec`, only of items with events ingested
+   * since then; the others keep theirs) and the top items per user segment over the last week.
+   */
+  async load(client: ClickHouseClient, catalog: StatsCatalog, segmentLimit: number, changedSinceSec?: number): Promise<{ items: number; segments: number }> {
     // Streamed and applied in batches, yielding between them, so serving is not blocked for long.
     const items = await withContext('reading item_stats_hourly', async () => {
       let matched = 0;
       let batch: ItemStatsRow[] = [];
-      for await (const rows of streamItemTotals(client)) {
+      for await (const rows of streamItemTotals(client, changedSinceSec)) {
         for (const row of rows) batch.push(row);
         if (batch.length >= 20_000) {
           matched += this.apply(catalog, batch);

@@ -64,9 +64,17 @@ async function changedSince(client: ClickHouseClient, sinceSec: number): Promise
  * Keeps a serving catalog current off the request path: item/product changes every
  * `refreshSeconds`, long-term stats and derived lists every `statsRefreshSeconds`.
  */
+/**
+ * How far back each stats refresh looks for changed items, beyond the previous one: ingested_at
+ * is stamped when the ingest writer builds its batch, and an insert retried through a ClickHouse
+ * hiccup lands later. Re-reading a few minutes of changed items is cheap.
+ */
+const STATS_OVERLAP_S = 300;
+
 export class CatalogRefresher {
   private timers: NodeJS.Timeout[] = [];
   private since: number;
+  private statsSince: number;
   private running = false;
   lastError: string | undefined;
 
@@ -79,6 +87,7 @@ export class CatalogRefresher {
   ) {
     // Overlap by a few seconds: updated_at has one-second resolution and inserts race the clock.
     this.since = Math.floor(loadStartedMs / 1000) - 5;
+    this.statsSince = this.since;
   }
 
   start(): void {
@@ -117,9 +126,13 @@ export class CatalogRefresher {
     return { items: items.length, products: products.length };
   }
 
-  async refreshStats(): Promise<void> {
+  /** Re-reads the totals of items with events since the last refresh, then the derived lists; returns how many items changed. */
+  async refreshStats(): Promise<number> {
     const { popularListSize } = this.config.ranker.catalog;
-    await this.catalog.stats.load(this.client, this.catalog, popularListSize);
+    const next = Math.floor(Date.now() / 1000);
+    const { items } = await this.catalog.stats.load(this.client, this.catalog, popularListSize, this.statsSince - STATS_OVERLAP_S);
     await this.catalog.reindexPopularInSlices(popularListSize);
+    this.statsSince = next;
+    return items;
   }
 }
