@@ -79,6 +79,10 @@ describe('scenarios', () => {
     const [stopped] = await runScenarios(['new-item'], { ...ctx, target: shows(20) });
     expect(stopped!.details).toMatchObject({ good: 'promoted', bad: 'stopped' });
     expect(stopped!.pass).toBe(true);
+    // The window ran until the good video's first audience was full, then as many sessions again.
+    const { sessions, sessions_after_first_audience: after } = stopped!.details as { sessions: number; sessions_after_first_audience: number };
+    expect(after).toBeGreaterThan(0);
+    expect(sessions).toBe(2 * after);
     const [never] = await runScenarios(['new-item'], { ...ctx, target: shows(Infinity) });
     expect(never!.details).toMatchObject({ bad: 'not stopped' });
     expect(never!.pass).toBe(false);

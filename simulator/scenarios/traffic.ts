@@ -19,9 +19,16 @@ interface TrafficWatch {
   event?: (e: EngagementEvent, sec: number) => void;
 }
 
-/** Realistic traffic: the world's people (behaviour model) run one session each against the target. */
-async function traffic(ctx: ScenarioContext, label: string, watch: TrafficWatch, extraItems?: ReadonlyMap<string, VideoTruth>): Promise<number> {
-  const people = cohort(ctx.world, Math.min(ctx.world.users.count, ctx.trials * SESSIONS_PER_TRIAL), ctx.seed);
+/** How much traffic: `sessions` people (default: the trials' window), drawn with `seed`; `until` ends it early, checked between sessions. */
+interface TrafficWindow {
+  sessions?: number;
+  seed?: number;
+  until?: () => boolean;
+}
+
+/** Realistic traffic: the world's people (behaviour model) run one session each against the target; returns how many ran. */
+async function traffic(ctx: ScenarioContext, label: string, watch: TrafficWatch, extraItems?: ReadonlyMap<string, VideoTruth>, window: TrafficWindow = {}): Promise<number> {
+  const people = cohort(ctx.world, Math.min(ctx.world.users.count, window.sessions ?? ctx.trials * SESSIONS_PER_TRIAL), window.seed ?? ctx.seed);
   const sim = new Simulator(ctx.world, { seed: ctx.seed, runTag: `${ctx.runTag}-${label}`, wallClock: ctx.wallClock, pageSize: ctx.pageSize, extraItems });
   const opened = Date.now();
   const startMs = ctx.world.spec.nowSec * 1000;
@@ -41,9 +48,14 @@ async function traffic(ctx: ScenarioContext, label: string, watch: TrafficWatch,
       return ctx.target.observe?.(events);
     },
   };
-  for (const u of people) await sim.session(u, recording, startMs);
+  let ran = 0;
+  for (const u of people) {
+    if (window.until?.()) break;
+    await sim.session(u, recording, startMs);
+    ran++;
+  }
   await ctx.target.close?.();
-  return people.length;
+  return ran;
 }
 
 /** The category people like most in all (summed interest weights): the taste a hit is likeliest to have. */
@@ -107,24 +119,24 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
   const shown = { good: 0, bad: 0 };
   const slots = { good: { exploration: 0, promotion: 0 }, bad: { exploration: 0, promotion: 0 } };
   let goodAt: number | null = null;
-  const sessions = await traffic(
-    ctx,
-    'newitem',
-    {
-      entry: (e) => {
-        if (e.type !== 'video' || (e.item_id !== good && e.item_id !== bad)) return;
-        const of = slots[e.item_id === good ? 'good' : 'bad'];
-        if (e.exploration) of.exploration++;
-        if (e.promoted) of.promotion++;
-      },
-      event: (e, sec) => {
-        if (e.kind !== 'impression') return;
-        if (e.item_id === good && ++shown.good === t.firstAudience) goodAt = sec;
-        if (e.item_id === bad) shown.bad++;
-      },
+  const watch: TrafficWatch = {
+    entry: (e) => {
+      if (e.type !== 'video' || (e.item_id !== good && e.item_id !== bad)) return;
+      const of = slots[e.item_id === good ? 'good' : 'bad'];
+      if (e.exploration) of.exploration++;
+      if (e.promoted) of.promotion++;
     },
-    truth,
-  );
+    event: (e, sec) => {
+      if (e.kind !== 'impression') return;
+      if (e.item_id === good && ++shown.good === t.firstAudience) goodAt = sec;
+      if (e.item_id === bad) shown.bad++;
+    },
+  };
+  // The verdict on a first audience shows only in the traffic after it: the window runs until
+  // the good video's audience is full, then as many sessions again (other people), so promotion
+  // is judged on the same amount of traffic wherever in the window the audience filled.
+  const before = await traffic(ctx, 'newitem', watch, truth, { until: () => goodAt !== null });
+  const after = goodAt === null ? 0 : await traffic(ctx, 'newitem-after', watch, truth, { sessions: before, seed: ctx.seed + 1 });
   // A stopped video still gets the entries of pages served before the stop: promoted is beyond that.
   const promoted = shown.good > t.firstAudience + t.stopSlack;
   const stopped = shown.bad <= t.firstAudience + t.stopSlack;
@@ -133,7 +145,8 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
     value: goodAt,
     pass: goodAt !== null && promoted && stopped,
     details: {
-      sessions,
+      sessions: before + after,
+      sessions_after_first_audience: after,
       good_impressions: shown.good,
       good_exploration_slots: slots.good.exploration,
       good_promotion_slots: slots.good.promotion,
