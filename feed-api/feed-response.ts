@@ -36,7 +36,7 @@ const VideoEntrySchema = ItemFieldsSchema.extend({
   social: z.object({ friends_engaged: z.number().int(), friends_purchased: z.number().int(), followed_creator: z.boolean() }),
   /** It took one of the page's exploration slots (the fresh pool's first audiences): exploration traffic is told apart from ranked traffic. */
   exploration: z.boolean(),
-  /** It took one of the page's promotion slots: the larger audience a video earned by how its first audience watched it. */
+  /** It took a reserved slot for its promotion (a promotion slot, or an exploration slot given to a promoted video): the larger audience a video earned by how its first audience watched it. */
   promoted: z.boolean(),
   ...common,
 });

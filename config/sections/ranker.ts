@@ -69,6 +69,15 @@ export const RankerConfigSchema = z.object({
       explorationMaxItemShare: share.default(0.1),
       explorationWindowSlots: z.number().int().min(1).default(100),
       /**
+       * Share of the exploration slots offered first to videos promoted past their first audience
+       * (the traffic pool's higher tiers), the rest first to videos in their first audience; each
+       * falls back to the other. A promotion is the larger audience a video earned: without this,
+       * first audiences (thousands of new videos at any time) took every exploration slot and a
+       * promoted video got no more traffic than a stopped one, unless promotion slots took positions
+       * of their own.
+       */
+      explorationPromotedShare: share.default(0.5),
+      /**
        * Share of slots reserved for videos promoted past their first audience (the traffic pool's
        * higher tiers): the larger audience a promotion earns, given to the promoted video this person
        * scores highest. Shared as exploration slots are (`explorationMaxItemShare` of the last

@@ -9,7 +9,7 @@ import { catalogFromRows, event, fakeModels } from '../testing.ts';
 import type { Candidate, FeedContext } from '../types.ts';
 import { diversitySelector, spreadPositions } from './diversity.ts';
 
-const rerank = { creatorSpacing: 2, categoryPenalty: 0.3, categoryWindow: 3, explorationShare: 0, promotionShare: 0 };
+const rerank = { creatorSpacing: 2, categoryPenalty: 0.3, categoryWindow: 3, explorationShare: 0, explorationPromotedShare: 0, promotionShare: 0 };
 
 /** Items row 0..n-1 with the given categories and creators (the creator row is its hash). */
 function contextFor(categories: number[], creators: number[], r = rerank, exploration = new SlotLedger(1000, 1), promotion = new SlotLedger(1000, 1)): FeedContext {
@@ -129,6 +129,32 @@ describe('diversity selector', () => {
     const explored = (await diversitySelector.select(ctx, pool, 10, unbounded)).filter((c) => c.explored).map((c) => c.row);
     expect(explored).toHaveLength(2);
     for (const row of explored) expect(row).toBeGreaterThanOrEqual(4);
+  });
+
+  it('offers explorationPromotedShare of the exploration slots to promoted videos first, marked promoted', async () => {
+    const n = 40;
+    const ledger = new SlotLedger(1000, 1);
+    const ctx = contextFor(
+      Array.from({ length: n }, (_, i) => i % 5),
+      Array.from({ length: n }, (_, i) => i),
+      { ...rerank, explorationShare: 0.2, explorationPromotedShare: 0.5 },
+      ledger,
+    );
+    // Rows 0-3: promoted to pool-2; rows 4-7: waiting for their first audience; rows 8-39 regular, scored above all.
+    const pool = () =>
+      Array.from({ length: n }, (_, row) => ({
+        ...candidate(row, row < 8 ? 0.5 - row * 0.01 : 1 - row * 0.01, row < 8 ? ['fresh'] : ['ann']),
+        tier: row < 4 ? 'pool-2' : row < 8 ? 'first-audience' : undefined,
+      })).sort((a, b) => b.score - a.score);
+    const taken: { row: number; promoted: boolean }[] = [];
+    for (let request = 0; request < 5; request++) {
+      for (const c of await diversitySelector.select(ctx, pool(), 10, unbounded)) if (c.explored) taken.push({ row: c.row, promoted: c.promoted === true });
+    }
+    // 2 exploration slots a page, 10 in all: half to the promoted videos, the other half to first audiences.
+    expect(taken).toHaveLength(10);
+    expect(taken.filter((t) => t.row < 4).length).toBe(5);
+    for (const t of taken) expect(t.promoted).toBe(t.row < 4);
+    expect(ledger.promotedShare()).toBe(0.5);
   });
 });
 

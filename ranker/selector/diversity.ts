@@ -35,9 +35,10 @@ function isBestFirst(candidates: readonly Candidate[]): boolean {
  * creator seen in the last `creatorSpacing` slots (including the previous page's tail), and
  * reserved exploration slots go to the best fresh-pool candidate that has not had its share
  * of recent exploration slots (TrafficPool.exploration; otherwise the slot goes to the best
- * candidate), one in its first audience when any may take it: such a video has no record the
- * ranker can read and no other way onto a page. A video promoted to a higher tier earned a
- * larger audience: `promotionShare` of the positions go to the promoted video this person scores
+ * candidate): `explorationPromotedShare` of them first to a video promoted past its first
+ * audience (the larger audience it earned), the rest first to one in its first audience (no
+ * record the ranker can read, no other way onto a page), each falling back to the other. On top,
+ * `promotionShare` of the positions go to the promoted video this person scores
  * highest (shared through TrafficPool.promotion as exploration slots are): the pool, not the
  * learned scores alone, decides that a video earned more traffic. `followingSlots`
  * positions go to the best unseen video a followed creator
@@ -55,7 +56,8 @@ export const diversitySelector: Selector = {
   budgetMs: 5,
   failOpen: false,
   select(ctx, candidates, count) {
-    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, promotionShare, followingSlots, followingFreshHours, sessionInterestShare } = ctx.config.ranker.rerank;
+    const { creatorSpacing, categoryPenalty, categoryWindow, explorationShare, explorationPromotedShare, promotionShare, followingSlots, followingFreshHours, sessionInterestShare } =
+      ctx.config.ranker.rerank;
     const { catalog } = ctx;
     // The pipeline passes them best first already (sorting 500 objects costs ~0.2 ms); others get sorted.
     const pool = isBestFirst(candidates) ? candidates : [...candidates].sort(byScoreDesc);
@@ -108,16 +110,17 @@ export const diversitySelector: Selector = {
      * slots left (`first-audience`: in the first tier), promotion slots only promoted ones with slots left, following slots
      * only followed creators' new posts.
      */
-    const pick = (slot: 'any' | 'first-audience' | 'explore' | 'promoted' | 'following' | 'interest'): { best: number; adj: number } => {
+    const pick = (slot: 'any' | 'first-audience' | 'explore-promoted' | 'explore' | 'promoted' | 'following' | 'interest'): { best: number; adj: number } => {
       let best = -1;
       let bestAdj = -Infinity;
       let scanned = 0;
-      const freshNeeded = slot === 'first-audience' ? 2 : slot === 'explore' ? 1 : 0;
+      const freshNeeded = slot === 'first-audience' ? 2 : slot === 'explore' || slot === 'explore-promoted' ? 1 : 0;
       for (let i = 0; i < n && scanned < LOOKAHEAD; i++) {
         if (
           used[i] ||
           fresh[i]! < freshNeeded ||
           (freshNeeded > 0 && !ledger.allows(pool[i]!.row)) ||
+          (slot === 'explore-promoted' && fresh[i] !== 1) ||
           (slot === 'promoted' && (fresh[i] !== 1 || !promotion.allows(pool[i]!.row))) ||
           (slot === 'following' && !followedNew[i]) ||
           (slot === 'interest' && category[i] !== interest)
@@ -141,7 +144,10 @@ export const diversitySelector: Selector = {
     for (let pos = 0; pos < count; pos++) {
       let explored = explore.has(pos) && freshLeft > 0;
       let promoted = promote.has(pos) && freshLeft > 0;
-      const reserved = explored ? 'first-audience' : promoted ? 'promoted' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
+      // Until promoted videos hold their share of the exploration window, an exploration slot offers them first.
+      const promotedTurn = explored && ledger.promotedShare() < explorationPromotedShare;
+      const firstChoice = promotedTurn ? 'explore-promoted' : 'first-audience';
+      const reserved = explored ? firstChoice : promoted ? 'promoted' : following.has(pos) ? 'following' : interestSlots.has(pos) ? 'interest' : undefined;
       let { best, adj } = reserved ? pick(reserved) : { best: -1, adj: 0 };
       if (best < 0 && explored) ({ best, adj } = pick('explore'));
       // The windows count every reserved slot, also one no fresh item could take, so they move on.
@@ -163,12 +169,13 @@ export const diversitySelector: Selector = {
       if (explored) {
         chosen.explored = true;
         noteScore(ctx, chosen, 'exploration', 1);
-        ledger.record(chosen.row);
+        ledger.record(chosen.row, fresh[best] === 1);
       }
-      if (promoted) {
+      if (promoted) promotion.record(chosen.row);
+      // A reserved slot a video got for its promotion: a promotion slot, or an exploration slot taken as a promoted video.
+      if (promoted || (explored && fresh[best] === 1)) {
         chosen.promoted = true;
         noteScore(ctx, chosen, 'promotion', 1);
-        promotion.record(chosen.row);
       }
       out.push(chosen);
       recentCreators.push(creator[best]!);
