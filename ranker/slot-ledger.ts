@@ -12,7 +12,7 @@ export class SlotLedger {
   private readonly cap: number;
   /** Per slot of the ring: 1 when it went to a video promoted past its first audience. */
   private readonly promotedRing: Uint8Array;
-  private promoted = 0;
+  private promotedSlots = 0;
 
   constructor(windowSlots: number, maxItemShare: number) {
     this.ring = new Int32Array(windowSlots);
@@ -22,7 +22,7 @@ export class SlotLedger {
 
   /** Share of the window's slots that went to promoted videos (0 while empty). */
   promotedShare(): number {
-    return this.filled === 0 ? 0 : this.promoted / this.filled;
+    return this.filled === 0 ? 0 : this.promotedSlots / this.filled;
   }
 
   /** Whether catalog row `row` may take another slot now. */
@@ -37,11 +37,11 @@ export class SlotLedger {
       const left = this.counts.get(old)! - 1;
       if (left === 0) this.counts.delete(old);
       else this.counts.set(old, left);
-      this.promoted -= this.promotedRing[this.next]!;
+      this.promotedSlots -= this.promotedRing[this.next]!;
     } else this.filled++;
     this.ring[this.next] = row;
     this.promotedRing[this.next] = promoted ? 1 : 0;
-    this.promoted += promoted ? 1 : 0;
+    this.promotedSlots += promoted ? 1 : 0;
     this.next = (this.next + 1) % this.ring.length;
     this.counts.set(row, (this.counts.get(row) ?? 0) + 1);
   }

@@ -61,16 +61,16 @@ async function changedSince(client: ClickHouseClient, sinceSec: number): Promise
 }
 
 /**
- * Keeps a serving catalog current off the request path: item/product changes every
- * `refreshSeconds`, long-term stats and derived lists every `statsRefreshSeconds`.
- */
-/**
  * How far back each stats refresh looks for changed items, beyond the previous one: ingested_at
  * is stamped when the ingest writer builds its batch, and an insert retried through a ClickHouse
  * hiccup lands later. Re-reading a few minutes of changed items is cheap.
  */
 const STATS_OVERLAP_S = 300;
 
+/**
+ * Keeps a serving catalog current off the request path: item/product changes every
+ * `refreshSeconds`, long-term stats and derived lists every `statsRefreshSeconds`.
+ */
 export class CatalogRefresher {
   private timers: NodeJS.Timeout[] = [];
   private since: number;

@@ -24,6 +24,15 @@ function contextFor(categories: number[], creators: number[], r = rerank, explor
   return { config, catalog, pool: { exploration, promotion }, request: { userId: 'u0', explain: false, session: { recentCreators: [] } } } as unknown as FeedContext;
 }
 
+/** `n` rows in five categories, each by its own creator. */
+const rowsContext = (n: number, r = rerank, exploration?: SlotLedger): FeedContext =>
+  contextFor(
+    Array.from({ length: n }, (_, i) => i % 5),
+    Array.from({ length: n }, (_, i) => i),
+    r,
+    exploration,
+  );
+
 const candidate = (row: number, score: number, sources = ['ann']): Candidate => ({ row, itemId: `i${row}`, source: sources[0], sources, sourceScore: 0, score, purchase: 0 }) as Candidate;
 
 /** The selector's rule without shortcuts: scan the first 300 eligible candidates for every slot. */
@@ -96,12 +105,7 @@ describe('diversity selector', () => {
     // Row 0 is the best fresh item for every request; rows 1-4 are weaker fresh items, rows 5-24 regular.
     const n = 25;
     const ledger = new SlotLedger(20, 0.1);
-    const ctx = contextFor(
-      Array.from({ length: n }, (_, i) => i % 5),
-      Array.from({ length: n }, (_, i) => i),
-      { ...rerank, explorationShare: 0.2 },
-      ledger,
-    );
+    const ctx = rowsContext(n, { ...rerank, explorationShare: 0.2 }, ledger);
     (ctx.request as { explain: boolean }).explain = true; // exploration slots are marked in the explained scores
     const explored = new Map<number, number>();
     for (let request = 0; request < 20; request++) {
@@ -117,13 +121,9 @@ describe('diversity selector', () => {
     expect([...explored.keys()].sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('gives exploration slots to first-audience videos before promoted ones, whatever their scores', async () => {
+  it('with explorationPromotedShare 0, gives exploration slots to first-audience videos before promoted ones, whatever their scores', async () => {
     const n = 20;
-    const ctx = contextFor(
-      Array.from({ length: n }, (_, i) => i % 5),
-      Array.from({ length: n }, (_, i) => i),
-      { ...rerank, explorationShare: 0.2 },
-    );
+    const ctx = rowsContext(n, { ...rerank, explorationShare: 0.2 });
     // Rows 0-3: promoted to pool-2 on a strong record, scored highest; rows 4-7: waiting for their first audience.
     const pool = Array.from({ length: n }, (_, row) => ({ ...candidate(row, 1 - row * 0.01, row < 8 ? ['fresh'] : ['ann']), tier: row < 4 ? 'pool-2' : row < 8 ? 'first-audience' : undefined }));
     const explored = (await diversitySelector.select(ctx, pool, 10, unbounded)).filter((c) => c.explored).map((c) => c.row);
@@ -134,12 +134,7 @@ describe('diversity selector', () => {
   it('offers explorationPromotedShare of the exploration slots to promoted videos first, marked promoted', async () => {
     const n = 40;
     const ledger = new SlotLedger(1000, 1);
-    const ctx = contextFor(
-      Array.from({ length: n }, (_, i) => i % 5),
-      Array.from({ length: n }, (_, i) => i),
-      { ...rerank, explorationShare: 0.2, explorationPromotedShare: 0.5 },
-      ledger,
-    );
+    const ctx = rowsContext(n, { ...rerank, explorationShare: 0.2, explorationPromotedShare: 0.5 }, ledger);
     // Rows 0-3: promoted to pool-2; rows 4-7: waiting for their first audience; rows 8-39 regular, scored above all.
     const pool = () =>
       Array.from({ length: n }, (_, row) => ({
