@@ -10,6 +10,12 @@ describe('kafkajs log levels', () => {
     expect(kafkaLogLevel(logLevel.ERROR, { message: loading, retryCount: 1 })).toBe('debug');
   });
 
+  it('logs an offset reset after a seek past the log start as one warning', () => {
+    const error = 'The requested offset is not within the range of offsets maintained by the server';
+    expect(kafkaLogLevel(logLevel.ERROR, { message: 'Response Fetch(key: 1, version: 11)', error })).toBe('debug');
+    expect(kafkaLogLevel(logLevel.ERROR, { message: 'Offset out of range, resetting to default offset', topic: 't', partition: 0 })).toBe('warn');
+  });
+
   it('keeps real errors and everything else at their level', () => {
     expect(kafkaLogLevel(logLevel.ERROR, { message: 'Crash: KafkaJSNumberOfRetriesExceeded: The group coordinator is not available' })).toBe('error');
     expect(kafkaLogLevel(logLevel.ERROR, { message: 'Response Produce(key: 0, version: 7)', error: 'The request included a message larger than the max message size the server will accept' })).toBe(

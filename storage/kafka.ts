@@ -13,14 +13,15 @@ const KAFKAJS_LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** kafkajs's own table of Kafka protocol errors, which the package does not export by name. */
+const KAFKA_ERRORS = (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { type: string; message: string; retriable: boolean }[] }).errorCodes;
 /**
- * Messages of the Kafka protocol errors that kafkajs marks retriable and retries itself (from its
- * own error table, which the package does not export by name): "The coordinator is loading",
+ * Messages of the errors kafkajs marks retriable and retries itself: "The coordinator is loading",
  * "The group coordinator is not available" and the like, which every broker start produces.
  */
-const RETRIED_BY_KAFKAJS: ReadonlySet<string> = new Set(
-  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { message: string; retriable: boolean }[] }).errorCodes.filter((e) => e.retriable).map((e) => e.message),
-);
+const RETRIED_BY_KAFKAJS: ReadonlySet<string> = new Set(KAFKA_ERRORS.filter((e) => e.retriable).map((e) => e.message));
+const OFFSET_OUT_OF_RANGE = KAFKA_ERRORS.find((e) => e.type === 'OFFSET_OUT_OF_RANGE')?.message;
+const OFFSET_RESET = 'Offset out of range, resetting to default offset';
 
 /**
  * The pino level for a kafkajs log line. kafkajs logs each failed attempt of a request it will
@@ -31,7 +32,13 @@ export function kafkaLogLevel(level: logLevel, entry: { message: string; error?:
   const mapped = KAFKAJS_LEVELS[level] ?? 'info';
   if (mapped !== 'error' && mapped !== 'warn') return mapped;
   const retried = RETRIED_BY_KAFKAJS.has(entry.message) || (typeof entry.error === 'string' && RETRIED_BY_KAFKAJS.has(entry.error));
-  return retried ? 'debug' : mapped;
+  if (retried) return 'debug';
+  // A seek past the log's start (records removed by retention or a truncation) is handled by
+  // kafkajs, which resets to the consumer's default offset: one warning for the reset, and the
+  // fetch response that reported it at debug.
+  if (entry.error === OFFSET_OUT_OF_RANGE) return 'debug';
+  if (entry.message === OFFSET_RESET) return 'warn';
+  return mapped;
 }
 
 /** A kafkajs client whose logs go through pino. */
