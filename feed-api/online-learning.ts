@@ -178,6 +178,11 @@ export class OnlineLearning {
     this.thread.send({ type: 'events', events: positives, items });
   }
 
+  /** True once the training thread has loaded its version; false if it ends first or none runs. */
+  trainingReady(): Promise<boolean> {
+    return this.thread?.whenReady() ?? Promise.resolve(false);
+  }
+
   /** The training thread, for health and tests. */
   get training(): OnlineTrainingThread | undefined {
     return this.thread;

@@ -48,8 +48,12 @@ describe('online training in its own thread, on the real Kafka and ClickHouse', 
     expect(res.status).toBe(200);
   };
 
+  it('the service is ready only once its training thread has loaded the version', () => {
+    // Its start would otherwise compete with a new process's first requests for the CPU.
+    expect(service.learning.stats()).toMatchObject({ version: service.models.current!.version, running: true });
+  });
+
   it('events move the served user and item vectors, trained in the thread and published to serving', async () => {
-    await waitFor('the training thread to load the version', () => (service.learning.stats().running ? true : undefined), 30_000);
     const backend = service.learning.stats().backend;
     expect(['tensorflow', 'wasm', 'cpu']).toContain(backend);
     const before = vectors();

@@ -87,6 +87,8 @@ export interface FeedService {
 
 /** Catalog writes produced before a replica's ClickHouse load that it replays from Kafka (the ingest process may not have inserted them yet). */
 const CATALOG_REPLAY_MS = 60_000;
+/** How long start-up waits for the online training thread to load its version before serving anyway. */
+const TRAINING_START_WAIT_MS = 60_000;
 
 /**
  * Composes the serving process: catalog (+ refresher), online state (+ stream follower),
@@ -191,6 +193,14 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     }
     modules.push(...(opts.extraRoutes ?? []));
     const app = createApp(config, modules);
+    // Ready once the training thread has loaded its version too: its start (compiling, parsing the
+    // version) would otherwise take the CPU from a new process's first requests, which the soak saw
+    // as timeouts in its first minute (benchmarks/results/experiments/2026-12-07-soak-memory/).
+    let waiting: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'gave up'>((resolve) => (waiting = setTimeout(() => resolve('gave up'), TRAINING_START_WAIT_MS)));
+    const trainingStart = await Promise.race([learning.trainingReady(), gaveUp]);
+    clearTimeout(waiting);
+    if (trainingStart === 'gave up') log.warn({ waited_ms: TRAINING_START_WAIT_MS }, 'online training thread still loading; serving without waiting for it');
 
     let server: RunningServer | undefined;
     return {

@@ -64,6 +64,8 @@ export class OnlineTrainingThread {
   private lost = 0;
   /** Answers to `memory()` still awaited from the running thread, in order. */
   private memoryWaiters: ((m: ThreadMemory | undefined) => void)[] = [];
+  /** Callers of `whenReady()` waiting for the running thread to load its version. */
+  private readyWaiters: ((loaded: boolean) => void)[] = [];
   restarts = 0;
   backend: BackendInfo | undefined;
 
@@ -78,6 +80,13 @@ export class OnlineTrainingThread {
   /** A thread has loaded the version and trains (false while one starts or waits to restart). */
   get running(): boolean {
     return this.thread !== undefined && this.ready;
+  }
+
+  /** True once the running thread has loaded the version; false if it ends first or none runs. */
+  whenReady(): Promise<boolean> {
+    if (this.running) return Promise.resolve(true);
+    if (!this.thread) return Promise.resolve(false);
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   stats(): TrainingThreadStats {
@@ -106,13 +115,14 @@ export class OnlineTrainingThread {
     clearTimeout(this.restartTimer);
     const thread = this.thread;
     this.thread = undefined;
-    this.endMemoryWaits();
+    this.endWaits();
     await thread?.terminate();
   }
 
-  /** A thread that is gone answers no more `memory` requests. */
-  private endMemoryWaits(): void {
+  /** A thread that is gone answers no more `memory` requests, and will not become ready. */
+  private endWaits(): void {
     for (const waiter of this.memoryWaiters.splice(0)) waiter(undefined);
+    for (const waiter of this.readyWaiters.splice(0)) waiter(false);
   }
 
   /** The live worker, for tests that kill it. */
@@ -137,6 +147,7 @@ export class OnlineTrainingThread {
         this.backend = m.backend;
         this.ready = true;
         this.log.info({ version: this.version, backend: m.backend.name, ms: Date.now() - startedAt }, 'online training thread ready');
+        for (const waiter of this.readyWaiters.splice(0)) waiter(true);
         return;
       }
       this.current = m.stats;
@@ -146,7 +157,7 @@ export class OnlineTrainingThread {
     thread.on('exit', (code) => {
       if (thread !== this.thread) return;
       this.thread = undefined;
-      this.endMemoryWaits();
+      this.endWaits();
       this.past.steps += this.current.steps;
       this.past.dropped += this.current.dropped + this.current.waiting;
       this.current = { steps: 0, lastLoss: this.current.lastLoss, waiting: 0, dropped: 0 };
