@@ -70,3 +70,17 @@ export async function withContext<T>(context: string, fn: () => Promise<T>, code
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** What `withinMs` returns for a promise that did not settle in time. */
+export const TIMED_OUT: unique symbol = Symbol('timed out');
+
+/** `promise`'s value, or TIMED_OUT if it has not settled within `ms`; the timer is cleared either way, so it never holds the process open. */
+export async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import type { Config } from '../config/schema.ts';
-import { withContext } from '../core/errors.ts';
+import { TIMED_OUT, withContext, withinMs } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { startCatalogFollower, type CatalogFollower } from '../ingest/catalog-follower.ts';
 import { createCatalogProducer, type CatalogMessage, type CatalogProducer } from '../ingest/catalog-writes.ts';
@@ -196,11 +196,8 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     // Ready once the training thread has loaded its version too: its start (compiling, parsing the
     // version) would otherwise take the CPU from a new process's first requests, which the soak saw
     // as timeouts in its first minute (benchmarks/results/experiments/2026-12-07-soak-memory/).
-    let waiting: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<'gave up'>((resolve) => (waiting = setTimeout(() => resolve('gave up'), TRAINING_START_WAIT_MS)));
-    const trainingStart = await Promise.race([learning.trainingReady(), gaveUp]);
-    clearTimeout(waiting);
-    if (trainingStart === 'gave up') log.warn({ waited_ms: TRAINING_START_WAIT_MS }, 'online training thread still loading; serving without waiting for it');
+    if ((await withinMs(learning.trainingReady(), TRAINING_START_WAIT_MS)) === TIMED_OUT)
+      log.warn({ waited_ms: TRAINING_START_WAIT_MS }, 'online training thread still loading; serving without waiting for it');
 
     let server: RunningServer | undefined;
     return {

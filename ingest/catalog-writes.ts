@@ -8,7 +8,7 @@
 import type { Producer } from 'kafkajs';
 import { z } from 'zod';
 import type { Config } from '../config/schema.ts';
-import { withContext, wrapError } from '../core/errors.ts';
+import { TIMED_OUT, withContext, withinMs, wrapError } from '../core/errors.ts';
 import type { CatalogTables } from '../storage/catalog.ts';
 import { idempotentProducer } from '../storage/kafka.ts';
 import { describeIssues, idString, localeTag } from './events.ts';
@@ -141,17 +141,12 @@ export async function createCatalogProducer(config: Config): Promise<CatalogProd
     async send(messages) {
       for (let i = 0; i < messages.length; i += CHUNK) {
         const chunk = messages.slice(i, i + CHUNK);
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`)), config.ingest.produceTimeoutMs);
-        });
         try {
-          await Promise.race([producer.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: messageKey(m), value: JSON.stringify(m) })) }), timeout]);
+          const sent = producer.send({ topic, acks: -1, messages: chunk.map((m) => ({ key: messageKey(m), value: JSON.stringify(m) })) });
+          if ((await withinMs(sent, config.ingest.produceTimeoutMs)) === TIMED_OUT) throw new Error(`no acknowledgement within ${config.ingest.produceTimeoutMs} ms`);
         } catch (err) {
           // kafka_unavailable: retrying the same writes is safe (upserts).
           throw wrapError(`producing ${chunk.length} catalog messages to Kafka topic ${topic}`, err, 'kafka_unavailable');
-        } finally {
-          clearTimeout(timer);
         }
       }
     },

@@ -1,7 +1,7 @@
 import { Partitioners, type Message, type PartitionMetadata, type Producer } from 'kafkajs';
 import { Counter, Histogram } from 'prom-client';
 import type { Config } from '../config/schema.ts';
-import { type FeedError, sleep, withContext, wrapError } from '../core/errors.ts';
+import { type FeedError, withContext, withinMs, wrapError } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { metrics } from '../core/metrics.ts';
 import { createKafka, idempotentProducer } from '../storage/kafka.ts';
@@ -187,7 +187,7 @@ export async function createEventProducer(config: Config): Promise<EventProducer
     async close() {
       closed = true;
       // Give in-flight sends their time to be acknowledged, but never hang on a dead broker.
-      await Promise.race([flushing, sleep(config.ingest.produceTimeoutMs)]);
+      if (flushing) await withinMs(flushing, config.ingest.produceTimeoutMs);
       await producer.disconnect();
     },
   };

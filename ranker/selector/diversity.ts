@@ -166,14 +166,16 @@ export const diversitySelector: Selector = {
       if (fresh[best]) freshLeft--;
       const chosen = pool[best]!;
       noteScore(ctx, chosen, 'rerank', adj);
+      // Tier above the first audience: a video promoted by the traffic pool.
+      const isPromotedVideo = fresh[best] === 1;
       if (explored) {
         chosen.explored = true;
         noteScore(ctx, chosen, 'exploration', 1);
-        ledger.record(chosen.row, fresh[best] === 1);
+        ledger.record(chosen.row, isPromotedVideo);
       }
       if (promoted) promotion.record(chosen.row);
       // A reserved slot a video got for its promotion: a promotion slot, or an exploration slot taken as a promoted video.
-      if (promoted || (explored && fresh[best] === 1)) {
+      if (promoted || (explored && isPromotedVideo)) {
         chosen.promoted = true;
         noteScore(ctx, chosen, 'promotion', 1);
       }
