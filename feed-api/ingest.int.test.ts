@@ -196,7 +196,8 @@ describe('events API → Kafka → ClickHouse', () => {
     await producer.send(pending);
 
     const replica = new MemoryOnlineState();
-    const follower = await startOnlineFollower(config, replica);
+    const follower = await startOnlineFollower(config, replica, { replicaId: 'replica-under-test' });
+    const ownProducer = await createEventProducer(config, { origin: 'replica-under-test' });
     try {
       expect(follower.stats().bootstrapped).toBeGreaterThanOrEqual(34);
       expect(replica.seenItems('u0').has('i0')).toBe(true); // ok-0, from ClickHouse
@@ -205,7 +206,15 @@ describe('events API → Kafka → ClickHouse', () => {
       await producer.send([live]);
       await waitUntil('a live event', () => replica.recent(live.user_id, 1)[0]?.item_id === live.item_id, 5_000);
       expect(replica.itemCounters('i0')?.impressions).toBeGreaterThan(0);
+      // What the replica's own producer wrote (its POST applied it) is skipped; another's, behind it on the same partition, is not.
+      const own = { ...makeEvent(2, 'own'), user_id: 'u-origin', item_id: 'i-own' };
+      const other = { ...makeEvent(2, 'other'), user_id: 'u-origin', item_id: 'i-other' };
+      await ownProducer.send([own]);
+      await producer.send([other]);
+      await waitUntil('the other replica’s event', () => replica.seenItems('u-origin').has('i-other'), 5_000);
+      expect(replica.seenItems('u-origin').has('i-own')).toBe(false);
     } finally {
+      await ownProducer.close();
       await follower.stop();
     }
     consumer = await startConsumer(config);

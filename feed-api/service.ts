@@ -4,7 +4,7 @@ import { TIMED_OUT, withContext, withinMs } from '../core/errors.ts';
 import { childLogger } from '../core/logger.ts';
 import { startCatalogFollower, type CatalogFollower } from '../ingest/catalog-follower.ts';
 import { createCatalogProducer, type CatalogMessage, type CatalogProducer } from '../ingest/catalog-writes.ts';
-import { startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
+import { newReplicaId, startOnlineFollower, type OnlineFollower } from '../ingest/online-follower.ts';
 import type { RedisWriter } from '../ingest/redis-writer.ts';
 import type { OnlineState } from '../ingest/online-state.ts';
 import { createEventProducer, type EventProducer } from '../ingest/producer.ts';
@@ -130,9 +130,11 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
       catalogFollower = await withContext('starting the catalog follower', () => startCatalogFollower(config, since, applyCatalog));
       stops.push(() => catalogFollower!.stop());
     }
+    // Names this process's messages, so that its follower skips the events it applied at POST.
+    const replicaId = newReplicaId();
     let follower: OnlineFollower | undefined;
     if (followStream) {
-      follower = await withContext('starting the online-state stream follower', () => startOnlineFollower(config, online));
+      follower = await withContext('starting the online-state stream follower', () => startOnlineFollower(config, online, { replicaId }));
       stops.push(() => follower!.stop());
     }
 
@@ -160,7 +162,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
 
     let producer: EventProducer | null = null;
     if (opts.producer === undefined) {
-      producer = await withContext('connecting the event producer', () => createEventProducer(config));
+      producer = await withContext('connecting the event producer', () => createEventProducer(config, { origin: replicaId }));
       const p = producer;
       stops.push(() => p.close());
     } else producer = opts.producer;

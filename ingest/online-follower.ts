@@ -8,7 +8,9 @@
  * Overlap is harmless because OnlineState.apply is idempotent by (user_id, event_id).
  *
  * Each replica uses its own consumer group (never committed, deleted on stop), so every
- * replica sees every partition.
+ * replica sees every partition. Messages its own producer wrote (ORIGIN_HEADER = its replica id)
+ * are skipped unread: POST /v1/events applied them already, and reading them again cost the
+ * serving thread a JSON parse and a deduplicated apply per event.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -22,6 +24,7 @@ import { createKafka, deleteOwnGroup, subscribeFromStart } from '../storage/kafk
 import { decodeMessage } from './decode.ts';
 import type { EngagementEvent } from './events.ts';
 import { applyFromStream, type OnlineState } from './online-state.ts';
+import { ORIGIN_HEADER } from './producer.ts';
 import { rowToEvent } from './rows.ts';
 
 export interface OnlineFollower {
@@ -46,9 +49,13 @@ async function bootstrap(config: Config, state: OnlineState): Promise<{ rows: nu
   }
 }
 
+/** A replica id for the follower and the producer of one serving process (`origin` of its messages). */
+export const newReplicaId = (): string => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
 export async function startOnlineFollower(config: Config, state: OnlineState, opts: { replicaId?: string } = {}): Promise<OnlineFollower> {
   const log = childLogger('online-follower');
-  const replica = opts.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const replica = opts.replicaId ?? newReplicaId();
+  const own = Buffer.from(replica);
   const groupId = `${config.ingest.groupId}.online.${replica}`;
   const started = Date.now();
   const boot = await withContext('bootstrapping online state from ClickHouse', () => bootstrap(config, state));
@@ -68,6 +75,8 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
     eachBatch: async ({ batch }) => {
       const events: EngagementEvent[] = [];
       for (const m of batch.messages) {
+        const origin = m.headers?.[ORIGIN_HEADER];
+        if (Buffer.isBuffer(origin) && origin.equals(own)) continue;
         for (const d of decodeMessage(m)) if (d.ok) events.push(d.event);
       }
       applyFromStream(state, events);

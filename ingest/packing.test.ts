@@ -1,7 +1,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { decodeMessage } from './decode.ts';
-import { packMessages, type Encoded } from './producer.ts';
+import { ORIGIN_HEADER, packMessages, type Encoded } from './producer.ts';
 import { makeEvent } from './test-helpers.ts';
 
 const encode = (e: ReturnType<typeof makeEvent>, version = 1): Encoded => ({ user: e.user_id, version, json: JSON.stringify({ ...e, schema_version: version }) });
@@ -36,6 +36,12 @@ describe('packMessages', () => {
       ['2', b.event_id],
     ]);
     expect(packMessages([encode(a)], 1)[0]!.value).toBe(JSON.stringify(a));
+  });
+
+  it('names the producing replica in every message when given one', () => {
+    const [a, b] = [makeEvent(1, 'o'), makeEvent(2, 'o')];
+    expect(packMessages([encode(a), encode(b)], 100, 'replica-1').map((m) => m.headers?.[ORIGIN_HEADER])).toEqual(['replica-1', 'replica-1']);
+    expect(packMessages([encode(a)], 100)[0]!.headers?.[ORIGIN_HEADER]).toBeUndefined();
   });
 });
 

@@ -24,6 +24,12 @@ const produceSeconds = new Histogram({
   registers: [metrics],
 });
 
+/**
+ * Header naming the serving replica whose POST /v1/events produced a message: that replica has
+ * applied the events to its online state already, so its stream follower skips them.
+ */
+export const ORIGIN_HEADER = 'origin';
+
 /** One accepted event, serialised once. */
 export interface Encoded {
   user: string;
@@ -37,13 +43,16 @@ export interface Encoded {
  * (JSON.stringify never writes a raw newline), keyed by user_id. A message with one event is
  * a plain JSON event. kafkajs spends about 20 µs of CPU per record it encodes, so packing a
  * user's events is what lets one Node process produce tens of thousands of events per second.
+ * `origin` (a header) names the serving replica that produced them (see ORIGIN_HEADER).
  */
-export function packMessages(events: readonly Encoded[], maxEvents: number): Message[] {
+export function packMessages(events: readonly Encoded[], maxEvents: number, origin?: string): Message[] {
   const open = new Map<string, { lines: string[]; bytes: number; version: number }>();
   const out: Message[] = [];
   const close = (user: string, m: { lines: string[]; version: number }) => {
     open.delete(user);
-    out.push({ key: user, value: m.lines.join('\n'), headers: { schema_version: String(m.version) } });
+    const headers: Record<string, string> = { schema_version: String(m.version) };
+    if (origin !== undefined) headers[ORIGIN_HEADER] = origin;
+    out.push({ key: user, value: m.lines.join('\n'), headers });
   };
   for (const e of events) {
     let m = open.get(e.user);
@@ -89,8 +98,9 @@ async function topicPartitions(config: Config): Promise<PartitionMetadata[]> {
  * are coalesced into the next request (up to MAX_REQUEST_BYTES), which keeps throughput up
  * with one request in flight, and each user's events in it are packed into shared messages
  * (`ingest.maxEventsPerMessage`, see packMessages). Large send() calls are split across requests.
+ * `origin`: the serving replica's id, written on every message (ORIGIN_HEADER).
  */
-export async function createEventProducer(config: Config): Promise<EventProducer> {
+export async function createEventProducer(config: Config, opts: { origin?: string } = {}): Promise<EventProducer> {
   const log = childLogger('event-producer');
   // send() callers still get an answer after produceTimeoutMs.
   const producer: Producer = idempotentProducer(config);
@@ -115,7 +125,7 @@ export async function createEventProducer(config: Config): Promise<EventProducer
         // a broker that already answered, that partition's messages were dropped while the send
         // resolved (seen in ingest/kafka-brokers.cluster.test.ts; kafkajs issue #1303).
         const byPartition = new Map<number, Message[]>();
-        for (const message of packMessages(events, config.ingest.maxEventsPerMessage)) {
+        for (const message of packMessages(events, config.ingest.maxEventsPerMessage, opts.origin)) {
           const partition = partitionOf({ topic, partitionMetadata: partitions, message });
           let list = byPartition.get(partition);
           if (!list) byPartition.set(partition, (list = []));
