@@ -169,9 +169,22 @@ describe('calibration', () => {
 describe('combineObjectives', () => {
   it('weights each objective and adds the GMV term for priced items', () => {
     const preds = { complete: [0.5, 0.5], watch: [0.2, 0.2], like: [0.1, 0.1], share: [0, 0], follow: [0.1, 0.1], purchase: [0.1, 0.1] };
-    const w = { complete: 1, watch: 2, like: 3, share: 4, follow: 0, purchase: 5, gmv: 0.01 };
-    const s = combineObjectives(preds, w, [0, 100]);
+    const w = { complete: 1, watch: 2, like: 3, share: 4, follow: 0, purchase: 5, watchTime: 0, gmv: 0.01 };
+    const s = combineObjectives(preds, w, { price: [0, 100] });
     expect(s[0]).toBeCloseTo(0.5 + 0.4 + 0.3 + 0 + 0.5);
     expect(s[1]).toBeCloseTo(1.7 + 0.01 * 0.1 * 100);
+  });
+
+  it('adds watch time as P(watch) x log2(1 + duration / 15 s): longer is worth more only while the predicted ratio holds', () => {
+    const none = { complete: 0, watch: 0, like: 0, share: 0, follow: 0, purchase: 0, watchTime: 1, gmv: 0 };
+    const preds = { complete: [0, 0, 0, 0], watch: [0.5, 0.5, 0.5, 0.1], like: [0, 0, 0, 0], share: [0, 0, 0, 0], follow: [0, 0, 0, 0], purchase: [0, 0, 0, 0] };
+    const s = combineObjectives(preds, none, { durationMs: [15_000, 45_000, 0, 45_000] });
+    expect(s[0]).toBeCloseTo(0.5);
+    expect(s[1]).toBeCloseTo(0.5 * 2);
+    expect(s[2]).toBe(0);
+    // Three times as long but a fifth of the predicted ratio: worth less than the short one.
+    expect(s[3]).toBeLessThan(s[0]!);
+    // Without durations (slots) every entry counts one unit.
+    expect(combineObjectives(preds, none)[1]).toBeCloseTo(0.5);
   });
 });

@@ -74,6 +74,11 @@ const ObjectiveWeightsSchema = z
     share: z.number().min(0).default(3),
     follow: z.number().min(0).default(2),
     purchase: z.number().min(0).default(5),
+    /**
+     * Weight of expected watch time: P(watch) x log2(1 + duration / 15 s) (models/objectives.ts
+     * `watchTimeUnits`), so a longer video people watch through is worth more than a short one.
+     */
+    watchTime: z.number().min(0).default(1),
     /** Weight of expected GMV (P(purchase) x price), so shoppable items compete with organic ones. */
     gmv: z.number().min(0).default(0.02),
   })

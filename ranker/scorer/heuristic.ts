@@ -47,6 +47,7 @@ export const heuristicScorer: Scorer = {
     const n = candidates.length;
     const preds = Object.fromEntries(OBJECTIVES.map((o) => [o, new Float32Array(n)])) as Record<Objective, Float32Array>;
     const prices = new Float32Array(n);
+    const durationMs = new Float32Array(n);
     candidates.forEach((c, i) => {
       const p = heuristicPredictions(c.signals!);
       for (const o of OBJECTIVES) {
@@ -55,7 +56,8 @@ export const heuristicScorer: Scorer = {
       }
       c.purchase = p.purchase;
       prices[i] = c.signals!.price;
+      durationMs[i] = c.signals!.duration_ms;
     });
-    return combineObjectives(preds, ctx.config.models.weights, prices);
+    return combineObjectives(preds, ctx.config.models.weights, { price: prices, durationMs });
   },
 };

@@ -23,12 +23,14 @@ export const modelScorer: Scorer = {
       }
     }
     const prices = new Float32Array(candidates.length);
+    const durationMs = new Float32Array(candidates.length);
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
       c.purchase = preds.purchase[i]!;
       prices[i] = c.signals!.price;
+      durationMs[i] = c.signals!.duration_ms;
       if (ctx.request.explain) OBJECTIVES.forEach((o, k) => noteScore(ctx, c, SCORE_KEYS[k]!, preds[o][i]!));
     }
-    return combineObjectives(preds, ctx.config.models.weights, prices);
+    return combineObjectives(preds, ctx.config.models.weights, { price: prices, durationMs });
   },
 };

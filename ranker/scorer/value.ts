@@ -1,15 +1,17 @@
 import type { ObjectiveWeights } from '../../config/sections/models.ts';
+import { watchTimeUnits } from '../../models/objectives.ts';
 import { OBJECTIVES, type Objective } from '../../models/types.ts';
 
 /**
- * Expected value of one entry (models/objectives.ts `combineObjectives`: weighted objectives
- * plus gmv weight × P(purchase) × price). Organic videos and shoppable slots use the same
- * formula, so they compete on one scale.
+ * Expected value of one entry (models/objectives.ts `combineObjectives`: weighted objectives,
+ * the watch-time term, and gmv weight × P(purchase) × price). Organic videos and shoppable slots
+ * use the same formula, so they compete on one scale; a slot has no duration (one watch-time unit).
  */
-export function expectedValue(p: Readonly<Record<Objective, number>>, price: number, w: ObjectiveWeights): number {
+export function expectedValue(p: Readonly<Record<Objective, number>>, price: number, w: ObjectiveWeights, durationMs?: number): number {
   // The same float32 steps as combineObjectives, without its arrays (called per live stream and product).
   let v = 0;
   for (const o of OBJECTIVES) if (w[o]) v = Math.fround(v + w[o] * p[o]);
+  if (w.watchTime) v = Math.fround(v + w.watchTime * p.watch * watchTimeUnits(durationMs));
   if (w.gmv) v = Math.fround(v + w.gmv * p.purchase * Math.max(0, price));
   return v;
 }

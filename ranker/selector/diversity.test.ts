@@ -86,6 +86,19 @@ describe('diversity selector', () => {
     expect(rows).toEqual(reference(ctx, pool, 5));
   });
 
+  it('gives way on the last page’s creators rather than return an empty page that would repeat for ever', async () => {
+    // Only creator 0's videos are left, and the last page ended with creator 0.
+    const ctx = contextFor([0, 1], [0, 0]);
+    ctx.request.session.recentCreators.push(0);
+    const rows = (await diversitySelector.select(ctx, [candidate(0, 1.0), candidate(1, 0.9)], 5, unbounded)).map((c) => c.row);
+    // The first takes the page; within the page the spacing holds again, so the second waits.
+    expect(rows).toEqual([0]);
+    // With another creator's video in the pool the spacing across pages holds: that one alone, creator 0 two slots back.
+    const mixed = contextFor([0, 1, 2], [0, 0, 1]);
+    mixed.request.session.recentCreators.push(0);
+    expect((await diversitySelector.select(mixed, [candidate(0, 1.0), candidate(1, 0.9), candidate(2, 0.1)], 5, unbounded)).map((c) => c.row)).toEqual([2]);
+  });
+
   it('picks what a full scan picks, on random pools', async () => {
     const rng = new Rng(11);
     for (let trial = 0; trial < 50; trial++) {
@@ -222,7 +235,8 @@ describe('diversity selector in the pipeline', () => {
   it("gives a slot to a followed creator's new post", async () => {
     // The post is new, so also in the fresh pool: in some worlds an exploration slot takes it
     // first. World 1 is one where none does (the plain page below shows where it ranks then).
-    const s = setup({}, { seed: 1 });
+    // No creator spacing: the creator's older videos may rank first, and the slot is for the new one.
+    const s = setup({ ranker: { rerank: { creatorSpacing: 0 } } }, { seed: 1 });
     const creator = s.rows.creators.find((c) => c.locale === s.rows.users[7]!.locale)!.creator_id;
     const post = s.rows.items.find((i) => i.creator_id === creator)!;
     post.published_at = Math.floor(NOW / 1000) - 3600;
@@ -232,7 +246,7 @@ describe('diversity selector in the pipeline', () => {
     const res = await p.run(request('u7', 10, true));
     expect(res.explain!.items[1]!.item_id).toBe(post.item_id);
     // Without the slot the page is the plain ranking, where this post is not at that position.
-    const off = setup({ ranker: { rerank: { followingSlots: 0 } } }, { seed: 1 });
+    const off = setup({ ranker: { rerank: { followingSlots: 0, creatorSpacing: 0 } } }, { seed: 1 });
     off.online.apply([event('follow', 'u7', { creator_id: creator })]);
     const plain = await new FeedPipeline({ ...off.deps, catalog }).run(request('u7', 10, true));
     expect(plain.explain!.items[1]!.item_id).not.toBe(post.item_id);

@@ -161,6 +161,12 @@ export const diversitySelector: Selector = {
         explored = false;
         ({ best, adj } = pick('any'));
       }
+      // Only the last page's creators hold the rest back: an empty page would leave the session
+      // where it is, and every next page empty too, so the spacing across pages gives way.
+      if (best < 0 && out.length === 0 && recentCreators.length > 0) {
+        recentCreators.length = 0;
+        ({ best, adj } = pick('any'));
+      }
       if (best < 0) break;
       used[best] = 1;
       if (fresh[best]) freshLeft--;
