@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { progressPrinter } from '../../simulator/progress.ts';
 import { seedWorld } from '../../simulator/seed.ts';
+import { itemCount } from '../../storage/catalog.ts';
+import { createClickHouse, migrate } from '../../storage/clickhouse.ts';
 import { configFrom } from '../context.ts';
 
 export function nonNegativeInt(raw: string): number {
@@ -33,6 +35,14 @@ export function registerSeedCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (opts: { items?: number; users?: number; days?: number; seed?: number; now?: number; json?: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
+      await migrate(config);
+      const ch = createClickHouse(config);
+      const loaded = await itemCount(ch).finally(() => ch.close());
+      if (loaded > 0) {
+        console.error(
+          `warning: ${config.clickhouse.database} already holds a world (${loaded.toLocaleString('en-US')} videos); its events stay beside this one's and training learns from both. \`feed start --reseed\` drops the database first.`,
+        );
+      }
       const result = await seedWorld(config, {
         items: opts.items,
         users: opts.users,

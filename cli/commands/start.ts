@@ -11,7 +11,8 @@ import { trainInThread } from '../../models/train-thread.ts';
 import { progressPrinter } from '../../simulator/progress.ts';
 import { seedWorld } from '../../simulator/seed.ts';
 import { itemCount } from '../../storage/catalog.ts';
-import { createClickHouse } from '../../storage/clickhouse.ts';
+import { createClickHouse, migrate } from '../../storage/clickhouse.ts';
+import { dropDatabase } from '../../storage/drop.ts';
 import { stackUp } from '../../stack/stack.ts';
 import { configFrom } from '../context.ts';
 import { runUntilSignal } from '../signals.ts';
@@ -54,6 +55,13 @@ async function start(config: Config, opts: StartOptions): Promise<void> {
       .join(', ')} (data in ${config.dataDir}/)`,
   );
   if (opts.reseed || (await catalogSize(config)) === 0) {
+    if (opts.reseed) {
+      // A world loaded over another mixes their histories (ingest deduplication drops only the
+      // repeats it still remembers), and training would learn from both: start from an empty database.
+      say(`[start] --reseed: dropping database ${config.clickhouse.database} (the previous world's catalog, events and aggregates)`);
+      await dropDatabase(config);
+      await migrate(config);
+    }
     // Ingest runs while the history streams in, and stops before training blocks this process.
     const seeding = await startIngest(config);
     const seeded = await seedWorld(config, {
@@ -103,7 +111,7 @@ export function registerStartCommands(program: Command): void {
     .option('--items <n>', 'videos in the demo world (default: simulator.items)', nonNegativeInt)
     .option('--users <n>', 'people in the demo world (default: simulator.users)', nonNegativeInt)
     .option('--days <n>', 'days of demo history (default: simulator.days)', nonNegativeInt)
-    .option('--reseed', 'generate and load a new demo world even if a catalog exists')
+    .option('--reseed', 'replace the demo world: drop the database (catalog, events, aggregates) and load a new one')
     .option('--retrain', 'train and promote new models even if one is promoted')
     .option('--epochs <n>', 'training epochs for the demo models (`feed train` uses the configured epochs)', nonNegativeInt, 3)
     .option('-p, --port <port>', 'API port (default: api.port / $FEED_PORT)', nonNegativeInt)
