@@ -213,6 +213,8 @@ describe('events API → Kafka → ClickHouse', () => {
       await producer.send([other]);
       await waitUntil('the other replica’s event', () => replica.seenItems('u-origin').has('i-other'), 5_000);
       expect(replica.seenItems('u-origin').has('i-own')).toBe(false);
+      // Counted as the replica's own (health reports it), not as applied from the stream.
+      expect(follower.stats().own).toBe(1);
     } finally {
       await ownProducer.close();
       await follower.stop();

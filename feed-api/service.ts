@@ -307,7 +307,7 @@ function healthChecks(
   if (deps.follower) {
     const follower = deps.follower;
     const writer = deps.writer;
-    // With Redis: `streamed` counts the events this replica's follower folded into its item counters; `redis_written` this replica's share of the writer group.
+    // `own`: events of this replica's own messages, applied at POST and skipped by the follower. With Redis: `streamed` counts the events this replica's follower folded into its item counters; `redis_written` this replica's share of the writer group.
     checks.push({ name: 'online_state', check: async () => ({ ok: true, store: config.online.store, ...follower.stats(), ...(writer ? { redis_written: writer.stats().written } : {}) }) });
   }
   if (deps.stack) {

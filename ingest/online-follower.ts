@@ -28,8 +28,11 @@ import { ORIGIN_HEADER } from './producer.ts';
 import { rowToEvent } from './rows.ts';
 
 export interface OnlineFollower {
-  /** Events applied from ClickHouse at start and from Kafka since. */
-  stats(): { bootstrapped: number; streamed: number };
+  /**
+   * Events applied from ClickHouse at start and from Kafka since, and events of this replica's
+   * own messages (`own`): skipped here, applied when POST /v1/events accepted them.
+   */
+  stats(): { bootstrapped: number; streamed: number; own: number };
   stop(): Promise<void>;
 }
 
@@ -49,6 +52,14 @@ async function bootstrap(config: Config, state: OnlineState): Promise<{ rows: nu
   }
 }
 
+/** Events in a message without parsing it: one JSON event per line (ingest/producer.ts packMessages). */
+function eventLines(value: Buffer | null): number {
+  if (!value || value.length === 0) return 0;
+  let n = 1;
+  for (let at = value.indexOf(10); at >= 0; at = value.indexOf(10, at + 1)) n++;
+  return n;
+}
+
 /** A replica id for the follower and the producer of one serving process (`origin` of its messages). */
 export const newReplicaId = (): string => `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
@@ -64,6 +75,7 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
   // A fetch returns as soon as events arrive; the wait only sets how often an idle follower asks the broker.
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 500, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   let streamed = 0;
+  let ownEvents = 0;
   const topic = config.kafka.topic;
   await withContext(`connecting the online follower to Kafka ${config.kafka.brokers.join(',')}`, async () => {
     await consumer.connect();
@@ -76,7 +88,10 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
       const events: EngagementEvent[] = [];
       for (const m of batch.messages) {
         const origin = m.headers?.[ORIGIN_HEADER];
-        if (Buffer.isBuffer(origin) && origin.equals(own)) continue;
+        if (Buffer.isBuffer(origin) && origin.equals(own)) {
+          ownEvents += eventLines(m.value);
+          continue;
+        }
         for (const d of decodeMessage(m)) if (d.ok) events.push(d.event);
       }
       applyFromStream(state, events);
@@ -87,7 +102,7 @@ export async function startOnlineFollower(config: Config, state: OnlineState, op
   log.info({ groupId, bootstrapped: boot.rows, ms: Date.now() - started }, 'online follower running');
 
   return {
-    stats: () => ({ bootstrapped: boot.rows, streamed }),
+    stats: () => ({ bootstrapped: boot.rows, streamed, own: ownEvents }),
     async stop() {
       await consumer.disconnect();
       await deleteOwnGroup(kafka, groupId);

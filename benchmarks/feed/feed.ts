@@ -137,7 +137,8 @@ async function waitSettled(servers: Target[], events: number, workers: number, t
   let last = '';
   for (;;) {
     const health = (await Promise.all(servers.map((t) => healthOfEachWorker(t.server.url, workers)))).flat();
-    const streamed = health.map((c) => Number(c.online_state?.streamed ?? 0));
+    // Events each process holds: from the stream, or its own (applied at POST, skipped by its follower).
+    const streamed = health.map((c) => Number(c.online_state?.streamed ?? 0) + Number(c.online_state?.own ?? 0));
     const training = health.map((c) => (c.model?.online_training ?? {}) as { steps?: number; waiting_events?: number });
     const steps = training.map((t) => Number(t.steps ?? 0));
     const waiting = training.map((t) => Number(t.waiting_events ?? 0));
