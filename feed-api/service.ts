@@ -184,7 +184,7 @@ export async function createFeedService(config: Config, opts: FeedServiceOptions
     const modules: RouteModule[] = [
       opsRoutes(healthChecks(config, { catalog, refresher, catalogFollower, models, learning, follower, ...(store.writer ? { writer: store.writer } : {}), stack })),
       feedRoutes({ config, pipeline, serve: (request, requestId) => experiments.run(request, requestId) }),
-      catalogRoutes({ catalog: () => servingCatalog }),
+      catalogRoutes({ catalog: () => servingCatalog, poolStatus: (row) => pool.statusOf(servingCatalog, online, row) }),
       webRoutes({ config }),
       dashboardRoutes({ config, clickhouse: dashboardCh }),
       experimentsRoutes({ config, clickhouse: dashboardCh }),

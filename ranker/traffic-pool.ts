@@ -226,6 +226,15 @@ export class TrafficPool {
     return this;
   }
 
+  /**
+   * Where a video stands: its tier, or why its audience stopped it (both null: outside the
+   * pool's window of `maxAgeHours`, retired, or past its last tier).
+   */
+  statusOf(catalog: CatalogView, online: OnlineView, row: number, now = Date.now()): { tier: string | null; stopped: string | null } {
+    this.current(catalog, online, now);
+    return { tier: this.tierName(row) ?? null, stopped: this.stopped.get(row) ?? null };
+  }
+
   tierName(row: number): string | undefined {
     const t = this.tierOfRow[row];
     return t === undefined || t < 0 ? undefined : this.config.trafficPool.tiers[t]?.name;

@@ -12,6 +12,12 @@ const ItemSchema = ItemFieldsSchema.extend({
   available: z.boolean(),
   product: ProductCardSchema.nullable().describe('attached product, when it can be bought now'),
   stats: z.object({ impressions: z.number(), plays: z.number(), completions: z.number(), likes: z.number(), shares: z.number(), purchases: z.number() }),
+  traffic_pool: z
+    .object({
+      tier: z.string().nullable().describe('the traffic-pool tier whose audience it gets now (e.g. first-audience, pool-2)'),
+      stopped: z.string().nullable().describe('why its audience stopped it from the next tier'),
+    })
+    .describe('both null: older than the pool window (ranker.trafficPool.maxAgeHours), retired, or past the last tier'),
 });
 
 const ProductSchema = z.object({
@@ -34,7 +40,7 @@ const notFound = (what: string, id: string) => new FeedError('not_found', `no ${
 const itemRoute = createRoute({
   method: 'get',
   path: '/v1/items/{id}',
-  summary: 'A video with its product card and long-term stats',
+  summary: 'A video with its product card, long-term stats and traffic-pool standing',
   request: { params: ParamSchema },
   responses: { 200: jsonContent('found', ItemSchema), ...errorResponses({ 400: 'invalid id', 404: 'unknown id' }) },
 });
@@ -47,8 +53,11 @@ const productRoute = createRoute({
   responses: { 200: jsonContent('found', ProductSchema), ...errorResponses({ 400: 'invalid id', 404: 'unknown id' }) },
 });
 
+/** Where a catalog row stands in the traffic pool (ranker/traffic-pool.ts `statusOf`). */
+type PoolStatus = (row: number) => { tier: string | null; stopped: string | null };
+
 /** GET /v1/items/:id and GET /v1/products/:id from the serving catalog (no database round trip). */
-export function catalogRoutes(deps: { catalog: () => ServingCatalog }): RouteModule {
+export function catalogRoutes(deps: { catalog: () => ServingCatalog; poolStatus: PoolStatus }): RouteModule {
   return {
     name: 'catalog',
     register(app) {
@@ -71,6 +80,7 @@ export function catalogRoutes(deps: { catalog: () => ServingCatalog }): RouteMod
             shares: s.shares[i] ?? 0,
             purchases: s.purchases[i] ?? 0,
           },
+          traffic_pool: deps.poolStatus(i),
         };
         return c.json(body, 200);
       });

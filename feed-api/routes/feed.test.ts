@@ -233,6 +233,22 @@ describe('rate limits beyond the per-key budget', () => {
 });
 
 describe('item, product, health and OpenAPI routes', () => {
+  it('shows where a video stands in the traffic pool: its tier, or why its first audience stopped it', async () => {
+    const nowSec = Math.floor(Date.now() / 1000);
+    // The test world publishes from 4 days before its now: a now 3.5 days ahead puts some videos in the pool's 72 h.
+    const { service, rows } = await make({}, { world: { nowSec: nowSec + 84 * 3600 } });
+    const pool = async (id: string) => ((await (await service.app.request(`/v1/items/${id}`, { headers: APP })).json()) as { traffic_pool: unknown }).traffic_pool;
+    const old = rows.items.find((i) => i.published_at < nowSec - 7 * 86_400)!;
+    expect(await pool(old.item_id)).toEqual({ tier: null, stopped: null });
+    const [fresh, shown] = rows.items.filter((i) => i.published_at > nowSec - 60 * 3600);
+    expect(await pool(fresh!.item_id)).toEqual({ tier: 'first-audience', stopped: null });
+    // A full first audience (50 impressions) that never played it.
+    const events = Array.from({ length: 60 }, (_, k) => ({ schema_version: 1, event_id: `pool-${k}`, kind: 'impression', user_id: `u${k}`, item_id: shown!.item_id, ts: Date.now() }));
+    const res = await service.app.request('/v1/events', { method: 'POST', headers: { ...APP, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+    expect(res.status).toBe(200);
+    expect(await pool(shown!.item_id)).toEqual({ tier: null, stopped: expect.stringMatching(/^audience of first-audience: watch ratio 0\.00 < 0\.5/) });
+  });
+
   it('returns items and products from the serving catalog, 404 JSON for unknown ids, 400 for bad ids', async () => {
     const { service, rows } = await make();
     const withProduct = rows.items.find((i) => i.product_id)!;

@@ -25,6 +25,7 @@ function stubApi() {
     const items = Array.from({ length: count }, (_, k) => videoEntry(world, (page * 7 + k * 13) % 500, k, 'stub', 1));
     return c.json({ request_id: `r${page}`, user_id: c.req.query('user_id'), cursor: `cur${page}`, items, end_of_feed: false });
   });
+  app.get('/v1/items/:id', (c) => c.json({ item_id: c.req.param('id'), traffic_pool: { tier: null, stopped: `audience of first-audience: seen ${c.req.param('id')}` } }));
   app.post('/v1/events', async (c) => {
     const body = (await c.req.json()) as { events: unknown[] };
     posts.push(body.events);
@@ -34,6 +35,12 @@ function stubApi() {
 }
 
 describe('http policy', () => {
+  it('reads a video’s traffic-pool standing from GET /v1/items/:id, with the id escaped', async () => {
+    const { app } = stubApi();
+    const policy = httpPolicy({ url: 'http://feed.test/', apiKey: 'test-key-123', fetch: (url, init) => Promise.resolve(app.request(url, init)) });
+    expect(await policy.poolStanding!('v 1')).toEqual({ tier: null, stopped: 'audience of first-audience: seen v 1' });
+  });
+
   it('pages through GET /v1/feed with the cursor and posts every event back in batches of at most 500', async () => {
     const { app, posts, cursors } = stubApi();
     const policy = httpPolicy({ url: 'http://feed.test/', apiKey: 'test-key-123', fetch: (url, init) => Promise.resolve(app.request(url, init)) });

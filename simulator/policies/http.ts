@@ -2,7 +2,7 @@ import { withContext } from '../../core/errors.ts';
 import { FeedResponseSchema } from '../../feed-api/feed-response.ts';
 import { describeIssues, type EngagementEvent } from '../../ingest/events.ts';
 import type { ItemWrite } from '../../ingest/catalog-writes.ts';
-import type { FeedPage, FeedPolicy, PageContext, PublishOutcome } from './types.ts';
+import type { FeedPage, FeedPolicy, PageContext, PoolStanding, PublishOutcome } from './types.ts';
 
 export interface HttpPolicyOptions {
   /** Base URL of a running feed API, e.g. http://127.0.0.1:8080. */
@@ -98,6 +98,13 @@ export function httpPolicy(opts: HttpPolicyOptions): FeedPolicy & { stats: HttpP
       );
       if (res.ok) return { ok: true };
       return { ok: false, status: res.status, error: (await failure(res, `POST ${base}/v1/items`)).message };
+    },
+    async poolStanding(itemId: string): Promise<PoolStanding> {
+      const url = `${base}/v1/items/${encodeURIComponent(itemId)}`;
+      const res = await withContext(`requesting ${url}`, () => doFetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) }));
+      if (!res.ok) throw await failure(res, `GET ${base}/v1/items/:id`);
+      const body = (await res.json()) as { traffic_pool?: PoolStanding };
+      return body.traffic_pool ?? { tier: null, stopped: null };
     },
     async observe(events: readonly EngagementEvent[]): Promise<void> {
       buffer.push(...events);

@@ -26,8 +26,15 @@ export interface FeedPolicy {
   observe?(events: readonly EngagementEvent[]): void | Promise<void>;
   /** Adds new videos to the catalog (the engine's POST /v1/items); absent where a policy cannot. */
   publish?(items: readonly ItemWrite[]): Promise<PublishOutcome>;
+  /** A video's traffic-pool tier, or why its audience stopped it (the engine's GET /v1/items/:id). */
+  poolStanding?(itemId: string): Promise<PoolStanding>;
   /** Flushes anything buffered (may be called more than once). */
   close?(): Promise<void>;
 }
 
 export type PublishOutcome = { ok: true } | { ok: false; status: number; error: string };
+
+export interface PoolStanding {
+  tier: string | null;
+  stopped: string | null;
+}

@@ -77,7 +77,7 @@ describe('scenarios', () => {
       };
     };
     const [stopped] = await runScenarios(['new-item'], { ...ctx, target: shows(20) });
-    expect(stopped!.details).toMatchObject({ good: 'promoted', bad: 'stopped' });
+    expect(stopped!.details).toMatchObject({ good: 'promoted', bad: 'stopped', good_pool: 'not reported' });
     expect(stopped!.pass).toBe(true);
     // The window ran until the good video's first audience was full, then as many sessions again.
     const { sessions, sessions_after_first_audience: after } = stopped!.details as { sessions: number; sessions_after_first_audience: number };
@@ -86,6 +86,11 @@ describe('scenarios', () => {
     const [never] = await runScenarios(['new-item'], { ...ctx, target: shows(Infinity) });
     expect(never!.details).toMatchObject({ bad: 'not stopped' });
     expect(never!.pass).toBe(false);
+    // An engine that reports the pool standing: its account goes into the details.
+    const standing: FeedPolicy['poolStanding'] = async (id) =>
+      id === items[0]!.item_id ? { tier: 'pool-2', stopped: null } : { tier: null, stopped: 'audience of first-audience: watch ratio 0.10 < 0.5' };
+    const [told] = await runScenarios(['new-item'], { ...ctx, target: { ...shows(20), poolStanding: standing } });
+    expect(told!.details).toMatchObject({ good_pool: 'pool-2', bad_pool: 'stopped: audience of first-audience: watch ratio 0.10 < 0.5' });
   });
 
   it('judges exploration-spread on the entries marked exploration, in every window of 100 of them', async () => {

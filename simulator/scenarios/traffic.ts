@@ -140,6 +140,11 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
   // A stopped video still gets the entries of pages served before the stop: promoted is beyond that.
   const promoted = shown.good > t.firstAudience + t.stopSlack;
   const stopped = shown.bad <= t.firstAudience + t.stopSlack;
+  // The engine's own account of each, e.g. why it stopped the good one.
+  const standing = async (id: string) => {
+    const s = await ctx.target.poolStanding?.(id);
+    return s ? (s.stopped ? `stopped: ${s.stopped}` : (s.tier ?? 'out of the pool')) : 'not reported';
+  };
   return {
     ...base,
     value: goodAt,
@@ -155,6 +160,8 @@ export async function newItem(ctx: ScenarioContext): Promise<ScenarioResult> {
       bad_promotion_slots: slots.bad.promotion,
       good: promoted ? 'promoted' : 'not promoted',
       bad: stopped ? 'stopped' : 'not stopped',
+      good_pool: await standing(good!),
+      bad_pool: await standing(bad!),
     },
   };
 }
