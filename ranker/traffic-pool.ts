@@ -126,6 +126,15 @@ interface PoolBuild {
  * `start()`, `current()` recomputes synchronously when the lists are older than `refreshMs`
  * (tests, one-off pipelines).
  */
+/**
+ * A video's place in the pool: its tier, or why its audience stopped it (both null: outside the
+ * pool's window of `maxAgeHours`, retired, or past its last tier).
+ */
+export interface PoolStanding {
+  tier: string | null;
+  stopped: string | null;
+}
+
 export class TrafficPool {
   /** Per tier: rows currently eligible for traffic. */
   eligible: Int32Array[] = [];
@@ -226,11 +235,8 @@ export class TrafficPool {
     return this;
   }
 
-  /**
-   * Where a video stands: its tier, or why its audience stopped it (both null: outside the
-   * pool's window of `maxAgeHours`, retired, or past its last tier).
-   */
-  statusOf(catalog: CatalogView, online: OnlineView, row: number, now = Date.now()): { tier: string | null; stopped: string | null } {
+  /** Where a video stands (GET /v1/items/:id shows it). */
+  statusOf(catalog: CatalogView, online: OnlineView, row: number, now = Date.now()): PoolStanding {
     this.current(catalog, online, now);
     return { tier: this.tierName(row) ?? null, stopped: this.stopped.get(row) ?? null };
   }

@@ -1,5 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '../config/schema.ts';
 import { withContext } from '../core/errors.ts';
+import { createClickHouse } from './clickhouse.ts';
 import { queryRows, sql } from './sql.ts';
 
 /** Catalog rows as stored in ClickHouse (times in epoch seconds). */
@@ -121,9 +123,19 @@ export async function* readCatalog<T extends CatalogTable>(client: ClickHouseCli
 }
 
 /** Rows in the items table (0 for a new deployment). */
-export async function itemCount(client: ClickHouseClient): Promise<number> {
+async function itemCount(client: ClickHouseClient): Promise<number> {
   const [row] = await queryRows<{ n: string }>(client, sql`SELECT count() AS n FROM items`);
   return Number(row?.n ?? 0);
+}
+
+/** Rows in the config's items table, on a client of its own: whether a world is loaded. */
+export async function catalogSize(config: Config): Promise<number> {
+  const ch = createClickHouse(config);
+  try {
+    return await itemCount(ch);
+  } finally {
+    await ch.close();
+  }
 }
 
 /** Every stored version of the items written since `sinceSec` (epoch seconds); `version` and `updated_at` are its write time in epoch seconds. */

@@ -1,8 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { progressPrinter } from '../../simulator/progress.ts';
 import { seedWorld } from '../../simulator/seed.ts';
-import { itemCount } from '../../storage/catalog.ts';
-import { createClickHouse, migrate } from '../../storage/clickhouse.ts';
+import { catalogSize } from '../../storage/catalog.ts';
+import { migrate } from '../../storage/clickhouse.ts';
 import { configFrom } from '../context.ts';
 
 export function nonNegativeInt(raw: string): number {
@@ -36,8 +36,7 @@ export function registerSeedCommands(program: Command): void {
     .action(async (opts: { items?: number; users?: number; days?: number; seed?: number; now?: number; json?: boolean }, cmd: Command) => {
       const config = configFrom(cmd);
       await migrate(config);
-      const ch = createClickHouse(config);
-      const loaded = await itemCount(ch).finally(() => ch.close());
+      const loaded = await catalogSize(config);
       if (loaded > 0) {
         console.error(
           `warning: ${config.clickhouse.database} already holds a world (${loaded.toLocaleString('en-US')} videos); its events stay beside this one's and training learns from both. \`feed start --reseed\` drops the database first.`,

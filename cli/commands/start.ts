@@ -10,8 +10,8 @@ import { promotedVersion } from '../../models/registry.ts';
 import { trainInThread } from '../../models/train-thread.ts';
 import { progressPrinter } from '../../simulator/progress.ts';
 import { seedWorld } from '../../simulator/seed.ts';
-import { itemCount } from '../../storage/catalog.ts';
-import { createClickHouse, migrate } from '../../storage/clickhouse.ts';
+import { catalogSize } from '../../storage/catalog.ts';
+import { migrate } from '../../storage/clickhouse.ts';
 import { dropDatabase } from '../../storage/drop.ts';
 import { stackUp } from '../../stack/stack.ts';
 import { configFrom } from '../context.ts';
@@ -26,15 +26,6 @@ interface StartOptions {
   retrain?: boolean;
   epochs: number;
   port?: number;
-}
-
-async function catalogSize(config: Config): Promise<number> {
-  const ch = createClickHouse(config);
-  try {
-    return await itemCount(ch);
-  } finally {
-    await ch.close();
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { FeedError } from '../../core/errors.ts';
 import type { ServingCatalog } from '../../ranker/catalog/serving-catalog.ts';
+import type { PoolStanding } from '../../ranker/traffic-pool.ts';
 import { buyUrl, itemFields, productCard } from '../render.ts';
 import type { RouteModule } from '../app.ts';
 import { ItemFieldsSchema, ProductCardSchema } from '../feed-response.ts';
@@ -53,11 +54,8 @@ const productRoute = createRoute({
   responses: { 200: jsonContent('found', ProductSchema), ...errorResponses({ 400: 'invalid id', 404: 'unknown id' }) },
 });
 
-/** Where a catalog row stands in the traffic pool (ranker/traffic-pool.ts `statusOf`). */
-type PoolStatus = (row: number) => { tier: string | null; stopped: string | null };
-
 /** GET /v1/items/:id and GET /v1/products/:id from the serving catalog (no database round trip). */
-export function catalogRoutes(deps: { catalog: () => ServingCatalog; poolStatus: PoolStatus }): RouteModule {
+export function catalogRoutes(deps: { catalog: () => ServingCatalog; poolStatus: (row: number) => PoolStanding }): RouteModule {
   return {
     name: 'catalog',
     register(app) {

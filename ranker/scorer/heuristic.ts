@@ -1,4 +1,5 @@
 import { combineObjectives } from '../../models/objectives.ts';
+import { entryTerms } from './value.ts';
 import { OBJECTIVES, type CandidateSignals, type Objective } from '../../models/types.ts';
 import { noteScore, type Scorer } from '../types.ts';
 
@@ -46,8 +47,6 @@ export const heuristicScorer: Scorer = {
   score(ctx, candidates) {
     const n = candidates.length;
     const preds = Object.fromEntries(OBJECTIVES.map((o) => [o, new Float32Array(n)])) as Record<Objective, Float32Array>;
-    const prices = new Float32Array(n);
-    const durationMs = new Float32Array(n);
     candidates.forEach((c, i) => {
       const p = heuristicPredictions(c.signals!);
       for (const o of OBJECTIVES) {
@@ -55,9 +54,7 @@ export const heuristicScorer: Scorer = {
         noteScore(ctx, c, `h_${o}`, p[o]);
       }
       c.purchase = p.purchase;
-      prices[i] = c.signals!.price;
-      durationMs[i] = c.signals!.duration_ms;
     });
-    return combineObjectives(preds, ctx.config.models.weights, { price: prices, durationMs });
+    return combineObjectives(preds, ctx.config.models.weights, entryTerms(candidates));
   },
 };

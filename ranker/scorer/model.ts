@@ -1,6 +1,7 @@
 import { OBJECTIVES } from '../../models/types.ts';
 import { noteScore, type Scorer } from '../types.ts';
 import { combineObjectives } from '../../models/objectives.ts';
+import { entryTerms } from './value.ts';
 
 const SCORE_KEYS = OBJECTIVES.map((o) => `p_${o}`);
 
@@ -22,15 +23,11 @@ export const modelScorer: Scorer = {
         throw new Error(`model ${model.version} returned ${preds[o]?.length ?? 0} ${o} predictions for ${candidates.length} candidates`);
       }
     }
-    const prices = new Float32Array(candidates.length);
-    const durationMs = new Float32Array(candidates.length);
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i]!;
       c.purchase = preds.purchase[i]!;
-      prices[i] = c.signals!.price;
-      durationMs[i] = c.signals!.duration_ms;
       if (ctx.request.explain) OBJECTIVES.forEach((o, k) => noteScore(ctx, c, SCORE_KEYS[k]!, preds[o][i]!));
     }
-    return combineObjectives(preds, ctx.config.models.weights, { price: prices, durationMs });
+    return combineObjectives(preds, ctx.config.models.weights, entryTerms(candidates));
   },
 };

@@ -1,6 +1,7 @@
 import type { ObjectiveWeights } from '../../config/sections/models.ts';
-import { watchTimeUnits } from '../../models/objectives.ts';
+import { type EntryTerms, watchTimeUnits } from '../../models/objectives.ts';
 import { OBJECTIVES, type Objective } from '../../models/types.ts';
+import type { Candidate } from '../types.ts';
 
 /**
  * Expected value of one entry (models/objectives.ts `combineObjectives`: weighted objectives,
@@ -14,4 +15,15 @@ export function expectedValue(p: Readonly<Record<Objective, number>>, price: num
   if (w.watchTime) v = Math.fround(v + w.watchTime * p.watch * watchTimeUnits(durationMs));
   if (w.gmv) v = Math.fround(v + w.gmv * p.purchase * Math.max(0, price));
   return v;
+}
+
+/** The per-candidate inputs of the value besides the predictions (price, length), from the hydrated signals. */
+export function entryTerms(candidates: readonly Candidate[]): EntryTerms {
+  const price = new Float32Array(candidates.length);
+  const durationMs = new Float32Array(candidates.length);
+  candidates.forEach((c, i) => {
+    price[i] = c.signals!.price;
+    durationMs[i] = c.signals!.duration_ms;
+  });
+  return { price, durationMs };
 }

@@ -2,7 +2,8 @@ import { withContext } from '../../core/errors.ts';
 import { FeedResponseSchema } from '../../feed-api/feed-response.ts';
 import { describeIssues, type EngagementEvent } from '../../ingest/events.ts';
 import type { ItemWrite } from '../../ingest/catalog-writes.ts';
-import type { FeedPage, FeedPolicy, PageContext, PoolStanding, PublishOutcome } from './types.ts';
+import type { PoolStanding } from '../../ranker/traffic-pool.ts';
+import type { FeedPage, FeedPolicy, PageContext, PublishOutcome } from './types.ts';
 
 export interface HttpPolicyOptions {
   /** Base URL of a running feed API, e.g. http://127.0.0.1:8080. */

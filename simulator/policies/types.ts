@@ -1,3 +1,4 @@
+import type { PoolStanding } from '../../ranker/traffic-pool.ts';
 import type { FeedEntry } from '../../feed-api/feed-response.ts';
 import type { EngagementEvent } from '../../ingest/events.ts';
 import type { ItemWrite } from '../../ingest/catalog-writes.ts';
@@ -33,8 +34,3 @@ export interface FeedPolicy {
 }
 
 export type PublishOutcome = { ok: true } | { ok: false; status: number; error: string };
-
-export interface PoolStanding {
-  tier: string | null;
-  stopped: string | null;
-}
