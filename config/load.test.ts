@@ -55,6 +55,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ file, env: {} })).toThrow(/models\.ranker: renamed: use models\.multitask \(check .*old\.json\)/);
     const examples = { models: { trainingData: { rankerExamples: 10 } } };
     expect(() => loadConfig({ env: {}, overrides: examples })).toThrow(/models\.trainingData\.rankerExamples: renamed: use models\.trainingData\.multitaskExamples/);
+    expect(() => loadConfig({ env: {}, overrides: { online: { trendingBuckets: 60 } } })).toThrow(/online\.trendingBuckets: renamed: use online\.itemWindowMs/);
     const c = loadConfig({ env: {}, overrides: { models: { multitask: { epochs: 3 }, trainingData: { multitaskExamples: 10 } } } });
     expect(c.models.multitask.epochs).toBe(3);
     expect(c.models.trainingData.multitaskExamples).toBe(10);

@@ -72,7 +72,7 @@ export class TeeOnlineState implements OnlineState {
   hiddenCreators: OnlineState['hiddenCreators'] = (u) => this.inner.hiddenCreators(u);
   followedCreators: OnlineState['followedCreators'] = (u) => this.inner.followedCreators(u);
   itemCounters: OnlineState['itemCounters'] = (i, into) => this.inner.itemCounters(i, into);
-  trending: OnlineState['trending'] = (l, w) => this.inner.trending(l, w);
+  trending: OnlineState['trending'] = (l) => this.inner.trending(l);
   positiveItems: OnlineState['positiveItems'] = (u, l) => this.inner.positiveItems(u, l);
 }
 

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { TopK } from '../core/top-k.ts';
 import { OnlineConfigSchema, type OnlineConfig } from '../config/sections/online.ts';
 import { eventKey, isPositiveKind, type EngagementEvent, type EventKind } from './events.ts';
 import type { ItemCounters, OnlineState, RecentEngagement } from './online-state.ts';
@@ -18,8 +19,8 @@ const TRENDING_WEIGHTS: Partial<Record<EventKind, number>> = {
   not_interested: -2,
 };
 
-// Indexes of the counters kept per item window.
-const C = { impressions: 0, plays: 1, completions: 2, watchRatioSum: 3, likes: 4, shares: 5, skips: 6, purchases: 7 } as const;
+// Indexes of the counters kept per item window; `trending` sums TRENDING_WEIGHTS.
+const C = { impressions: 0, plays: 1, completions: 2, watchRatioSum: 3, likes: 4, shares: 5, skips: 6, purchases: 7, trending: 8 } as const;
 const N_COUNTERS = Object.keys(C).length;
 const COUNTER_OF: Partial<Record<EventKind, number>> = {
   impression: C.impressions,
@@ -50,12 +51,22 @@ interface UserState {
 const R = { windowStart: 0, firstSeenTs: 1, current: 2, previous: 2 + N_COUNTERS } as const;
 const ROW = 2 + 2 * N_COUNTERS;
 
-interface TrendingBucket {
-  start: number;
-  scores: Map<string, number>;
-}
-
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** Written by `slidingWeights` (reads run for every candidate: no array per call). */
+const WEIGHTS = new Float64Array(2);
+
+/**
+ * Weights of a row's current and previous window at `now`, for a sliding window of length `w`
+ * over two aligned ones: the previous window counts for the part of it still inside.
+ */
+function slidingWeights(windowStart: number, now: number, w: number): void {
+  const nowStart = Math.floor(now / w) * w;
+  const frac = (now - nowStart) / w;
+  const age = nowStart - windowStart;
+  WEIGHTS[0] = age <= 0 ? 1 : age === w ? 1 - frac : 0;
+  WEIGHTS[1] = age <= 0 ? 1 - frac : 0;
+}
 
 /** Adds to a Set that forgets its oldest entry beyond `cap`. */
 function addCapped(set: Set<string>, value: string, cap: number, refresh = false): void {
@@ -90,14 +101,13 @@ export class MemoryOnlineState implements OnlineState {
   /** Item id → its row in `itemRows`, least recently engaged evicted beyond `maxItems` (its row reused). */
   private readonly itemSlots: LRUCache<string, number>;
   private itemRows = new Float64Array(64 * ROW);
+  /** The item of each slot ('' while free): trending scans the rows, not the LRU. */
+  private readonly slotIds: string[] = [];
   private readonly freeSlots: number[] = [];
   /** Which ids `itemSlots` may hold: most candidates have no counters, and a miss costs several cache misses in a large Map. */
   private readonly itemKeys: PresenceFilter;
   private readonly applied: RecentIds;
-  private readonly buckets: TrendingBucket[] = [];
-  /** Sum of the buckets' scores: the trending score over the whole ring. */
-  private readonly totals = new Map<string, number>();
-  private trendingCache = new Map<number, { at: number; version: number; list: { item_id: string; score: number }[] }>();
+  private trendingCache: { at: number; version: number; list: { item_id: string; score: number }[] } | undefined;
   private version = 0;
   private readonly countsItem: (itemId: string) => boolean;
   private readonly itemsOnly: boolean;
@@ -118,10 +128,7 @@ export class MemoryOnlineState implements OnlineState {
     for (const e of events) {
       if (!this.applied.add(eventKey(e))) continue;
       if (!this.itemsOnly) this.applyUser(e);
-      if (e.item_id && this.countsItem(e.item_id)) {
-        this.applyItem(e, e.item_id);
-        this.applyTrending(e, e.item_id);
-      }
+      if (e.item_id && this.countsItem(e.item_id)) this.applyItem(e, e.item_id);
     }
     this.version++;
   }
@@ -173,6 +180,8 @@ export class MemoryOnlineState implements OnlineState {
     if (at < 0) return; // older than the two windows
     const k = COUNTER_OF[e.kind];
     if (k !== undefined) x[at + k]! += 1;
+    const weight = TRENDING_WEIGHTS[e.kind];
+    if (weight !== undefined) x[at + C.trending]! += weight;
     if (e.kind === 'play' && e.watch_ms !== undefined && e.duration_ms) {
       x[at + C.watchRatioSum]! += Math.min(1, e.watch_ms / e.duration_ms);
     }
@@ -184,7 +193,9 @@ export class MemoryOnlineState implements OnlineState {
     if (slot !== undefined) return slot * ROW;
     if (this.itemSlots.size >= this.cfg.maxItems) {
       const oldest = this.itemSlots.rkeys().next().value!;
-      this.freeSlots.push(this.itemSlots.peek(oldest)!);
+      const freed = this.itemSlots.peek(oldest)!;
+      this.freeSlots.push(freed);
+      this.slotIds[freed] = '';
       this.itemSlots.delete(oldest);
       this.itemKeys.remove(oldest);
     }
@@ -199,47 +210,9 @@ export class MemoryOnlineState implements OnlineState {
     this.itemRows[o + R.windowStart] = windowStart;
     this.itemRows[o + R.firstSeenTs] = ts;
     this.itemSlots.set(itemId, slot);
+    this.slotIds[slot] = itemId;
     this.itemKeys.add(itemId);
     return o;
-  }
-
-  private applyTrending(e: EngagementEvent, itemId: string): void {
-    const weight = TRENDING_WEIGHTS[e.kind];
-    if (weight === undefined) return;
-    const b = this.cfg.trendingBucketMs;
-    const start = Math.floor(e.ts / b) * b;
-    this.advance(start);
-    const head = this.buckets[this.buckets.length - 1];
-    if (!head || start < head.start - (this.cfg.trendingBuckets - 1) * b) return; // outside the ring
-    let bucket = this.buckets.find((x) => x.start === start);
-    if (!bucket) {
-      bucket = { start, scores: new Map() };
-      this.buckets.push(bucket);
-      this.buckets.sort((x, y) => x.start - y.start);
-    }
-    if (!bucket.scores.has(itemId) && bucket.scores.size >= this.cfg.maxItems) return;
-    bucket.scores.set(itemId, (bucket.scores.get(itemId) ?? 0) + weight);
-    this.totals.set(itemId, (this.totals.get(itemId) ?? 0) + weight);
-  }
-
-  /** Makes `start` the newest bucket when it is newer, expiring buckets that fall off the ring. */
-  private advance(start: number): void {
-    const b = this.cfg.trendingBucketMs;
-    const head = this.buckets[this.buckets.length - 1];
-    if (!head) {
-      this.buckets.push({ start, scores: new Map() });
-      return;
-    }
-    if (start <= head.start) return;
-    this.buckets.push({ start, scores: new Map() });
-    const oldest = start - (this.cfg.trendingBuckets - 1) * b;
-    while (this.buckets.length > 0 && this.buckets[0]!.start < oldest) {
-      for (const [item, score] of this.buckets.shift()!.scores) {
-        const left = (this.totals.get(item) ?? 0) - score;
-        if (Math.abs(left) < 1e-9) this.totals.delete(item);
-        else this.totals.set(item, left);
-      }
-    }
   }
 
   forgetUser(userId: string): void {
@@ -278,14 +251,9 @@ export class MemoryOnlineState implements OnlineState {
     if (slot === undefined) return undefined;
     const x = this.itemRows;
     const o = slot * ROW;
-    const w = this.cfg.itemWindowMs;
-    const now = this.now();
-    const nowStart = Math.floor(now / w) * w;
-    const frac = (now - nowStart) / w;
-    const age = nowStart - x[o + R.windowStart]!;
-    // Sliding window: value = cur·a + prev·b (no closure here: this runs for every candidate).
-    const a = age <= 0 ? 1 : age === w ? 1 - frac : 0;
-    const b = age <= 0 ? 1 - frac : 0;
+    slidingWeights(x[o + R.windowStart]!, this.now(), this.cfg.itemWindowMs);
+    const a = WEIGHTS[0]!;
+    const b = WEIGHTS[1]!;
     const cur = o + R.current;
     const prev = o + R.previous;
     const out = into ?? { impressions: 0, plays: 0, completions: 0, watchRatioSum: 0, likes: 0, shares: 0, skips: 0, purchases: 0, firstSeenTs: 0 };
@@ -301,33 +269,25 @@ export class MemoryOnlineState implements OnlineState {
     return out;
   }
 
-  trending(limit: number, windowMs?: number): { item_id: string; score: number }[] {
-    const b = this.cfg.trendingBucketMs;
-    const span = this.cfg.trendingBuckets * b;
-    const window = Math.min(windowMs ?? span, span);
+  trending(limit: number): { item_id: string; score: number }[] {
     const now = this.now();
-    const cached = this.trendingCache.get(window);
+    const cached = this.trendingCache;
     if (cached && cached.list.length >= limit && (cached.version === this.version || now - cached.at < this.cacheMs) && now >= cached.at) {
       return cached.list.slice(0, limit);
     }
-    this.advance(Math.floor(now / b) * b);
-    let scores: Map<string, number>;
-    if (window >= span) scores = this.totals;
-    else {
-      scores = new Map();
-      const from = now - window;
-      for (const bucket of this.buckets) {
-        if (bucket.start + b <= from) continue;
-        for (const [item, s] of bucket.scores) scores.set(item, (scores.get(item) ?? 0) + s);
-      }
+    const keep = new TopK(Math.max(limit, 200));
+    const x = this.itemRows;
+    for (let slot = 0; slot < this.slotIds.length; slot++) {
+      if (!this.slotIds[slot]) continue;
+      const o = slot * ROW;
+      slidingWeights(x[o + R.windowStart]!, now, this.cfg.itemWindowMs);
+      const score = x[o + R.current + C.trending]! * WEIGHTS[0]! + x[o + R.previous + C.trending]! * WEIGHTS[1]!;
+      if (score > 0 && score > keep.floor) keep.offer(slot, score);
     }
-    const keep = Math.max(limit, 200);
-    const list: { item_id: string; score: number }[] = [];
-    for (const [item_id, score] of scores) if (score > 0) list.push({ item_id, score });
-    list.sort((x, y) => y.score - x.score || (x.item_id < y.item_id ? -1 : 1));
-    list.length = Math.min(list.length, keep);
-    if (this.trendingCache.size >= 16) this.trendingCache.clear();
-    this.trendingCache.set(window, { at: now, version: this.version, list });
+    const { ids, keys } = keep.sorted();
+    const list = Array.from(ids, (slot, i) => ({ item_id: this.slotIds[slot]!, score: keys[i]! }));
+    list.sort((p, q) => q.score - p.score || (p.item_id < q.item_id ? -1 : 1));
+    this.trendingCache = { at: now, version: this.version, list };
     return list.slice(0, limit);
   }
 }

@@ -13,8 +13,6 @@ const CONTRACT_LIMITS: Partial<OnlineConfig> = {
   positivePerUser: 3,
   dedupWindow: 1000,
   itemWindowMs: 600_000,
-  trendingBucketMs: 60_000,
-  trendingBuckets: 10,
 };
 
 export interface ContractFactoryOptions {
@@ -146,23 +144,29 @@ export function onlineStateContract(name: string, create: (opts: ContractFactory
       expect(s.itemCounters('new')?.firstSeenTs).toBe(T0);
     });
 
-    it('ranks trending items by weighted engagement within the window', async () => {
+    it('ranks trending items by weighted engagement over the sliding window', async () => {
       const s = await make();
-      const b = CONTRACT_LIMITS.trendingBucketMs!;
+      const w = CONTRACT_LIMITS.itemWindowMs!;
       s.apply([
         ev({ kind: 'share', user_id: 'u1', item_id: 'old', ts: T0 }),
         ev({ kind: 'share', user_id: 'u2', item_id: 'old', ts: T0 }),
-        ev({ kind: 'play', user_id: 'u1', item_id: 'hot', ts: T0 + 5 * b, watch_ms: 1, duration_ms: 2 }),
-        ev({ kind: 'like', user_id: 'u1', item_id: 'hot', ts: T0 + 5 * b }),
-        ev({ kind: 'play', user_id: 'u2', item_id: 'warm', ts: T0 + 5 * b, watch_ms: 1, duration_ms: 2 }),
-        ev({ kind: 'impression', user_id: 'u2', item_id: 'shown-only', ts: T0 + 5 * b }),
+        ev({ kind: 'like', user_id: 'u1', item_id: 'hot', ts: T0 + w }),
+        ev({ kind: 'share', user_id: 'u1', item_id: 'hot', ts: T0 + w }),
+        ev({ kind: 'play', user_id: 'u2', item_id: 'warm', ts: T0 + w, watch_ms: 1, duration_ms: 2 }),
+        ev({ kind: 'impression', user_id: 'u2', item_id: 'shown-only', ts: T0 + w }),
       ]);
-      clock = T0 + 5 * b + 1000;
-      expect(s.trending(10).map((t) => t.item_id)).toEqual(['old', 'hot', 'warm']);
-      expect(s.trending(10, 2 * b).map((t) => t.item_id)).toEqual(['hot', 'warm']);
-      expect(s.trending(1, 2 * b)).toHaveLength(1);
-      // The whole ring passed: nothing is trending any more.
-      clock = T0 + 20 * b;
+      // Two shares (10) a window ago, half of it still inside the sliding window: 5, below hot's 8.
+      clock = T0 + w + w / 2;
+      expect(s.trending(10)).toEqual([
+        { item_id: 'hot', score: 8 },
+        { item_id: 'old', score: 5 },
+        { item_id: 'warm', score: 1 },
+      ]);
+      expect(s.trending(1)).toEqual([{ item_id: 'hot', score: 8 }]);
+      clock = T0 + w + 0.95 * w;
+      expect(s.trending(10).map((t) => t.item_id)).toEqual(['hot', 'warm', 'old']);
+      // Both windows passed: nothing is trending any more.
+      clock = T0 + 3 * w;
       expect(s.trending(10)).toEqual([]);
     });
 

@@ -65,8 +65,8 @@ export interface OnlineState {
    * fills and returns it instead of allocating (hydration reads 500 items per request).
    */
   itemCounters(itemId: string, into?: ItemCounters): ItemCounters | undefined;
-  /** Items with the most weighted engagement in the last `windowMs`, best first. */
-  trending(limit: number, windowMs?: number): { item_id: string; score: number }[];
+  /** Items with the most weighted engagement over the item counters' sliding window, best first. */
+  trending(limit: number): { item_id: string; score: number }[];
   /** Items a user engaged with positively (liked, completed, shared, bought) recently. */
   positiveItems(userId: string, limit: number): string[];
 }

@@ -15,7 +15,7 @@ export type ContractCall =
   | { op: 'user'; method: 'recent' | 'positiveItems'; userId: string; limit: number }
   | { op: 'user'; method: 'seenItems' | 'hiddenItems' | 'hiddenCreators' | 'followedCreators'; userId: string }
   | { op: 'itemCounters'; itemId: string }
-  | { op: 'trending'; limit: number; windowMs?: number };
+  | { op: 'trending'; limit: number };
 
 let clock = 0;
 let state: RedisOnlineState | undefined;
@@ -42,6 +42,6 @@ runAsWorker(async (now: number, call: ContractCall) => {
     case 'itemCounters':
       return s.itemCounters(call.itemId);
     case 'trending':
-      return s.trending(call.limit, call.windowMs);
+      return s.trending(call.limit);
   }
 });

@@ -32,7 +32,7 @@ onlineStateContract('Redis', ({ limits, now }) => {
       const counters = run<ItemCounters | undefined>({ op: 'itemCounters', itemId });
       return counters && into ? Object.assign(into, counters) : counters;
     },
-    trending: (limit, windowMs) => run({ op: 'trending', limit, ...(windowMs !== undefined ? { windowMs } : {}) }),
+    trending: (limit) => run({ op: 'trending', limit }),
   };
   return state;
 });

@@ -94,7 +94,7 @@ export class RedisOnlineState implements OnlineState {
     return this.items.itemCounters(itemId, into);
   }
 
-  trending(limit: number, windowMs?: number): { item_id: string; score: number }[] {
-    return this.items.trending(limit, windowMs);
+  trending(limit: number): { item_id: string; score: number }[] {
+    return this.items.trending(limit);
   }
 }

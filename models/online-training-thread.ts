@@ -39,6 +39,11 @@ export interface TrainingUpdate {
 
 export type FromTrainingThread = { type: 'ready'; backend: BackendInfo } | { type: 'memory'; memory: ThreadMemory } | ({ type: 'update' } & TrainingUpdate);
 
+/**
+ * Below the serving thread's priority: on a busy host requests get the cores first; training
+ * takes what is left, and its queue bounds the backlog.
+ */
+const TRAINING_NICE = 10;
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
 
@@ -134,7 +139,7 @@ export class OnlineTrainingThread {
     const startedAt = Date.now();
     const workerData: TrainingThreadData = { config: this.config, version: this.version };
     this.ready = false;
-    const thread = tsWorker(new URL('./online-training-worker.ts', import.meta.url), { workerData });
+    const thread = tsWorker(new URL('./online-training-worker.ts', import.meta.url), { workerData, nice: TRAINING_NICE });
     // Never what keeps a process alive: stop() ends it on shutdown.
     thread.unref();
     thread.on('message', (m: FromTrainingThread) => {

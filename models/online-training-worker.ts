@@ -1,4 +1,3 @@
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { withContext } from '../core/errors.ts';
 import { childLogger, logger } from '../core/logger.ts';
@@ -11,12 +10,6 @@ import { versionDir } from './registry.ts';
 import { loadTwoTower } from './retrieval/persist.ts';
 import { threadMemory } from './thread-memory.ts';
 
-/**
- * Below the serving thread's priority (on Linux a thread's nice value is its own): on a busy host
- * requests get the cores first; training takes what is left, and its queue bounds the backlog.
- */
-const TRAINING_NICE = 10;
-
 /** How often changes are published to serving: the freshness of trained rows there, against messages per second. */
 const PUBLISH_MS = 250;
 
@@ -28,7 +21,6 @@ const PUBLISH_MS = 250;
  */
 async function main(port: NonNullable<typeof parentPort>, { config, version }: TrainingThreadData): Promise<void> {
   logger(config.logLevel);
-  setPriority(TRAINING_NICE);
   const log = childLogger('online-training-thread');
   const backend = await initBackend(log);
   const model = await withContext(`loading model version ${version} for online training`, async () => loadTwoTower(versionDir(config, version)));

@@ -1,12 +1,8 @@
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { readServingFiles } from './ann/ann-file.ts';
 import { packStrings } from './packed-strings.ts';
 import { readSavedTwoTower } from './retrieval/persist.ts';
 import type { ReadVersion, VersionFiles } from './version-reader.ts';
-
-/** The lowest priority: nothing waits on a load but the swap. */
-const READER_NICE = 19;
 
 /**
  * Reads and parses a version's retrieval files off the serving thread (models/version-reader.ts
@@ -38,8 +34,5 @@ function read({ dir }: ReadVersion): { files: VersionFiles; transfer: ArrayBuffe
 }
 
 if (!parentPort) throw new Error('models/version-reader-worker.ts runs as a worker thread (models/version-reader.ts starts it)');
-// On Linux a thread's nice value is its own (pid 0: this thread): on a busy host requests get the
-// cores first, and the read just takes longer.
-setPriority(READER_NICE);
 const { files, transfer } = read(workerData as ReadVersion);
 parentPort.postMessage(files, transfer);

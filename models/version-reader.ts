@@ -5,6 +5,9 @@ import type { ItemFeatures } from './retrieval/item-features.ts';
 import type { Saved, SavedTwoTower } from './retrieval/persist.ts';
 import type { TwoTower } from './retrieval/two-tower.ts';
 
+/** The lowest priority: nothing waits on a load but the swap; on a busy host requests get the cores first. */
+const READER_NICE = 19;
+
 /** What the reader thread is started with (`workerData`). */
 export interface ReadVersion {
   dir: string;
@@ -27,7 +30,7 @@ export interface VersionFiles {
  */
 export function readVersionFiles(dir: string): Promise<VersionFiles> {
   return new Promise((resolve, reject) => {
-    const worker = tsWorker(new URL('./version-reader-worker.ts', import.meta.url), { workerData: { dir } satisfies ReadVersion });
+    const worker = tsWorker(new URL('./version-reader-worker.ts', import.meta.url), { workerData: { dir } satisfies ReadVersion, nice: READER_NICE });
     let files: VersionFiles | undefined;
     worker.once('message', (m: VersionFiles) => (files = m));
     worker.once('error', reject);
