@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { tfjs as tf } from './backend.ts';
 
 /**
@@ -16,6 +16,8 @@ export interface ThreadMemory {
   tf_bytes: number;
   /** The wasm backend's linear memory (0 on other backends). */
   wasm_bytes: number;
+  /** Each V8 heap space's used and committed bytes: whether growth is live objects or pages kept. */
+  heap_spaces: Record<string, { used: number; committed: number }>;
 }
 
 /** This thread's memory, after a full GC when the process runs with --expose-gc. */
@@ -32,5 +34,6 @@ export function threadMemory(): ThreadMemory {
     tf_tensors: tfMemory.numTensors,
     tf_bytes: tfMemory.numBytes,
     wasm_bytes: wasm ?? 0,
+    heap_spaces: Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { used: s.space_used_size, committed: s.space_size }])),
   };
 }

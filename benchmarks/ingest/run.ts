@@ -19,10 +19,7 @@ import type { Config } from '../../config/schema.ts';
 import { sleep } from '../../core/errors.ts';
 import { createEventProducer, type EventProducer } from '../../ingest/producer.ts';
 import { makeEvent } from '../../ingest/test-helpers.ts';
-import { clickhouseProcess } from '../../stack/clickhouse-server.ts';
-import { procCpuSeconds } from '../harness/proc-cpu.ts';
-import { kafkaProcess, localBrokers } from '../../stack/kafka-broker.ts';
-import { runningPid } from '../../stack/process.ts';
+import { cpuDelta, cpuMeter, type CpuSeconds } from '../harness/proc-cpu.ts';
 import { createClickHouse, migrate } from '../../storage/clickhouse.ts';
 import { createKafka, ensureTopics } from '../../storage/kafka.ts';
 import { nextMessage } from '../harness/child.ts';
@@ -60,7 +57,6 @@ export interface IngestBenchmarkResult {
 }
 
 /** CPU seconds per process during a phase (Kafka and ClickHouse only when local and on Linux). */
-type CpuSeconds = Record<string, number>;
 
 interface Child {
   url?: string;
@@ -113,27 +109,6 @@ function post(agent: Agent, url: string, headers: Record<string, string>, body: 
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** CPU seconds of a local process from /proc (utime + stime), or undefined. */
-/** Reads the CPU clocks of every process involved; the difference of two readings is a phase's use. */
-function cpuMeter(config: Config, children: () => Record<string, Child | undefined>) {
-  const kafkaPid = config.kafka.external ? undefined : runningPid(kafkaProcess(config, localBrokers(config)[0]!));
-  const clickhousePid = config.clickhouse.external ? undefined : runningPid(clickhouseProcess(config));
-  return async (): Promise<CpuSeconds> => {
-    const own = process.cpuUsage();
-    const out: CpuSeconds = { 'load generator': (own.user + own.system) / 1e6 };
-    for (const [name, child] of Object.entries(children())) if (child) out[name] = await child.cpu();
-    const k = procCpuSeconds(kafkaPid);
-    const c = procCpuSeconds(clickhousePid);
-    if (k !== undefined) out.kafka = k;
-    if (c !== undefined) out.clickhouse = c;
-    return out;
-  };
-}
-
-function cpuDelta(before: CpuSeconds, after: CpuSeconds): CpuSeconds {
-  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Math.round((v - (before[k] ?? 0)) * 100) / 100]));
 }
 
 function cpuLine(cpu: CpuSeconds, events: number): string {
@@ -190,7 +165,8 @@ export async function runIngestBenchmark(opts: IngestBenchmarkOptions): Promise<
   let producer: EventProducer | undefined;
   let consumer: Child | undefined;
   let server: Child | undefined;
-  const cpu = cpuMeter(config, () => ({ 'HTTP server': server, consumer }));
+  const reader = (c: Child | undefined) => (c ? () => c.cpu() : undefined);
+  const cpu = cpuMeter(config, () => ({ 'HTTP server': reader(server), consumer: reader(consumer) }));
   try {
     // Phase 1: produce, then let the consumer drain the topic.
     print(`ingest benchmark: ${opts.events} events per phase, batches of ${opts.batch}, ${opts.clients} HTTP clients`);

@@ -18,6 +18,8 @@ import { ensureTrainedModels, requireTrainedModel } from '../harness/trained-mod
 import { dropWorld, emptyEventLog, ensureWorld } from '../harness/world.ts';
 import { startEventLoad } from './event-load.ts';
 import type { ServerMemory } from './server-memory.ts';
+import type { ThreadMemory } from '../../models/thread-memory.ts';
+import { cpuDelta, cpuMeter, procCpuSeconds } from '../harness/proc-cpu.ts';
 
 const MiB = 2 ** 20;
 
@@ -92,7 +94,34 @@ interface WindowRow {
   other_mib: number;
   /** Events waiting for online training at the end of the window (null when the server does not report it). */
   training_backlog: number | null;
+  /**
+   * CPU used in the window, in % of one core, by the server, ClickHouse, Kafka and this process
+   * (load generators and the ingest consumer): on a shared host, who took the cores when latency rose.
+   */
+  cpu_pct: Record<string, number>;
+  /** MiB used / committed per V8 heap space, per thread (JSON only): what a committed-heap growth is made of. */
+  heap_spaces_mib: { serving: Record<string, [number, number]>; training: Record<string, [number, number]> | null };
   note: string;
+}
+
+/** The table's CPU columns: names as `cpuMeter` reports them. */
+const CPU_COLUMNS = ['server', 'clickhouse', 'kafka', 'load generator'] as const;
+
+/** A window as a flat series row: the CPU shares and heap spaces as columns of their own. */
+function seriesRow({ note: _n, cpu_pct, heap_spaces_mib, ...r }: WindowRow): Record<string, number | null> {
+  const out: Record<string, number | null> = { ...r };
+  for (const [name, pct] of Object.entries(cpu_pct)) out[`cpu_${name.replace(/\W+/g, '_')}_pct`] = pct;
+  for (const [thread, spaces] of Object.entries(heap_spaces_mib)) {
+    for (const [space, [used, committed]] of Object.entries(spaces ?? {})) {
+      out[`${thread}_${space}_used_mib`] = used;
+      out[`${thread}_${space}_committed_mib`] = committed;
+    }
+  }
+  return out;
+}
+
+function spacesMib(m: ThreadMemory): Record<string, [number, number]> {
+  return Object.fromEntries(Object.entries(m.heap_spaces).map(([name, s]) => [name, [round(s.used / MiB), round(s.committed / MiB)]]));
 }
 
 function hostOf(endpoint: string): string {
@@ -186,12 +215,14 @@ export const soakBenchmark: Benchmark = {
     const server = await startServer({ mode: 'feed', config: serverConfig(config, benchKeys) }, { label: 'soak' });
     requireTrainedModel(server.info, models, 'soak');
     const rows: WindowRow[] = [];
+    const cpu = cpuMeter(config, () => ({ server: async () => procCpuSeconds(server.pid) }));
     let promotion: { from: string; to: string; served_s: number | null } | undefined;
     try {
       const events = startEventLoad({ baseUrl: server.url, apiKey: BENCH_KEY, rate: plan.eventRate, users: world.users, items, runId: `${SOAK_EVENT_PREFIX}${randomBytes(3).toString('hex')}` });
       try {
         const promoteAt = plan.promoteAt;
         for (let w = 0; w < plan.windows; w++) {
+          const cpu0 = await cpu();
           let promoting: Promise<void> | undefined;
           if (w === promoteAt) {
             promoting = promoteCopy(config).then(async (p) => {
@@ -207,6 +238,7 @@ export const soakBenchmark: Benchmark = {
             headers: { 'x-api-key': BENCH_KEY },
           });
           await promoting;
+          const used = cpuDelta(cpu0, await cpu());
           const ev = events.take();
           const mem = await server.rss();
           const parts = await server.call<ServerMemory>('memory');
@@ -233,11 +265,13 @@ export const soakBenchmark: Benchmark = {
             trainer_wasm_mib: trainer ? round(trainer.wasm_bytes / MiB) : null,
             other_mib: round((mem.rss - named) / MiB),
             training_backlog: backlog,
+            cpu_pct: Object.fromEntries(Object.entries(used).map(([name, s]) => [name, round((100 * s) / plan.windowS)])),
+            heap_spaces_mib: { serving: spacesMib(parts.serving), training: trainer ? spacesMib(trainer) : null },
             note: [w === promoteAt ? 'model promoted' : '', w === plan.warmupWindows - 1 ? 'RSS baseline' : '', feed.first_error ?? '', ev.first_error ?? ''].filter(Boolean).join('; '),
           };
           rows.push(row);
           ctx.log(
-            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}, wasm ${row.wasm_mib}, FAISS ${row.ann_mib}, trainer ${row.trainer_heap_mib ?? '-'} + wasm ${row.trainer_wasm_mib ?? '-'}, other ${row.other_mib}); training backlog ${row.training_backlog ?? '?'} events`,
+            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}, wasm ${row.wasm_mib}, FAISS ${row.ann_mib}, trainer ${row.trainer_heap_mib ?? '-'} + wasm ${row.trainer_wasm_mib ?? '-'}, other ${row.other_mib}); training backlog ${row.training_backlog ?? '?'} events; CPU % of a core: ${CPU_COLUMNS.map((n) => `${n} ${row.cpu_pct[n] ?? '?'}`).join(', ')}`,
           );
         }
       } finally {
@@ -306,6 +340,10 @@ export const soakBenchmark: Benchmark = {
             'trainer wasm MiB',
             'other MiB',
             'training backlog',
+            'server CPU %',
+            'ClickHouse CPU %',
+            'Kafka CPU %',
+            'harness CPU %',
             'note',
           ],
           rows: rows.map((r) => [
@@ -328,6 +366,7 @@ export const soakBenchmark: Benchmark = {
             r.trainer_wasm_mib,
             r.other_mib,
             r.training_backlog,
+            ...CPU_COLUMNS.map((name) => r.cpu_pct[name] ?? null),
             r.note,
           ]),
         },
@@ -342,7 +381,7 @@ export const soakBenchmark: Benchmark = {
         },
       ],
       targets: [],
-      series: { windows: rows.map(({ note: _n, ...r }) => r) },
+      series: { windows: rows.map(seriesRow) },
       notes: [
         'One run: the soak is long; its figures are over windows, not repeats.',
         'RSS and heap are read in the server after a full GC at the end of each window (--expose-gc); each thread (serving, online training) reports its own isolate and tfjs wasm heap; "other" is RSS less every named part (malloc arenas and free lists, code, stacks, other native memory).',
