@@ -215,7 +215,8 @@ export const soakBenchmark: Benchmark = {
     const server = await startServer({ mode: 'feed', config: serverConfig(config, benchKeys) }, { label: 'soak' });
     requireTrainedModel(server.info, models, 'soak');
     const rows: WindowRow[] = [];
-    const cpu = cpuMeter(config, () => ({ server: async () => procCpuSeconds(server.pid) }));
+    // The stack's pid files are under the harness's data dir (a world's config points at its own).
+    const cpu = cpuMeter(ctx.config, () => ({ server: async () => procCpuSeconds(server.pid) }));
     let promotion: { from: string; to: string; served_s: number | null } | undefined;
     try {
       const events = startEventLoad({ baseUrl: server.url, apiKey: BENCH_KEY, rate: plan.eventRate, users: world.users, items, runId: `${SOAK_EVENT_PREFIX}${randomBytes(3).toString('hex')}` });
