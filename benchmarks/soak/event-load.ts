@@ -21,6 +21,16 @@ export interface EventLoad {
 }
 
 /**
+ * The soak's `i`-th event: users in turn, and items spread over the sample by a multiplicative
+ * hash, so each user meets new items as real traffic does and per-user state (seen sets,
+ * histories) fills towards its caps. (An earlier `(i * 104_729) % items` gave each user 4 items.)
+ */
+export function soakEvent(i: number, opts: { runId: string; users: number; items: readonly string[] }, now: number): EngagementEvent {
+  const spread = (Math.imul(i, 0x9e3779b1) >>> 0) / 2 ** 32;
+  return { ...makeEvent(i, opts.runId, now), user_id: `u${(i * 7919) % opts.users}`, item_id: opts.items[Math.floor(spread * opts.items.length)]! };
+}
+
+/**
  * Open-loop POST /v1/events at `rate` events/s: a batch is due every 1/BATCHES_PER_S s whether
  * or not earlier ones have answered. Events are plays, likes and the like by the world's users
  * on the world's items, with unique ids per run.
@@ -74,10 +84,7 @@ export function startEventLoad(opts: { baseUrl: string; apiKey: string; rate: nu
 
   const batch = (): EngagementEvent[] => {
     const now = Date.now();
-    return Array.from({ length: perBatch }, () => {
-      const i = seq++;
-      return { ...makeEvent(i, opts.runId, now), user_id: `u${(i * 7919) % opts.users}`, item_id: opts.items[(i * 104_729) % opts.items.length]! };
-    });
+    return Array.from({ length: perBatch }, () => soakEvent(seq++, opts, now));
   };
 
   const start = performance.now();
