@@ -104,8 +104,9 @@ interface WindowRow {
   note: string;
 }
 
-/** The table's CPU columns: names as `cpuMeter` reports them. */
-const CPU_COLUMNS = ['server', 'clickhouse', 'kafka', 'load generator'] as const;
+/** The table's CPU columns: each process as `cpuMeter` names it, and its column header. */
+const CPU_COLUMNS = { server: 'server CPU %', clickhouse: 'ClickHouse CPU %', kafka: 'Kafka CPU %', 'load generator': 'harness CPU %' } as const;
+const CPU_NAMES = Object.keys(CPU_COLUMNS);
 
 /** A window as a flat series row: the CPU shares and heap spaces as columns of their own. */
 function seriesRow({ note: _n, cpu_pct, heap_spaces_mib, ...r }: WindowRow): Record<string, number | null> {
@@ -272,7 +273,7 @@ export const soakBenchmark: Benchmark = {
           };
           rows.push(row);
           ctx.log(
-            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}, wasm ${row.wasm_mib}, FAISS ${row.ann_mib}, trainer ${row.trainer_heap_mib ?? '-'} + wasm ${row.trainer_wasm_mib ?? '-'}, other ${row.other_mib}); training backlog ${row.training_backlog ?? '?'} events; CPU % of a core: ${CPU_COLUMNS.map((n) => `${n} ${row.cpu_pct[n] ?? '?'}`).join(', ')}`,
+            `window ${w + 1}/${plan.windows}: feed p50 ${row.p50_ms} ms, p99 ${row.p99_ms} ms, ${row.feed_errors} errors; ${row.events_per_s} events/s, ${row.event_errors} errors; RSS ${row.rss_mib} MiB (heap ${row.heap_mib}/${row.heap_total_mib}, external ${row.external_mib}, wasm ${row.wasm_mib}, FAISS ${row.ann_mib}, trainer ${row.trainer_heap_mib ?? '-'} + wasm ${row.trainer_wasm_mib ?? '-'}, other ${row.other_mib}); training backlog ${row.training_backlog ?? '?'} events; CPU % of a core: ${CPU_NAMES.map((n) => `${n} ${row.cpu_pct[n] ?? '?'}`).join(', ')}`,
           );
         }
       } finally {
@@ -341,10 +342,7 @@ export const soakBenchmark: Benchmark = {
             'trainer wasm MiB',
             'other MiB',
             'training backlog',
-            'server CPU %',
-            'ClickHouse CPU %',
-            'Kafka CPU %',
-            'harness CPU %',
+            ...Object.values(CPU_COLUMNS),
             'note',
           ],
           rows: rows.map((r) => [
@@ -367,7 +365,7 @@ export const soakBenchmark: Benchmark = {
             r.trainer_wasm_mib,
             r.other_mib,
             r.training_backlog,
-            ...CPU_COLUMNS.map((name) => r.cpu_pct[name] ?? null),
+            ...CPU_NAMES.map((name) => r.cpu_pct[name] ?? null),
             r.note,
           ]),
         },
